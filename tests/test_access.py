@@ -1,0 +1,105 @@
+"""Deny by default: only an explicit list of routes is reachable without login."""
+
+import pytest
+
+PUBLIC_ENDPOINTS = {
+    "static",
+    "vendor.static",
+    "auth.login",
+    "pages.imprint",
+    "pages.privacy",
+    "pages.accessibility",
+    "pages.manifest",
+    "pages.icon",
+    "pages.healthz",
+}
+
+EXAMPLE_VALUES = {"int": "192", "default": "x", "string": "x", "path": "css/wir.css"}
+
+
+def _example_url(rule):
+    url = rule.rule
+    for argument in rule.arguments:
+        converter = rule._converters[argument].__class__.__name__.lower().replace("converter", "")
+        value = EXAMPLE_VALUES.get(converter, "1")
+        url = url.replace(f"<{argument}>", value)
+        for prefix in ("int", "string", "path", "float"):
+            url = url.replace(f"<{prefix}:{argument}>", value)
+    return url
+
+
+def _protected_rules(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint not in PUBLIC_ENDPOINTS:
+            yield rule
+
+
+def test_every_non_public_route_sends_anonymous_users_to_login(app, client):
+    checked = 0
+    for rule in _protected_rules(app):
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(_example_url(rule), method=method)
+            if method == "GET":
+                assert response.status_code == 302, rule
+                assert response.headers["Location"].startswith("/anmelden?next="), rule
+            else:
+                # CSRF protection answers first for anonymous POSTs: either way nothing happens
+                assert response.status_code in (302, 400), (rule, method, response.status_code)
+            checked += 1
+    assert checked >= 10
+
+
+def test_public_list_names_only_existing_endpoints(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert PUBLIC_ENDPOINTS <= endpoints
+
+
+@pytest.mark.parametrize("url", ["/impressum", "/datenschutz", "/barrierefreiheit", "/anmelden", "/healthz"])
+def test_public_pages_answer_without_login(client, url):
+    assert client.get(url).status_code == 200
+
+
+def test_htmx_request_without_session_gets_hx_redirect(client):
+    response = client.get("/meldungen", headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/anmelden?next=/meldungen"
+
+
+def test_next_parameter_leads_back_after_login(client, auth):
+    tenant = auth.logins["tenants"][0]
+    response = auth.login(tenant["email"], tenant["password"], next_url="/vertraege/")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/vertraege/"
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)", "vertraege"]
+)
+def test_open_redirect_is_refused(client, auth, target):
+    tenant = auth.logins["tenants"][0]
+    response = auth.login(tenant["email"], tenant["password"], next_url=target)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+
+
+def test_tenant_cannot_enter_staff_area(client, auth):
+    auth.login_tenant()
+    assert client.get("/intern/").status_code == 403
+
+
+@pytest.mark.parametrize("url", ["/", "/dokumente/", "/vertraege/", "/kontakt", "/meldungen", "/konto/anschrift"])
+def test_staff_is_kept_out_of_tenant_pages(client, auth, url):
+    auth.login_staff()
+    response = client.get(url)
+    if url == "/":
+        assert response.status_code == 302 and response.headers["Location"] == "/intern/"
+    else:
+        assert response.status_code == 403
+
+
+def test_staff_area_shows_only_own_cooperative(client, auth):
+    staff = auth.login_staff()
+    page = client.get("/intern/").get_data(as_text=True)
+    assert staff["cooperative"] in page
+    others = {s["cooperative"] for s in auth.logins["staff"]} - {staff["cooperative"]}
+    assert others and not any(other in page for other in others)

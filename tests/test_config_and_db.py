@@ -1,0 +1,59 @@
+"""Configuration layering, the secret key, migrations and SQLite settings."""
+
+from playhouse.schema_diff import diff_models
+
+from tests import databases
+from wir import create_app, db
+from wir.models import MODELS
+
+
+def test_environment_overrides_defaults(tmp_path, monkeypatch):
+    monkeypatch.setenv("WIR_SMTP_PORT", "2525")
+    monkeypatch.setenv("WIR_SMTP_STARTTLS", "true")
+    monkeypatch.setenv("WIR_BASE_URL", "https://portal.example.org")
+    monkeypatch.setenv("WIR_DATABASE_URL", f"sqlite:///{tmp_path / 'env.db'}")
+    app = create_app({"SECRET_KEY": "x"})
+    assert app.config["SMTP_PORT"] == 2525
+    assert app.config["SMTP_STARTTLS"] is True
+    assert app.config["BASE_URL"] == "https://portal.example.org"
+    assert app.config["DATABASE_URL"].endswith("env.db")
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch):
+    import flask
+
+    monkeypatch.setattr(flask.Flask, "auto_find_instance_path", lambda self: str(tmp_path / "instance"))
+    monkeypatch.delenv("WIR_SECRET_KEY", raising=False)
+    first = create_app()
+    second = create_app()
+    key_file = tmp_path / "instance" / "config.py"
+    assert key_file.exists() and oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert len(first.config["SECRET_KEY"]) == 64
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert first.config["DATABASE_URL"] == "sqlite:///" + str(tmp_path / "instance" / "wir.db")
+
+
+def test_init_db_is_idempotent_and_matches_models(empty_app):
+    runner = empty_app.test_cli_runner()
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0 and "aktuell" in result.output
+    with db.database.connection_context():
+        assert not diff_models(db.database.obj, MODELS), "models changed without a migration"
+
+
+def test_embedded_sqlite_pragmas(tmp_path):
+    # the embedded default, whatever database the rest of this run uses
+    create_app({"SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{tmp_path / 'pragmas.db'}"})
+    with db.database.connection_context():
+        pragma = lambda name: db.database.execute_sql(f"PRAGMA {name}").fetchone()[0]  # noqa: E731
+        assert pragma("journal_mode") == "wal"
+        assert pragma("foreign_keys") == 1
+        assert pragma("synchronous") == 2  # FULL
+        assert pragma("busy_timeout") == 5000
+
+
+def test_postgres_when_configured(app):
+    expected = "postgresql" if databases.postgres_url() else "sqlite"
+    assert app.config["DATABASE_URL"].startswith(expected)
+    with db.database.connection_context():
+        assert type(db.database.obj).__name__.lower().startswith(expected[:6])

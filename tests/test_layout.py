@@ -1,0 +1,103 @@
+"""The layout: navigation, user menu, footer, full page vs fragment."""
+
+import pytest
+
+from wir.models import Cooperative, Person, User
+
+
+def _tenant_without_savings(logins, data):
+    for index, tenant in enumerate(logins["tenants"]):
+        user = User.get(User.email == tenant["email"])
+        cooperatives = Cooperative.select().join(Person).where(Person.user == user)
+        if not any(c.has_savings for c in cooperatives):
+            return index
+    raise AssertionError("demo data needs a tenant without savings cooperative")
+
+
+def _tenant_with_savings(logins, data):
+    for index, tenant in enumerate(logins["tenants"]):
+        user = User.get(User.email == tenant["email"])
+        if Cooperative.select().join(Person).where((Person.user == user) & Cooperative.has_savings).exists():
+            return index
+    raise AssertionError("demo data needs a saver")
+
+
+def test_navigation_uses_the_words_of_the_guide(client, auth, data):
+    auth.login_tenant(_tenant_with_savings(auth.logins, data))
+    page = client.get("/").get_data(as_text=True)
+    for word in ("Startseite", "Dokumente", "Verträge", "Sparen", "Kontakt", "Meldungen"):
+        assert f">{word}</a>" in page
+    for word in ("Kontaktdaten", "Anschrift", "Passwort", "Abmelden"):
+        assert word in page
+    assert 'aria-current="page">Startseite' in page
+
+
+def test_sparen_hidden_and_closed_for_cooperative_without_savings(client, auth, data):
+    auth.login_tenant(_tenant_without_savings(auth.logins, data))
+    page = client.get("/").get_data(as_text=True)
+    assert ">Sparen</a>" not in page
+    assert client.get("/sparen/").status_code == 404
+
+
+def test_sparen_open_for_saver(client, auth, data):
+    auth.login_tenant(_tenant_with_savings(auth.logins, data))
+    assert client.get("/sparen/").status_code == 200
+
+
+def test_footer_has_contact_and_legal_links(client):
+    page = client.get("/anmelden").get_data(as_text=True)
+    for text in ("wir-immerda@wg-lipsia.de", "0341 41519-0", "Impressum", "Datenschutz", "Erklärung zur Barrierefreiheit"):
+        assert text in page
+
+
+def test_header_names_the_users_cooperatives(client, auth, data):
+    both = next(
+        t for t in auth.logins["tenants"]
+        if Person.select().join(User).where(User.email == t["email"]).count() == 2
+    )
+    auth.login(both["email"], both["password"])
+    page = client.get("/").get_data(as_text=True)
+    assert "Lipsia" in page and "Elsteraue" in page
+
+
+def test_anschrift_is_read_only(client, auth, data):
+    tenant = auth.login_tenant()
+    person = Person.select().join(User).where(User.email == tenant["email"]).first()
+    page = client.get("/konto/anschrift").get_data(as_text=True)
+    assert person.street in page and person.postcode in page
+    assert "<input" not in page.split('<main id="main"')[1]
+
+
+@pytest.mark.parametrize("url", ["/dokumente/", "/vertraege/", "/kontakt", "/meldungen", "/konto/kontaktdaten"])
+def test_areas_of_later_issues_say_so_honestly(client, auth, url):
+    auth.login_tenant()
+    page = client.get(url).get_data(as_text=True)
+    assert "folgt in Kürze" in page
+
+
+def test_history_restore_gets_full_page(client):
+    headers = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    response = client.get("/anmelden", headers=headers)
+    assert "<html" in response.get_data(as_text=True)
+    fragment = client.get("/anmelden", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and 'id="login-form"' in fragment
+
+
+def test_startseite_query_count_does_not_grow_with_news(client, auth, data, count_queries):
+    from datetime import timedelta
+
+    from wir import clock
+    from wir.models import NewsItem
+
+    auth.login_tenant()
+    with count_queries() as before:
+        assert client.get("/").status_code == 200
+    for cooperative in Cooperative.select():
+        for i in range(30):
+            NewsItem.create(
+                cooperative=cooperative, title=f"Meldung {i}", body="Text", published_at=clock.now() - timedelta(hours=i)
+            )
+    with count_queries() as after:
+        page = client.get("/").get_data(as_text=True)
+    assert after.count == before.count
+    assert page.count("<article>") == 5

@@ -1,0 +1,71 @@
+"""WIR-immerda: the self-service portal of WG „Lipsia“ eG and WG „Elsteraue“ eG."""
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object("wir.config")
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+    else:
+        app.config.from_mapping(test_config)
+    app.config.from_prefixed_env("WIR")
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _ensure_secret_key(app)
+    _derive_settings(app)
+
+    from wir import cli, db, errors, filters, navigation, security
+    from wir.extensions import csrf, htmx, limiter
+    from wir.services import passwords
+
+    passwords.configure(
+        app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"], app.config["ARGON2_PARALLELISM"]
+    )
+    db.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    filters.init_app(app)
+    navigation.init_app(app)
+    cli.init_app(app)
+    _register_blueprints(app)
+    return app
+
+
+def _ensure_secret_key(app: Flask) -> None:
+    """Generate the secret key once and keep it in instance/config.py."""
+    if app.config.get("SECRET_KEY"):
+        return
+    config_file = Path(app.instance_path) / "config.py"
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(config_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise RuntimeError(f"SECRET_KEY fehlt: in {config_file} eintragen oder WIR_SECRET_KEY setzen.") from None
+    with os.fdopen(fd, "w") as fh:
+        fh.write(f"# Generated once by WIR; keep it secret.\nSECRET_KEY = {key!r}\n")
+    app.config["SECRET_KEY"] = key
+
+
+def _derive_settings(app: Flask) -> None:
+    config = app.config
+    if not config["DATABASE_URL"]:
+        config["DATABASE_URL"] = "sqlite:///" + str(Path(app.instance_path) / "wir.db")
+    config["RATELIMIT_STORAGE_URI"] = config["RATELIMIT_STORAGE_URL"]
+    if config["DEVELOPMENT"]:
+        config["SESSION_COOKIE_SECURE"] = False
+        config["REMEMBER_COOKIE_SECURE"] = False
+
+
+def _register_blueprints(app: Flask) -> None:
+    from wir.blueprints import account, auth, contracts, documents, home, pages, savings, staff, tickets, vendor
+
+    for module in (account, auth, contracts, documents, home, pages, savings, staff, tickets, vendor):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,20 @@
+"""The one source of the current time, so tests can move it."""
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+LOCAL_ZONE = ZoneInfo("Europe/Berlin")
+
+
+def now() -> datetime:
+    """Current time in UTC without tzinfo: the form every timestamp is stored in."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def today() -> date:
+    """Today's date in Leipzig."""
+    return to_local(now()).date()
+
+
+def to_local(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc).astimezone(LOCAL_ZONE)

@@ -1,0 +1,48 @@
+"""Default settings.
+
+create_app() reads these, then ``instance/config.py``, then every ``WIR_*``
+environment variable (``WIR_SMTP_PORT=587`` sets ``SMTP_PORT``; values are
+parsed as JSON where they can be, so ``true`` and numbers work).
+"""
+
+from datetime import timedelta
+
+# None means: the instance folder's SQLite database (sqlite:///instance/wir.db).
+DATABASE_URL = None
+BASE_URL = "http://127.0.0.1:5000"
+
+# Development mode: cookies without the Secure flag (plain http on localhost)
+# and mails written to instance/mail/ are listed on a page for the developer.
+DEVELOPMENT = False
+
+SMTP_HOST = None
+SMTP_PORT = 25
+SMTP_USER = None
+SMTP_PASSWORD = None
+SMTP_STARTTLS = False
+MAIL_FROM = "WIR-immerda-Serviceportal <wir-immerda@wg-lipsia.de>"
+
+# memory:// suits one process; several workers share redis://host:6379.
+RATELIMIT_STORAGE_URL = "memory://"
+
+# The portal's own contact (footer, Impressum): the guide's WIR-immerda team.
+PORTAL_EMAIL = "wir-immerda@wg-lipsia.de"
+PORTAL_PHONE = "0341 41519-0"
+
+SESSION_COOKIE_NAME = "wir_session"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = True
+REMEMBER_COOKIE_SECURE = True
+REMEMBER_COOKIE_HTTPONLY = True
+PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+
+MAX_CONTENT_LENGTH = 60 * 1024 * 1024
+WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+# Argon2id parameters (argon2-cffi's RFC 9106 low-memory profile).
+ARGON2_TIME_COST = 3
+ARGON2_MEMORY_COST = 64 * 1024
+ARGON2_PARALLELISM = 4
+
+PAGE_SIZE = 20

@@ -1,0 +1,54 @@
+"""The peewee database: chosen by URL, opened per request, migrated by numbered scripts."""
+
+from pathlib import Path
+
+from peewee import DatabaseProxy, SqliteDatabase
+from playhouse.db_url import connect
+from playhouse.migrations import Runner
+
+database = DatabaseProxy()
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "synchronous": "full",  # money data: no lost commits on power failure
+    "busy_timeout": 5000,
+}
+
+
+def open_database(url: str):
+    """Bind the proxy to the database at ``url`` (sqlite:///path or postgresql://...)."""
+    options = {"pragmas": SQLITE_PRAGMAS, "timeout": 5} if url.startswith("sqlite") else {}
+    db = connect(url, **options)
+    database.initialize(db)
+    return db
+
+
+def is_sqlite() -> bool:
+    return isinstance(database.obj, SqliteDatabase)
+
+
+def write_transaction():
+    """A transaction that takes the write lock up front on SQLite (no upgrade deadlocks)."""
+    if is_sqlite():
+        return database.atomic("IMMEDIATE")
+    return database.atomic()
+
+
+def migrate() -> list[str]:
+    """Apply pending migrations; returns their names (empty when up to date)."""
+    with database.connection_context():
+        return Runner(database.obj, directory=str(MIGRATIONS_DIR)).up()
+
+
+def init_app(app):
+    open_database(app.config["DATABASE_URL"])
+
+    # peewee connects on the first query (autoconnect), so static files never
+    # open a connection; every request that did is closed here.
+    @app.teardown_request
+    def _close(exc):
+        if not database.is_closed():
+            database.close()

@@ -1,0 +1,35 @@
+"""`make run`: migrate, load the demo data into an empty database, print the logins, serve."""
+
+import os
+
+from wir import create_app, db
+from wir.services import demo
+
+
+def print_logins(logins: dict) -> None:
+    print("\nDemo-Zugänge (E-Mail / Passwort):")
+    for tenant in logins["tenants"]:
+        print(f"  Mieter     {tenant['email']:<40} {tenant['password']:<24} {tenant['name']} ({tenant['cooperative']})")
+    for staff in logins["staff"]:
+        print(f"  Mitarbeiter {staff['email']:<39} {staff['password']:<24} {staff['cooperative']}")
+    for code in logins["registration_codes"]:
+        print(f"  Registrierungsnummer {code['code']:<20} für {code['name']} ({code['cooperative']})")
+    print()
+
+
+def main() -> None:
+    app = create_app()
+    db.migrate()
+    with db.database.connection_context():
+        if demo.database_is_empty():
+            demo.load_demo_data()
+        logins = demo.demo_logins()
+    print_logins(logins)
+    host = os.environ.get("WIR_HOST", "127.0.0.1")
+    port = int(os.environ.get("WIR_PORT", "5000"))
+    print(f"WIR-immerda läuft auf http://{host}:{port}/  (Beenden mit Strg+C)\n", flush=True)
+    app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+if __name__ == "__main__":
+    main()

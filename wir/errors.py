@@ -1,0 +1,55 @@
+"""German error pages inside the layout; never a stack trace."""
+
+from flask import render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: ("Ungültige Anfrage", "Die Anfrage konnte nicht verarbeitet werden. Bitte versuchen Sie es noch einmal."),
+    403: ("Kein Zugriff", "Für diese Seite fehlt Ihnen die Berechtigung."),
+    404: ("Seite nicht gefunden", "Diese Seite gibt es nicht, oder sie ist für Sie nicht sichtbar."),
+    405: ("Aktion nicht möglich", "Diese Aktion ist auf dieser Seite nicht möglich."),
+    413: (
+        "Datei zu groß",
+        "Die gesendeten Daten sind zu groß. Bitte wählen Sie kleinere Dateien (höchstens 10 MB je Datei).",
+    ),
+    429: ("Zu viele Versuche", "Sie haben es zu oft in kurzer Zeit versucht. Bitte warten Sie einen Moment."),
+    500: (
+        "Ein Fehler ist aufgetreten",
+        "Auf unserer Seite ist ein Fehler aufgetreten. Ihre Eingaben wurden nicht gespeichert. "
+        "Bitte versuchen Sie es später noch einmal.",
+    ),
+    503: ("Vorübergehend nicht erreichbar", "Das Portal ist gerade nicht erreichbar. Bitte versuchen Sie es später."),
+}
+
+CSRF_MESSAGE = (
+    "Sitzung abgelaufen",
+    "Das Formular war zu lange geöffnet oder Ihre Sitzung ist abgelaufen. "
+    "Bitte laden Sie die Seite neu und senden Sie das Formular noch einmal ab.",
+)
+
+
+def error_page(code: int, title: str, message: str):
+    template = "errors/_error.html" if request.htmx else "errors/error.html"
+    return render_template(template, code=code, title=title, message=message), code
+
+
+def init_app(app):
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error):
+        return error_page(400, *CSRF_MESSAGE)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error):
+        title, message = MESSAGES.get(error.code, (error.name, ""))
+        response = error.get_response()
+        body, code = error_page(error.code, title, message)
+        response.set_data(body)
+        response.content_type = "text/html; charset=utf-8"
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error):
+        app.logger.exception("Unhandled error", exc_info=error)
+        return error_page(500, *MESSAGES[500])
+

@@ -1,0 +1,409 @@
+"""All tables of the portal, named as in the glossary of DESIGN.md §4.
+
+Timestamps are naive UTC (wir.clock.now); money is Decimal, never float.
+"""
+
+from flask_login import UserMixin
+from peewee import (
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    DecimalField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+from wir import clock
+from wir.db import database
+
+
+def MoneyField(**kwargs):
+    return DecimalField(max_digits=12, decimal_places=2, auto_round=True, **kwargs)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Cooperative(BaseModel):
+    slug = CharField(unique=True)
+    name = CharField()  # WG „Lipsia“ eG
+    street = CharField()
+    postcode = CharField()
+    city = CharField()
+    register_court = CharField()
+    register_number = CharField()
+    creditor_id = CharField()  # Gläubiger-ID for SEPA direct debits
+    has_savings = BooleanField(default=False)
+    email = CharField()
+    phone = CharField()
+    emergency_phone = CharField()
+    office_hours = CharField()
+    website = CharField()
+
+
+class User(UserMixin, BaseModel):
+    ROLE_TENANT = "tenant"
+    ROLE_STAFF = "staff"
+    ROLE_ADMIN = "admin"
+
+    email = CharField(unique=True)  # stored lower-case; it is the login name
+    password_hash = CharField()
+    role = CharField(default=ROLE_TENANT)
+    # staff belong to one cooperative; tenants reach theirs through Person
+    cooperative = ForeignKeyField(Cooperative, null=True, backref="staff")
+    staff_name = CharField(null=True)
+    is_active = BooleanField(default=True)
+    confirmed_at = DateTimeField(null=True)
+    # bumped to end every session of the user at once (logout, password change, lock)
+    session_version = IntegerField(default=1)
+    failed_logins = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+    last_login_at = DateTimeField(null=True)
+    contact_reviewed_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=clock.now)
+
+    def get_id(self):
+        # the version inside the session cookie lets the server revoke it
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_staff(self):
+        return self.role in (self.ROLE_STAFF, self.ROLE_ADMIN)
+
+
+class Person(BaseModel):
+    """A member, tenant or saver as the cooperative's ERP knows them."""
+
+    cooperative = ForeignKeyField(Cooperative, backref="persons")
+    number = CharField()  # Mitglieds-/Personennummer
+    salutation = CharField(default="")
+    first_name = CharField()
+    last_name = CharField()
+    birth_date = DateField(null=True)
+    street = CharField()
+    postcode = CharField()
+    city = CharField()
+    user = ForeignKeyField(User, null=True, backref="persons", on_delete="SET NULL")
+
+    class Meta:
+        indexes = (
+            (("cooperative", "number"), True),
+            (("user", "cooperative"), True),
+        )
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}"
+
+
+class PhoneNumber(BaseModel):
+    KINDS = {"mobile": "Mobil", "home": "Privat", "work": "Dienstlich"}
+
+    user = ForeignKeyField(User, backref="phone_numbers", on_delete="CASCADE")
+    kind = CharField()
+    number = CharField()  # E.164
+    position = IntegerField(default=0)
+
+
+class RegistrationCode(BaseModel):
+    """Registrierungsnummer: printed in a letter, used once to open an account."""
+
+    person = ForeignKeyField(Person, backref="registration_codes", on_delete="CASCADE")
+    code = CharField(unique=True)
+    created_at = DateTimeField(default=clock.now)
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+
+
+class ContactPerson(BaseModel):
+    """Ansprechpartner: the staff member responsible for a contract."""
+
+    cooperative = ForeignKeyField(Cooperative, backref="contact_persons")
+    name = CharField()
+    phone = CharField()
+    email = CharField()
+    office_hours = CharField(default="")
+    user = ForeignKeyField(User, null=True, backref="contact_person", on_delete="SET NULL")
+
+
+class Unit(BaseModel):
+    KINDS = {"flat": "Wohnung", "parking": "Stellplatz", "garage": "Garage"}
+
+    cooperative = ForeignKeyField(Cooperative, backref="units")
+    kind = CharField()
+    number = CharField()
+    street = CharField()
+    postcode = CharField()
+    city = CharField()
+    floor = CharField(default="")  # EG, 1. OG, ...
+    position = CharField(default="")  # links, rechts, Mitte, Stellplatz 12
+    rooms = DecimalField(max_digits=4, decimal_places=1, null=True)
+    living_area = DecimalField(max_digits=7, decimal_places=2, null=True)  # m²
+    heating = CharField(default="")
+    year_built = IntegerField(null=True)
+
+    class Meta:
+        indexes = ((("cooperative", "number"), True),)
+
+
+class Contract(BaseModel):
+    KINDS = {"rental": "Mietvertrag", "parking": "Stellplatz/Garage", "membership": "Mitgliedschaft"}
+
+    cooperative = ForeignKeyField(Cooperative, backref="contracts")
+    kind = CharField()
+    number = CharField()
+    unit = ForeignKeyField(Unit, null=True, backref="contracts")
+    start_date = DateField()
+    end_date = DateField(null=True)
+    contact_person = ForeignKeyField(ContactPerson, null=True, backref="contracts")
+    # rental and parking: monthly amounts
+    base_rent = MoneyField(null=True)  # Grundmiete / Nettokaltmiete
+    operating_costs = MoneyField(null=True)  # Betriebskostenvorauszahlung
+    heating_costs = MoneyField(null=True)  # Heizkostenvorauszahlung
+    household_size = IntegerField(null=True)
+    # overdue rent on the rent account; zero means a Mietschuldenfreiheitsbescheinigung may be issued
+    arrears = MoneyField(default=0)
+    # membership
+    mandatory_shares = IntegerField(null=True)
+    voluntary_shares = IntegerField(null=True)
+    share_amount = MoneyField(null=True)
+    paid_in = MoneyField(null=True)
+
+    class Meta:
+        indexes = ((("cooperative", "number"), True),)
+
+
+class ContractParty(BaseModel):
+    ROLES = {"main": "Hauptmieter", "co": "Mitmieter", "member": "Mitglied"}
+
+    contract = ForeignKeyField(Contract, backref="parties", on_delete="CASCADE")
+    person = ForeignKeyField(Person, backref="contract_parties")
+    role = CharField(default="main")
+
+    class Meta:
+        indexes = ((("contract", "person"), True),)
+
+
+class BankAccount(BaseModel):
+    STATUSES = {"active": "gültig", "pending": "in Prüfung", "rejected": "abgelehnt", "replaced": "ersetzt"}
+
+    contract = ForeignKeyField(Contract, backref="bank_accounts", on_delete="CASCADE")
+    holder = CharField()
+    iban = CharField()
+    bic = CharField(default="")
+    bank_name = CharField(default="")
+    mandate_reference = CharField(max_length=35)
+    valid_from = DateField()
+    status = CharField(default="active")
+    consent_at = DateTimeField(null=True)
+    consent_text_version = CharField(null=True)
+    created_at = DateTimeField(default=clock.now)
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    decided_at = DateTimeField(null=True)
+
+
+class Document(BaseModel):
+    KINDS = {
+        "letter": "Schreiben",
+        "operating_costs_statement": "Betriebskostenabrechnung",
+        "certificate": "Bescheinigung",
+        "form": "Formular",
+        "receipt": "Eingangsbestätigung",
+    }
+
+    person = ForeignKeyField(Person, backref="documents", on_delete="CASCADE")
+    contract = ForeignKeyField(Contract, null=True, backref="documents")
+    kind = CharField()
+    title = CharField()
+    number = CharField(unique=True)
+    filename = CharField()
+    storage_key = CharField()  # content hash under instance/uploads/
+    content_type = CharField(default="application/pdf")
+    size = IntegerField(default=0)
+    created_at = DateTimeField(default=clock.now, index=True)
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    read_at = DateTimeField(null=True)  # first opening: the "neu" flag and proof of receipt
+
+
+class TicketType(BaseModel):
+    """Meldungsart."""
+
+    cooperative = ForeignKeyField(Cooperative, backref="ticket_types")
+    name = CharField()
+    position = IntegerField(default=0)
+
+
+class TicketCategory(BaseModel):
+    """Meldungskategorie, with the fields it asks for."""
+
+    ticket_type = ForeignKeyField(TicketType, backref="categories", on_delete="CASCADE")
+    name = CharField()
+    position = IntegerField(default=0)
+    needs_phone = BooleanField(default=False)
+    allows_attachments = BooleanField(default=False)
+    is_emergency = BooleanField(default=False)
+    needs_contract = BooleanField(default=False)
+    hint = TextField(default="")
+
+
+class Ticket(BaseModel):
+    """Meldung."""
+
+    STATUSES = {
+        "received": "Eingegangen",
+        "in_progress": "In Bearbeitung",
+        "query": "Rückfrage",
+        "commissioned": "Beauftragt",
+        "closed": "Abgeschlossen",
+        "rejected": "Abgelehnt",
+        "withdrawn": "Zurückgezogen",
+    }
+    OPEN_STATUSES = ("received", "in_progress", "query", "commissioned")
+
+    cooperative = ForeignKeyField(Cooperative, backref="tickets")
+    number = CharField(unique=True)
+    person = ForeignKeyField(Person, backref="tickets")
+    contract = ForeignKeyField(Contract, null=True, backref="tickets")
+    category = ForeignKeyField(TicketCategory, backref="tickets")
+    subject = CharField()
+    phone = CharField(default="")
+    location = CharField(default="")
+    status = CharField(default="received")
+    created_at = DateTimeField(default=clock.now, index=True)
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    updated_at = DateTimeField(default=clock.now, index=True)
+
+
+class TicketMessage(BaseModel):
+    ticket = ForeignKeyField(Ticket, backref="messages", on_delete="CASCADE")
+    author = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    from_staff = BooleanField(default=False)
+    body = TextField()
+    created_at = DateTimeField(default=clock.now)
+
+
+class TicketStatusChange(BaseModel):
+    ticket = ForeignKeyField(Ticket, backref="status_changes", on_delete="CASCADE")
+    old_status = CharField(null=True)
+    new_status = CharField()
+    reason = TextField(default="")
+    changed_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    changed_at = DateTimeField(default=clock.now)
+
+
+class TicketAttachment(BaseModel):
+    ticket = ForeignKeyField(Ticket, backref="attachments", on_delete="CASCADE")
+    message = ForeignKeyField(TicketMessage, null=True, backref="attachments", on_delete="CASCADE")
+    filename = CharField()
+    storage_key = CharField()
+    content_type = CharField()
+    size = IntegerField()
+    created_at = DateTimeField(default=clock.now)
+
+
+class SavingsAccount(BaseModel):
+    """Sparvertrag (Anlage)."""
+
+    person = ForeignKeyField(Person, backref="savings_accounts")
+    number = CharField(unique=True)
+    product = CharField()  # Sparbuch, Wachstumssparen, Festzins
+    interest_rate = DecimalField(max_digits=6, decimal_places=3)  # percent p.a.
+    notice_months = IntegerField(default=3)
+    opened_on = DateField()
+    balance = MoneyField(default=0)  # as booked by the ERP
+
+
+class SavingsTransaction(BaseModel):
+    """Umsatz."""
+
+    account = ForeignKeyField(SavingsAccount, backref="transactions", on_delete="CASCADE")
+    booking_date = DateField(index=True)
+    value_date = DateField()
+    kind = CharField()  # Einzahlung, Auszahlung, Zinsgutschrift, KapESt, ...
+    amount = MoneyField()
+    balance_after = MoneyField()
+
+
+class ExemptionOrder(BaseModel):
+    """Freistellungsauftrag: every change is a new order, the old one is superseded."""
+
+    person = ForeignKeyField(Person, backref="exemption_orders")
+    joint = BooleanField(default=False)
+    amount = MoneyField()
+    valid_from = DateField()
+    valid_until = DateField(null=True)  # None: until revoked
+    tax_id = CharField()
+    partner_name = CharField(default="")
+    partner_tax_id = CharField(default="")
+    created_at = DateTimeField(default=clock.now)
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    superseded_at = DateTimeField(null=True)
+
+
+class NewsItem(BaseModel):
+    """Neuigkeit."""
+
+    cooperative = ForeignKeyField(Cooperative, backref="news")
+    title = CharField()
+    body = TextField()
+    published_at = DateTimeField(index=True)
+    expires_at = DateTimeField(null=True)
+
+
+class AuditLog(BaseModel):
+    at = DateTimeField(default=clock.now, index=True)
+    user = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    cooperative = ForeignKeyField(Cooperative, null=True, backref="+")
+    action = CharField()
+    object_type = CharField(default="")
+    object_id = CharField(default="")
+    detail = TextField(default="")
+    ip = CharField(default="")
+
+
+class OutboxMail(BaseModel):
+    """A mail written in the transaction of its cause and delivered after commit."""
+
+    created_at = DateTimeField(default=clock.now)
+    recipient = CharField()
+    subject = CharField()
+    body_text = TextField()
+    body_html = TextField(default="")
+    status = CharField(default="pending", index=True)  # pending, sent
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(default=clock.now)
+    sent_at = DateTimeField(null=True)
+    last_error = TextField(default="")
+
+
+MODELS = [
+    Cooperative,
+    User,
+    Person,
+    PhoneNumber,
+    RegistrationCode,
+    ContactPerson,
+    Unit,
+    Contract,
+    ContractParty,
+    BankAccount,
+    Document,
+    TicketType,
+    TicketCategory,
+    Ticket,
+    TicketMessage,
+    TicketStatusChange,
+    TicketAttachment,
+    SavingsAccount,
+    SavingsTransaction,
+    ExemptionOrder,
+    NewsItem,
+    AuditLog,
+    OutboxMail,
+]

@@ -1,0 +1,40 @@
+"""What the layout shows of the signed-in user: name, cooperatives, whether Sparen appears."""
+
+from dataclasses import dataclass
+
+from flask import g
+from flask_login import current_user
+
+from wir.models import Cooperative, Person
+from wir.services import accounts
+
+
+@dataclass
+class Viewer:
+    name: str
+    persons: list[Person]
+    cooperatives: list[Cooperative]
+    is_staff: bool
+
+    @property
+    def has_savings(self) -> bool:
+        return any(c.has_savings for c in self.cooperatives)
+
+
+def viewer() -> Viewer | None:
+    """The signed-in user as the layout needs it, loaded once per request."""
+    if not current_user.is_authenticated:
+        return None
+    if "viewer" not in g:
+        if current_user.is_staff:
+            cooperatives = [current_user.cooperative] if current_user.cooperative_id else []
+            g.viewer = Viewer(current_user.staff_name or current_user.email, [], cooperatives, True)
+        else:
+            persons = accounts.persons_of(current_user)
+            name = persons[0].full_name if persons else current_user.email
+            g.viewer = Viewer(name, persons, [p.cooperative for p in persons], False)
+    return g.viewer
+
+
+def init_app(app):
+    app.context_processor(lambda: {"viewer": viewer()})

@@ -1,0 +1,25 @@
+"""Full page or fragment from the same partial, and the answer after a successful POST."""
+
+from flask import make_response, redirect, render_template, request
+
+
+def wants_fragment() -> bool:
+    # A history restore needs the whole page even though htmx asks for it.
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def render(page: str, fragment: str | None = None, status: int = 200, **context):
+    """Render ``page``, or only ``fragment`` (which the page includes) for an htmx request."""
+    template = fragment if fragment and wants_fragment() else page
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def redirect_after_post(location: str):
+    """303 for a plain form, HX-Location for htmx so it loads the page without a full reload."""
+    if request.htmx:
+        response = make_response("", 204)
+        response.headers["HX-Location"] = location
+        return response
+    return redirect(location, code=303)

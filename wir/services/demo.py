@@ -1,0 +1,774 @@
+"""Demo data of both cooperatives: `flask seed-demo` and `make run`.
+
+Nothing here is random: every run creates the same people, logins and
+registration codes. Only the dates move with today (tickets from last week,
+interest credited on the last 31 December), so the portal always looks current.
+All tables below are fictitious; e-mail addresses use example.org/example.com.
+"""
+
+from collections import namedtuple
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from peewee import sort_models
+from stdnum import iban as iban_numbers
+from stdnum.eu import at_02 as creditor_ids
+
+from wir import clock, db
+from wir.models import (
+    MODELS,
+    BankAccount,
+    ContactPerson,
+    Contract,
+    ContractParty,
+    Cooperative,
+    ExemptionOrder,
+    NewsItem,
+    Person,
+    PhoneNumber,
+    RegistrationCode,
+    SavingsAccount,
+    SavingsTransaction,
+    Ticket,
+    TicketCategory,
+    TicketMessage,
+    TicketStatusChange,
+    TicketType,
+    Unit,
+    User,
+)
+from wir.services.passwords import hash_password
+
+CENT = Decimal("0.01")
+
+
+def iban(bank_code: str, account_number: str) -> str:
+    """German IBAN from BLZ and account number, with correct check digits."""
+    bban = bank_code + account_number.zfill(10)
+    return f"DE{iban_numbers.calc_check_digits('DE00' + bban)}{bban}"
+
+
+def creditor_id(national_id: str) -> str:
+    """German Gläubiger-ID DEppZZZ0nnnnnnnnnn (the business code ZZZ is not part of the check)."""
+    return f"DE{creditor_ids.calc_check_digits('DE00ZZZ' + national_id)}ZZZ{national_id}"
+
+
+# --- the tables ---
+
+LIPSIA, ELSTERAUE = "lipsia", "elsteraue"
+
+COOPERATIVES = [
+    {
+        "slug": LIPSIA,
+        "name": "WG „Lipsia“ eG",
+        "street": "Brünnler Straße 12",
+        "postcode": "04209",
+        "city": "Leipzig",
+        "register_court": "Amtsgericht Leipzig",
+        "register_number": "GnR 146",
+        "creditor_id": creditor_id("00000417320"),
+        "has_savings": True,
+        "email": "service@lipsia.example.org",
+        "phone": "0341 41519-0",
+        "emergency_phone": "0341 41519-111",
+        "office_hours": "Di 9–12 und 13–18 Uhr, Do 9–12 und 13–16 Uhr",
+        "website": "https://www.wg-lipsia.de",
+    },
+    {
+        "slug": ELSTERAUE,
+        "name": "WG „Elsteraue“ eG",
+        "street": "Dieskaustraße 125",
+        "postcode": "04249",
+        "city": "Leipzig",
+        "register_court": "Amtsgericht Leipzig",
+        "register_number": "GnR 283",
+        "creditor_id": creditor_id("00000542871"),
+        "has_savings": False,
+        "email": "service@elsteraue.example.org",
+        "phone": "0341 42441-0",
+        "emergency_phone": "0341 42441-111",
+        "office_hours": "Di 9–12 und 13–18 Uhr",
+        "website": "https://www.wg-elsteraue.de",
+    },
+]
+TICKET_PREFIX = {LIPSIA: "L", ELSTERAUE: "E"}
+MANDATE_PREFIX = {LIPSIA: "LIP", ELSTERAUE: "ELS"}
+SHARE_AMOUNT = {LIPSIA: Decimal("155.00"), ELSTERAUE: Decimal("160.00")}
+
+# Ansprechpartner, each signing in as staff of their cooperative.
+# key, cooperative, name, phone, e-mail (contact address and login), office hours, password
+STAFF = [
+    ("koehler", LIPSIA, "Sandra Köhler", "0341 41519-21", "sachbearbeitung@lipsia.example.org",
+     "Di 9–12 und 13–18 Uhr", "Akten-Stempel-Kranich-24"),
+    ("schroeder", LIPSIA, "Thomas Schröder", "0341 41519-34", "t.schroeder@lipsia.example.org",
+     "Do 9–12 und 13–16 Uhr", "Wendeltreppe-Kiesel-58"),
+    ("grosse", ELSTERAUE, "Birgit Große", "0341 42441-12", "sachbearbeitung@elsteraue.example.org",
+     "Di 9–12 und 13–18 Uhr", "Pfeffer-Minze-Segel-71"),
+    ("hoffmann", ELSTERAUE, "René Hoffmann", "0341 42441-15", "r.hoffmann@elsteraue.example.org",
+     "Di 13–18 Uhr", "Glocken-Blume-Anker-36"),
+]
+ADMIN = {
+    "email": "admin@wir-immerda.example.org",
+    "password": "Schluessel-Turm-Mond-88",
+    "name": "Portal-Administration",
+}
+
+# Tenant logins. key, e-mail, password, registered (days ago), contact data reviewed, phone numbers (E.164)
+TENANT_USERS = [
+    ("juergen", "juergen.mueller@example.org", "Sommer-Garten-2026!", 410, True,
+     [("home", "+493414928713"), ("mobile", "+4915112345678")]),
+    ("gisela", "gisela.weiss@example.com", "Kaffee-Tasse-Blau-19", 380, True, [("mobile", "+4917698765432")]),
+    ("lukasz", "lukasz.zolc@example.org", "Regen-Schirm-Fluss-83", 12, False, []),
+    ("suekrue", "s.yilmaz@example.org", "Apfel-Baum-Wolke-52", 150, True,
+     [("mobile", "+4916023456789"), ("work", "+493419876543")]),
+    ("dieter", "dieter.krueger@example.com", "Kanu-Ahorn-Wiese-47", 95, True, [("home", "+493414211876")]),
+]
+
+# Persons as the ERP knows them; the address is that of their home unit.
+PersonRow = namedtuple("PersonRow", "key cooperative number salutation first_name last_name birth_date home login")
+PERSONS = [PersonRow(*row) for row in [
+    ("juergen", LIPSIA, "104711", "Herr", "Jürgen", "Müller", date(1958, 3, 14), "1001-0203", "juergen"),
+    ("monika", LIPSIA, "104712", "Frau", "Monika", "Müller", date(1961, 7, 2), "1001-0203", None),
+    ("gisela_l", LIPSIA, "100385", "Frau", "Gisela", "Weiß", date(1949, 11, 23), "1004-0112", "gisela"),
+    ("lukasz", LIPSIA, "118240", "Herr", "Łukasz", "Żółć", date(1990, 5, 8), "1012-0405", "lukasz"),
+    ("hannelore", LIPSIA, "095127", "Frau", "Hannelore", "Schütz", date(1944, 1, 30), "2003-0001", None),
+    ("gisela_e", ELSTERAUE, "205188", "Frau", "Gisela", "Weiß", date(1949, 11, 23), "1004-0112", "gisela"),
+    ("suekrue", ELSTERAUE, "203317", "Herr", "Şükrü", "Yılmaz", date(1976, 9, 17), "301-0201", "suekrue"),
+    ("ayse", ELSTERAUE, "203318", "Frau", "Ayşe", "Yılmaz", date(1979, 2, 11), "301-0201", None),
+    ("dieter", ELSTERAUE, "201942", "Herr", "Dieter", "Krüger", date(1966, 6, 5), "305-0302", "dieter"),
+]]
+
+# Registrierungsnummern from the letters, for persons without a login (no 0/O, 1/I/L).
+REGISTRATION_CODES = [
+    ("monika", "LIP-7K3M-9QX2"),
+    ("hannelore", "LIP-H4TR-2WCE"),
+    ("ayse", "ELS-8PZD-5MNA"),
+]
+
+# cooperative, number, kind, street, postcode, floor, position, rooms, living area, heating, year built
+UNITS = [
+    (LIPSIA, "1001-0203", "flat", "Stuttgarter Allee 18", "04209", "2. OG", "links", "3", "67.45", "Fernwärme", 1978),
+    (LIPSIA, "1004-0112", "flat", "Alte Salzstraße 61", "04209", "1. OG", "rechts", "2", "48.90", "Fernwärme", 1979),
+    (LIPSIA, "1012-0405", "flat", "Mannheimer Straße 45", "04209", "4. OG", "Mitte", "1", "34.12", "Fernwärme", 1983),
+    (LIPSIA, "2003-0001", "flat", "Brünnler Straße 6", "04209", "EG", "rechts", "2", "56.30", "Fernwärme", 1980),
+    (LIPSIA, "9001-0012", "parking", "Stuttgarter Allee 18", "04209", "", "Stellplatz 12", None, None, "", None),
+    (ELSTERAUE, "301-0201", "flat", "Dieskaustraße 170", "04249", "1. OG", "links", "4", "84.60",
+     "Gaszentralheizung", 1929),
+    (ELSTERAUE, "305-0302", "flat", "Windorfer Straße 52", "04229", "2. OG", "rechts", "2.5", "58.75",
+     "Gaszentralheizung", 1956),
+    (ELSTERAUE, "G-014", "garage", "Gerhard-Ellrodt-Straße 26", "04249", "", "Garage 14", None, None, "", 1972),
+    (ELSTERAUE, "P-007", "parking", "Dieskaustraße 170", "04249", "", "Stellplatz 7", None, None, "", None),
+]
+
+# Monthly amounts. number, unit, start, Ansprechpartner, parties, Grundmiete, Betriebskosten,
+# Heizkosten, persons in household, arrears
+RENTALS = [
+    ("MV-1001-0203", "1001-0203", date(1991, 10, 1), "koehler", [("juergen", "main"), ("monika", "co")],
+     "391.21", "128.16", "87.69", 2, "0.00"),
+    ("MV-1004-0112", "1004-0112", date(2005, 3, 1), "koehler", [("gisela_l", "main")],
+     "283.62", "92.91", "63.57", 1, "0.00"),
+    ("MV-1012-0405", "1012-0405", date(2019, 8, 1), "schroeder", [("lukasz", "main")],
+     "204.72", "64.83", "44.36", 1, "0.00"),
+    ("MV-2003-0001", "2003-0001", date(1986, 5, 1), "schroeder", [("hannelore", "main")],
+     "326.54", "106.97", "73.19", 1, "0.00"),
+    ("MV-301-0201", "301-0201", date(2014, 6, 1), "grosse", [("suekrue", "main"), ("ayse", "co")],
+     "507.60", "160.74", "118.44", 4, "0.00"),
+    ("MV-305-0302", "305-0302", date(2008, 9, 1), "hoffmann", [("dieter", "main")],
+     "364.25", "111.63", "82.25", 2, "412.36"),
+]
+# number, unit, start, Ansprechpartner, tenant, monthly rent
+PARKING = [
+    ("SP-9001-0012", "9001-0012", date(2012, 4, 1), "koehler", "juergen", "30.00"),
+    ("GA-G-014", "G-014", date(2016, 1, 1), "grosse", "gisela_e", "45.00"),
+    ("SP-P-007", "P-007", date(2020, 2, 1), "grosse", "suekrue", "25.00"),
+]
+# Mitgliedschaften. number, member, admission, Ansprechpartner, Pflichtanteile, freiwillige Anteile, paid in
+MEMBERSHIPS = [
+    ("MG-104711", "juergen", date(1991, 9, 1), "koehler", 9, 4, "2015.00"),
+    ("MG-100385", "gisela_l", date(2005, 2, 1), "koehler", 6, 10, "2480.00"),
+    ("MG-118240", "lukasz", date(2019, 7, 1), "schroeder", 3, 0, "310.00"),  # paid in instalments
+    ("MG-095127", "hannelore", date(1986, 4, 1), "schroeder", 6, 0, "930.00"),
+    ("MG-205188", "gisela_e", date(2015, 12, 1), "grosse", 1, 0, "160.00"),
+    ("MG-203317", "suekrue", date(2014, 5, 1), "grosse", 12, 0, "1920.00"),
+    ("MG-201942", "dieter", date(2008, 8, 1), "hoffmann", 6, 0, "960.00"),
+]
+
+# BLZ, BIC, bank
+BANKS = {
+    "sparkasse": ("86055592", "WELADE8LXXX", "Sparkasse Leipzig"),
+    "volksbank": ("86095604", "GENODEF1LVB", "Leipziger Volksbank"),
+    "commerzbank": ("37040044", "COBADEFFXXX", "Commerzbank"),
+    "postbank": ("86010090", "PBNKDEFF", "Postbank"),
+    "deutsche_bank": ("86070024", "DEUTDEDBLEG", "Deutsche Bank"),
+}
+# The account each main tenant pays from: bank, account number
+PAYING_ACCOUNTS = {
+    "juergen": ("sparkasse", "1012345678"),
+    "gisela_l": ("volksbank", "307514200"),
+    "gisela_e": ("volksbank", "307514200"),
+    "lukasz": ("commerzbank", "532013000"),  # DE89370400440532013000, the textbook IBAN
+    "hannelore": ("postbank", "58213901"),
+    "suekrue": ("deutsche_bank", "4471902"),
+    "dieter": ("sparkasse", "1100482633"),
+}
+SEPA_START = date(2014, 2, 1)  # older contracts switched to SEPA mandates on this day
+
+
+def _category(name, hint="", savings_only=False, **flags):
+    return {"name": name, "hint": hint, "savings_only": savings_only, **flags}
+
+
+DAMAGE = {"allows_attachments": True, "needs_contract": True}
+DAMAGE_HINT = (
+    "Bitte beschreiben Sie, wo genau der Schaden ist (Raum, Stelle), und fügen Sie nach Möglichkeit Fotos bei."
+)
+CONTRACT = {"needs_contract": True}
+
+# Meldungsarten with their Meldungskategorien (domain-facts §7 and the guide's examples)
+TICKET_TYPES = [
+    ("Schadensmeldung", [
+        _category("Heizung/Warmwasser", DAMAGE_HINT, **DAMAGE),
+        _category("Sanitär (Wasser, Abfluss, WC)", DAMAGE_HINT, **DAMAGE),
+        _category("Elektrik", "Auch Klingel, Sprechanlage und Treppenlicht. " + DAMAGE_HINT, **DAMAGE),
+        _category("Fenster/Türen/Schlösser", DAMAGE_HINT, **DAMAGE),
+        _category("Aufzug", "Steckt jemand im Aufzug fest, drücken Sie bitte den Notrufknopf im Aufzug.", **DAMAGE),
+        _category("Dach/Fassade/Feuchtigkeit", DAMAGE_HINT, **DAMAGE),
+        _category("Schimmel", "Bitte geben Sie an, wie groß die Fläche ist, und fügen Sie Fotos bei.", **DAMAGE),
+        _category("Ungeziefer", DAMAGE_HINT, **DAMAGE),
+        _category("Rauchwarnmelder", DAMAGE_HINT, **DAMAGE),
+        _category("Balkon", DAMAGE_HINT, **DAMAGE),
+        _category("Gemeinschafts- und Außenflächen", DAMAGE_HINT, **DAMAGE),
+        _category(
+            "Notfall: Wasserrohrbruch, Gasgeruch, Heizungsausfall",
+            "Bitte rufen Sie in einem Notfall sofort unseren Notdienst an – er ist rund um die Uhr erreichbar. "
+            "Bei Gasgeruch: keine Schalter betätigen, Fenster öffnen, Haus verlassen.",
+            is_emergency=True,
+        ),
+    ]),
+    ("Termin", [
+        _category("Terminvereinbarung (Bitte Telefon-Nr. angeben)",
+                  "Bitte nennen Sie eine Telefonnummer, unter der wir Sie tagsüber erreichen.", needs_phone=True),
+    ]),
+    ("Antrag", [
+        _category("Antrag auf Zusendung der Steuerbescheinigung", savings_only=True),
+        _category("Kündigung einer Spareinlage", "Die Kündigungsfrist richtet sich nach Ihrem Sparvertrag.",
+                  savings_only=True),
+        _category("Untervermietung", "Bitte nennen Sie Name und Geburtsdatum der Untermieterin oder des Untermieters.",
+                  **CONTRACT),
+        _category("Haustierhaltung", "Für Kleintiere wie Fische oder Hamster brauchen Sie keine Zustimmung.",
+                  **CONTRACT),
+        _category("Bauliche Veränderung", "Bitte beschreiben Sie das Vorhaben; Skizzen oder Angebote helfen uns.",
+                  allows_attachments=True, needs_contract=True),
+        _category("Wohnungswechsel/Tausch"),
+        _category("Stellplatz/Garage gesucht"),
+    ]),
+    ("Bescheinigung", [
+        _category("Vorvermieterbescheinigung", **CONTRACT),
+        _category("Mietschuldenfreiheitsbescheinigung",
+                  "Ist Ihr Mietkonto ausgeglichen, können Sie die Bescheinigung unter „Dokumente“ selbst erzeugen.",
+                  **CONTRACT),
+    ]),
+    ("Vertrag und Stammdaten", [
+        _category("Personenzahl/Mitbewohner", **CONTRACT),
+        _category("Namensänderung", "Bitte fügen Sie eine Kopie der Urkunde bei.", allows_attachments=True),
+        _category("Schlüssel nachbestellen", **CONTRACT),
+        _category("Kündigung Nutzungsvertrag",
+                  "Die Kündigung muss schriftlich und von allen Vertragspartnern unterschrieben bei uns eingehen. "
+                  "Wir senden Ihnen gern ein Formular zu.", **CONTRACT),
+    ]),
+    ("Betriebskostenabrechnung", [
+        _category("Frage zur Abrechnung", **CONTRACT),
+        _category("Einwendung gegen die Abrechnung", allows_attachments=True, needs_contract=True),
+        _category("Belegeinsicht", **CONTRACT),
+        _category("Anpassung der Vorauszahlung", **CONTRACT),
+    ]),
+    ("Hausservice", [
+        _category("Reinigung", allows_attachments=True),
+        _category("Grünpflege", allows_attachments=True),
+        _category("Winterdienst", allows_attachments=True),
+        _category("Müll", allows_attachments=True),
+    ]),
+    ("Nachbarschaft", [
+        _category("Lärm", "Bitte fügen Sie Ihr Lärmprotokoll bei.", allows_attachments=True),
+    ]),
+    ("WIR-immerda Serviceportal", [
+        _category("Feedback Serviceportal"),
+        _category("Technisches Problem", "Bitte nennen Sie Gerät und Browser.", allows_attachments=True),
+    ]),
+    ("Sonstiges", [
+        _category("Allgemeine Anfrage"),
+        _category("Lob und Beschwerde"),
+    ]),
+]
+
+# Meldungen. The story lists (hours after filing, who, …): "tenant"/"staff" write a message,
+# "status" moves the ticket on (with a reason when rejected). Filing itself is "received".
+TICKETS = [
+    {
+        "person": "gisela_l", "category": "Feedback Serviceportal", "subject": "Sie gutes Portal - weiter so!",
+        "days_ago": 60,
+        "story": [
+            (0, "tenant", "Ich habe mich heute angemeldet und finde mich gut zurecht. Sie gutes Portal - weiter so!"),
+            (20, "status", "in_progress"),
+            (22, "staff", "Vielen Dank für Ihr Lob, Frau Weiß! Wir geben es gern an das ganze "
+                          "WIR-immerda-Team weiter."),
+            (22, "status", "closed"),
+        ],
+    },
+    {
+        "person": "gisela_l", "category": "Terminvereinbarung (Bitte Telefon-Nr. angeben)",
+        "subject": "Bitte um Termin", "phone": "0176 98765432", "days_ago": 2,
+        "story": [
+            (0, "tenant", "Ich möchte gern einen Termin in der Geschäftsstelle vereinbaren, um über einen Wechsel "
+                          "in eine kleinere Wohnung mit Aufzug zu sprechen. Vormittags bin ich am besten erreichbar."),
+            (5, "status", "in_progress"),
+            (5, "staff", "Wir rufen Sie in den nächsten Tagen vormittags an und stimmen einen Termin mit Ihnen ab."),
+        ],
+    },
+    {
+        "person": "juergen", "contract": "MV-1001-0203", "category": "Heizung/Warmwasser",
+        "subject": "Heizkörper im Wohnzimmer bleibt kalt", "location": "Wohnzimmer, Heizkörper unter dem Fenster",
+        "days_ago": 6,
+        "story": [
+            (0, "tenant", "Der Heizkörper im Wohnzimmer wird seit gestern nicht mehr warm, obwohl das Ventil ganz "
+                          "aufgedreht ist. Die anderen Heizkörper funktionieren."),
+            (3, "status", "in_progress"),
+            (20, "staff", "Wir haben die Firma Heizungsbau Engel GmbH beauftragt. Der Monteur meldet sich bei Ihnen, "
+                          "um einen Termin abzustimmen."),
+            (20, "status", "commissioned"),
+        ],
+    },
+    {
+        "person": "juergen", "contract": "MV-1001-0203", "category": "Sanitär (Wasser, Abfluss, WC)",
+        "subject": "Wasserhahn in der Küche tropft", "location": "Küche, Spüle", "days_ago": 45,
+        "story": [
+            (0, "tenant", "Der Wasserhahn an der Spüle tropft auch zugedreht ständig."),
+            (4, "status", "in_progress"),
+            (24, "staff", "Die Firma Sanitär Hähnel kommt am Donnerstag zwischen 8 und 12 Uhr zu Ihnen."),
+            (24, "status", "commissioned"),
+            (190, "staff", "Die Kartusche der Armatur wurde getauscht. Wir schließen Ihre Meldung ab."),
+            (190, "status", "closed"),
+        ],
+    },
+    {
+        "person": "juergen", "category": "Antrag auf Zusendung der Steuerbescheinigung",
+        "subject": "Steuerbescheinigung für das Vorjahr", "days_ago": 0.25,
+        "story": [
+            (0, "tenant", "Bitte senden Sie mir die Steuerbescheinigung für meine Sparverträge für das vergangene "
+                          "Jahr zu. Ich brauche sie für die Steuererklärung."),
+        ],
+    },
+    {
+        "person": "lukasz", "contract": "MV-1012-0405", "category": "Schimmel",
+        "subject": "Schimmel an der Außenwand hinter dem Schrank", "location": "Wohnraum, Außenwand hinter dem Schrank",
+        "days_ago": 9,
+        "story": [
+            (0, "tenant", "Beim Umstellen des Kleiderschranks habe ich dunkle Flecken an der Außenwand entdeckt."),
+            (6, "status", "in_progress"),
+            (26, "staff", "Vielen Dank für Ihre Meldung. Damit wir die Ursache einschätzen können: Bitte schicken Sie "
+                          "uns Fotos der Stelle und teilen Sie uns mit, wie groß die Fläche etwa ist und wie oft am "
+                          "Tag Sie lüften."),
+            (26, "status", "query"),
+        ],
+    },
+    {
+        "person": "lukasz", "contract": "MV-1012-0405", "category": "Bauliche Veränderung",
+        "subject": "Markise am Balkon anbringen", "days_ago": 30,
+        "story": [
+            (0, "tenant", "Ich möchte an meinem Balkon eine Markise von einem Fachbetrieb anbringen lassen. "
+                          "Ist das erlaubt?"),
+            (20, "status", "in_progress"),
+            (120, "status", "rejected",
+             "An diesem Gebäude dürfen keine Markisen an der Fassade befestigt werden, weil dabei die "
+             "Wärmedämmung beschädigt würde. Gern beraten wir Sie zu einem Sonnenschutz ohne Bohrungen."),
+        ],
+    },
+    {
+        "person": "suekrue", "contract": "MV-301-0201", "category": "Fenster/Türen/Schlösser",
+        "subject": "Wohnungstür schließt nicht richtig", "location": "Wohnungstür", "days_ago": 1,
+        "story": [
+            (0, "tenant", "Die Wohnungstür fällt nicht mehr von selbst ins Schloss, man muss sie fest zudrücken."),
+        ],
+    },
+    {
+        "person": "suekrue", "category": "Müll", "subject": "Sperrmüll im Hof",
+        "location": "Hof hinter der Dieskaustraße 170", "days_ago": 14,
+        "story": [
+            (0, "tenant", "Neben den Mülltonnen steht seit einer Woche ein altes Sofa."),
+            (30, "tenant", "Das Sofa wurde inzwischen abgeholt, meine Meldung hat sich erledigt."),
+            (30, "status", "withdrawn"),
+        ],
+    },
+    {
+        "person": "dieter", "contract": "MV-305-0302", "category": "Frage zur Abrechnung",
+        "subject": "Frage zur Betriebskostenabrechnung", "days_ago": 4,
+        "story": [
+            (0, "tenant", "Die Kosten für den Hauswart sind im Vergleich zum Vorjahr stark gestiegen. "
+                          "Können Sie mir das erklären?"),
+            (24, "status", "in_progress"),
+            (24, "staff", "Wir prüfen die Position Hauswart und melden uns in den nächsten Tagen bei Ihnen."),
+        ],
+    },
+    {
+        "person": "dieter", "contract": "MV-305-0302", "category": "Ungeziefer",
+        "subject": "Silberfischchen im Bad", "location": "Bad", "days_ago": 7,
+        "story": [
+            (0, "tenant", "Im Bad sind seit einigen Wochen viele Silberfischchen, besonders nachts."),
+            (5, "status", "in_progress"),
+            (28, "staff", "Bitte teilen Sie uns mit, ob auch Ihre Nachbarn betroffen sind und an welchen Tagen der "
+                          "Schädlingsbekämpfer Ihre Wohnung betreten kann."),
+            (28, "status", "query"),
+        ],
+    },
+    {
+        "person": "gisela_e", "contract": "GA-G-014", "category": "Fenster/Türen/Schlösser",
+        "subject": "Garagentor klemmt", "location": "Garage 14", "days_ago": 75,
+        "story": [
+            (0, "tenant", "Das Garagentor lässt sich nur noch mit viel Kraft öffnen."),
+            (6, "status", "in_progress"),
+            (30, "status", "commissioned"),
+            (100, "staff", "Die Führungsschienen wurden gereinigt und eingestellt. Das Tor läuft wieder leicht."),
+            (100, "status", "closed"),
+        ],
+    },
+]
+
+# Spareinlagen (only at Lipsia). person, number, product, rate % p.a., notice months,
+# opened (months ago), first deposit, further bookings (months ago, kind, amount)
+SAVINGS_ACCOUNTS = [
+    ("juergen", "5104711-01", "Sparbuch", "0.250", 3, 26, "8000.00", [
+        (22, "Einzahlung", "500.00"), (19, "Auszahlung", "-1200.00"), (15, "Einzahlung", "750.00"),
+        (11, "Einzahlung", "250.00"), (9, "Auszahlung", "-2000.00"), (6, "Einzahlung", "300.00"),
+        (4, "Einzahlung", "250.00"), (1, "Einzahlung", "400.00"),
+    ]),
+    ("juergen", "5104711-02", "Wachstumssparen", "1.250", 12, 25, "2000.00",
+     [(months, "Einzahlung", "300.00") for months in (22, 19, 16, 13, 10, 7, 4, 1)]),
+    ("gisela_l", "5100385-01", "Festzins", "2.750", 0, 40, "10000.00", []),
+]
+KAPEST_RATE = Decimal("0.25")
+SOLI_RATE = Decimal("0.055")
+
+# Freistellungsaufträge: person, joint, amount, valid from, Steuer-ID
+EXEMPTION_ORDERS = [
+    ("juergen", False, "1000.00", date(2023, 1, 1), "36574261809"),
+]
+
+# Neuigkeiten. cooperative, title, text, published (days ago), expires (days from now; negative: expired)
+NEWS = [
+    (LIPSIA, "Willkommen im WIR-immerda-Serviceportal",
+     "Ab sofort erreichen Sie uns auch online: Verträge einsehen, Bescheinigungen erzeugen, Schäden melden "
+     "und den Stand Ihrer Sparverträge prüfen – rund um die Uhr.\n\n"
+     "Unsere Mitarbeiterinnen und Mitarbeiter sind natürlich weiterhin persönlich für Sie da.", 200, None),
+    (LIPSIA, "Ablesung der Heizkostenverteiler",
+     "In den kommenden Wochen liest unser Messdienst die Heizkostenverteiler und Wasserzähler in Grünau ab. "
+     "Den Termin für Ihr Haus finden Sie rechtzeitig als Aushang im Hausflur.", 10, 30),
+    (LIPSIA, "Neue Zinssätze für Festzins-Sparverträge",
+     "Für neu abgeschlossene Festzins-Sparverträge mit drei Jahren Laufzeit gilt ab sofort ein Zinssatz von "
+     "2,75 % p. a. Sprechen Sie uns gern an.", 20, None),
+    (LIPSIA, "Hoffest in Grünau-Mitte",
+     "Wir laden alle Mitglieder herzlich zum Hoffest an der Stuttgarter Allee ein – mit Kaffee, Kuchen und "
+     "Hüpfburg für die Kleinen.", 90, -60),
+    (ELSTERAUE, "Willkommen im WIR-immerda-Serviceportal",
+     "Auch die Mitglieder der WG „Elsteraue“ eG können ihre Anliegen jetzt online erledigen. "
+     "Die Registrierungsnummer finden Sie in Ihrem persönlichen Anschreiben.", 200, None),
+    (ELSTERAUE, "Strangsanierung in der Dieskaustraße 170",
+     "Ab dem kommenden Monat erneuern wir die Wasser- und Abwasserleitungen im Haus Dieskaustraße 170. "
+     "Die betroffenen Mieterinnen und Mieter erhalten vorab ein persönliches Schreiben mit allen Terminen.", 5, 60),
+    (ELSTERAUE, "Frühjahrsputz im Hof",
+     "Am Samstag räumen wir gemeinsam den Hof auf. Handschuhe und Säcke stellen wir bereit.", 120, -90),
+]
+
+
+# --- public functions ---
+
+
+def database_is_empty() -> bool:
+    return not (Cooperative.select().exists() or User.select().exists() or Person.select().exists())
+
+
+def clear_all_data() -> None:
+    """Delete every row of every table, children before parents."""
+    with db.write_transaction():
+        for model in reversed(sort_models(MODELS)):
+            model.delete().execute()
+
+
+def load_demo_data() -> dict:
+    """Create the demo data of both cooperatives in one transaction; returns the logins (see demo_logins)."""
+    with db.write_transaction():
+        _Builder(clock.now(), clock.today()).build()
+        return demo_logins()
+
+
+def demo_logins() -> dict:
+    """The demo logins and the registration codes that are still unused."""
+    coop_names = {c["slug"]: c["name"] for c in COOPERATIVES}
+    persons = {p.key: p for p in PERSONS}
+    tenants = []
+    for key, email, password, *_ in TENANT_USERS:
+        own = [p for p in PERSONS if p.login == key]
+        tenants.append({
+            "email": email,
+            "password": password,
+            "name": f"{own[0].first_name} {own[0].last_name}",
+            "cooperative": ", ".join(coop_names[p.cooperative] for p in own),
+            "cooperatives": [p.cooperative for p in own],
+        })
+    staff = [
+        {"email": email, "password": password, "name": name, "cooperative": coop_names[coop], "slug": coop}
+        for _key, coop, name, _phone, email, _hours, password in STAFF
+    ]
+    unused = {
+        code.code
+        for code in RegistrationCode.select().where(
+            RegistrationCode.code.in_([code for _, code in REGISTRATION_CODES]) & RegistrationCode.used_at.is_null()
+        )
+    }
+    codes = [
+        {
+            "code": code,
+            "name": f"{persons[key].first_name} {persons[key].last_name}",
+            "cooperative": coop_names[persons[key].cooperative],
+        }
+        for key, code in REGISTRATION_CODES
+        if code in unused
+    ]
+    return {"tenants": tenants, "staff": staff, "admin": dict(ADMIN), "registration_codes": codes}
+
+
+# --- building ---
+
+
+def _money(value) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _months_ago(today: date, months: int) -> date:
+    index = today.year * 12 + today.month - 1 - months
+    return date(index // 12, index % 12 + 1, min(today.day, 28))
+
+
+class _Builder:
+    """Creates the tables above in dependency order, remembering rows by their keys."""
+
+    def __init__(self, now: datetime, today: date):
+        self.now = now
+        self.today = today
+        self.cooperatives = {}
+        self.contact_persons = {}
+        self.users = {}
+        self.units = {}
+        self.persons = {}
+        self.contracts = {}
+        self.categories = {}
+
+    def build(self):
+        for spec in COOPERATIVES:
+            self.cooperatives[spec["slug"]] = Cooperative.create(**spec)
+        self.staff()
+        self.tenant_users()
+        self.units_and_persons()
+        self.contracts_and_bank_accounts()
+        self.ticket_types()
+        self.tickets()
+        self.savings()
+        self.news()
+
+    def days_ago(self, days) -> datetime:
+        return self.now - timedelta(days=days)
+
+    def staff(self):
+        for key, coop, name, phone, email, hours, password in STAFF:
+            user = User.create(
+                email=email, password_hash=hash_password(password), role=User.ROLE_STAFF,
+                cooperative=self.cooperatives[coop], staff_name=name,
+                confirmed_at=self.days_ago(700), created_at=self.days_ago(700),
+            )
+            self.contact_persons[key] = ContactPerson.create(
+                cooperative=self.cooperatives[coop], name=name, phone=phone, email=email,
+                office_hours=hours, user=user,
+            )
+        User.create(
+            email=ADMIN["email"], password_hash=hash_password(ADMIN["password"]), role=User.ROLE_ADMIN,
+            staff_name=ADMIN["name"], confirmed_at=self.days_ago(720), created_at=self.days_ago(720),
+        )
+
+    def tenant_users(self):
+        for key, email, password, registered, reviewed, phones in TENANT_USERS:
+            user = User.create(
+                email=email, password_hash=hash_password(password), role=User.ROLE_TENANT,
+                created_at=self.days_ago(registered), confirmed_at=self.days_ago(registered) + timedelta(minutes=7),
+                contact_reviewed_at=self.days_ago(registered) + timedelta(minutes=12) if reviewed else None,
+                last_login_at=self.days_ago(min(registered, 3)),
+            )
+            for position, (kind, number) in enumerate(phones):
+                PhoneNumber.create(user=user, kind=kind, number=number, position=position)
+            self.users[key] = user
+
+    def units_and_persons(self):
+        for coop, number, kind, street, postcode, floor, position, rooms, area, heating, year in UNITS:
+            self.units[number] = Unit.create(
+                cooperative=self.cooperatives[coop], kind=kind, number=number, street=street, postcode=postcode,
+                city="Leipzig", floor=floor, position=position, heating=heating, year_built=year,
+                rooms=Decimal(rooms) if rooms else None, living_area=Decimal(area) if area else None,
+            )
+        for key, coop, number, salutation, first, last, born, home, login in PERSONS:
+            unit = self.units[home]
+            self.persons[key] = Person.create(
+                cooperative=self.cooperatives[coop], number=number, salutation=salutation, first_name=first,
+                last_name=last, birth_date=born, street=unit.street, postcode=unit.postcode, city=unit.city,
+                user=self.users.get(login),
+            )
+        for key, code in REGISTRATION_CODES:
+            RegistrationCode.create(
+                person=self.persons[key], code=code, created_at=self.days_ago(3), expires_at=self.days_ago(-90)
+            )
+
+    def contract(self, number, kind, start, contact, parties, unit=None, **fields):
+        """A contract with its parties; rent and parking contracts also get the main tenant's bank account."""
+        main = parties[0][0]
+        contract = Contract.create(
+            cooperative=self.persons[main].cooperative, kind=kind, number=number, unit=self.units.get(unit),
+            start_date=start, contact_person=self.contact_persons[contact], **fields,
+        )
+        for person, role in parties:
+            ContractParty.create(contract=contract, person=self.persons[person], role=role)
+        self.contracts[number] = contract
+        if kind != "membership":
+            self.bank_account(contract, main)
+
+    def contracts_and_bank_accounts(self):
+        for number, unit, start, contact, parties, base, operating, heating, household, arrears in RENTALS:
+            self.contract(
+                number, "rental", start, contact, parties, unit=unit,
+                base_rent=_money(base), operating_costs=_money(operating), heating_costs=_money(heating),
+                household_size=household, arrears=_money(arrears),
+            )
+        for number, unit, start, contact, tenant, rent in PARKING:
+            self.contract(number, "parking", start, contact, [(tenant, "main")], unit=unit, base_rent=_money(rent))
+        for number, member, start, contact, mandatory, voluntary, paid_in in MEMBERSHIPS:
+            share = SHARE_AMOUNT[self.persons[member].cooperative.slug]
+            self.contract(
+                number, "membership", start, contact, [(member, "member")],
+                mandatory_shares=mandatory, voluntary_shares=voluntary, share_amount=share, paid_in=_money(paid_in),
+            )
+
+    def bank_account(self, contract, holder_key):
+        holder = self.persons[holder_key]
+        bank, account_number = PAYING_ACCOUNTS[holder_key]
+        bank_code, bic, bank_name = BANKS[bank]
+        prefix = MANDATE_PREFIX[contract.cooperative.slug]
+        valid_from = max(contract.start_date, SEPA_START)
+        BankAccount.create(
+            contract=contract, holder=holder.full_name, iban=iban(bank_code, account_number), bic=bic,
+            bank_name=bank_name, mandate_reference=f"{prefix}-{contract.number}-01", valid_from=valid_from,
+            status="active", created_at=datetime.combine(valid_from, datetime.min.time()),
+        )
+
+    def ticket_types(self):
+        for coop in self.cooperatives.values():
+            for type_position, (type_name, categories) in enumerate(TICKET_TYPES):
+                offered = [c for c in categories if coop.has_savings or not c["savings_only"]]
+                if not offered:
+                    continue
+                ticket_type = TicketType.create(cooperative=coop, name=type_name, position=type_position)
+                for position, spec in enumerate(offered):
+                    fields = {k: v for k, v in spec.items() if k != "savings_only"}
+                    self.categories[coop.slug, spec["name"]] = TicketCategory.create(
+                        ticket_type=ticket_type, position=position, **fields
+                    )
+
+    def tickets(self):
+        """Tickets in the order they were filed, numbered per cooperative and year: L-2026-0001, …"""
+        counters = {}
+        for spec in sorted(TICKETS, key=lambda spec: -spec["days_ago"]):
+            created = self.days_ago(spec["days_ago"])
+            series = (TICKET_PREFIX[self.persons[spec["person"]].cooperative.slug], created.year)
+            counters[series] = counters.get(series, 0) + 1
+            self.ticket(spec, created, f"{series[0]}-{series[1]}-{counters[series]:04d}")
+
+    def ticket(self, spec, created, number):
+        person = self.persons[spec["person"]]
+        coop = person.cooperative
+        contract = self.contracts.get(spec.get("contract"))
+        contact = contract.contact_person if contract else coop.contact_persons.order_by(ContactPerson.id).first()
+        staff = contact.user
+        tenant = person.user
+        ticket = Ticket.create(
+            cooperative=coop, number=number, person=person, contract=contract,
+            category=self.categories[coop.slug, spec["category"]], subject=spec["subject"],
+            phone=spec.get("phone", ""), location=spec.get("location", ""), status="received",
+            created_at=created, created_by=tenant, updated_at=created,
+        )
+        TicketStatusChange.create(ticket=ticket, new_status="received", changed_by=tenant, changed_at=created)
+        for hours, who, *payload in spec["story"]:
+            moment = created + timedelta(hours=hours)
+            assert moment <= self.now, spec["subject"]
+            if who == "status":
+                new_status, reason = payload[0], (payload[1] if len(payload) > 1 else "")
+                TicketStatusChange.create(
+                    ticket=ticket, old_status=ticket.status, new_status=new_status, reason=reason,
+                    changed_by=tenant if new_status == "withdrawn" else staff, changed_at=moment,
+                )
+                ticket.status = new_status
+            else:
+                TicketMessage.create(
+                    ticket=ticket, author=staff if who == "staff" else tenant, from_staff=who == "staff",
+                    body=payload[0], created_at=moment,
+                )
+            ticket.updated_at = moment
+        ticket.save()
+
+    def savings(self):
+        for key, joint, amount, valid_from, tax_id in EXEMPTION_ORDERS:
+            ExemptionOrder.create(
+                person=self.persons[key], joint=joint, amount=_money(amount), valid_from=valid_from,
+                tax_id=tax_id, created_at=datetime.combine(valid_from, datetime.min.time()) - timedelta(days=40),
+            )  # handed in on paper, before the portal existed
+        exempt = {order[0] for order in EXEMPTION_ORDERS}
+        for key, number, product, rate, notice, opened_ago, first, bookings in SAVINGS_ACCOUNTS:
+            person = self.persons[key]
+            assert person.cooperative.has_savings, key
+            opened = _months_ago(self.today, opened_ago)
+            account = SavingsAccount.create(
+                person=person, number=number, product=product, interest_rate=Decimal(rate),
+                notice_months=notice, opened_on=opened,
+            )
+            balance = Decimal("0.00")
+            for day, kind, amount in self.savings_bookings(opened, first, bookings, Decimal(rate), key not in exempt):
+                balance += amount
+                SavingsTransaction.create(
+                    account=account, booking_date=day, value_date=day, kind=kind, amount=amount, balance_after=balance
+                )
+            account.balance = balance
+            account.save()
+
+    def savings_bookings(self, opened, first, bookings, rate, taxed):
+        """The account's bookings in order, with interest on every 31 December (taxed without an exemption order)."""
+        events = [(opened, "Einzahlung", _money(first))]
+        events += [(_months_ago(self.today, months), kind, _money(amount)) for months, kind, amount in bookings]
+        events += [(date(year, 12, 31), "Zinsgutschrift", None) for year in range(opened.year, self.today.year)]
+        events.sort(key=lambda event: (event[0], event[2] is None))
+        balance = Decimal("0.00")
+        for day, kind, amount in events:
+            if amount is not None:
+                balance += amount
+                yield day, kind, amount
+                continue
+            days_held = (day - max(opened, date(day.year, 1, 1))).days + 1
+            interest = _money(balance * rate / 100 * days_held / 365)
+            balance += interest
+            yield day, kind, interest
+            if taxed:
+                kapest = _money(interest * KAPEST_RATE)
+                soli = _money(kapest * SOLI_RATE)
+                balance -= kapest + soli
+                yield day, "KapESt", -kapest
+                yield day, "Soli", -soli
+
+    def news(self):
+        for coop, title, body, published, expires in NEWS:
+            NewsItem.create(
+                cooperative=self.cooperatives[coop], title=title, body=body, published_at=self.days_ago(published),
+                expires_at=None if expires is None else self.days_ago(-expires),
+            )
