@@ -7,6 +7,7 @@ from contextlib import contextmanager
 import pytest
 
 from tests import databases
+from tests.smtp_server import SmtpServer
 from wir import create_app, db
 from wir.extensions import limiter
 
@@ -54,6 +55,22 @@ def app(seeded_template, tmp_path):
 def empty_app(empty_template, tmp_path):
     """An app on a migrated database without any data."""
     yield from _app_on(empty_template, tmp_path)
+
+
+@pytest.fixture
+def smtp_down(app):
+    """SMTP configured, but nothing listens on its port until start()."""
+    server = SmtpServer()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=server.port)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp(smtp_down):
+    """A running SMTP server that receives the app's mails."""
+    smtp_down.start()
+    return smtp_down
 
 
 @pytest.fixture

@@ -28,6 +28,8 @@ TEST_CONFIG = {
     "ARGON2_PARALLELISM": 1,
     # CI runs the PostgreSQL pass with the counters in Redis, as in production
     "RATELIMIT_STORAGE_URL": os.environ.get("WIR_TEST_REDIS_URL", "memory://"),
+    # tests deliver mails explicitly (mail.deliver_pending) unless they test the background path
+    "MAIL_DELIVER_IN_BACKGROUND": False,
 }
 
 

@@ -19,7 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _ensure_secret_key(app)
     _derive_settings(app)
 
-    from wir import cli, db, errors, filters, navigation, security
+    from wir import cli, db, errors, filters, mail, navigation, security
     from wir.extensions import csrf, htmx, limiter
     from wir.services import passwords
 
@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     navigation.init_app(app)
     cli.init_app(app)
     _register_blueprints(app)
+    mail.announce_dev_mailbox(app)
     return app
 
 
@@ -65,7 +66,20 @@ def _derive_settings(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from wir.blueprints import account, auth, contracts, documents, home, pages, savings, staff, tickets, vendor
+    from wir.blueprints import (
+        account,
+        auth,
+        contracts,
+        devmail,
+        documents,
+        home,
+        pages,
+        registration,
+        savings,
+        staff,
+        tickets,
+        vendor,
+    )
 
-    for module in (account, auth, contracts, documents, home, pages, savings, staff, tickets, vendor):
+    for module in (account, auth, contracts, devmail, documents, home, pages, registration, savings, staff, tickets, vendor):
         app.register_blueprint(module.bp)

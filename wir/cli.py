@@ -4,7 +4,7 @@ import json
 
 import click
 
-from wir import db
+from wir import db, mail
 from wir.services import demo
 
 
@@ -34,3 +34,4 @@ def seed_demo_command(reset):
 def init_app(app):
     app.cli.add_command(init_db_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(mail.mail_cli)

@@ -18,3 +18,8 @@ def today() -> date:
 
 def to_local(moment: datetime) -> datetime:
     return moment.replace(tzinfo=timezone.utc).astimezone(LOCAL_ZONE)
+
+
+def timestamp() -> int:
+    """Seconds since the epoch, from now(): what sessions store."""
+    return int(now().replace(tzinfo=timezone.utc).timestamp())

@@ -24,6 +24,18 @@ MAIL_FROM = "WIR-immerda-Serviceportal <wir-immerda@wg-lipsia.de>"
 
 # memory:// suits one process; several workers share redis://host:6379.
 RATELIMIT_STORAGE_URL = "memory://"
+# per client address unless named otherwise
+RATELIMIT_LOGIN = "10 per minute"
+RATELIMIT_REGISTER = "20 per hour"
+RATELIMIT_REGISTER_PER_CODE = "5 per hour"  # per Registrierungsnummer, from any address
+RATELIMIT_RESEND = "5 per hour"
+RATELIMIT_CONFIRM_CODE = "20 per hour"
+RATELIMIT_PASSWORD_RESET = "5 per hour"
+RATELIMIT_NUMBER_REQUEST = "5 per hour"
+RATELIMIT_PASSWORD_CHECK = "120 per minute"
+
+# Views hand mails to a background thread right after commit; tests may deliver by hand.
+MAIL_DELIVER_IN_BACKGROUND = True
 
 # The portal's own contact (footer, Impressum): the guide's WIR-immerda team.
 PORTAL_EMAIL = "wir-immerda@wg-lipsia.de"
@@ -35,7 +47,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = True
 REMEMBER_COOKIE_SECURE = True
 REMEMBER_COOKIE_HTTPONLY = True
-PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+PERMANENT_SESSION_LIFETIME = timedelta(hours=8)  # absolute limit of a sign-in
+SESSION_IDLE_MINUTES = 30  # signed out after this long without a request; warned 2 minutes before
 
 MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session

@@ -121,6 +121,37 @@ class RegistrationCode(BaseModel):
     used_at = DateTimeField(null=True)
 
 
+class EmailConfirmation(BaseModel):
+    """A single-use proof of access to a mailbox: a link token and, for the app, a 6-digit code."""
+
+    PURPOSES = ("registration", "password_reset", "email_change")
+
+    user = ForeignKeyField(User, backref="email_confirmations", on_delete="CASCADE")
+    purpose = CharField()
+    email = CharField()  # the address the mail went to
+    token_hash = CharField(unique=True)  # sha256 of the link token; the token itself is never stored
+    code_hash = CharField(default="")  # HMAC of the Bestätigungscode
+    attempts = IntegerField(default=0)
+    created_at = DateTimeField(default=clock.now)
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)  # also set when voided (too many wrong codes, superseded)
+
+
+class RegistrationNumberRequest(BaseModel):
+    """Someone without a letter asks for a Registrierungsnummer; staff answer by post."""
+
+    cooperative = ForeignKeyField(Cooperative, null=True, backref="registration_number_requests")
+    first_name = CharField()
+    last_name = CharField()
+    street = CharField()
+    postcode = CharField()
+    city = CharField()
+    reference_number = CharField(default="")  # member or contract number, if known
+    email = CharField(default="")
+    created_at = DateTimeField(default=clock.now, index=True)
+    handled_at = DateTimeField(null=True)
+
+
 class ContactPerson(BaseModel):
     """Ansprechpartner: the staff member responsible for a contract."""
 
@@ -388,6 +419,8 @@ MODELS = [
     Person,
     PhoneNumber,
     RegistrationCode,
+    EmailConfirmation,
+    RegistrationNumberRequest,
     ContactPerson,
     Unit,
     Contract,

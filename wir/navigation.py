@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from flask import g
+from flask import g, has_request_context
 from flask_login import current_user
 
 from wir.models import Cooperative, Person
@@ -23,7 +23,7 @@ class Viewer:
 
 def viewer() -> Viewer | None:
     """The signed-in user as the layout needs it, loaded once per request."""
-    if not current_user.is_authenticated:
+    if not has_request_context() or not current_user.is_authenticated:
         return None
     if "viewer" not in g:
         if current_user.is_staff:

@@ -1,8 +1,9 @@
 """Sign-in sessions, access control defaults and the security headers of every response."""
 
-from flask import abort, flash, redirect, request, url_for
-from flask_login import current_user
+from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
 
+from wir import clock
 from wir.extensions import login_manager
 from wir.services import accounts
 
@@ -10,15 +11,23 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+LOGIN_PLEASE = "Bitte melden Sie sich an, um diese Seite zu sehen."
+# htmx requests that run by themselves (status polls) send this header: they are no activity
+BACKGROUND_HEADER = "X-WIR-Background"
 
 
 def init_app(app):
     login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = "Bitte melden Sie sich an, um diese Seite zu sehen."
-    login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    app.before_request(_enforce_session_timeouts)
     app.after_request(_security_headers)
+
+
+def start_session(user) -> None:
+    """A fresh session for a user who just proved who they are."""
+    session.clear()
+    login_user(user)
+    session["signed_in_at"] = session["seen"] = clock.timestamp()
 
 
 @login_manager.user_loader
@@ -31,14 +40,34 @@ def _load_user(session_id: str):
     return accounts.user_for_session(user_id, version)
 
 
+def to_login(message: str):
+    """Send the browser to Anmelden and back here afterwards; htmx gets HX-Redirect instead of a fragment."""
+    login_url = url_for("auth.login", next=request.full_path.rstrip("?"))
+    flash(message, "info")
+    if request.htmx:
+        return "", 401, {"HX-Redirect": login_url}
+    return redirect(login_url)
+
+
 @login_manager.unauthorized_handler
 def _unauthorized():
-    login_url = url_for("auth.login", next=request.full_path.rstrip("?"))
-    if request.htmx:
-        # htmx would swap the login page into a fragment; let it load the page instead.
-        return "", 401, {"HX-Redirect": login_url}
-    flash(login_manager.login_message, "info")
-    return redirect(login_url)
+    return to_login(LOGIN_PLEASE)
+
+
+def _enforce_session_timeouts():
+    if (request.endpoint or "").endswith("static") or not current_user.is_authenticated:
+        return None
+    now = clock.timestamp()
+    idle_limit = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    absolute_limit = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    if now - session.get("seen", 0) > idle_limit or now - session.get("signed_in_at", 0) > absolute_limit:
+        logout_user()
+        session.clear()
+        return to_login("Sie wurden aus Sicherheitsgründen abgemeldet, weil Sie längere Zeit nicht aktiv waren. "
+                        "Bitte melden Sie sich erneut an.")
+    if request.headers.get(BACKGROUND_HEADER) != "1":
+        session["seen"] = now
+    return None
 
 
 def _security_headers(response):
@@ -56,13 +85,22 @@ def _security_headers(response):
 
 
 def require_role(*roles):
-    """A before_request hook: anonymous users go to Anmelden, other roles get 403."""
+    """A before_request hook: anonymous users go to Anmelden, other roles get 403.
+
+    A tenant first reviews the contact data once ("Nach der erstmaligen Anmeldung …").
+    """
 
     def check():
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         if current_user.role not in roles:
             abort(403)
+        if (
+            current_user.role == current_user.ROLE_TENANT
+            and current_user.contact_reviewed_at is None
+            and request.endpoint != "account.review"
+        ):
+            return redirect(url_for("account.review", next=request.full_path.rstrip("?")))
         return None
 
     return check

@@ -1,16 +1,20 @@
-"""Anmelden and Abmelden."""
+"""Anmelden, Abmelden, Passwort vergessen."""
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import PasswordField
 from wtforms.validators import DataRequired, Length
 
+from wir import mail
 from wir.extensions import limiter
+from wir.filters import german_datetime
+from wir.forms import NewPasswordForm, email_field
 from wir.rendering import redirect_after_post, render
-from wir.services import accounts
+from wir.security import start_session
+from wir.services import accounts, password_rules
 
 bp = Blueprint("auth", __name__)
 
@@ -18,14 +22,7 @@ LOGIN_FAILED = "E-Mail-Adresse oder Passwort ist nicht richtig."
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(
-        "E-Mail-Adresse",
-        validators=[
-            DataRequired("Bitte geben Sie Ihre E-Mail-Adresse ein."),
-            Length(max=254, message="Die E-Mail-Adresse darf höchstens 254 Zeichen lang sein."),
-        ],
-        render_kw={"autocomplete": "username", "inputmode": "email"},
-    )
+    email = email_field(autocomplete="username")
     password = PasswordField(
         "Passwort",
         validators=[
@@ -46,20 +43,41 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def _limit(name):
+    return lambda: current_app.config[f"RATELIMIT_{name}"]
+
+
+def _refusal_message(refused: accounts.LoginRefused) -> str:
+    if refused.reason == "locked":
+        return (
+            "Zu viele fehlgeschlagene Anmeldeversuche. Aus Sicherheitsgründen ist die Anmeldung "
+            f"bis {german_datetime(refused.until)} gesperrt. Sie können Ihr Passwort zurücksetzen."
+        )
+    if refused.reason == "unconfirmed":
+        return "Ihre E-Mail-Adresse ist noch nicht bestätigt. Bitte klicken Sie auf den Link in unserer E-Mail."
+    return LOGIN_FAILED
+
+
 @bp.route("/anmelden", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(_limit("LOGIN"), methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = LoginForm()
+    unconfirmed = False
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
-        if user is not None:
-            session.clear()  # a fresh session at login
-            login_user(user)
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data)
+        except accounts.LoginRefused as refused:
+            form.password.errors.append(_refusal_message(refused))
+            unconfirmed = refused.reason == "unconfirmed"
+        else:
+            start_session(user)
             return redirect_after_post(safe_next(request.args.get("next")) or url_for("home.index"))
-        form.password.errors.append(LOGIN_FAILED)
-    return render("auth/login.html", "auth/_login_form.html", form=form, status=422 if form.errors else 200)
+    return render(
+        "auth/login.html", "auth/_login_form.html", form=form, unconfirmed=unconfirmed,
+        status=422 if form.errors else 200,
+    )
 
 
 @bp.route("/abmelden", methods=["POST"])
@@ -70,3 +88,62 @@ def logout():
     session.clear()
     flash("Sie haben sich abgemeldet.", "success")
     return redirect_after_post(url_for("auth.login"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = email_field()
+
+
+@bp.route("/passwort-vergessen", methods=["GET", "POST"])
+@limiter.limit(_limit("PASSWORD_RESET"), methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        mail.deliver_soon(current_app._get_current_object())
+        flash(
+            "Wenn zu dieser E-Mail-Adresse ein Zugang besteht, haben wir einen Link zum Zurücksetzen gesendet. "
+            "Er ist eine Stunde gültig. Bitte prüfen Sie auch Ihren Spam-Ordner.",
+            "success",
+        )
+        return redirect_after_post(url_for("auth.login"))
+    return render("auth/forgot_password.html", form=form, status=422 if form.errors else 200)
+
+
+class ResetPasswordForm(NewPasswordForm):
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def password_context(self):
+        return accounts.password_context_words(self.user)
+
+
+@bp.route("/passwort-neu/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    user = accounts.reset_link_user(token)
+    if user is None:
+        return render("auth/reset_invalid.html", status=410)
+    form = ResetPasswordForm(user)
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(token, form.password.data)
+        except accounts.InvalidResetLink:
+            return render("auth/reset_invalid.html", status=410)
+        except password_rules.PasswordRejected as rejected:
+            form.password.errors.extend(rejected.messages)
+        else:
+            mail.deliver_soon(current_app._get_current_object())
+            flash("Ihr Passwort wurde geändert. Bitte melden Sie sich mit dem neuen Passwort an.", "success")
+            return redirect_after_post(url_for("auth.login"))
+    criteria = password_rules.evaluate(form.password.data or "", form.password_context())
+    return render("auth/reset_password.html", form=form, criteria=criteria, status=422 if form.errors else 200)
+
+
+@bp.route("/sitzung", methods=["POST"])
+@login_required
+def keep_alive():
+    """"Angemeldet bleiben" in the warning before the idle timeout: the request itself is the activity."""
+    if request.htmx:
+        return "", 204
+    return redirect(safe_next(request.form.get("next")) or url_for("home.index"), code=303)

@@ -29,6 +29,11 @@ def accessibility():
     return render("pages/accessibility.html", cooperatives=_cooperatives())
 
 
+@bp.route("/nutzungsbedingungen")
+def terms():
+    return render("pages/terms.html", cooperatives=_cooperatives())
+
+
 @bp.route("/manifest.webmanifest")
 def manifest():
     response = jsonify(

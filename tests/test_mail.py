@@ -1,0 +1,241 @@
+"""The outbox against a real SMTP server (aiosmtpd on a local port)."""
+
+import html
+import re
+import threading
+import time
+from datetime import timedelta
+from email import message_from_bytes, policy
+
+import pytest
+from flask import url_for
+
+from wir import clock, db, mail
+from wir.models import Cooperative, OutboxMail
+
+NAME = "Łukasz Żółć"
+
+
+def queue(app, recipient="lukasz@example.org", subject=f"Bitte bestätigen Sie Ihre E-Mail-Adresse, {NAME}", **context):
+    """Queue a registration_confirm mail in its own committed transaction."""
+    with app.app_context(), db.write_transaction():
+        link = mail.external_url("pages.imprint", token="abc")
+        values = {"name": NAME, "code": "123456", "valid_hours": 24, "cooperative": None, "confirm_url": link} | context
+        return mail.queue_mail(recipient, subject, "registration_confirm", **values)
+
+
+def deliver(app) -> int:
+    with app.app_context():
+        return mail.deliver_pending()
+
+
+def stored_mails(app):
+    with app.app_context():
+        return list(mail.mail_folder().glob("*.eml"))
+
+
+def move_clock(monkeypatch, seconds: float):
+    moment = clock.now() + timedelta(seconds=seconds)
+    monkeypatch.setattr(clock, "now", lambda: moment)
+
+
+def test_mail_arrives_once_with_utf8_headers_both_parts_and_base_url_links(app, smtp):
+    app.config["BASE_URL"] = "https://portal.example.org/wir/"
+    with app.test_request_context("/", base_url="http://evil.example"):
+        assert url_for("pages.imprint", _external=True).startswith("http://evil.example/")
+        cooperative = Cooperative.get(Cooperative.slug == "lipsia")
+        queued = queue(app, cooperative=cooperative, confirm_url=mail.external_url("pages.imprint", token="abc"))
+
+    assert deliver(app) == 1
+    assert deliver(app) == 0
+
+    assert len(smtp.messages) == 1 and smtp.recipients == [["lukasz@example.org"]]
+    message = smtp.messages[0]
+    assert message["From"] == app.config["MAIL_FROM"]
+    assert message["To"] == "lukasz@example.org"
+    assert message["Subject"] == f"Bitte bestätigen Sie Ihre E-Mail-Adresse, {NAME}"
+    assert message["Date"] and message["Message-ID"]
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(("plain",)).get_content()
+    body_html = message.get_body(("html",)).get_content()
+    link = "https://portal.example.org/wir/impressum?token=abc"
+    assert f"Guten Tag {NAME}," in text and link in text and "123456" in text and "24 Stunden" in text
+    assert "WG „Lipsia“ eG" in text and "0341 41519-0" in text and "Brünnler Straße 12" in text
+    assert f'href="{link}"' in body_html and NAME in body_html and "WG „Lipsia“ eG" in body_html
+    assert "evil.example" not in text + body_html
+
+    row = OutboxMail.get_by_id(queued.id)
+    assert (row.status, row.attempts, row.last_error) == ("sent", 1, "")
+    assert row.sent_at is not None
+
+
+def test_html_part_escapes_everything_the_text_part_keeps_as_is(app):
+    queued = queue(app, name='<b>Eva</b> & "Co"')
+    assert '&lt;b&gt;Eva&lt;/b&gt; &amp; &#34;Co&#34;' in queued.body_html
+    assert '<b>Eva</b> & "Co"' not in queued.body_html
+    assert 'Guten Tag <b>Eva</b> & "Co",' in queued.body_text
+    assert "Ihr WIR-immerda-Team" in queued.body_text and app.config["PORTAL_PHONE"] in queued.body_text
+
+
+def test_external_url_works_outside_a_request(app):
+    with app.app_context():
+        assert mail.external_url("pages.imprint") == "http://localhost/impressum"
+
+
+def test_smtp_down_retries_with_backoff_and_delivers_exactly_once(app, smtp_down, monkeypatch):
+    queued = queue(app)
+    started = clock.now()
+
+    assert deliver(app) == 0
+    row = OutboxMail.get_by_id(queued.id)
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert row.next_attempt_at >= started + timedelta(seconds=30)
+    assert "Connection" in row.last_error
+
+    move_clock(monkeypatch, 10)
+    assert deliver(app) == 0  # not due yet: no second attempt
+    assert OutboxMail.get_by_id(queued.id).attempts == 1
+
+    move_clock(monkeypatch, 31)
+    assert deliver(app) == 0  # still down: the wait doubles
+    row = OutboxMail.get_by_id(queued.id)
+    assert row.attempts == 2 and row.next_attempt_at >= clock.now() + timedelta(seconds=60)
+
+    smtp_down.start()
+    assert deliver(app) == 0  # up again, but the mail waits for its time
+    move_clock(monkeypatch, 61)
+    assert deliver(app) == 1
+    assert deliver(app) == 0
+    move_clock(monkeypatch, 3600)
+    assert deliver(app) == 0
+
+    assert len(smtp_down.messages) == 1
+    row = OutboxMail.get_by_id(queued.id)
+    assert (row.status, row.attempts) == ("sent", 3)
+
+
+def test_mail_of_a_crashed_worker_is_sent_after_its_lease_runs_out(app, smtp, monkeypatch):
+    queued = queue(app)
+    OutboxMail.update(status="sending", attempts=1, next_attempt_at=clock.now() + mail.LEASE).execute()
+
+    assert deliver(app) == 0
+    move_clock(monkeypatch, mail.LEASE.total_seconds() + 1)
+    assert deliver(app) == 1
+    assert len(smtp.messages) == 1
+    assert OutboxMail.get_by_id(queued.id).status == "sent"
+
+
+def test_racing_deliveries_send_each_mail_once(app, smtp):
+    for number in range(20):
+        queue(app, recipient=f"mieter{number}@example.org")
+    start = threading.Barrier(2)
+    delivered = []
+
+    def worker():
+        with app.app_context():
+            try:
+                start.wait()
+                delivered.append(mail.deliver_pending())
+            finally:
+                db.database.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert sum(delivered) == 20
+    assert sorted(to for (to,) in smtp.recipients) == sorted(f"mieter{n}@example.org" for n in range(20))
+    assert len({message["Message-ID"] for message in smtp.messages}) == 20
+
+
+def test_mail_queued_in_a_rolled_back_transaction_is_never_sent(app, smtp):
+    with app.app_context():
+        with pytest.raises(RuntimeError), db.write_transaction():
+            mail.queue_mail("weg@example.org", "Betreff", "password_changed", name="Eva", cooperative=None)
+            raise RuntimeError("the cause failed")
+    assert not OutboxMail.select().where(OutboxMail.recipient == "weg@example.org").exists()
+    assert deliver(app) == 0 and smtp.messages == []
+
+
+def test_without_smtp_mails_are_stored_and_listed_in_development(app, client):
+    app.config["DEVELOPMENT"] = True
+    queued = queue(app, subject="Bitte bestätigen Sie Ihre E-Mail-Adresse", code="<script>x</script>")
+
+    assert deliver(app) == 1
+    assert [path.name for path in stored_mails(app)] == [f"{queued.id}-bitte-bestatigen-sie-ihre-e-mail-adresse.eml"]
+    assert OutboxMail.get_by_id(queued.id).status == "sent"
+
+    listing = client.get("/dev/mails/").get_data(as_text=True)
+    assert "Bitte bestätigen Sie Ihre E-Mail-Adresse" in listing and "lukasz@example.org" in listing
+    detail_url = re.search(r'href="(/dev/mails/[^"]+\.eml)"', listing).group(1)
+    detail = client.get(detail_url).get_data(as_text=True)
+    assert "&lt;script&gt;x&lt;/script&gt;" in detail and "<script>x" not in detail
+
+    link = html.unescape(re.search(r'<a href="(http://localhost/[^"]+)"', detail).group(1))
+    assert link == "http://localhost/impressum?token=abc"
+    assert client.get(link.removeprefix("http://localhost")).status_code == 200
+
+    raw = client.get(f"{detail_url}/eml")
+    assert raw.status_code == 200 and raw.mimetype == "message/rfc822"
+    assert client.get("/dev/mails/nicht-da.eml").status_code == 404
+
+
+def test_development_pages_are_404_outside_development(app, client):
+    queue(app)
+    assert deliver(app) == 1
+    name = next(mail_path.name for mail_path in stored_mails(app))
+    for url in ("/dev/mails/", f"/dev/mails/{name}", f"/dev/mails/{name}/eml"):
+        assert client.get(url).status_code == 404, url
+
+
+
+def test_cli_deliver_prints_the_count(app, runner, smtp):
+    queue(app)
+    queue(app, recipient="zweite@example.org")
+    result = runner.invoke(args=["mail", "deliver"])
+    assert result.exit_code == 0, result.output
+    assert "Zugestellte Mails: 2" in result.output
+    assert len(smtp.messages) == 2
+    assert "Zugestellte Mails: 0" in runner.invoke(args=["mail", "deliver"]).output
+
+
+def test_cli_worker_delivers_until_interrupted(app, runner, smtp, monkeypatch):
+    queue(app)
+
+    def interrupt(seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mail.time, "sleep", interrupt)
+    result = runner.invoke(args=["mail", "worker"])
+    assert result.exit_code == 0, result.output
+    assert len(smtp.messages) == 1
+
+
+def test_deliver_soon_sends_in_the_background_once_however_often_called(app, smtp):
+    app.config["MAIL_DELIVER_IN_BACKGROUND"] = True
+    queue(app)
+    started = time.monotonic()
+    threads = {mail.deliver_soon(app) for _ in range(5)}
+    assert time.monotonic() - started < 1  # the response does not wait for SMTP
+
+    while not smtp.messages and time.monotonic() - started < 5:
+        time.sleep(0.05)
+    for thread in threads:
+        thread.join(5)
+    assert len(smtp.messages) == 1
+    assert OutboxMail.get(OutboxMail.recipient == "lukasz@example.org").status == "sent"
+
+
+def test_deliver_soon_does_nothing_when_turned_off(app, smtp):
+    app.config["MAIL_DELIVER_IN_BACKGROUND"] = False
+    queue(app)
+    assert mail.deliver_soon(app) is None
+    assert smtp.messages == []
+
+
+def test_development_start_names_the_mail_page(app, capsys):
+    app.config["DEVELOPMENT"] = True
+    mail.announce_dev_mailbox(app)
+    assert "Mails werden nicht versendet, sondern gespeichert: http://localhost/dev/mails/" in capsys.readouterr().err

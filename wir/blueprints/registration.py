@@ -1,0 +1,223 @@
+"""Registrieren (web and app), Bestätigungscode, Registrierungsnummer anfordern."""
+
+from flask import Blueprint, current_app, flash, request, session, url_for
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from wir import mail
+from wir.extensions import limiter
+from wir.forms import ChoiceField, NewPasswordForm, email_field, valid_email_address
+from wir.models import Cooperative
+from wir.rendering import redirect_after_post, render
+from wir.security import start_session
+from wir.services import password_rules, registration
+
+bp = Blueprint("registration", __name__, url_prefix="/registrieren")
+
+INVALID_CODE = (
+    "Registrierungsnummer und Nachname passen nicht zusammen, oder die Nummer ist nicht mehr gültig. "
+    "Bitte prüfen Sie Ihre Angaben im Anschreiben."
+)
+INVALID_CONFIRMATION = "E-Mail-Adresse oder Bestätigungscode ist nicht richtig, oder der Code ist nicht mehr gültig."
+
+
+def _limit(name):
+    return lambda: current_app.config[f"RATELIMIT_{name}"]
+
+
+def _submitted_code():
+    return "code:" + registration.normalize_code(request.form.get("registration_number", ""))
+
+
+def _text(label, message, max_length, **kwargs):
+    return StringField(
+        label,
+        validators=[DataRequired(message), Length(max=max_length, message=f"Höchstens {max_length} Zeichen.")],
+        **kwargs,
+    )
+
+
+class RegistrationForm(NewPasswordForm):
+    registration_number = _text(
+        "Registrierungsnummer",
+        "Bitte geben Sie die Registrierungsnummer aus Ihrem Anschreiben ein.",
+        40,
+        render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"},
+    )
+    last_name = _text("Nachname", "Bitte geben Sie Ihren Nachnamen ein.", 100, render_kw={"autocomplete": "family-name"})
+    email = email_field()
+    accept_terms = BooleanField(
+        "Ich stimme den Nutzungsbedingungen zu und habe die Datenschutzhinweise gelesen.",
+        validators=[DataRequired("Bitte stimmen Sie den Nutzungsbedingungen zu.")],
+    )
+    def password_context(self):
+        return password_rules.context_words(self.last_name.data or "", self.email.data or "")
+
+    def validate_email(self, field):
+        valid_email_address(self, field)
+
+
+def _criteria(form):
+    return password_rules.evaluate(form.password.data or "", form.password_context())
+
+
+@bp.route("/", methods=["GET", "POST"])
+@limiter.limit(_limit("REGISTER"), methods=["POST"])
+@limiter.limit(_limit("REGISTER_PER_CODE"), methods=["POST"], key_func=_submitted_code)
+def register():
+    form = RegistrationForm()
+    if form.validate_on_submit():
+        data = registration.RegistrationData(
+            form.registration_number.data, form.last_name.data, form.email.data, form.password.data
+        )
+        try:
+            registration.register(data)
+        except registration.InvalidRegistrationCode:
+            form.registration_number.errors.append(INVALID_CODE)
+        except password_rules.PasswordRejected as rejected:
+            form.password.errors.extend(rejected.messages)
+        else:
+            mail.deliver_soon(current_app._get_current_object())
+            session["registered_email"] = form.email.data.strip().lower()
+            return redirect_after_post(url_for("registration.mail_sent"))
+    return render(
+        "registration/register.html",
+        "registration/_register_form.html",
+        form=form,
+        criteria=_criteria(form),
+        status=422 if form.errors else 200,
+    )
+
+
+@bp.route("/passwort-pruefen", methods=["POST"])
+@limiter.limit(_limit("PASSWORD_CHECK"))
+def check_password():
+    """The criteria list for what is typed so far (htmx, while typing)."""
+    form = RegistrationForm()
+    return render("_password_criteria.html", criteria=_criteria(form))
+
+
+class ResendForm(FlaskForm):
+    email = email_field()
+
+
+@bp.route("/email-versendet", methods=["GET", "POST"])
+@limiter.limit(_limit("RESEND"), methods=["POST"])
+def mail_sent():
+    """Step 3 of the guide: the mail is on its way; check the spam folder; send it again."""
+    form = ResendForm(data={"email": session.get("registered_email", "")})
+    if form.validate_on_submit():
+        registration.resend_confirmation(form.email.data)
+        mail.deliver_soon(current_app._get_current_object())
+        flash("Wenn zu dieser Adresse eine unbestätigte Registrierung gehört, ist eine neue E-Mail unterwegs.", "success")
+        return redirect_after_post(url_for("registration.mail_sent"))
+    return render("registration/mail_sent.html", form=form, status=422 if form.errors else 200)
+
+
+class ConfirmForm(FlaskForm):
+    """Only the CSRF token: confirming changes data, so it is a POST behind a button."""
+
+
+@bp.route("/bestaetigen/<token>", methods=["GET", "POST"])
+def confirm(token):
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            user = registration.confirm_by_token(token)
+        except registration.InvalidConfirmation:
+            return render("registration/confirm_invalid.html", status=410)
+        return _sign_in_confirmed(user)
+    if not registration.confirmation_is_open(token):
+        return render("registration/confirm_invalid.html", status=410)
+    return render("registration/confirm.html", form=form, token=token)
+
+
+class CodeForm(FlaskForm):
+    email = email_field()
+    code = StringField(
+        "Bestätigungscode",
+        validators=[
+            DataRequired("Bitte geben Sie den Bestätigungscode aus der E-Mail ein."),
+            Regexp(r"^\s*\d{6}\s*$", message="Der Bestätigungscode besteht aus 6 Ziffern."),
+        ],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6},
+    )
+
+
+@bp.route("/code", methods=["GET", "POST"])
+@limiter.limit(_limit("CONFIRM_CODE"), methods=["POST"])
+def confirm_code():
+    """The app path: e-mail address and Bestätigungscode, "Absenden"."""
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            user = registration.confirm_by_code(form.email.data, form.code.data)
+        except registration.InvalidConfirmation:
+            form.code.errors.append(INVALID_CONFIRMATION)
+        else:
+            return _sign_in_confirmed(user)
+    return render("registration/code.html", "registration/_code_form.html", form=form,
+                  status=422 if form.errors else 200)
+
+
+def _sign_in_confirmed(user):
+    start_session(user)
+    flash("Vielen Dank! Ihre E-Mail-Adresse ist bestätigt. Willkommen im WIR-immerda-Serviceportal.", "success")
+    return redirect_after_post(url_for("home.index"))
+
+
+class NumberRequestForm(FlaskForm):
+    first_name = _text("Vorname", "Bitte geben Sie Ihren Vornamen ein.", 100, render_kw={"autocomplete": "given-name"})
+    last_name = _text("Nachname", "Bitte geben Sie Ihren Nachnamen ein.", 100, render_kw={"autocomplete": "family-name"})
+    street = _text("Straße und Hausnummer", "Bitte geben Sie Straße und Hausnummer ein.", 120,
+                   render_kw={"autocomplete": "street-address"})
+    postcode = StringField(
+        "Postleitzahl",
+        validators=[
+            DataRequired("Bitte geben Sie die Postleitzahl ein."),
+            Regexp(r"^\s*\d{5}\s*$", message="Die Postleitzahl besteht aus 5 Ziffern."),
+        ],
+        render_kw={"autocomplete": "postal-code", "inputmode": "numeric", "maxlength": 5},
+    )
+    city = _text("Ort", "Bitte geben Sie den Ort ein.", 80, render_kw={"autocomplete": "address-level2"})
+    cooperative = ChoiceField("Genossenschaft", validators=[Optional()])
+    reference_number = StringField(
+        "Mitglieds- oder Vertragsnummer (wenn bekannt)",
+        validators=[Optional(), Length(max=40, message="Höchstens 40 Zeichen.")],
+    )
+    email = StringField(
+        "E-Mail-Adresse (freiwillig)",
+        validators=[Optional(), Length(max=254, message="Höchstens 254 Zeichen.")],
+        render_kw={"autocomplete": "email", "inputmode": "email", "type": "email"},
+    )
+
+    def validate_email(self, field):
+        if field.data:
+            valid_email_address(self, field)
+
+
+@bp.route("/nummer-anfordern", methods=["GET", "POST"])
+@limiter.limit(_limit("NUMBER_REQUEST"), methods=["POST"])
+def request_number():
+    form = NumberRequestForm()
+    cooperatives = list(Cooperative.select().order_by(Cooperative.name))
+    form.cooperative.choices = [("", "Weiß ich nicht")] + [(str(c.id), c.name) for c in cooperatives]
+    if form.validate_on_submit():
+        registration.request_registration_number(
+            cooperative=int(form.cooperative.data) if form.cooperative.data else None,
+            first_name=form.first_name.data.strip(),
+            last_name=form.last_name.data.strip(),
+            street=form.street.data.strip(),
+            postcode=form.postcode.data.strip(),
+            city=form.city.data.strip(),
+            reference_number=(form.reference_number.data or "").strip(),
+            email=(form.email.data or "").strip().lower(),
+        )
+        return redirect_after_post(url_for("registration.number_requested"))
+    return render("registration/request_number.html", form=form, status=422 if form.errors else 200)
+
+
+@bp.route("/nummer-angefordert")
+def number_requested():
+    return render("registration/number_requested.html")
