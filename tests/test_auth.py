@@ -1,6 +1,13 @@
-"""Anmelden and Abmelden with the real flask-login session."""
+"""Anmelden, Abmelden, lockout, session timeouts, password reset, first-login review."""
+
+import re
+from datetime import timedelta
 
 import pytest
+
+from tests.conftest import AuthActions
+from wir import clock, mail
+from wir.models import User
 
 LOGIN_FAILED = "E-Mail-Adresse oder Passwort ist nicht richtig."
 
@@ -107,3 +114,171 @@ def test_login_is_rate_limited_per_address(client, auth):
     statuses = [auth.login("nobody@example.org", f"wrong-password-{i}").status_code for i in range(11)]
     assert statuses[:10] == [422] * 10
     assert statuses[10] == 429
+
+
+# --- lockout, timeouts, password reset, first-login review (issue 3) ---
+
+def move_clock(monkeypatch, delta):
+    later = clock.now() + delta
+    monkeypatch.setattr(clock, "now", lambda: later)
+
+
+def test_wrong_passwords_delay_then_lock_the_account(client, auth, data, monkeypatch):
+    tenant = auth.logins["tenants"][0]
+    for _ in range(2):
+        assert LOGIN_FAILED in auth.login(tenant["email"], "falsch-falsch-falsch").get_data(as_text=True)
+    third = auth.login(tenant["email"], "falsch-falsch-falsch").get_data(as_text=True)
+    assert "Zu viele fehlgeschlagene Anmeldeversuche" in third
+    # even the right password waits out the delay
+    assert "Zu viele" in auth.login(tenant["email"], tenant["password"]).get_data(as_text=True)
+    move_clock(monkeypatch, timedelta(seconds=31))
+    auth.login(tenant["email"], "falsch-falsch-falsch")
+    move_clock(monkeypatch, timedelta(seconds=61))
+    locked = auth.login(tenant["email"], "falsch-falsch-falsch").get_data(as_text=True)
+    user = User.get(User.email == tenant["email"])
+    assert user.locked_until >= clock.now() + timedelta(minutes=14)
+    assert "gesperrt" in locked and "Uhr" in locked
+    assert auth.login(tenant["email"], tenant["password"]).status_code == 422
+    move_clock(monkeypatch, timedelta(minutes=16))
+    assert auth.login(tenant["email"], tenant["password"]).status_code == 303
+    assert User.get(User.email == tenant["email"]).failed_logins == 0
+
+
+def test_lock_ends_open_sessions(app, client, auth, data):
+    tenant = auth.login_tenant()
+    attacker = app.test_client()
+    other = AuthActions(attacker, auth.logins)
+    for _ in range(5):
+        other.login(tenant["email"], "falsch-falsch-falsch")
+        User.update(locked_until=None).where(User.email == tenant["email"]).execute()  # skip the delays
+    assert client.get("/").status_code == 302
+
+
+def test_idle_session_ends_after_30_minutes(client, auth, monkeypatch):
+    auth.login_tenant()
+    assert client.get("/").status_code == 200
+    move_clock(monkeypatch, timedelta(minutes=29))
+    assert client.get("/").status_code == 200  # activity moves the limit
+    move_clock(monkeypatch, timedelta(minutes=29 + 31))
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/anmelden")
+    assert "längere Zeit nicht aktiv" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_background_requests_do_not_keep_the_session_alive(client, auth, monkeypatch):
+    auth.login_tenant()
+    start = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(minutes=20))
+    client.get("/", headers={"X-WIR-Background": "1"})
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(minutes=31))
+    assert client.get("/").status_code == 302
+
+
+def test_sign_in_ends_after_8_hours_even_when_active(client, auth, monkeypatch):
+    auth.login_tenant()
+    start = clock.now()
+    for minutes in range(25, 8 * 60, 25):
+        monkeypatch.setattr(clock, "now", lambda m=minutes: start + timedelta(minutes=m))
+        assert client.get("/").status_code == 200
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(hours=8, minutes=1))
+    assert client.get("/").status_code == 302
+
+
+def test_session_warning_is_in_the_page_and_keep_alive_works(client, auth):
+    auth.login_tenant()
+    page = client.get("/").get_data(as_text=True)
+    assert 'data-session-idle-seconds="1800"' in page
+    assert 'id="session-warning"' in page and "Angemeldet bleiben" in page
+    assert "nach 30 Minuten ohne Aktivität" in page
+    response = client.post("/sitzung", data={"csrf_token": auth.csrf_token(), "next": "/vertraege/"})
+    assert response.status_code == 303 and response.headers["Location"] == "/vertraege/"
+    htmx = client.post("/sitzung", headers={"HX-Request": "true", "X-CSRFToken": auth.csrf_token()})
+    assert htmx.status_code == 204
+
+
+def test_first_login_asks_to_review_contact_data(client, auth, data):
+    unreviewed = next(
+        t for t in auth.logins["tenants"] if User.get(User.email == t["email"]).contact_reviewed_at is None
+    )
+    auth.login(unreviewed["email"], unreviewed["password"])
+    response = client.get("/vertraege/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/konto/kontaktdaten-pruefen?next=/vertraege/"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert unreviewed["email"] in page and "Telefonnummern" in page and "Anschrift" in page
+    done = client.post(response.headers["Location"], data={"csrf_token": auth.csrf_token()})
+    assert done.headers["Location"] == "/vertraege/"
+    assert client.get("/vertraege/").status_code == 200
+
+
+def _reset_link(smtp):
+    text = smtp.messages[-1].get_body(("plain",)).get_content()
+    return re.search(r"http://localhost(/passwort-neu/\S+)", text).group(1)
+
+
+def _deliver(app):
+    with app.app_context():
+        return mail.deliver_pending()
+
+
+def test_forgot_password_answers_the_same_for_unknown_addresses(app, client, auth, smtp):
+    tenant = auth.logins["tenants"][0]
+    known = client.post("/passwort-vergessen", data={"csrf_token": auth.csrf_token(), "email": tenant["email"]})
+    unknown = client.post("/passwort-vergessen", data={"csrf_token": auth.csrf_token(), "email": "niemand@example.org"})
+    assert known.status_code == unknown.status_code == 303
+    assert known.headers["Location"] == unknown.headers["Location"]
+    _deliver(app)
+    assert [m["To"] for m in smtp.messages] == [tenant["email"]]
+
+
+def test_password_reset_sets_new_password_and_ends_all_sessions(app, client, auth, smtp):
+    tenant = auth.login_tenant()
+    other_device = app.test_client()
+    other_device.set_cookie("wir_session", client.get_cookie("wir_session").value)
+    auth.logout()
+    client.post("/passwort-vergessen", data={"csrf_token": auth.csrf_token(), "email": tenant["email"]})
+    auth.login_tenant()
+    other_device.set_cookie("wir_session", client.get_cookie("wir_session").value)
+    assert other_device.get("/").status_code == 200
+    _deliver(app)
+    link = _reset_link(smtp)
+    fresh = app.test_client()
+    form_page = fresh.get(link)
+    assert form_page.status_code == 200 and "Neues Passwort festlegen" in form_page.get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form_page.get_data(as_text=True)).group(1)
+    new_password = "Gruene-Tinte-auf-Papier"
+    response = fresh.post(link, data={"csrf_token": token, "password": new_password, "password_repeat": new_password})
+    assert response.status_code == 303 and response.headers["Location"] == "/anmelden"
+    assert other_device.get("/").status_code == 302  # every session ended
+    assert auth.login(tenant["email"], tenant["password"]).status_code == 422
+    assert auth.login(tenant["email"], new_password).status_code == 303
+    _deliver(app)
+    assert smtp.messages[-1]["Subject"] == "Ihr Passwort wurde geändert"
+    assert fresh.get(link).status_code == 410  # single use
+
+
+def test_reset_link_expires_after_one_hour(app, client, auth, smtp, monkeypatch):
+    tenant = auth.logins["tenants"][0]
+    client.post("/passwort-vergessen", data={"csrf_token": auth.csrf_token(), "email": tenant["email"]})
+    _deliver(app)
+    link = _reset_link(smtp)
+    move_clock(monkeypatch, timedelta(minutes=59))
+    assert client.get(link).status_code == 200
+    move_clock(monkeypatch, timedelta(hours=1, seconds=1) - timedelta(minutes=59))
+    expired = client.get(link)
+    assert expired.status_code == 410 and "Neuen Link anfordern" in expired.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("password, repeat, message", [
+    ("kurz", "kurz", "mindestens 12 Zeichen"),
+    ("Neues-Garten-Passwort", "anders-anders-anders", "stimmen nicht überein"),
+    ("juergen-mueller-2026", "juergen-mueller-2026", "Namen"),
+])
+def test_reset_refuses_bad_passwords(app, client, auth, smtp, password, repeat, message):
+    tenant = auth.logins["tenants"][0]
+    client.post("/passwort-vergessen", data={"csrf_token": auth.csrf_token(), "email": tenant["email"]})
+    _deliver(app)
+    link = _reset_link(smtp)
+    response = client.post(link, data={"csrf_token": auth.csrf_token(), "password": password, "password_repeat": repeat})
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert client.get(link).status_code == 200  # the link stays usable
