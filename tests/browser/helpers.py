@@ -1,0 +1,227 @@
+"""Helpers for the browser tests: a live server in a subprocess, logging in, axe checks.
+
+Playwright is imported only where it is used, so that conftest.py loads without it
+(the browser fixtures then skip, or fail in CI).
+
+Why a subprocess: the app binds the process-global peewee ``DatabaseProxy`` in
+create_app(); a server thread inside the pytest process would share it with the
+other tests' apps. A child process has its own.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tests import databases
+
+SERVER_START_TIMEOUT = 20  # seconds until /healthz must answer 200
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# Chromium flags: no sandbox (containers), no GPU, no background traffic.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
+VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
+
+LOGIN_FAILED = "E-Mail-Adresse oder Passwort ist nicht richtig."
+
+# ``create_app({})`` rather than ``create_app()``: a non-None mapping keeps the
+# developer's instance/config.py out (the WIR_* variables below configure it all).
+_SERVER_CODE = (
+    "import sys\n"
+    "from wir import create_app\n"
+    "create_app({}).run(host='127.0.0.1', port=int(sys.argv[1]), use_reloader=False, threaded=True)\n"
+)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """The app on its own database clone, served by Werkzeug in a child process.
+
+    ``url`` is the base URL (``http://127.0.0.1:PORT``); ``log`` the server's output.
+    """
+
+    def __init__(self, template_url: str, directory: Path):
+        self.directory = directory
+        self.database_url = databases.clone(template_url, directory)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = directory / "server.log"
+        self.process = None
+
+    def environment(self) -> dict:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("WIR_")}
+        env.update(
+            {
+                "WIR_DATABASE_URL": self.database_url,
+                "WIR_SECRET_KEY": "browser-test-secret-key",
+                "WIR_DEVELOPMENT": "true",  # cookies without Secure over plain http
+                "WIR_BASE_URL": self.url,
+                "WIR_ARGON2_TIME_COST": "1",
+                "WIR_ARGON2_MEMORY_COST": "8",
+                "WIR_ARGON2_PARALLELISM": "1",
+                # own counters, never the Redis other test runs share
+                "WIR_RATELIMIT_STORAGE_URL": "memory://",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        # the child must import this checkout's package whatever its cwd
+        project = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [project, env.get("PYTHONPATH")]))
+        return env
+
+    def start(self) -> "LiveServer":
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _SERVER_CODE, str(self.port)],
+                cwd=self.directory,
+                env=self.environment(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self.stop()
+                raise RuntimeError(f"Der Testserver ist beendet (Code {self.process.returncode}):\n{self.output()}")
+            try:
+                with opener.open(self.url + "/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"/healthz antwortete nicht binnen {SERVER_START_TIMEOUT} s:\n{self.output()}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        databases.drop(self.database_url)
+
+    def output(self) -> str:
+        try:
+            return self.log.read_text(errors="replace")[-5000:]
+        except OSError:
+            return ""
+
+
+def login(page, user: dict, path: str = "/anmelden"):
+    """Sign in through the real form (works with and without JavaScript); waits until the login page is left."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    page.goto(path)
+    page.get_by_label("E-Mail-Adresse").fill(user["email"])
+    page.get_by_label("Passwort", exact=True).fill(user["password"])
+    page.get_by_role("button", name="Anmelden").click()
+    try:
+        page.wait_for_url(lambda url: "/anmelden" not in url)
+    except PlaywrightTimeoutError:
+        errors = page.locator(".field__error, .notice").all_inner_texts()
+        raise AssertionError(f"Anmeldung als {user['email']} gescheitert: {errors or page.url}") from None
+    return page
+
+
+def javascript_runs(page, wait_seconds: float = 1.0) -> bool:
+    """Whether the page's timers fire. With JavaScript disabled ``page.evaluate`` still
+    works, but setTimeout callbacks never run (and so axe.run() would never finish)."""
+    page.evaluate("() => { window.__wirTick = false; setTimeout(() => { window.__wirTick = true; }, 0); }")
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        if page.evaluate("window.__wirTick"):
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
+    """axe-core's violations of the page with one of ``impacts``.
+
+    axe is injected with ``page.evaluate``, which is not subject to the page's CSP
+    (script-src 'self' stays as it is; no bypass_csp needed). In a context with
+    JavaScript disabled ``page.evaluate`` still runs, but timers never fire, so
+    ``axe.run()`` would wait forever; such a page is checked in a JavaScript-enabled
+    twin context with the same cookies, viewport and URL (the server's HTML is the
+    same: htmx only enhances it).
+    """
+    from axe_playwright_python.sync_playwright import Axe
+
+    if javascript_runs(page):
+        results = Axe().run(page)
+    else:
+        context = page.context
+        twin = context.browser.new_context(
+            storage_state=context.storage_state(),
+            viewport=page.viewport_size,
+            is_mobile=getattr(context, "wir_is_mobile", False),  # set by the new_page fixture
+            has_touch=getattr(context, "wir_has_touch", False),
+            locale="de-DE",
+        )
+        try:
+            twin_page = twin.new_page()
+            twin_page.goto(page.url)
+            results = Axe().run(twin_page)
+        finally:
+            twin.close()
+    return [v for v in results.response["violations"] if v.get("impact") in impacts]
+
+
+def format_violations(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']} <{violation['helpUrl']}>")
+        for node in violation["nodes"]:
+            target = " ".join(str(t) for t in node["target"])
+            lines.append(f"    {target}: {node.get('failureSummary', '').strip().replace(chr(10), ' ')}")
+    return "\n".join(lines)
+
+
+def assert_accessible(page) -> None:
+    """Fail when axe-core reports a serious or critical violation on the page as it is now."""
+    violations = axe_violations(page)
+    assert not violations, f"axe-core: {len(violations)} schwere Verstöße auf {page.url}:\n" + format_violations(
+        violations
+    )
+
+
+def assert_no_horizontal_scroll(page, width: int = 360) -> None:
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    if scroll_width > width:
+        culprits = page.evaluate(
+            """(width) => Array.from(document.querySelectorAll('body *'))
+                .filter(el => el.getBoundingClientRect().right > width + 0.5)
+                .slice(0, 8)
+                .map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+                          + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : '')
+                          + ' right=' + Math.round(el.getBoundingClientRect().right))""",
+            width,
+        )
+        raise AssertionError(
+            f"{page.url}: horizontal scrollbar at {width} px (scrollWidth {scroll_width}); "
+            f"elements reaching past the edge: {culprits}"
+        )
