@@ -29,8 +29,14 @@ def german_datetime(value: datetime | None) -> str:
     return clock.to_local(value).strftime("%d.%m.%Y, %H:%M Uhr") if value else "–"
 
 
+def tel(number: str) -> str:
+    """The dialable form of a phone number for tel: links (digits and a leading +)."""
+    return ("+" if number.strip().startswith("+") else "") + "".join(c for c in number if c.isdigit())
+
+
 def init_app(app):
     app.add_template_filter(money)
     app.add_template_filter(number)
     app.add_template_filter(german_date, "date")
     app.add_template_filter(german_datetime, "datetime")
+    app.add_template_filter(tel)

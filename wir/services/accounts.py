@@ -1,6 +1,5 @@
 """Who a user is: sign-in with lockout, sessions, password reset, and the persons behind a login."""
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from wir import clock, db, mail
@@ -105,17 +104,12 @@ def password_context_words(user: User) -> list[str]:
     return password_rules.context_words(*names, user.staff_name or "", user.email)
 
 
-@dataclass(frozen=True)
-class _Addressee:
-    name: str
-    cooperative: Cooperative | None
-
-
-def _addressee(user: User) -> _Addressee:
+def mail_to_user(user: User, subject: str, template: str, **context) -> None:
+    """Queue a mail to the user, greeted by name and signed by (the first of) their cooperative(s)."""
     persons = persons_of(user)
-    if persons:
-        return _Addressee(persons[0].full_name, persons[0].cooperative)
-    return _Addressee(user.staff_name or user.email, None)
+    name = persons[0].full_name if persons else (user.staff_name or user.email)
+    cooperative = persons[0].cooperative if persons else None
+    mail.queue_mail(user.email, subject, template, name=name, cooperative=cooperative, **context)
 
 
 def request_password_reset(email: str) -> None:
@@ -125,13 +119,10 @@ def request_password_reset(email: str) -> None:
         if user is None:
             return
         issued = confirmations.issue(user, RESET_PURPOSE, user.email, RESET_VALID)
-        addressee = _addressee(user)
-        mail.queue_mail(
-            user.email,
+        mail_to_user(
+            user,
             "Passwort zurücksetzen",
             "password_reset",
-            cooperative=addressee.cooperative,
-            name=addressee.name,
             reset_url=mail.external_url("auth.reset_password", token=issued.token),
             valid_minutes=int(RESET_VALID.total_seconds() // 60),
         )
@@ -165,11 +156,4 @@ def set_password(user: User, new_password: str) -> None:
     user.failed_logins = 0
     user.locked_until = None
     user.save()
-    addressee = _addressee(user)
-    mail.queue_mail(
-        user.email,
-        "Ihr Passwort wurde geändert",
-        "password_changed",
-        cooperative=addressee.cooperative,
-        name=addressee.name,
-    )
+    mail_to_user(user, "Ihr Passwort wurde geändert", "password_changed")
