@@ -68,7 +68,7 @@ def test_anschrift_is_read_only(client, auth, data):
     assert "<input" not in page.split('<main id="main"')[1]
 
 
-@pytest.mark.parametrize("url", ["/dokumente/", "/vertraege/", "/kontakt", "/meldungen", "/konto/kontaktdaten"])
+@pytest.mark.parametrize("url", ["/dokumente/", "/vertraege/", "/konto/kontaktdaten"])
 def test_areas_of_later_issues_say_so_honestly(client, auth, url):
     auth.login_tenant()
     page = client.get(url).get_data(as_text=True)

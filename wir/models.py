@@ -237,6 +237,7 @@ class BankAccount(BaseModel):
     created_at = DateTimeField(default=clock.now)
     created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     decided_at = DateTimeField(null=True)
+    decision_note = TextField(default="")  # why the cooperative rejected it
 
 
 class Document(BaseModel):
@@ -275,6 +276,8 @@ class TicketCategory(BaseModel):
 
     ticket_type = ForeignKeyField(TicketType, backref="categories", on_delete="CASCADE")
     name = CharField()
+    # a stable name for the categories the portal itself files into (forms, certificates, address change)
+    key = CharField(default="")
     position = IntegerField(default=0)
     needs_phone = BooleanField(default=False)
     allows_attachments = BooleanField(default=False)
@@ -308,7 +311,13 @@ class Ticket(BaseModel):
     status = CharField(default="received")
     created_at = DateTimeField(default=clock.now, index=True)
     created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
-    updated_at = DateTimeField(default=clock.now, index=True)
+    updated_at = DateTimeField(default=clock.now, index=True)  # every status change and message moves it
+    tenant_seen_at = DateTimeField(null=True)  # the tenant last opened it: older changes are not "neu"
+    # the form's one-time key: sending the same form twice files one ticket
+    submission_key = CharField(null=True, unique=True)
+
+    class Meta:
+        indexes = ((("person", "updated_at"), False),)
 
 
 class TicketMessage(BaseModel):

@@ -8,9 +8,9 @@ def wants_fragment() -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-def render(page: str, fragment: str | None = None, status: int = 200, **context):
-    """Render ``page``, or only ``fragment`` (which the page includes) for an htmx request."""
-    template = fragment if fragment and wants_fragment() else page
+def render(page_template: str, fragment: str | None = None, status: int = 200, **context):
+    """Render the page, or only ``fragment`` (which the page includes) for an htmx request."""
+    template = fragment if fragment and wants_fragment() else page_template
     response = make_response(render_template(template, **context), status)
     response.vary.add("HX-Request")
     return response

@@ -1,19 +1,259 @@
-"""Kontakt (send a request) and Meldungen (follow them)."""
+"""Kontakt (send a request per contract) and Meldungen (follow them until they are done)."""
 
-from flask import Blueprint
+import io
+import uuid
+from datetime import datetime
 
-from wir.rendering import render
+from flask import Blueprint, abort, current_app, flash, request, send_file, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, MultipleFileField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from wir import mail
+from wir.forms import ChoiceField
+from wir.models import Cooperative, ContactPerson, PhoneNumber, Ticket, TicketAttachment
+from wir.rendering import redirect_after_post, render
 from wir.security import require_tenant
+from wir.services import contact, storage, tickets, uploads
 
 bp = Blueprint("tickets", __name__)
 bp.before_request(require_tenant)
 
+FILTERS = {"offen": True, "erledigt": False, "alle": None}
+POLL_SECONDS = 15
 
-@bp.route("/kontakt")
+
+class ContactForm(FlaskForm):
+    concern = ChoiceField("Vertrag")
+    ticket_type = ChoiceField("Meldungsart")
+    category = ChoiceField("Meldungskategorie")
+    phone = StringField(
+        "Telefonnummer für Rückfragen",
+        validators=[Optional(), Length(max=40, message="Höchstens 40 Zeichen.")],
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
+    location = StringField(
+        "Wo genau? (Raum, Stelle)", validators=[Optional(), Length(max=150, message="Höchstens 150 Zeichen.")]
+    )
+    attachments = MultipleFileField("Fotos oder PDF-Dateien (freiwillig)", render_kw={"accept": "image/jpeg,image/png,application/pdf"})
+    subject = StringField(
+        "Betreff",
+        validators=[
+            DataRequired("Bitte geben Sie einen Betreff ein."),
+            Length(max=tickets.SUBJECT_MAX, message=f"Höchstens {tickets.SUBJECT_MAX} Zeichen."),
+        ],
+    )
+    message = TextAreaField(
+        "Nachricht",
+        validators=[
+            DataRequired("Bitte schreiben Sie uns Ihr Anliegen."),
+            Length(max=tickets.MESSAGE_MAX, message="Höchstens 10.000 Zeichen."),
+        ],
+        render_kw={"rows": 8},
+    )
+    submission_key = HiddenField()
+
+
+def _uploaded_files(field) -> list[tuple[str, bytes]]:
+    return [(f.filename, f.read()) for f in (field.data or []) if f and f.filename]
+
+
+class Selection:
+    """The choices of the form that depend on each other: contract → Meldungsart → Meldungskategorie."""
+
+    def __init__(self, form: ContactForm):
+        self.concerns = contact.concerns_of(current_user)
+        by_key = {c.key: c for c in self.concerns}
+        form.concern.choices = [(c.key, c.label) for c in self.concerns]
+        self.concern = by_key.get(form.concern.data) or self.concerns[0]
+        form.concern.data = self.concern.key
+        self.types = contact.types_of(self.concern.person.cooperative_id)
+        form.ticket_type.choices = [("", "Bitte wählen")] + [(str(t.id), t.name) for t in self.types]
+        self.ticket_type = next((t for t in self.types if str(t.id) == form.ticket_type.data), None)
+        self.categories = contact.categories_of(self.ticket_type.id) if self.ticket_type else []
+        form.category.choices = [("", "Bitte wählen")] + [(str(c.id), c.name) for c in self.categories]
+        self.category = next((c for c in self.categories if str(c.id) == form.category.data), None)
+        if self.category is None:
+            form.category.data = ""
+
+    @property
+    def cooperative(self) -> Cooperative:
+        return self.concern.person.cooperative
+
+    def contact_person(self) -> ContactPerson | None:
+        if self.concern.contract and self.concern.contract.contact_person_id:
+            return ContactPerson.get_by_id(self.concern.contract.contact_person_id)
+        return None
+
+
+def _prefilled_phone() -> str:
+    phone = PhoneNumber.select().where(PhoneNumber.user == current_user.id).order_by(PhoneNumber.position).first()
+    return phone.number if phone else ""
+
+
+@bp.route("/kontakt", methods=["GET", "POST"])
 def new():
-    return render("coming_soon.html", title="Kontakt")
+    # the choices travel in the query string until the form is sent
+    form = ContactForm() if request.method == "POST" else ContactForm(request.args)
+    if not form.submission_key.data:
+        form.submission_key.data = uuid.uuid4().hex
+    if not form.phone.data and request.method == "GET":
+        form.phone.data = _prefilled_phone()
+    selection = Selection(form)
+    sending = request.method == "POST" and request.form.get("action") == "send"
+    if sending and form.validate_on_submit():
+        if selection.category is None:
+            form.category.errors.append("Bitte wählen Sie eine Meldungskategorie.")
+        else:
+            ticket = _file_ticket(form, selection)
+            if ticket is not None:
+                flash(f"Vielen Dank! Ihre Meldung ist eingegangen. Ihre Meldungsnummer: {ticket.number}", "success")
+                return redirect_after_post(url_for("tickets.show", number=ticket.number))
+    return render(
+        "tickets/new.html", "tickets/_contact.html", form=form, selection=selection,
+        status=422 if form.errors else 200,
+    )
+
+
+def _file_ticket(form: ContactForm, selection: Selection):
+    try:
+        files = uploads.check_files(_uploaded_files(form.attachments))
+        ticket = tickets.create_ticket(
+            tickets.NewTicket(
+                person=selection.concern.person,
+                category=selection.category,
+                contract=selection.concern.contract,
+                subject=form.subject.data,
+                message=form.message.data,
+                phone=form.phone.data or "",
+                location=form.location.data or "",
+                attachments=files,
+                created_by=current_user._get_current_object(),
+                submission_key=form.submission_key.data,
+            )
+        )
+    except uploads.UploadRejected as rejected:
+        form.attachments.errors = [str(rejected)]
+        return None
+    except tickets.TicketRejected as rejected:
+        getattr(form, rejected.field, form.subject).errors = [rejected.message]
+        return None
+    mail.deliver_soon(current_app._get_current_object())
+    return ticket
 
 
 @bp.route("/meldungen")
 def index():
-    return render("coming_soon.html", title="Meldungen")
+    filter_name = request.args.get("filter", "alle")
+    if filter_name not in FILTERS:
+        abort(404)
+    page = request.args.get("seite", 1, type=int)
+    if page < 1:
+        abort(404)
+    query = tickets.tickets_of(current_user, FILTERS[filter_name])
+    size = current_app.config["PAGE_SIZE"]
+    rows = list(query.paginate(page, size + 1))  # one more than shown tells whether a next page exists
+    if page > 1 and not rows:
+        abort(404)
+    return render(
+        "tickets/index.html",
+        tickets=rows[:size],
+        has_next=len(rows) > size,
+        page=page,
+        filter_name=filter_name,
+        poll_since=tickets.last_change(current_user),
+        poll_seconds=POLL_SECONDS,
+    )
+
+
+@bp.route("/meldungen/status")
+def poll():
+    """The status poll (every 15 s): 204 when nothing changed, else the changed status cells out of band."""
+    try:
+        since = datetime.fromisoformat(request.args["seit"])
+        ids = [int(i) for i in request.args.get("ids", "").split(",") if i][: current_app.config["PAGE_SIZE"]]
+    except (KeyError, ValueError):
+        abort(400)
+    latest = tickets.last_change(current_user)
+    if latest is None or latest <= since:
+        return "", 204
+    changed = tickets.changed_since(current_user, since, ids)
+    return render("tickets/_poll.html", changed=changed, poll_since=latest, ids=ids, poll_seconds=POLL_SECONDS)
+
+
+def _own_ticket(number: str) -> Ticket:
+    ticket = tickets.ticket_of(current_user, number)
+    if ticket is None:
+        abort(404)
+    return ticket
+
+
+class AnswerForm(FlaskForm):
+    message = TextAreaField(
+        "Ihre Antwort",
+        validators=[
+            DataRequired("Bitte schreiben Sie uns Ihre Antwort."),
+            Length(max=tickets.MESSAGE_MAX, message="Höchstens 10.000 Zeichen."),
+        ],
+        render_kw={"rows": 6},
+    )
+    attachments = MultipleFileField("Fotos oder PDF-Dateien (freiwillig)", render_kw={"accept": "image/jpeg,image/png,application/pdf"})
+
+
+@bp.route("/meldungen/<number>", methods=["GET", "POST"])
+def show(number):
+    ticket = _own_ticket(number)
+    form = AnswerForm()
+    if form.validate_on_submit():
+        try:
+            files = uploads.check_files(_uploaded_files(form.attachments))
+            tickets.answer_query(ticket, form.message.data, current_user._get_current_object(), files)
+        except uploads.UploadRejected as rejected:
+            form.attachments.errors = [str(rejected)]
+        except tickets.TicketRejected as rejected:
+            form.message.errors = [rejected.message]
+        else:
+            flash("Vielen Dank für Ihre Antwort. Wir bearbeiten Ihre Meldung weiter.", "success")
+            return redirect_after_post(url_for("tickets.show", number=number))
+    tickets.mark_seen(ticket)
+    return render(
+        "tickets/show.html",
+        ticket=ticket,
+        form=form,
+        question=tickets.open_question(ticket),
+        history=tickets.history(ticket),
+        status=422 if form.errors else 200,
+    )
+
+
+class WithdrawForm(FlaskForm):
+    """Only the CSRF token: the button is the confirmation."""
+
+
+@bp.route("/meldungen/<number>/zurueckziehen", methods=["GET", "POST"])
+def withdraw(number):
+    ticket = _own_ticket(number)
+    if ticket.status not in Ticket.OPEN_STATUSES:
+        abort(404)
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        tickets.withdraw(ticket, current_user._get_current_object())
+        mail.deliver_soon(current_app._get_current_object())
+        flash("Sie haben Ihre Meldung zurückgezogen.", "success")
+        return redirect_after_post(url_for("tickets.show", number=number))
+    return render("tickets/withdraw.html", ticket=ticket, form=form)
+
+
+@bp.route("/meldungen/<number>/anhang/<int:attachment_id>")
+def attachment(number, attachment_id):
+    ticket = _own_ticket(number)
+    file = TicketAttachment.get_or_none((TicketAttachment.id == attachment_id) & (TicketAttachment.ticket == ticket))
+    if file is None:
+        abort(404)
+    return send_file(
+        io.BytesIO(storage.load(file.storage_key)),
+        mimetype=file.content_type,
+        as_attachment=True,
+        download_name=file.filename,
+    )

@@ -1,0 +1,467 @@
+"""Kontakt and Meldungen (issue 6): filing requests, the list, the status poll, Rückfrage, withdrawal."""
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from PIL import Image
+
+from wir import clock, mail
+from wir.models import (
+    Contract, ContractParty, OutboxMail, Person, Ticket, TicketAttachment, TicketCategory, TicketType, User,
+)
+from wir.services import tickets
+
+
+def person_of(email):
+    return Person.select().join(User).where(User.email == email).order_by(Person.id).first()
+
+
+def rental_of(person):
+    return Contract.select().join(ContractParty).where((ContractParty.person == person) & (Contract.kind == "rental")).first()
+
+
+def category(person, name):
+    return (
+        TicketCategory.select().join(TicketType)
+        .where((TicketType.cooperative == person.cooperative_id) & (TicketCategory.name == name)).get()
+    )
+
+
+def jpeg(size=(40, 30), exif=None):
+    buffer = io.BytesIO()
+    image = Image.new("RGB", size, (180, 20, 20))
+    if exif is not None:
+        image.save(buffer, "JPEG", exif=exif)
+    else:
+        image.save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def gps_exif():
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (51.0, 20.0, 0.0), 3: "E", 4: (12.0, 22.0, 0.0)}  # GPSInfo
+    exif[0x010F] = "PhoneMaker"
+    return exif
+
+
+@pytest.fixture
+def tenant(auth, data):
+    login = auth.login_tenant(0)
+    person = person_of(login["email"])
+    return {"login": login, "person": person, "rental": rental_of(person)}
+
+
+def send(client, auth, tenant, files=(), **fields):
+    person = tenant["person"]
+    heating = category(person, "Heizung/Warmwasser")
+    values = {
+        "csrf_token": auth.csrf_token(),
+        "concern": f"c{tenant['rental'].id}",
+        "ticket_type": str(heating.ticket_type_id),
+        "category": str(heating.id),
+        "subject": "Heizung bleibt kalt",
+        "message": "Seit gestern bleibt die Heizung im Bad kalt.",
+        "location": "Bad",
+        "submission_key": "key-1",
+        "action": "send",
+    }
+    values.update(fields)
+    values["attachments"] = [(io.BytesIO(content), name) for name, content in files]
+    return client.post("/kontakt", data=values, content_type="multipart/form-data")
+
+
+def test_damage_report_with_photo_files_a_ticket(app, client, auth, tenant, smtp):
+    response = send(client, auth, tenant, files=[("heizung.jpg", jpeg(exif=gps_exif()))])
+    assert response.status_code == 303
+    ticket = Ticket.get(Ticket.subject == "Heizung bleibt kalt")
+    assert response.headers["Location"] == f"/meldungen/{ticket.number}"
+    assert re.fullmatch(r"L-\d{4}-\d{4}", ticket.number)
+    assert (ticket.status, ticket.location, ticket.contract_id) == ("received", "Bad", tenant["rental"].id)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert ticket.number in page and "Ihre Meldung ist eingegangen" in page
+    # the photo was re-encoded: no location data left
+    attachment = TicketAttachment.get(TicketAttachment.ticket == ticket)
+    download = client.get(f"/meldungen/{ticket.number}/anhang/{attachment.id}")
+    assert download.status_code == 200 and download.mimetype == "image/jpeg"
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert not Image.open(io.BytesIO(download.data)).getexif()
+    # and a confirmation mail
+    with app.app_context():
+        mail.deliver_pending()
+    assert smtp.messages[-1]["Subject"] == f"Ihre Meldung {ticket.number} ist eingegangen"
+
+
+def test_category_list_follows_the_type_with_htmx(client, auth, tenant):
+    person = tenant["person"]
+    appointment = category(person, "Terminvereinbarung (Bitte Telefon-Nr. angeben)")
+    response = client.post(
+        "/kontakt",
+        data={"concern": f"p{person.id}", "ticket_type": str(appointment.ticket_type_id), "action": "choose"},
+        headers={"HX-Request": "true", "X-CSRFToken": auth.csrf_token()},
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in body and 'id="contact"' in body
+    assert "Terminvereinbarung (Bitte Telefon-Nr. angeben)" in body and "Heizung/Warmwasser" not in body
+    assert "field__error" not in body  # choosing is not sending
+
+
+def test_without_javascript_the_choice_is_a_second_step(client, auth, tenant):
+    person = tenant["person"]
+    heating = category(person, "Heizung/Warmwasser")
+    first = client.post("/kontakt", data={
+        "csrf_token": auth.csrf_token(), "concern": f"c{tenant['rental'].id}", "ticket_type": str(heating.ticket_type_id),
+        "subject": "Entwurf", "message": "schon getippt", "action": "choose",
+    }).get_data(as_text=True)
+    assert "Heizung/Warmwasser" in first and "schon getippt" in first  # nothing typed is lost
+    second = client.post("/kontakt", data={
+        "csrf_token": auth.csrf_token(), "concern": f"c{tenant['rental'].id}", "ticket_type": str(heating.ticket_type_id),
+        "category": str(heating.id), "action": "choose",
+    }).get_data(as_text=True)
+    assert 'name="location"' in second and 'type="file"' in second
+
+
+def test_appointment_needs_a_phone_prefilled_from_contact_data(client, auth, tenant, data):
+    from wir.models import PhoneNumber
+
+    person = tenant["person"]
+    PhoneNumber.delete().where(PhoneNumber.user == person.user_id).execute()
+    PhoneNumber.create(user=person.user_id, kind="mobile", number="+4915112345678", position=0)
+    appointment = category(person, "Terminvereinbarung (Bitte Telefon-Nr. angeben)")
+    page = client.get(f"/kontakt?concern=p{person.id}&ticket_type={appointment.ticket_type_id}&category={appointment.id}")
+    assert 'value="+4915112345678"' in page.get_data(as_text=True)
+    response = send(client, auth, tenant, concern=f"p{person.id}", ticket_type=str(appointment.ticket_type_id),
+                    category=str(appointment.id), phone="", location="")
+    assert response.status_code == 422
+    assert "Telefonnummer an" in response.get_data(as_text=True)
+
+
+def test_emergency_category_shows_the_emergency_number_first(client, auth, tenant):
+    person = tenant["person"]
+    emergency = TicketCategory.select().join(TicketType).where(
+        (TicketType.cooperative == person.cooperative_id) & TicketCategory.is_emergency).get()
+    body = client.get(
+        f"/kontakt?concern=c{tenant['rental'].id}&ticket_type={emergency.ticket_type_id}&category={emergency.id}"
+    ).get_data(as_text=True)
+    emergency_phone = person.cooperative.emergency_phone
+    assert "Notfall? Rufen Sie sofort an" in body
+    assert body.index(emergency_phone) < body.index('name="subject"')
+
+
+def test_contact_person_follows_the_contract(client, auth, tenant):
+    contract = tenant["rental"]
+    body = client.get(f"/kontakt?concern=c{contract.id}").get_data(as_text=True)
+    assert contract.contact_person.name in body and contract.contact_person.phone in body
+
+
+@pytest.mark.parametrize("fields, field, message", [
+    ({"subject": ""}, "subject", "Bitte geben Sie einen Betreff ein."),
+    ({"subject": "x" * 151}, "subject", "Höchstens 150 Zeichen."),
+    ({"message": ""}, "message", "Bitte schreiben Sie uns Ihr Anliegen."),
+    ({"message": "x" * 10_001}, "message", "Höchstens 10.000 Zeichen."),
+    ({"category": ""}, "category", "Bitte wählen Sie eine Meldungskategorie."),
+    ({"location": "x" * 151}, "location", "Höchstens 150 Zeichen."),
+    ({"concern": "c999999"}, None, None),
+])
+def test_bad_input_is_refused_and_nothing_saved(client, auth, tenant, fields, field, message):
+    before = Ticket.select().count()
+    response = send(client, auth, tenant, **fields)
+    if field is None:  # a foreign or invented contract falls back to the first own choice: nothing filed for it
+        assert Ticket.select().where(Ticket.contract == 999999).count() == 0
+        return
+    assert response.status_code == 422
+    error = re.search(rf'id="{field}-error">(.*?)</p>', response.get_data(as_text=True), re.S)
+    assert error and message in error.group(1)
+    assert Ticket.select().count() == before
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("virus.exe", b"MZ\x90\x00not an image", "kein Foto"),
+    ("fake.jpg", b"<html>not really</html>", "kein Foto"),
+    ("leer.png", b"", "leer"),
+    ("kaputt.jpg", b"\xff\xd8\xff\xe0broken", "beschädigt"),
+    ("riesig.pdf", b"%PDF-1.4" + b"0" * (10 * 1024 * 1024), "größer als 10 MB"),
+])
+def test_bad_files_are_refused_next_to_the_field(client, auth, tenant, name, content, message):
+    response = send(client, auth, tenant, files=[(name, content)])
+    assert response.status_code == 422
+    error = re.search(r'id="attachments-error">(.*?)</p>', response.get_data(as_text=True), re.S)
+    assert error and message in error.group(1)
+    assert not Ticket.select().where(Ticket.subject == "Heizung bleibt kalt").exists()
+
+
+def test_at_most_five_files(client, auth, tenant):
+    response = send(client, auth, tenant, files=[(f"f{i}.jpg", jpeg()) for i in range(6)])
+    assert response.status_code == 422 and "höchstens 5 Dateien" in response.get_data(as_text=True)
+
+
+def test_request_too_large_to_parse_gets_413(app, client, auth, tenant):
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    response = send(client, auth, tenant, files=[("gross.pdf", b"%PDF-" + b"0" * 2 * 1024 * 1024)])
+    assert response.status_code == 413 and "Datei zu groß" in response.get_data(as_text=True)
+
+
+def test_html_is_shown_escaped(client, auth, tenant):
+    send(client, auth, tenant, subject="<script>alert(1)</script>", message="<img src=x onerror=alert(1)>")
+    ticket = Ticket.get(Ticket.submission_key == "key-1")
+    page = client.get(f"/meldungen/{ticket.number}").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+    assert "<img src=x" not in page
+    listing = client.get("/meldungen").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in listing
+
+
+def test_double_submission_files_one_ticket(client, auth, tenant):
+    first = send(client, auth, tenant)
+    second = send(client, auth, tenant)
+    assert first.headers["Location"] == second.headers["Location"]
+    assert Ticket.select().where(Ticket.submission_key == "key-1").count() == 1
+
+
+def test_category_of_the_other_cooperative_is_refused(client, auth, tenant, data):
+    person = tenant["person"]
+    foreign = TicketCategory.select().join(TicketType).where(TicketType.cooperative != person.cooperative_id).first()
+    response = send(client, auth, tenant, ticket_type=str(foreign.ticket_type_id), category=str(foreign.id))
+    assert response.status_code == 422
+    assert not Ticket.select().where(Ticket.category == foreign).exists()
+
+
+def test_service_refuses_foreign_contract_and_category(app, data, demo_logins):
+    person = person_of(demo_logins["tenants"][0]["email"])
+    own = ContractParty.select(ContractParty.contract).where(ContractParty.person == person)
+    foreign_contract = Contract.select().where(
+        (Contract.cooperative == person.cooperative_id) & Contract.id.not_in(own)
+    ).first()
+    heating = category(person, "Heizung/Warmwasser")
+    with app.test_request_context():
+        with pytest.raises(tickets.TicketRejected) as refused:
+            tickets.create_ticket(tickets.NewTicket(person, heating, "x", "y", contract=foreign_contract))
+        assert refused.value.field == "contract"
+        foreign_category = TicketCategory.select().join(TicketType).where(TicketType.cooperative != person.cooperative_id).first()
+        with pytest.raises(tickets.TicketRejected):
+            tickets.create_ticket(tickets.NewTicket(person, foreign_category, "x", "y"))
+
+
+# --- Meldungen ---
+
+
+def test_list_shows_the_guides_columns_newest_first(client, auth, tenant):
+    page = client.get("/meldungen").get_data(as_text=True)
+    for column in ("Datum", "Betreff", "Meldungsart", "Meldungskategorie", "Vertrag", "Status"):
+        assert f">{column}</th>" in page
+    own = list(Ticket.select().where(Ticket.person == tenant["person"]).order_by(Ticket.created_at.desc()))
+    positions = [page.index(t.number) for t in own]
+    assert positions == sorted(positions)
+    assert "Seite neu laden" in page  # without JavaScript
+
+
+def test_filter_open_and_closed(client, auth, tenant):
+    own = list(Ticket.select().where(Ticket.person == tenant["person"]))
+    open_page = client.get("/meldungen?filter=offen").get_data(as_text=True)
+    closed_page = client.get("/meldungen?filter=erledigt").get_data(as_text=True)
+    for ticket in own:
+        is_open = ticket.status in Ticket.OPEN_STATUSES
+        assert (ticket.number in open_page) == is_open
+        assert (ticket.number in closed_page) == (not is_open)
+    assert client.get("/meldungen?filter=quatsch").status_code == 404
+
+
+def test_list_is_paginated_and_query_count_stays_flat(app, client, auth, tenant, count_queries):
+    with count_queries() as few:
+        assert client.get("/meldungen").status_code == 200
+    heating = category(tenant["person"], "Heizung/Warmwasser")
+    with app.test_request_context():
+        for i in range(45):
+            tickets.create_ticket(tickets.NewTicket(tenant["person"], heating, f"Meldung {i}", "Text", contract=tenant["rental"]))
+    with count_queries() as many:
+        first = client.get("/meldungen").get_data(as_text=True)
+    assert many.count == few.count
+    assert first.count("<tr>") == 1 + app.config["PAGE_SIZE"]
+    assert "Nächste Seite" in first
+    third = client.get("/meldungen?seite=3").get_data(as_text=True)
+    assert "Vorherige Seite" in third and "Nächste Seite" not in third
+    assert client.get("/meldungen?seite=99").status_code == 404
+
+
+def _poll(client, since, ids):
+    return client.get(
+        f"/meldungen/status?seit={since.isoformat()}&ids={','.join(str(i) for i in ids)}",
+        headers={"HX-Request": "true", "X-WIR-Background": "1"},
+    )
+
+
+def test_poll_answers_204_with_two_queries_when_nothing_changed(client, auth, tenant, count_queries):
+    own = list(Ticket.select().where(Ticket.person == tenant["person"]))
+    since = max(t.updated_at for t in own)
+    with count_queries() as queries:
+        response = _poll(client, since, [t.id for t in own])
+    assert response.status_code == 204 and response.data == b""
+    assert queries.count <= 2, queries.statements
+
+
+def test_poll_sends_only_the_changed_cells(app, client, auth, tenant, monkeypatch):
+    own = list(Ticket.select().where(Ticket.person == tenant["person"]))
+    since = max(t.updated_at for t in own)
+    target = next(t for t in own if "closed" in tickets.TRANSITIONS[t.status])
+    later = clock.now() + timedelta(seconds=5)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    with app.test_request_context():
+        tickets.set_status(target, "closed")
+    response = _poll(client, since, [t.id for t in own])
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'id="status-{target.id}"' in body and "Abgeschlossen" in body and "(geändert)" in body
+    assert len(re.findall(r'id="status-\d+"', body)) == 1
+    assert 'id="status-announcer"' in body and f"Meldung {target.number}: Status jetzt Abgeschlossen" in body
+    assert 'id="status-poll"' in body and later.isoformat() in body
+
+
+def test_poll_never_shows_other_users_tickets(app, client, auth, tenant, demo_logins, monkeypatch):
+    others = list(Ticket.select().where(Ticket.person != tenant["person"]))
+    own_since = max(t.updated_at for t in Ticket.select().where(Ticket.person == tenant["person"]))
+    later = clock.now() + timedelta(seconds=5)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    victim = next(t for t in others if "closed" in tickets.TRANSITIONS[t.status])
+    with app.test_request_context():
+        tickets.set_status(victim, "closed")
+    response = _poll(client, own_since, [t.id for t in others])
+    assert response.status_code == 204
+
+
+@pytest.mark.parametrize("since, ids", [("gestern", "1"), ("2026-01-01T00:00:00", "a,b")])
+def test_poll_refuses_garbage(client, auth, tenant, since, ids):
+    assert client.get(f"/meldungen/status?seit={since}&ids={ids}").status_code == 400
+
+
+def test_detail_shows_history_and_marks_seen(client, auth, tenant):
+    ticket = Ticket.select().where(Ticket.person == tenant["person"]).order_by(Ticket.id).first()
+    Ticket.update(tenant_seen_at=None).where(Ticket.id == ticket.id).execute()
+    assert "neu</span>" in client.get("/meldungen").get_data(as_text=True)
+    page = client.get(f"/meldungen/{ticket.number}").get_data(as_text=True)
+    for change in ticket.status_changes:
+        assert Ticket.STATUSES[change.new_status] in page
+    for message in ticket.messages:
+        assert message.body.splitlines()[0] in page.replace("&#34;", '"').replace("&#39;", "'")
+    assert Ticket.get_by_id(ticket.id).tenant_seen_at is not None
+
+
+def test_query_answer_sets_status_back_to_in_progress(app, client, auth, tenant, smtp):
+    ticket = Ticket.select().where((Ticket.person == tenant["person"]) & (Ticket.status == "in_progress")).first() \
+        or Ticket.select().where(Ticket.person == tenant["person"]).first()
+    with app.test_request_context():
+        if ticket.status != "in_progress":
+            tickets.set_status(ticket, "in_progress")
+        tickets.add_staff_message(ticket, "Wann dürfen wir kommen?", status="query")
+    page = client.get(f"/meldungen/{ticket.number}").get_data(as_text=True)
+    assert page.index("Rückfrage") < page.index("Verlauf") and "Wann dürfen wir kommen?" in page
+    response = client.post(
+        f"/meldungen/{ticket.number}",
+        data={"csrf_token": auth.csrf_token(), "message": "Dienstags ab 10 Uhr.",
+              "attachments": [(io.BytesIO(jpeg()), "zettel.jpg")]},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    ticket = Ticket.get_by_id(ticket.id)
+    assert ticket.status == "in_progress"
+    assert TicketAttachment.select().where(TicketAttachment.ticket == ticket).exists()
+    with app.app_context():
+        mail.deliver_pending()
+    assert any("Rückfrage" in m["Subject"] for m in smtp.messages)
+
+
+def test_answer_without_query_is_refused(client, auth, tenant):
+    ticket = Ticket.select().where((Ticket.person == tenant["person"]) & (Ticket.status != "query")).first()
+    response = client.post(f"/meldungen/{ticket.number}", data={"csrf_token": auth.csrf_token(), "message": "Hallo"})
+    assert response.status_code == 422 and "keine Frage gestellt" in response.get_data(as_text=True)
+
+
+def test_withdraw_an_open_ticket(client, auth, tenant):
+    ticket = Ticket.select().where((Ticket.person == tenant["person"]) & Ticket.status.in_(Ticket.OPEN_STATUSES)).first()
+    confirm = client.get(f"/meldungen/{ticket.number}/zurueckziehen")
+    assert "Ja, Meldung zurückziehen" in confirm.get_data(as_text=True)
+    response = client.post(f"/meldungen/{ticket.number}/zurueckziehen", data={"csrf_token": auth.csrf_token()})
+    assert response.status_code == 303
+    assert Ticket.get_by_id(ticket.id).status == "withdrawn"
+    assert client.get(f"/meldungen/{ticket.number}/zurueckziehen").status_code == 404
+
+
+def test_every_status_change_is_mailed(app, data, smtp, demo_logins):
+    person = person_of(demo_logins["tenants"][0]["email"])
+    heating = category(person, "Heizung/Warmwasser")
+    with app.test_request_context():
+        ticket = tickets.create_ticket(tickets.NewTicket(person, heating, "Test", "Text", contract=rental_of(person)))
+        for status in ("in_progress", "commissioned", "closed"):
+            tickets.set_status(ticket, status)
+        mail.deliver_pending()
+    subjects = [m["Subject"] for m in smtp.messages]
+    assert subjects == [
+        f"Ihre Meldung {ticket.number} ist eingegangen",
+        f"Ihre Meldung {ticket.number}: In Bearbeitung",
+        f"Ihre Meldung {ticket.number}: Beauftragt",
+        f"Ihre Meldung {ticket.number}: Abgeschlossen",
+    ]
+    assert f"http://localhost/meldungen/{ticket.number}" in smtp.messages[-1].get_body(("plain",)).get_content()
+
+
+def test_rejection_needs_a_reason(app, data, demo_logins):
+    ticket = Ticket.select().where(Ticket.status == "received").first()
+    with app.test_request_context():
+        with pytest.raises(tickets.TicketRejected):
+            tickets.set_status(ticket, "rejected")
+        tickets.set_status(ticket, "rejected", reason="Nicht unsere Zuständigkeit")
+    assert OutboxMail.select().where(OutboxMail.subject.contains("Abgelehnt")).exists()
+
+
+def test_cli_sets_status(runner, data):
+    ticket = Ticket.select().where(Ticket.status == "received").first()
+    result = runner.invoke(args=["ticket", "set-status", ticket.number, "in_progress"])
+    assert result.exit_code == 0 and "In Bearbeitung" in result.output
+    assert Ticket.get_by_id(ticket.id).status == "in_progress"
+    refused = runner.invoke(args=["ticket", "set-status", ticket.number, "rejected"])
+    assert refused.exit_code != 0 and "Grund" in refused.output
+    unknown = runner.invoke(args=["ticket", "set-status", "X-0000-0000", "closed"])
+    assert unknown.exit_code != 0 and "gibt es nicht" in unknown.output
+
+
+# --- authorization: another tenant of the same and of the other cooperative ---
+
+
+def _foreign_urls(ticket):
+    attachment = TicketAttachment.select().where(TicketAttachment.ticket == ticket).first()
+    urls = [f"/meldungen/{ticket.number}", f"/meldungen/{ticket.number}/zurueckziehen"]
+    if attachment:
+        urls.append(f"/meldungen/{ticket.number}/anhang/{attachment.id}")
+    return urls
+
+
+@pytest.mark.parametrize("same_cooperative", [True, False])
+def test_other_tenants_tickets_are_404(app, client, auth, data, demo_logins, same_cooperative):
+    owner_login = demo_logins["tenants"][0]
+    owner = person_of(owner_login["email"])
+    heating = category(owner, "Heizung/Warmwasser")
+    with app.test_request_context():
+        from wir.services.uploads import check_file
+
+        ticket = tickets.create_ticket(tickets.NewTicket(
+            owner, heating, "Privat", "Text", contract=rental_of(owner), attachments=[check_file("a.jpg", jpeg())]))
+    intruder = next(
+        t for t in demo_logins["tenants"][1:]
+        if (person_of(t["email"]).cooperative_id == owner.cooperative_id) == same_cooperative
+        and Person.select().join(User).where(User.email == t["email"]).count() == 1
+    )
+    User.update(contact_reviewed_at=clock.now()).execute()
+    auth.login(intruder["email"], intruder["password"])
+    for url in _foreign_urls(ticket):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/meldungen/{ticket.number}", data={"csrf_token": auth.csrf_token(), "message": "x"}).status_code == 404
+    assert client.post(f"/meldungen/{ticket.number}/zurueckziehen", data={"csrf_token": auth.csrf_token()}).status_code == 404
+    assert ticket.number not in client.get("/meldungen").get_data(as_text=True)
+    assert Ticket.get_by_id(ticket.id).status == "received"
+
+
+def test_anonymous_users_are_sent_to_login(client):
+    for url in ("/kontakt", "/meldungen", "/meldungen/L-2026-0001", "/meldungen/status?seit=2026-01-01T00:00:00&ids=1"):
+        response = client.get(url)
+        assert response.status_code == 302 and response.headers["Location"].startswith("/anmelden")

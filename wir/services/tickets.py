@@ -1,0 +1,327 @@
+"""Meldungen: filing a request, its status and its conversation.
+
+Every status change and every answer of the cooperative is recorded in the ticket's
+history, moves ``updated_at`` (what the status poll watches) and is mailed to the tenant.
+"""
+
+from dataclasses import dataclass, field
+
+from peewee import JOIN, IntegrityError, fn
+
+from wir import clock, db, mail
+from wir.models import (
+    Contract,
+    ContractParty,
+    Cooperative,
+    Person,
+    Ticket,
+    TicketAttachment,
+    TicketCategory,
+    TicketMessage,
+    TicketStatusChange,
+    TicketType,
+    User,
+)
+from wir.services import storage
+from wir.services.uploads import Attachment
+
+SUBJECT_MAX = 150
+MESSAGE_MAX = 10_000
+TRANSITIONS = {
+    "received": {"in_progress", "query", "commissioned", "closed", "rejected", "withdrawn"},
+    "in_progress": {"query", "commissioned", "closed", "rejected", "withdrawn"},
+    "query": {"in_progress", "commissioned", "closed", "rejected", "withdrawn"},
+    "commissioned": {"in_progress", "query", "closed", "rejected", "withdrawn"},
+    "closed": {"in_progress"},
+    "rejected": {"in_progress"},
+    "withdrawn": set(),
+}
+
+
+class TicketRejected(Exception):
+    """Input the domain refuses; ``field`` names the form field the message belongs to."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass
+class NewTicket:
+    person: Person
+    category: TicketCategory
+    subject: str
+    message: str
+    contract: Contract | None = None
+    phone: str = ""
+    location: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
+    created_by: User | None = None
+    submission_key: str | None = None
+
+
+def _check(new: NewTicket) -> None:
+    category_cooperative = TicketType.get_by_id(new.category.ticket_type_id).cooperative_id
+    if category_cooperative != new.person.cooperative_id:
+        raise TicketRejected("category", "Bitte wählen Sie eine Meldungskategorie aus der Liste.")
+    if new.contract is not None:
+        is_party = ContractParty.select().where(
+            (ContractParty.contract == new.contract) & (ContractParty.person == new.person)
+        ).exists()
+        if not is_party:
+            raise TicketRejected("contract", "Bitte wählen Sie einen Ihrer Verträge aus der Liste.")
+    elif new.category.needs_contract:
+        raise TicketRejected("contract", "Bitte wählen Sie den Vertrag, um den es geht.")
+    if new.category.needs_phone and not new.phone.strip():
+        raise TicketRejected("phone", "Bitte geben Sie eine Telefonnummer an, unter der wir Sie erreichen.")
+    if new.attachments and not new.category.allows_attachments:
+        raise TicketRejected("attachments", "Zu dieser Kategorie können keine Dateien angehängt werden.")
+    if not new.subject.strip():
+        raise TicketRejected("subject", "Bitte geben Sie einen Betreff ein.")
+    if len(new.subject) > SUBJECT_MAX:
+        raise TicketRejected("subject", f"Der Betreff darf höchstens {SUBJECT_MAX} Zeichen lang sein.")
+    if not new.message.strip():
+        raise TicketRejected("message", "Bitte schreiben Sie uns Ihr Anliegen.")
+    if len(new.message) > MESSAGE_MAX:
+        raise TicketRejected("message", f"Die Nachricht darf höchstens {MESSAGE_MAX:,} Zeichen lang sein.".replace(",", "."))
+
+
+def _next_number(cooperative: Cooperative) -> str:
+    prefix = f"{cooperative.slug[0].upper()}-{clock.now().year}-"
+    last = (
+        Ticket.select(fn.MAX(Ticket.number))
+        .where((Ticket.cooperative == cooperative) & Ticket.number.startswith(prefix))
+        .scalar()
+    )
+    return f"{prefix}{int(last.rsplit('-', 1)[1]) + 1 if last else 1:04d}"
+
+
+def create_ticket(new: NewTicket) -> Ticket:
+    """File the ticket with its first message and attachments and mail a confirmation.
+
+    Raises TicketRejected. With the same ``submission_key`` a second call returns the first ticket.
+    """
+    _check(new)
+    if new.submission_key:
+        existing = Ticket.get_or_none(Ticket.submission_key == new.submission_key)
+        if existing is not None:
+            return existing
+    stored = [(a, storage.store(a.content)) for a in new.attachments]  # files first: no I/O inside the transaction
+    try:
+        with db.write_transaction():
+            return _insert(new, stored)
+    except IntegrityError:
+        # the same form twice at once, or two tickets drew the same number: look again
+        if new.submission_key:
+            existing = Ticket.get_or_none(Ticket.submission_key == new.submission_key)
+            if existing is not None:
+                return existing
+        with db.write_transaction():
+            return _insert(new, stored)
+
+
+def _insert(new: NewTicket, stored) -> Ticket:
+    cooperative = Cooperative.get_by_id(new.person.cooperative_id)
+    now = clock.now()
+    ticket = Ticket.create(
+        cooperative=cooperative,
+        number=_next_number(cooperative),
+        person=new.person,
+        contract=new.contract,
+        category=new.category,
+        subject=new.subject.strip(),
+        phone=new.phone.strip(),
+        location=new.location.strip(),
+        status="received",
+        created_at=now,
+        updated_at=now,
+        tenant_seen_at=now,
+        created_by=new.created_by,
+        submission_key=new.submission_key,
+    )
+    message = TicketMessage.create(ticket=ticket, author=new.created_by, body=new.message.strip(), created_at=now)
+    TicketStatusChange.create(ticket=ticket, new_status="received", changed_by=new.created_by, changed_at=now)
+    for attachment, key in stored:
+        TicketAttachment.create(
+            ticket=ticket, message=message, filename=attachment.filename, storage_key=key,
+            content_type=attachment.content_type, size=len(attachment.content),
+        )
+    _mail_tenant(ticket, f"Ihre Meldung {ticket.number} ist eingegangen", "ticket_received")
+    return ticket
+
+
+def _check_transition(ticket: Ticket, status: str, reason: str) -> None:
+    if status not in Ticket.STATUSES:
+        raise TicketRejected("status", "Unbekannter Status.")
+    if status not in TRANSITIONS[ticket.status]:
+        raise TicketRejected(
+            "status", f"Aus „{Ticket.STATUSES[ticket.status]}“ geht es nicht nach „{Ticket.STATUSES[status]}“."
+        )
+    if status == "rejected" and not reason.strip():
+        raise TicketRejected("reason", "Bitte geben Sie einen Grund für die Ablehnung an.")
+
+
+def _apply_status(ticket: Ticket, status: str, changed_by: User | None, reason: str, now) -> None:
+    TicketStatusChange.create(
+        ticket=ticket, old_status=ticket.status, new_status=status, reason=reason.strip(),
+        changed_by=changed_by, changed_at=now,
+    )
+    ticket.status = status
+    ticket.updated_at = now
+    ticket.save()
+
+
+def set_status(ticket: Ticket, status: str, changed_by: User | None = None, reason: str = "") -> Ticket:
+    """Move the ticket to ``status`` (Abgelehnt needs a reason); recorded, mailed to the tenant."""
+    _check_transition(ticket, status, reason)
+    with db.write_transaction():
+        _apply_status(ticket, status, changed_by, reason, clock.now())
+        _mail_status(ticket, reason=reason.strip())
+    return ticket
+
+
+def _mail_status(ticket: Ticket, **context) -> None:
+    label = Ticket.STATUSES[ticket.status]
+    _mail_tenant(ticket, f"Ihre Meldung {ticket.number}: {label}", "ticket_status_changed", **context)
+
+
+def _mail_tenant(ticket: Ticket, subject: str, template: str, **context) -> None:
+    person = Person.get_by_id(ticket.person_id)
+    if person.user_id is None:
+        return
+    user = User.get_by_id(person.user_id)
+    mail.queue_mail(
+        user.email,
+        subject,
+        template,
+        cooperative=Cooperative.get_by_id(ticket.cooperative_id),
+        name=person.full_name,
+        ticket=ticket,
+        status=Ticket.STATUSES[ticket.status],
+        ticket_url=mail.external_url("tickets.show", number=ticket.number),
+        **context,
+    )
+
+
+def add_staff_message(ticket: Ticket, body: str, author: User | None = None, status: str | None = None) -> Ticket:
+    """An answer of the cooperative, optionally with a status change (Rückfrage: the message is the question)."""
+    if not body.strip():
+        raise TicketRejected("message", "Bitte schreiben Sie eine Nachricht.")
+    changes_status = status is not None and status != ticket.status
+    if changes_status:
+        _check_transition(ticket, status, body)
+    with db.write_transaction():
+        now = clock.now()
+        TicketMessage.create(ticket=ticket, author=author, from_staff=True, body=body.strip(), created_at=now)
+        if changes_status:
+            _apply_status(ticket, status, author, body if status == "rejected" else "", now)
+            _mail_status(ticket, body=body.strip())
+        else:
+            ticket.updated_at = now
+            ticket.save()
+            _mail_tenant(ticket, f"Neue Nachricht zu Ihrer Meldung {ticket.number}", "ticket_answer", body=body.strip())
+    return ticket
+
+
+def answer_query(ticket: Ticket, body: str, author: User, attachments: list[Attachment] = ()) -> Ticket:
+    """The tenant answers a Rückfrage; the ticket goes back to In Bearbeitung."""
+    if ticket.status != "query":
+        raise TicketRejected("message", "Zu dieser Meldung haben wir Ihnen keine Frage gestellt.")
+    if not body.strip():
+        raise TicketRejected("message", "Bitte schreiben Sie uns Ihre Antwort.")
+    if len(body) > MESSAGE_MAX:
+        raise TicketRejected("message", f"Die Nachricht darf höchstens {MESSAGE_MAX:,} Zeichen lang sein.".replace(",", "."))
+    stored = [(a, storage.store(a.content)) for a in attachments]
+    with db.write_transaction():
+        now = clock.now()
+        message = TicketMessage.create(ticket=ticket, author=author, body=body.strip(), created_at=now)
+        for attachment, key in stored:
+            TicketAttachment.create(
+                ticket=ticket, message=message, filename=attachment.filename, storage_key=key,
+                content_type=attachment.content_type, size=len(attachment.content),
+            )
+        TicketStatusChange.create(ticket=ticket, old_status="query", new_status="in_progress", changed_by=author, changed_at=now)
+        ticket.status = "in_progress"
+        ticket.updated_at = now
+        ticket.tenant_seen_at = now
+        ticket.save()
+    return ticket
+
+
+def withdraw(ticket: Ticket, author: User) -> Ticket:
+    if ticket.status not in Ticket.OPEN_STATUSES:
+        raise TicketRejected("status", "Diese Meldung ist bereits abgeschlossen.")
+    return set_status(ticket, "withdrawn", changed_by=author)
+
+
+# --- what a tenant sees: always through their own persons, so another person's ticket is never found ---
+
+
+def _own(user: User):
+    return Ticket.person.in_(Person.select(Person.id).where(Person.user == user))
+
+
+def tickets_of(user: User, only_open: bool | None = None):
+    """The user's tickets with category, type and contract, newest first (a query to paginate)."""
+    query = (
+        Ticket.select(Ticket, TicketCategory, TicketType, Contract)
+        .join(TicketCategory)
+        .join(TicketType)
+        .switch(Ticket)
+        .join(Contract, join_type=JOIN.LEFT_OUTER)
+        .where(_own(user))
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+    )
+    if only_open is True:
+        query = query.where(Ticket.status.in_(Ticket.OPEN_STATUSES))
+    elif only_open is False:
+        query = query.where(Ticket.status.not_in(Ticket.OPEN_STATUSES))
+    return query
+
+
+def ticket_of(user: User, number: str) -> Ticket | None:
+    return tickets_of(user).where(Ticket.number == number).first()
+
+
+def last_change(user: User):
+    """When any of the user's tickets last changed: one indexed query for the status poll."""
+    return Ticket.select(fn.MAX(Ticket.updated_at)).where(_own(user)).scalar()
+
+
+def changed_since(user: User, since, ticket_ids: list[int]) -> list[Ticket]:
+    return list(
+        Ticket.select(Ticket.id, Ticket.number, Ticket.status, Ticket.updated_at)
+        .where(_own(user) & Ticket.id.in_(ticket_ids) & (Ticket.updated_at > since))
+    )
+
+
+def mark_seen(ticket: Ticket) -> None:
+    Ticket.update(tenant_seen_at=clock.now()).where(Ticket.id == ticket.id).execute()
+
+
+def history(ticket: Ticket) -> list:
+    """Messages and status changes in the order they happened, attachments with their message."""
+    messages = list(
+        TicketMessage.select(TicketMessage, User).join(User, join_type=JOIN.LEFT_OUTER).where(TicketMessage.ticket == ticket)
+    )
+    attachments = {}
+    for attachment in TicketAttachment.select().where(TicketAttachment.ticket == ticket).order_by(TicketAttachment.id):
+        attachments.setdefault(attachment.message_id, []).append(attachment)
+    for message in messages:
+        message.files = attachments.get(message.id, [])
+    changes = list(TicketStatusChange.select().where(TicketStatusChange.ticket == ticket))
+    entries = [("message", m.created_at, m) for m in messages] + [("status", c.changed_at, c) for c in changes]
+    return sorted(entries, key=lambda entry: (entry[1], entry[0] == "message"))
+
+
+def open_question(ticket: Ticket) -> TicketMessage | None:
+    """While the status is Rückfrage: the cooperative's latest message, which asks it."""
+    if ticket.status != "query":
+        return None
+    return (
+        TicketMessage.select()
+        .where((TicketMessage.ticket == ticket) & TicketMessage.from_staff)
+        .order_by(TicketMessage.created_at.desc())
+        .first()
+    )
