@@ -12,6 +12,9 @@ def print_logins(logins: dict) -> None:
         print(f"  Mieter     {tenant['email']:<40} {tenant['password']:<24} {tenant['name']} ({tenant['cooperative']})")
     for staff in logins["staff"]:
         print(f"  Mitarbeiter {staff['email']:<39} {staff['password']:<24} {staff['cooperative']}")
+    if logins.get("admin"):
+        admin = logins["admin"]
+        print(f"  Admin      {admin['email']:<40} {admin['password']:<24}")
     for code in logins["registration_codes"]:
         print(f"  Registrierungsnummer {code['code']:<20} für {code['name']} ({code['cooperative']})")
     print()

@@ -719,6 +719,9 @@ class _Builder:
                     body=payload[0], created_at=moment,
                 )
             ticket.updated_at = moment
+        # what changed in the last days is still "neu" for the tenant; older news they have seen
+        recent = self.now - ticket.updated_at < timedelta(days=3)
+        ticket.tenant_seen_at = created if recent else ticket.updated_at
         ticket.save()
 
     def savings(self):
