@@ -24,6 +24,20 @@ FILTERS = {"offen": True, "erledigt": False, "alle": None}
 POLL_SECONDS = 15
 
 
+def _message_field(label: str, required: str) -> TextAreaField:
+    return TextAreaField(
+        label,
+        validators=[DataRequired(required), Length(max=tickets.MESSAGE_MAX, message="Höchstens 10.000 Zeichen.")],
+        render_kw={"rows": 8},
+    )
+
+
+def _attachments_field() -> MultipleFileField:
+    return MultipleFileField(
+        "Fotos oder PDF-Dateien (freiwillig)", render_kw={"accept": "image/jpeg,image/png,application/pdf"}
+    )
+
+
 class ContactForm(FlaskForm):
     concern = ChoiceField("Vertrag")
     ticket_type = ChoiceField("Meldungsart")
@@ -36,7 +50,7 @@ class ContactForm(FlaskForm):
     location = StringField(
         "Wo genau? (Raum, Stelle)", validators=[Optional(), Length(max=150, message="Höchstens 150 Zeichen.")]
     )
-    attachments = MultipleFileField("Fotos oder PDF-Dateien (freiwillig)", render_kw={"accept": "image/jpeg,image/png,application/pdf"})
+    attachments = _attachments_field()
     subject = StringField(
         "Betreff",
         validators=[
@@ -44,14 +58,7 @@ class ContactForm(FlaskForm):
             Length(max=tickets.SUBJECT_MAX, message=f"Höchstens {tickets.SUBJECT_MAX} Zeichen."),
         ],
     )
-    message = TextAreaField(
-        "Nachricht",
-        validators=[
-            DataRequired("Bitte schreiben Sie uns Ihr Anliegen."),
-            Length(max=tickets.MESSAGE_MAX, message="Höchstens 10.000 Zeichen."),
-        ],
-        render_kw={"rows": 8},
-    )
+    message = _message_field("Nachricht", "Bitte schreiben Sie uns Ihr Anliegen.")
     submission_key = HiddenField()
 
 
@@ -190,15 +197,8 @@ def _own_ticket(number: str) -> Ticket:
 
 
 class AnswerForm(FlaskForm):
-    message = TextAreaField(
-        "Ihre Antwort",
-        validators=[
-            DataRequired("Bitte schreiben Sie uns Ihre Antwort."),
-            Length(max=tickets.MESSAGE_MAX, message="Höchstens 10.000 Zeichen."),
-        ],
-        render_kw={"rows": 6},
-    )
-    attachments = MultipleFileField("Fotos oder PDF-Dateien (freiwillig)", render_kw={"accept": "image/jpeg,image/png,application/pdf"})
+    message = _message_field("Ihre Antwort", "Bitte schreiben Sie uns Ihre Antwort.")
+    attachments = _attachments_field()
 
 
 @bp.route("/meldungen/<number>", methods=["GET", "POST"])
