@@ -16,10 +16,11 @@ def render(page_template: str, fragment: str | None = None, status: int = 200, *
     return response
 
 
-def redirect_after_post(location: str):
-    """303 for a plain form, HX-Location for htmx so it loads the page without a full reload."""
+def redirect_after_post(location: str, full_reload: bool = False):
+    """303 for a plain form; for htmx HX-Location (loads the page without a full reload), or
+    HX-Redirect when the session changed: the <body> carries the CSRF token and session data."""
     if request.htmx:
         response = make_response("", 204)
-        response.headers["HX-Location"] = location
+        response.headers["HX-Redirect" if full_reload else "HX-Location"] = location
         return response
     return redirect(location, code=303)

@@ -41,10 +41,13 @@ LOGIN_FAILED = "E-Mail-Adresse oder Passwort ist nicht richtig."
 
 # ``create_app({})`` rather than ``create_app()``: a non-None mapping keeps the
 # developer's instance/config.py out (the WIR_* variables below configure it all).
+# The instance folder (uploads, mails without SMTP) is the server's own, not the checkout's.
 _SERVER_CODE = (
     "import sys\n"
     "from wir import create_app\n"
-    "create_app({}).run(host='127.0.0.1', port=int(sys.argv[1]), use_reloader=False, threaded=True)\n"
+    "app = create_app({})\n"
+    "app.instance_path = sys.argv[2]\n"
+    "app.run(host='127.0.0.1', port=int(sys.argv[1]), use_reloader=False, threaded=True)\n"
 )
 
 
@@ -58,14 +61,18 @@ class LiveServer:
     """The app on its own database clone, served by Werkzeug in a child process.
 
     ``url`` is the base URL (``http://127.0.0.1:PORT``); ``log`` the server's output.
+    ``env`` adds (or overrides) environment variables of the child, e.g.
+    ``{"WIR_SMTP_HOST": "127.0.0.1", "WIR_SMTP_PORT": "2525"}`` to send its mails to a test SMTP server.
     """
 
-    def __init__(self, template_url: str, directory: Path):
+    def __init__(self, template_url: str, directory: Path, env: dict[str, str] | None = None):
         self.directory = directory
+        self.extra_env = dict(env or {})
         self.database_url = databases.clone(template_url, directory)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = directory / "server.log"
+        self.instance_path = directory / "instance"  # uploads/ and, without SMTP, mail/
         self.process = None
 
     def environment(self) -> dict:
@@ -84,6 +91,7 @@ class LiveServer:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        env.update(self.extra_env)
         # the child must import this checkout's package whatever its cwd
         project = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [project, env.get("PYTHONPATH")]))
@@ -92,7 +100,7 @@ class LiveServer:
     def start(self) -> "LiveServer":
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-c", _SERVER_CODE, str(self.port)],
+                [sys.executable, "-c", _SERVER_CODE, str(self.port), str(self.instance_path)],
                 cwd=self.directory,
                 env=self.environment(),
                 stdout=log,

@@ -73,7 +73,7 @@ def login():
             unconfirmed = refused.reason == "unconfirmed"
         else:
             start_session(user)
-            return redirect_after_post(safe_next(request.args.get("next")) or url_for("home.index"))
+            return redirect_after_post(safe_next(request.args.get("next")) or url_for("home.index"), full_reload=True)
     return render(
         "auth/login.html", "auth/_login_form.html", form=form, unconfirmed=unconfirmed,
         status=422 if form.errors else 200,

@@ -164,7 +164,7 @@ def confirm_code():
 def _sign_in_confirmed(user):
     start_session(user)
     flash("Vielen Dank! Ihre E-Mail-Adresse ist bestätigt. Willkommen im WIR-immerda-Serviceportal.", "success")
-    return redirect_after_post(url_for("home.index"))
+    return redirect_after_post(url_for("home.index"), full_reload=True)
 
 
 class NumberRequestForm(FlaskForm):
