@@ -316,6 +316,9 @@ def test_poll_sends_only_the_changed_cells(app, client, auth, tenant, monkeypatc
     assert len(re.findall(r'id="status-\d+"', body)) == 1
     assert 'id="status-announcer"' in body and f"Meldung {target.number}: Status jetzt Abgeschlossen" in body
     assert 'id="status-poll"' in body and later.isoformat() in body
+    # the renewed poller keeps watching every ticket of the page
+    poll_url = re.search(r'hx-get="([^"]+)"', body).group(1).replace("&amp;", "&")
+    assert "ids=" + ",".join(str(t.id) for t in own) in poll_url
 
 
 def test_poll_never_shows_other_users_tickets(app, client, auth, tenant, demo_logins, monkeypatch):

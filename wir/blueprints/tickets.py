@@ -186,7 +186,9 @@ def poll():
     if latest is None or latest <= since:
         return "", 204
     changed = tickets.changed_since(current_user, since, ids)
-    return render("tickets/_poll.html", changed=changed, poll_since=latest, ids=ids, poll_seconds=POLL_SECONDS)
+    return render(
+        "tickets/_poll.html", changed=changed, poll_since=latest, ids=",".join(map(str, ids)), poll_seconds=POLL_SECONDS
+    )
 
 
 def _own_ticket(number: str) -> Ticket:

@@ -312,7 +312,8 @@ def history(ticket: Ticket) -> list:
         message.files = attachments.get(message.id, [])
     changes = list(TicketStatusChange.select().where(TicketStatusChange.ticket == ticket))
     entries = [("message", m.created_at, m) for m in messages] + [("status", c.changed_at, c) for c in changes]
-    return sorted(entries, key=lambda entry: (entry[1], entry[0] == "message"))
+    # at the same moment the message comes first: it is what caused the status change
+    return sorted(entries, key=lambda entry: (entry[1], entry[0] == "status"))
 
 
 def open_question(ticket: Ticket) -> TicketMessage | None:
