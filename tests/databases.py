@@ -33,6 +33,10 @@ TEST_CONFIG = {
 }
 
 
+# template URL -> the folder with the files its demo documents point to
+_uploads: dict[str, Path] = {}
+
+
 def postgres_url() -> str | None:
     return os.environ.get("WIR_TEST_DATABASE_URL") or None
 
@@ -65,10 +69,13 @@ def build_template(directory: Path, seed: bool) -> tuple[str, dict]:
         url = _with_database(base, name)
     else:
         url = f"sqlite:///{directory / f'template-{suffix}.db'}"
-    create_app({**TEST_CONFIG, "DATABASE_URL": url})
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": url})
+    # the demo documents' files go beside the template; clone() copies them with the database
+    app.instance_path = str(directory / "instance")
+    _uploads[url] = directory / "instance" / "uploads"
     db.migrate()
     logins = {}
-    with db.database.connection_context():
+    with app.app_context(), db.database.connection_context():
         if seed:
             logins = demo.load_demo_data()
     db.database.close()
@@ -81,7 +88,10 @@ def build_template(directory: Path, seed: bool) -> tuple[str, dict]:
 
 
 def clone(template_url: str, directory: Path) -> str:
-    """A private copy of the template for one test."""
+    """A private copy of the template for one test, with its stored files in ``directory``/instance/uploads."""
+    uploads = _uploads.get(template_url)
+    if uploads is not None and uploads.exists():
+        shutil.copytree(uploads, directory / "instance" / "uploads", dirs_exist_ok=True)
     if template_url.startswith("sqlite"):
         source = Path(template_url.removeprefix("sqlite:///"))
         target = directory / "wir.db"

@@ -17,6 +17,7 @@ from wir.models import (
     MODELS,
     BankAccount,
     Contract,
+    ContractParty,
     Cooperative,
     Document,
     ExemptionOrder,
@@ -349,5 +350,45 @@ def test_news_items_have_german_text(data):
         assert item.title and len(item.body) > 40
 
 
-def test_no_documents_without_stored_files(data):
-    assert Document.select().count() == 0
+# --- letters in Dokumente ---
+
+
+def test_demo_letters_are_stored_pdfs_with_their_number(app, data):
+    import io
+
+    from pypdf import PdfReader
+
+    from wir.services import storage
+
+    documents = list(Document.select())
+    assert documents
+    with app.app_context():
+        for document in documents:
+            content = storage.load(document.storage_key)
+            assert content.startswith(b"%PDF") and len(content) == document.size
+            text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+            assert f"Dokument-Nr. {document.number}" in text and document.person.last_name in text
+            assert document.filename.endswith(f"_{document.number}.pdf") and document.created_by is None
+
+
+def test_every_rental_contract_has_its_operating_costs_statement(data):
+    delivered = clock.now() - timedelta(days=demo.BK_DELIVERED_DAYS_AGO)
+    for contract in Contract.select().where(Contract.kind == "rental"):
+        statements = list(contract.documents.where(Document.kind == "operating_costs_statement"))
+        assert [s.title for s in statements] == [f"Betriebskostenabrechnung {delivered.year - 1}"]
+        assert statements[0].person == contract.parties.where(ContractParty.role == "main").get().person
+    statements = Document.select().where(Document.kind == "operating_costs_statement")
+    assert {s.read_at is None for s in statements} == {True, False}  # "neu" and proof of receipt
+
+
+def test_every_tenant_login_has_letters_some_unread(data):
+    for user in User.select().where(User.role == User.ROLE_TENANT):
+        letters = list(Document.select().join(Person).where(Person.user == user))
+        assert len(letters) >= 2, user.email
+    assert Document.select().where(Document.read_at.is_null()).count() >= 5
+
+
+def test_demo_document_numbers_are_the_same_on_every_run(runner, data):
+    before = sorted(d.number for d in Document.select())
+    assert runner.invoke(args=["seed-demo", "--reset"]).exit_code == 0
+    assert sorted(d.number for d in Document.select()) == before

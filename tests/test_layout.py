@@ -26,7 +26,7 @@ def test_navigation_uses_the_words_of_the_guide(client, auth, data):
     auth.login_tenant(_tenant_with_savings(auth.logins, data))
     page = client.get("/").get_data(as_text=True)
     for word in ("Startseite", "Dokumente", "Verträge", "Sparen", "Kontakt", "Meldungen"):
-        assert f">{word}</a>" in page
+        assert f">{word}</a>" in page or f">{word}<span" in page  # Dokumente may carry its unread count
     for word in ("Kontaktdaten", "Anschrift", "Passwort", "Abmelden"):
         assert word in page
     assert 'aria-current="page">Startseite' in page
@@ -66,13 +66,6 @@ def test_anschrift_is_read_only(client, auth, data):
     page = client.get("/konto/anschrift").get_data(as_text=True)
     assert person.street in page and person.postcode in page
     assert "<input" not in page.split('<main id="main"')[1]
-
-
-@pytest.mark.parametrize("url", ["/dokumente/", "/vertraege/", "/konto/kontaktdaten"])
-def test_areas_of_later_issues_say_so_honestly(client, auth, url):
-    auth.login_tenant()
-    page = client.get(url).get_data(as_text=True)
-    assert "folgt in Kürze" in page
 
 
 def test_history_restore_gets_full_page(client):

@@ -1,12 +1,13 @@
 """What the layout shows of the signed-in user: name, cooperatives, whether Sparen appears."""
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from flask import g, has_request_context
 from flask_login import current_user
 
 from wir.models import Cooperative, Person
-from wir.services import accounts
+from wir.services import accounts, documents
 
 
 @dataclass
@@ -19,6 +20,11 @@ class Viewer:
     @property
     def has_savings(self) -> bool:
         return any(c.has_savings for c in self.cooperatives)
+
+    @cached_property
+    def unread_documents(self) -> int:
+        """Documents not opened yet: the number beside Dokumente (one query, only when shown)."""
+        return documents.unread_count(self.persons)
 
 
 def viewer() -> Viewer | None:

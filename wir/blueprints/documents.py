@@ -1,14 +1,322 @@
-"""Dokumente: letters of the cooperative and documents on request."""
+"""Dokumente: the inbox of letters and certificates, Dokument anfordern, and the Formulare."""
 
-from flask import Blueprint
+import re
+import uuid
+from io import BytesIO
 
-from wir.rendering import render
+from flask import Blueprint, abort, current_app, flash, request, send_file, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from wir import clock, mail
+from wir.filters import german_date
+from wir.forms import ChoiceField
+from wir.models import Document
+from wir.navigation import viewer
+from wir.rendering import redirect_after_post, render
 from wir.security import require_tenant
+from wir.services import certificates, documents, forms
 
 bp = Blueprint("documents", __name__, url_prefix="/dokumente")
 bp.before_request(require_tenant)
 
+LIST_ID = "document-list"  # the element the filter and the page links replace
+
+
+# --- fields that speak German ---
+
+
+class GermanDateField(DateField):
+    """A date from <input type="date"> or typed as 31.05.2026; a German message when it is neither."""
+
+    def __init__(self, label, validators=None, **kwargs):
+        super().__init__(label, validators, format=["%Y-%m-%d", "%d.%m.%Y"], **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError("Bitte geben Sie ein gültiges Datum ein, z. B. 31.05.2026.") from None
+
+
+class GermanIntegerField(IntegerField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError("Bitte geben Sie eine ganze Zahl ein.") from None
+
+
+def _text(label, max_length, required=None, area=False, **kwargs):
+    validators = [DataRequired(required)] if required else [Optional()]
+    validators.append(Length(max=max_length, message=f"Bitte höchstens {max_length} Zeichen."))
+    return (TextAreaField if area else StringField)(label, validators=validators, **kwargs)
+
+
+def _date(label, required):
+    return GermanDateField(label, validators=[InputRequired(required)])
+
+
+class RequestForm(FlaskForm):
+    """Every request carries a one-time key: sending it twice files one ticket."""
+
+    submission_key = HiddenField()
+
+    def key(self) -> str | None:
+        value = self.submission_key.data or ""
+        return value if re.fullmatch(r"[0-9a-f]{32}", value) else None
+
+
+class MoveInForm(RequestForm):
+    move_in = _date("Datum des Einzugs", "Bitte geben Sie das Datum des Einzugs an.")
+    persons = _text("Personen, die einziehen", 1300, "Bitte nennen Sie alle Personen, die einziehen.", area=True,
+                    render_kw={"rows": 4, "autocomplete": "off"})
+
+
+class SubletForm(RequestForm):
+    subtenant_name = _text("Vor- und Nachname der Untermieterin oder des Untermieters", 100,
+                           "Bitte geben Sie den Namen an.", render_kw={"autocomplete": "off"})
+    subtenant_birth_date = _date("Geburtsdatum", "Bitte geben Sie das Geburtsdatum an.")
+    start = _date("Beginn der Untervermietung", "Bitte geben Sie an, ab wann Sie untervermieten möchten.")
+    end = GermanDateField("Ende der Untervermietung", validators=[Optional()])
+    rooms = _text("Welche Räume?", 200, "Bitte nennen Sie die Räume, die Sie untervermieten möchten.")
+    reason = _text("Warum möchten Sie untervermieten?", 2000, "Bitte nennen Sie den Grund.", area=True,
+                   render_kw={"rows": 4})
+
+    def application(self):
+        return forms.SubletApplication(self.subtenant_name.data.strip(), self.subtenant_birth_date.data,
+                                       self.start.data, self.end.data, self.rooms.data.strip(),
+                                       self.reason.data.strip())
+
+
+class PetForm(RequestForm):
+    animal = _text("Tierart und Rasse", 100, "Bitte nennen Sie die Tierart.")
+    count = GermanIntegerField("Anzahl", default=1, validators=[
+        InputRequired("Bitte geben Sie die Anzahl an."),
+        NumberRange(min=1, max=10, message="Bitte geben Sie eine Anzahl von 1 bis 10 an."),
+    ], render_kw={"inputmode": "numeric", "min": 1, "max": 10})
+    remark = _text("Weitere Angaben", 2000, area=True, render_kw={"rows": 4})
+
+    def application(self):
+        return forms.PetApplication(self.animal.data.strip(), self.count.data, (self.remark.data or "").strip())
+
+
+class HouseholdForm(RequestForm):
+    household_size = GermanIntegerField("Neue Personenzahl im Haushalt", validators=[
+        InputRequired("Bitte geben Sie die neue Personenzahl an."),
+        NumberRange(min=1, max=20, message="Bitte geben Sie eine Personenzahl von 1 bis 20 an."),
+    ], render_kw={"inputmode": "numeric", "min": 1, "max": 20})
+    effective = _date("Gültig ab", "Bitte geben Sie an, ab wann die neue Personenzahl gilt.")
+    moving_in = _text("Wer zieht ein?", 500, area=True, render_kw={"rows": 2})
+    moving_out = _text("Wer zieht aus?", 500, area=True, render_kw={"rows": 2})
+    remark = _text("Bemerkung", 2000, area=True, render_kw={"rows": 3})
+
+    def application(self):
+        return forms.HouseholdChange(self.household_size.data, self.effective.data, (self.moving_in.data or "").strip(),
+                                     (self.moving_out.data or "").strip(), (self.remark.data or "").strip())
+
+
+class TerminationForm(RequestForm):
+    end_date = _date("Kündigung zum", "Bitte geben Sie an, zu welchem Tag Sie kündigen.")
+    new_address = _text("Ihre neue Anschrift", 300, area=True, render_kw={"rows": 3, "autocomplete": "off"})
+    all_agree = BooleanField("Alle Vertragspartner sind mit der Kündigung einverstanden.")
+
+    def application(self):
+        return forms.Termination(self.end_date.data, (self.new_address.data or "").strip(), bool(self.all_agree.data))
+
+
+FORM_CLASSES = {
+    "untervermietung": SubletForm,
+    "haustierhaltung": PetForm,
+    "personenzahl": HouseholdForm,
+    "kuendigung": TerminationForm,
+}
+
+
+def _new_key() -> str:
+    return uuid.uuid4().hex
+
+
+def _persons():
+    return viewer().persons
+
+
+def _contract(contract_id: int):
+    try:
+        return certificates.find_contract(_persons(), contract_id)
+    except LookupError:
+        abort(404)
+
+
+def _after_request_made(outcome, what: str):
+    """Where a successful request leads: Dokumente with the new document on top, and a word about a ticket."""
+    mail.deliver_soon(current_app._get_current_object())
+    if outcome.ticket is not None:
+        flash(f"{what} ist als Meldung {outcome.ticket.number} bei Ihrer Genossenschaft eingegangen. "
+              "Die Antwort finden Sie unter „Meldungen“.", "success")
+    created = outcome.document.number if outcome.document is not None else None
+    return redirect_after_post(url_for("documents.index", erstellt=created))
+
+
+# --- the inbox ---
+
+
+def _filters(contracts) -> documents.Filters:
+    args = request.args
+    contract_id = args.get("vertrag", type=int)
+    if contract_id is not None and contract_id not in {contract.id for _, contract in contracts}:
+        abort(404)  # another person's contract is as unknown as a wrong number
+    kind = args.get("art") if args.get("art") in Document.KINDS else None
+    year = args.get("jahr", type=int)
+    return documents.Filters(contract_id, kind, year)
+
+
+class FilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    vertrag = ChoiceField("Vertrag")
+    art = ChoiceField("Art")
+    jahr = ChoiceField("Jahr")
+
 
 @bp.route("/")
 def index():
-    return render("coming_soon.html", title="Dokumente")
+    persons = _persons()
+    contracts = certificates.contracts_of(persons)
+    filters = _filters(contracts)
+    page = documents.documents_of(
+        persons, filters, request.args.get("seite", 1, type=int), current_app.config["PAGE_SIZE"]
+    )
+    form = FilterForm(request.args)
+    form.vertrag.choices = [("", "Alle Verträge")] + [(str(c.id), certificates.contract_label(c)) for _, c in contracts]
+    form.art.choices = [("", "Alle Arten")] + list(Document.KINDS.items())
+    form.jahr.choices = [("", "Alle Jahre")] + [(str(y), str(y)) for y in documents.years_of(persons)]
+    created = None
+    if request.args.get("erstellt"):
+        try:
+            created = documents.find(persons, request.args["erstellt"])
+        except documents.DocumentNotFound:
+            created = None
+    offers = certificates.offers(persons)
+    # only the filter and the page links ask for the list alone; HX-Location after a request needs the page
+    fragment = "documents/_list.html" if request.headers.get("HX-Target") == LIST_ID else None
+    return render(
+        "documents/index.html",
+        fragment,
+        page=page,
+        filters=filters,
+        form=form,
+        created=created,
+        offers=offers,
+        forms_for=forms.forms_for,
+        contract_label=certificates.contract_label,
+        kinds=Document.KINDS,
+        list_id=LIST_ID,
+        keys={offer.contract.id: _new_key() for offer in offers},
+    )
+
+
+@bp.route("/<number>/pdf")
+def download(number):
+    """The PDF as an attachment, only through this view; the first opening is recorded."""
+    try:
+        document, content = documents.open_document(_persons(), number)
+    except documents.DocumentNotFound:
+        abort(404)
+    return send_file(
+        BytesIO(content),
+        mimetype=document.content_type,
+        as_attachment=True,
+        download_name=document.filename,
+        max_age=0,
+    )
+
+
+# --- Dokument anfordern ---
+
+
+@bp.route("/anfordern/<slug>/<int:contract_id>", methods=["GET", "POST"])
+def request_certificate(slug, contract_id):
+    person, contract = _contract(contract_id)
+    try:
+        kind = certificates.certificate_kind(slug, contract)
+    except certificates.NotOffered:
+        abort(404)
+    form = MoveInForm() if kind.asks_for_details else RequestForm()
+    if request.method == "GET":
+        form.submission_key.data = _new_key()
+        if kind.asks_for_details:
+            default = certificates.default_move_in(contract)
+            form.move_in.data = default.move_in
+            form.persons.data = "\n".join(default.persons)
+    if form.validate_on_submit():
+        details = None
+        if kind.asks_for_details:
+            names = [line.strip() for line in form.persons.data.splitlines() if line.strip()]
+            details = certificates.MoveIn(form.move_in.data, names)
+        try:
+            outcome = certificates.request_certificate(slug, person, contract, current_user, details, form.key())
+        except certificates.Rejected as rejected:
+            form[rejected.field].errors.append(rejected.message)
+        else:
+            return _after_request_made(outcome, f"Ihre Anfrage nach einer {kind.title}")
+    return render(
+        "documents/request.html",
+        "documents/_request_form.html",
+        status=422 if form.errors else 200,
+        form=form,
+        title=kind.title,
+        description=kind.description,
+        contract=contract,
+        contract_label=certificates.contract_label(contract),
+        action=url_for("documents.request_certificate", slug=slug, contract_id=contract_id),
+        kind=kind,
+        clean_account=certificates.rent_account_is_clean(contract),
+        button="Dokument anfordern",
+    )
+
+
+# --- Formulare ---
+
+
+@bp.route("/formulare/<slug>/<int:contract_id>", methods=["GET", "POST"])
+def application(slug, contract_id):
+    person, contract = _contract(contract_id)
+    try:
+        kind = forms.form_kind(slug, contract)
+    except certificates.NotOffered:
+        abort(404)
+    form = FORM_CLASSES[slug]()
+    notice = forms.notice_dates(clock.today()) if slug == "kuendigung" else None
+    if request.method == "GET":
+        form.submission_key.data = _new_key()
+        if notice is not None:
+            form.end_date.data = notice.earliest_end
+    if form.validate_on_submit():
+        try:
+            outcome = forms.submit(slug, person, contract, form.application(), current_user, form.key())
+        except certificates.Rejected as rejected:
+            form[rejected.field].errors.append(rejected.message)
+        else:
+            return _after_request_made(outcome, f"Ihr Formular „{kind.title}“")
+    return render(
+        "documents/request.html",
+        "documents/_request_form.html",
+        status=422 if form.errors else 200,
+        form=form,
+        title=kind.title,
+        description=kind.description,
+        contract=contract,
+        contract_label=certificates.contract_label(contract),
+        action=url_for("documents.application", slug=slug, contract_id=contract_id),
+        slug=slug,
+        notice=notice,
+        parties=certificates.party_names(contract) if slug == "kuendigung" else [],
+        button="Formular senden",
+        german_date=german_date,
+    )

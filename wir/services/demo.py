@@ -6,6 +6,7 @@ interest credited on the last 31 December), so the portal always looks current.
 All tables below are fictitious; e-mail addresses use example.org/example.com.
 """
 
+import random
 from collections import namedtuple
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -37,6 +38,10 @@ from wir.models import (
     Unit,
     User,
 )
+from wir.filters import number as german_number
+from wir.pdf import cooperative_letter, operating_costs
+from wir.pdf.letter import Flat
+from wir.services import documents
 from wir.services.passwords import hash_password
 
 CENT = Decimal("0.01")
@@ -481,6 +486,71 @@ NEWS = [
 ]
 
 
+# Letters in Dokumente, as real PDFs. Each rental contract gets its Betriebskostenabrechnung for the
+# last year; the cost types are priced per m² and month (or per person) so the results land near the
+# advances, some as Nachzahlung, some as Guthaben. (name, distribution key, € per m² and month)
+OPERATING_COSTS = [
+    ("Grundsteuer", "Wohnfläche", "0.22"),
+    ("Wasserversorgung und Entwässerung", "Personen", "0.48"),
+    ("Müllbeseitigung", "Personen", "0.19"),
+    ("Straßenreinigung und Winterdienst", "Wohnfläche", "0.06"),
+    ("Hausreinigung", "Wohnfläche", "0.21"),
+    ("Gartenpflege", "Wohnfläche", "0.12"),
+    ("Allgemeinstrom", "Wohnfläche", "0.07"),
+    ("Hauswart", "Wohnfläche", "0.24"),
+    ("Sach- und Haftpflichtversicherung", "Wohnfläche", "0.19"),
+]
+HEATING_RATE = Decimal("1.32")  # € per m² and month, 30 % by area and 70 % by consumption (§ 7 HeizkostenV)
+FLATS_PER_BUILDING = 24
+SQUARE_METRES_PER_RESIDENT = Decimal("34")
+BK_DELIVERED_DAYS_AGO = 40
+# contracts whose statement the tenant has opened (days ago); the others are "neu"
+BK_READ_DAYS_AGO = {"MV-1001-0203": 38, "MV-2003-0001": 30}
+
+# Other letters. person, contract (or None), days ago, opened (days ago or None), subject, paragraphs
+LETTERS = [
+    ("juergen", "MV-1001-0203", 12, None, "Ablesung der Heizkostenverteiler und Wasserzähler", [
+        "in den kommenden Wochen liest unser Messdienst die Heizkostenverteiler und Wasserzähler in Ihrem Haus "
+        "ab. Den genauen Termin finden Sie rechtzeitig als Aushang im Hausflur.",
+        "Bitte ermöglichen Sie dem Messdienst den Zugang zu allen Räumen mit Heizkörpern und Wasserzählern. "
+        "Können Sie den Termin nicht wahrnehmen, melden Sie sich bitte bei uns.",
+    ]),
+    ("juergen", "MG-104711", 150, 149, "Dividende auf Ihre Geschäftsanteile", [
+        "die Vertreterversammlung hat beschlossen, auf die Geschäftsguthaben eine Dividende von 4 % "
+        "auszuschütten. Der Betrag wird Ihnen in den nächsten Tagen gutgeschrieben.",
+        "Die Dividende ist ein Kapitalertrag; wir berücksichtigen Ihren Freistellungsauftrag.",
+    ]),
+    ("gisela_l", "MV-1004-0112", 12, None, "Ablesung der Heizkostenverteiler und Wasserzähler", [
+        "in den kommenden Wochen liest unser Messdienst die Heizkostenverteiler und Wasserzähler in Ihrem Haus "
+        "ab. Den genauen Termin finden Sie rechtzeitig als Aushang im Hausflur.",
+    ]),
+    ("lukasz", "MV-1012-0405", 3, None, "Austausch der Rauchwarnmelder", [
+        "in Ihrem Haus tauschen wir die Rauchwarnmelder gegen neue Geräte mit zehnjähriger Batterie aus. "
+        "Der Austausch dauert je Wohnung etwa 15 Minuten.",
+        "Bitte sorgen Sie dafür, dass unser Dienstleister am angekündigten Tag Zugang zu Ihrer Wohnung hat.",
+    ]),
+    ("hannelore", "MG-095127", 150, None, "Dividende auf Ihre Geschäftsanteile", [
+        "die Vertreterversammlung hat beschlossen, auf die Geschäftsguthaben eine Dividende von 4 % "
+        "auszuschütten. Der Betrag wird Ihnen in den nächsten Tagen gutgeschrieben.",
+    ]),
+    ("suekrue", "MV-301-0201", 5, None, "Strangsanierung in der Dieskaustraße 170", [
+        "ab dem kommenden Monat erneuern wir die Wasser- und Abwasserleitungen in Ihrem Haus. Während der "
+        "Arbeiten in Ihrer Wohnung steht Ihnen für etwa zwei Wochen ein Sanitärcontainer im Hof zur Verfügung.",
+        "Den Zeitplan für Ihren Strang erhalten Sie zwei Wochen vor Beginn. Bei Fragen erreichen Sie uns "
+        "telefonisch oder über das WIR-immerda-Serviceportal.",
+    ]),
+    ("gisela_e", "GA-G-014", 60, 58, "Neue Schließanlage für die Garagen", [
+        "wir erneuern die Schlösser der Garagen an der Gerhard-Ellrodt-Straße. Ihren neuen Schlüssel erhalten Sie "
+        "gegen Rückgabe des alten in unserer Geschäftsstelle.",
+    ]),
+    ("dieter", "MV-305-0302", 20, 19, "Zahlungserinnerung", [
+        "auf Ihrem Mietkonto ist ein Betrag von 412,36 € offen. Sicher haben Sie die Zahlung nur übersehen.",
+        "Bitte überweisen Sie den Betrag in den nächsten Tagen. Wenn Sie Fragen haben oder eine Ratenzahlung "
+        "vereinbaren möchten, sprechen Sie uns bitte an.",
+    ]),
+]
+
+
 # --- public functions ---
 
 
@@ -575,6 +645,7 @@ class _Builder:
         self.tickets()
         self.savings()
         self.news()
+        self.letters()
 
     def days_ago(self, days) -> datetime:
         return self.now - timedelta(days=days)
@@ -777,3 +848,105 @@ class _Builder:
                 cooperative=self.cooperatives[coop], title=title, body=body, published_at=self.days_ago(published),
                 expires_at=None if expires is None else self.days_ago(-expires),
             )
+
+    def letters(self):
+        """The cooperatives' letters in Dokumente: real PDFs in storage, numbered the same on every run."""
+        numbers = random.Random("WIR demo documents")
+        for contract in self.contracts.values():
+            if contract.kind == "rental":
+                self.operating_costs_statement(contract, numbers)
+        for key, contract_number, days, opened, subject, paragraphs in LETTERS:
+            person = self.persons[key]
+            contract = self.contracts[contract_number]
+            delivered = self.days_ago(days)
+            letter = cooperative_letter.Letter(
+                letterhead=documents.letterhead(person.cooperative),
+                number=documents.new_number(person.cooperative, numbers),
+                issued_on=delivered.date(),
+                recipient=(person.full_name, person.street, f"{person.postcode} {person.city}"),
+                subject=subject,
+                salutation=_salutation([person]),
+                paragraphs=tuple(paragraphs),
+                signatory=contract.contact_person.name,
+                reference=(("Vertrag", contract.number),),
+            )
+            self.document(person, contract, "letter", subject, cooperative_letter.build(letter, creation_date=delivered),
+                          letter.number, delivered, opened)
+
+    def operating_costs_statement(self, contract, numbers):
+        parties = [party.person for party in contract.parties.order_by(ContractParty.id)]
+        main = parties[0]
+        unit = contract.unit
+        delivered = self.days_ago(BK_DELIVERED_DAYS_AGO)
+        year = delivered.year - 1
+        area = unit.living_area
+        building_area = area * FLATS_PER_BUILDING
+        residents = max(int(building_area / SQUARE_METRES_PER_RESIDENT), contract.household_size)
+
+        def line(name, key, yearly_total, total_units, share_units, total_label, share_label):
+            return operating_costs.CostLine(name, _money(yearly_total), key, total_label, share_label,
+                                            _money(yearly_total * share_units / total_units))
+
+        area_label = lambda value: f"{german_number(value, 2)} m²"  # noqa: E731
+        operating = []
+        for name, key, rate in OPERATING_COSTS:
+            yearly = Decimal(rate) * building_area * 12
+            if key == "Personen":
+                operating.append(line(name, key, yearly, residents, contract.household_size,
+                                      f"{residents} Pers.", f"{contract.household_size} Pers."))
+            else:
+                operating.append(line(name, key, yearly, building_area, area, area_label(building_area),
+                                      area_label(area)))
+        heating_yearly = HEATING_RATE * building_area * 12
+        consumption, total_consumption = int(area * 17), int(building_area * 18)
+        heating = [
+            line("Heizung und Warmwasser – Grundkosten", "Wohnfläche", heating_yearly * Decimal("0.3"),
+                 building_area, area, area_label(building_area), area_label(area)),
+            line("Heizung und Warmwasser – Verbrauchskosten", "Verbrauch", heating_yearly * Decimal("0.7"),
+                 total_consumption, consumption, f"{total_consumption:,} Einh.".replace(",", "."),
+                 f"{consumption:,} Einh.".replace(",", ".")),
+        ]
+        statement = operating_costs.OperatingCostsStatement(
+            letterhead=documents.letterhead(contract.cooperative),
+            number=documents.new_number(contract.cooperative, numbers),
+            issued_on=delivered.date(),
+            recipient=(" und ".join(p.full_name for p in parties), main.street, f"{main.postcode} {main.city}"),
+            salutation=_salutation(parties),
+            contract_number=contract.number,
+            flat=Flat(unit.street, unit.postcode, unit.city, unit.floor, unit.position, unit.number),
+            period_start=date(year, 1, 1),
+            period_end=date(year, 12, 31),
+            operating=tuple(operating),
+            heating=tuple(heating),
+            keys=(
+                ("Wohnfläche", "Kosten je m² Wohnfläche der Wirtschaftseinheit, mal Ihrer Wohnfläche."),
+                ("Personen", "Kosten je Person im Jahresmittel, mal der Zahl der Personen in Ihrem Haushalt."),
+                ("Verbrauch", "Kosten je abgelesener Einheit der Heizkostenverteiler, mal Ihren Einheiten."),
+            ),
+            advances_operating=contract.operating_costs * 12,
+            advances_heating=contract.heating_costs * 12,
+            due_on=(delivered + timedelta(days=30)).date(),
+            signatory=contract.contact_person.name,
+        )
+        self.document(main, contract, "operating_costs_statement", f"Betriebskostenabrechnung {year}",
+                      operating_costs.build(statement, creation_date=delivered), statement.number, delivered,
+                      BK_READ_DAYS_AGO.get(contract.number))
+
+    def document(self, person, contract, kind, title, pdf, number, delivered, opened_days_ago):
+        document = documents.store_document(person, contract, kind, title, pdf, None, number=number,
+                                            created_at=delivered)
+        if opened_days_ago is not None:
+            document.read_at = self.days_ago(opened_days_ago)
+            document.save()
+
+
+def _salutation(persons) -> str:
+    """ "Sehr geehrte Frau Müller, sehr geehrter Herr Müller," """
+    greetings = [
+        f"sehr geehrte Frau {p.last_name}" if p.salutation == "Frau"
+        else f"sehr geehrter Herr {p.last_name}" if p.salutation == "Herr"
+        else f"guten Tag {p.full_name}"
+        for p in persons
+    ]
+    text = ", ".join(greetings) + ","
+    return text[0].upper() + text[1:]

@@ -1,0 +1,31 @@
+"""Schreiben: a letter of the cooperative to a tenant or member (announcements, information)."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from wir.pdf.letter import Letterhead, LetterPDF
+
+
+@dataclass(frozen=True)
+class Letter:
+    letterhead: Letterhead
+    number: str
+    issued_on: date
+    recipient: tuple[str, ...]  # address window lines
+    subject: str
+    salutation: str  # "Sehr geehrter Herr Müller,"
+    paragraphs: tuple[str, ...]
+    signatory: str  # the Ansprechpartner, or "Der Vorstand"
+    reference: tuple[tuple[str, str], ...] = ()  # e.g. ("Vertrag", "MV-1001-0203")
+
+
+def build(data: Letter, *, creation_date: datetime | None = None) -> bytes:
+    pdf = LetterPDF(data.letterhead, data.subject, data.number, data.issued_on, creation_date=creation_date)
+    pdf.recipient(data.recipient)
+    pdf.place_and_date(data.reference)
+    pdf.heading(data.subject, size=13)
+    pdf.paragraph(data.salutation)
+    for text in data.paragraphs:
+        pdf.paragraph(text)
+    pdf.paragraph(f"Mit freundlichen Grüßen\n\n{data.signatory}\n{data.letterhead.name}")
+    return pdf.to_bytes()

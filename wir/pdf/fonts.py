@@ -1,0 +1,105 @@
+"""The embedded Unicode font: Source Sans Pro from the PyPI package ``font-source-sans-pro``.
+
+fpdf2 parses and subsets the whole font for every document it writes; for the full
+Source Sans Pro files that alone costs about 60 ms. So each process prepares, once,
+lean copies of the two weights we print: every character the font has, but without
+hinting and OpenType layout tables (fpdf2 drops those from the embedded subset anyway),
+and only the Latin scripts: German, Polish, Turkish, Vietnamese … names, punctuation and €.
+Forms refuse text the font cannot print (``unprintable``), so nothing prints as boxes.
+"""
+
+import atexit
+import copy
+import functools
+import shutil
+import tempfile
+from pathlib import Path
+
+import font_source_sans_pro
+from fontTools import subset
+from fontTools.ttLib import TTFont
+from fpdf import FPDF
+from fpdf.fonts import SubsetMap, TTFFont
+
+FAMILY = "SourceSans"
+# fpdf2 style letter -> file of the package
+WEIGHTS = {"": "SourceSansPro-Regular.ttf", "B": "SourceSansPro-Semibold.ttf"}
+_PACKAGE_FILES = Path(font_source_sans_pro.__file__).parent / "files"
+# Basic Latin, Latin-1, Latin Extended-A/B, spacing and combining marks, Latin Extended Additional,
+# general punctuation („“ – …), currency (€), letterlike symbols (№), arrows, minus sign
+RANGES = (
+    (0x20, 0x7E), (0xA0, 0x24F), (0x2B0, 0x36F), (0x1E00, 0x1EFF), (0x2000, 0x206F),
+    (0x20A0, 0x20CF), (0x2100, 0x214F), (0x2190, 0x21FF), (0x2212, 0x2212),
+)
+
+
+def _wanted(codepoint: int) -> bool:
+    return any(low <= codepoint <= high for low, high in RANGES)
+
+
+def _lean_copy(source: Path, target: Path) -> None:
+    font = TTFont(source)
+    options = subset.Options(hinting=False, notdef_outline=True, recommended_glyphs=True, layout_features=[],
+                             glyph_names=True)  # stored names: no deriving them from the cmap on every load
+    options.drop_tables += ["GDEF", "GPOS", "GSUB", "DSIG", "hdmx", "FFTM", "meta"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=[c for c in font.getBestCmap() if _wanted(c)])
+    subsetter.subset(font)
+    font.save(target)
+
+
+@functools.cache
+def font_files() -> dict[str, Path]:
+    """style -> path of the lean font file, made on first use in a private temporary folder."""
+    folder = Path(tempfile.mkdtemp(prefix="wir-fonts-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    files = {}
+    for style, name in WEIGHTS.items():
+        files[style] = folder / name
+        _lean_copy(_PACKAGE_FILES / name, files[style])
+    return files
+
+
+@functools.cache
+def _prototype(style: str) -> TTFFont:
+    """The font as fpdf2 reads it (metrics, cmap, widths): parsed once per process."""
+    pdf = FPDF()
+    pdf.add_font(FAMILY, style, str(font_files()[style]))
+    return pdf.fonts[_key(style)]
+
+
+def _key(style: str) -> str:
+    return f"{FAMILY.lower()}{style}"
+
+
+def add_fonts(pdf: FPDF) -> None:
+    """Make FAMILY (regular and bold) available in ``pdf``, as ``pdf.add_font`` would, only faster.
+
+    ``add_font`` parses the font file for every document. Here each document gets a copy of
+    the parsed prototype that shares its read-only tables and has its own state: the glyphs
+    this document uses, and a fresh font file object, which fpdf2 cuts down to those glyphs
+    when it writes the PDF.
+    """
+    for style in WEIGHTS:
+        font = copy.copy(_prototype(style))
+        font.i = len(pdf.fonts) + 1
+        font.ttfont = TTFont(font.ttffile, recalcTimestamp=False, lazy=True)
+        # Recomputing every glyph's bounding box when the subset is saved would unpack and repack
+        # each glyph; the boxes stored in the font are right already.
+        font.ttfont.recalcBBoxes = False
+        font.missing_glyphs = []
+        font.biggest_size_pt = 0
+        font._hbfont = None
+        font.subset = SubsetMap(font)
+        pdf.fonts[_key(style)] = font
+
+
+@functools.cache
+def _characters() -> frozenset[int]:
+    return frozenset(c for c in TTFont(_PACKAGE_FILES / WEIGHTS[""], lazy=True).getBestCmap() if _wanted(c))
+
+
+def unprintable(text: str) -> list[str]:
+    """The characters of ``text`` the font cannot print (line breaks and tabs are fine)."""
+    known = _characters()
+    return sorted({c for c in text if ord(c) not in known and c not in "\r\n\t"})
