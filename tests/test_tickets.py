@@ -94,6 +94,29 @@ def test_damage_report_with_photo_files_a_ticket(app, client, auth, tenant, smtp
     assert smtp.messages[-1]["Subject"] == f"Ihre Meldung {ticket.number} ist eingegangen"
 
 
+def test_receipt_pdf_lands_in_dokumente(app, client, auth, tenant, data):
+    from pypdf import PdfReader
+
+    from wir.models import Document
+    from wir.services import storage
+
+    response = send(client, auth, tenant, files=[("Heizkörper Bad.jpg", jpeg())], subject="Heizung kalt – 20 € Schaden?")
+    ticket = Ticket.get(Ticket.submission_key == "key-1")
+    receipt = Document.get((Document.person == tenant["person"]) & (Document.kind == "receipt"))
+    assert receipt.title == f"Eingangsbestätigung {ticket.number}" and receipt.read_at is None
+    with app.app_context():
+        text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(storage.load(receipt.storage_key))).pages)
+    text = " ".join(text.split())
+    for expected in ("Eingangsbestätigung", ticket.number, tenant["person"].full_name, "Heizung kalt – 20 € Schaden?",
+                     "Seit gestern bleibt die Heizung im Bad kalt.", "Heizkörper Bad.jpg", "Heizung/Warmwasser",
+                     tenant["rental"].number, "Ort Bad"):
+        assert expected in text, expected
+    # sending the same form again files nothing new
+    send(client, auth, tenant)
+    assert Document.select().where(Document.kind == "receipt").count() == 1
+    assert response.status_code == 303
+
+
 def test_category_list_follows_the_type_with_htmx(client, auth, tenant):
     person = tenant["person"]
     appointment = category(person, "Terminvereinbarung (Bitte Telefon-Nr. angeben)")

@@ -126,7 +126,7 @@ def new():
 def _file_ticket(form: ContactForm, selection: Selection):
     try:
         files = uploads.check_files(_uploaded_files(form.attachments))
-        ticket = tickets.create_ticket(
+        ticket = tickets.submit_request(
             tickets.NewTicket(
                 person=selection.concern.person,
                 category=selection.category,

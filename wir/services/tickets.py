@@ -22,7 +22,7 @@ from wir.models import (
     TicketType,
     User,
 )
-from wir.services import storage
+from wir.services import receipts, storage
 from wir.services.uploads import Attachment
 
 SUBJECT_MAX = 150
@@ -102,23 +102,35 @@ def create_ticket(new: NewTicket) -> Ticket:
 
     Raises TicketRejected. With the same ``submission_key`` a second call returns the first ticket.
     """
+    return _create(new)[0]
+
+
+def submit_request(new: NewTicket) -> Ticket:
+    """What Kontakt sends: the ticket, and its Eingangsbestätigung in the tenant's Dokumente."""
+    ticket, created = _create(new)
+    if created:
+        receipts.file_receipt(ticket, new.created_by)
+    return ticket
+
+
+def _create(new: NewTicket) -> tuple[Ticket, bool]:
     _check(new)
     if new.submission_key:
         existing = Ticket.get_or_none(Ticket.submission_key == new.submission_key)
         if existing is not None:
-            return existing
+            return existing, False
     stored = [(a, storage.store(a.content)) for a in new.attachments]  # files first: no I/O inside the transaction
     try:
         with db.write_transaction():
-            return _insert(new, stored)
+            return _insert(new, stored), True
     except IntegrityError:
         # the same form twice at once, or two tickets drew the same number: look again
         if new.submission_key:
             existing = Ticket.get_or_none(Ticket.submission_key == new.submission_key)
             if existing is not None:
-                return existing
+                return existing, False
         with db.write_transaction():
-            return _insert(new, stored)
+            return _insert(new, stored), True
 
 
 def _insert(new: NewTicket, stored) -> Ticket:
