@@ -1,13 +1,13 @@
-"""Command line: flask --app wir init-db | seed-demo | mail … | ticket set-status …"""
+"""Command line: flask --app wir init-db | seed-demo | mail … | ticket set-status … | bank …"""
 
 import json
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from wir import db, mail
 from wir.models import Ticket
-from wir.services import demo, tickets
+from wir.services import bank_accounts, demo, tickets
 
 
 @click.command("init-db")
@@ -19,6 +19,7 @@ def init_db_command():
 
 @click.command("seed-demo")
 @click.option("--reset", is_flag=True, help="Delete all data first.")
+@with_appcontext  # the demo letters are stored under the app's instance folder, also when run from tests
 def seed_demo_command(reset):
     """Fill the demo data of both cooperatives; prints the logins as JSON."""
     db.migrate()
@@ -57,8 +58,47 @@ def set_ticket_status(number, status, reason, message):
     click.echo(f"{number}: {Ticket.STATUSES[ticket.status]}")
 
 
+bank_cli = AppGroup("bank", help="Geänderte Bankverbindungen bestätigen oder ablehnen.")
+
+
+@bank_cli.command("pending")
+def list_pending_bank_accounts():
+    """List the bank account changes waiting for a decision: ID, contract, IBAN (masked), filed at."""
+    for account in bank_accounts.pending_accounts():
+        masked = bank_accounts.masked(account.iban)
+        click.echo(f"{account.id}\t{account.contract.number}\t{masked}\t{account.created_at:%Y-%m-%d %H:%M}")
+
+
+@bank_cli.command("confirm")
+@click.argument("account_id", type=int)
+def confirm_bank_account(account_id):
+    """Confirm the pending bank account ACCOUNT_ID: it replaces the old one; the tenant gets a mail."""
+    try:
+        account = bank_accounts.confirm(account_id)
+    except bank_accounts.NotPending:
+        raise click.ClickException(f"Bankverbindung {account_id} ist nicht in Prüfung.") from None
+    mail.deliver_pending()
+    click.echo(f"Bankverbindung {account_id} für {account.contract.number} gilt ab {account.valid_from:%d.%m.%Y}.")
+
+
+@bank_cli.command("reject")
+@click.argument("account_id", type=int)
+@click.option("--reason", required=True, help="Begründung; sie steht in der Mail an den Mieter.")
+def reject_bank_account(account_id, reason):
+    """Reject the pending bank account ACCOUNT_ID; the old one stays; the tenant gets a mail."""
+    try:
+        account = bank_accounts.reject(account_id, reason)
+    except bank_accounts.NotPending:
+        raise click.ClickException(f"Bankverbindung {account_id} ist nicht in Prüfung.") from None
+    except bank_accounts.Rejected as rejected:
+        raise click.ClickException(rejected.message) from None
+    mail.deliver_pending()
+    click.echo(f"Bankverbindung {account_id} für {account.contract.number} abgelehnt.")
+
+
 def init_app(app):
     app.cli.add_command(init_db_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(mail.mail_cli)
     app.cli.add_command(ticket_cli)
+    app.cli.add_command(bank_cli)

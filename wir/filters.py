@@ -35,6 +35,11 @@ def tel(number: str) -> str:
 
 
 def init_app(app):
+    from wir.services.bank_accounts import masked
+    from wir.services.phones import readable
+
+    app.add_template_filter(readable, "phone")
+    app.add_template_filter(masked, "masked_iban")
     app.add_template_filter(money)
     app.add_template_filter(number)
     app.add_template_filter(german_date, "date")

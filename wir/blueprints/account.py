@@ -1,23 +1,252 @@
-"""Kontaktdaten, Anschrift, Passwort, and the review of the contact data after the first sign-in."""
+"""Kontaktdaten (phone numbers, e-mail address), Anschrift, Passwort, Meine Daten, and the
+review of the contact data after the first sign-in."""
 
-from flask import Blueprint, request, url_for
+import io
+
+from flask import Blueprint, abort, current_app, flash, render_template, request, send_file, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
 
+from wir import mail
 from wir.blueprints.auth import safe_next
-from wir.models import PhoneNumber
+from wir.forms import ChoiceField, NewPasswordForm, email_field, valid_email_address
 from wir.navigation import viewer
-from wir.rendering import redirect_after_post, render
-from wir.security import require_tenant
-from wir.services import accounts
+from wir.rendering import redirect_after_post, render, wants_fragment
+from wir.security import require_tenant, start_session
+from wir.services import accounts, address_change, data_export, email_change, password_change, password_rules, phones
+from wir.services.rejections import Rejected
 
 bp = Blueprint("account", __name__, url_prefix="/konto")
 bp.before_request(require_tenant)
 
 
+def _password_field(label="Ihr Passwort"):
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired("Bitte geben Sie zur Bestätigung Ihr Passwort ein."),
+            Length(max=password_rules.MAX_LENGTH, message="Das Passwort ist zu lang."),
+        ],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+# --- Kontaktdaten and the phone editor -------------------------------------------------
+#
+# The phone list is one component (account/_phones.html). Each action has its own
+# URL that shows the whole Kontaktdaten page in that state (a row as its form, a new
+# row, a question before deleting), so everything works as ordinary pages; htmx asks
+# the same URLs and swaps only the component.
+
+
+class PhoneForm(FlaskForm):
+    kind = ChoiceField("Art")
+    number = StringField(
+        "Telefonnummer",
+        validators=[DataRequired("Bitte geben Sie eine Telefonnummer ein.")],
+        render_kw={"autocomplete": "tel", "inputmode": "tel", "maxlength": phones.NUMBER_MAX},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # (value, label) pairs, set like the other forms do: wtforms warns about pairs given to the field itself
+        self.kind.choices = list(phones.KINDS.items())
+
+
+def _phones_component(status=200, whole_page=False, **state):
+    """The Kontaktdaten page, or for htmx only the phone list, in the given state."""
+    context = {"phones": phones.phones_of(current_user), "max_phones": phones.MAX_PHONES,
+               "limit_message": phones.LIMIT_REACHED, **state}
+    fragment = None if whole_page else "account/_phones.html"
+    if whole_page or not wants_fragment():
+        persons = viewer().persons
+        context.update(
+            persons=persons,
+            pending_email=email_change.pending_change(current_user),
+            address_categories=address_change.categories(persons),
+        )
+    return render("account/contact_data.html", fragment, status=status, **context)
+
+
+def _phones_saved(message):
+    """After a change: the updated list for htmx, back to the page for a plain form."""
+    if wants_fragment():
+        return _phones_component(saved=message)
+    flash(message, "success")
+    return redirect_after_post(url_for("account.contact_data") + "#telefon")
+
+
+def _own_phone(phone_id):
+    phone = phones.phone_of(current_user, phone_id)
+    if phone is None:
+        abort(404)
+    return phone
+
+
 @bp.route("/kontaktdaten")
 def contact_data():
-    return render("coming_soon.html", title="Kontaktdaten")
+    # always whole: htmx comes here through HX-Location after the e-mail and password forms
+    return _phones_component(whole_page=True)
+
+
+@bp.route("/telefon")
+def phone_list():
+    """The list as it is ("Abbrechen" of every phone form)."""
+    return _phones_component()
+
+
+@bp.route("/telefon/neu", methods=["GET", "POST"])
+def add_phone():
+    form = PhoneForm()
+    if form.validate_on_submit():
+        try:
+            phones.add(current_user, form.kind.data, form.number.data)
+        except Rejected as rejected:
+            rejected.show_on(form)
+        else:
+            return _phones_saved("Die Telefonnummer wurde hinzugefügt.")
+    return _phones_component(status=422 if form.errors else 200, adding=True, form=form)
+
+
+@bp.route("/telefon/<int:phone_id>/aendern", methods=["GET", "POST"])
+def edit_phone(phone_id):
+    phone = _own_phone(phone_id)
+    form = PhoneForm(data={"kind": phone.kind, "number": phones.readable(phone.number)})
+    if form.validate_on_submit():
+        try:
+            changed = phones.change(current_user, phone.id, form.kind.data, form.number.data)
+        except Rejected as rejected:
+            rejected.show_on(form)
+        else:
+            if changed is None:
+                abort(404)
+            return _phones_saved("Die Telefonnummer wurde gespeichert.")
+    return _phones_component(status=422 if form.errors else 200, editing=phone.id, form=form)
+
+
+class EmptyForm(FlaskForm):
+    """Only the CSRF token, for buttons that change something."""
+
+
+@bp.route("/telefon/<int:phone_id>/loeschen", methods=["GET", "POST"])
+def delete_phone(phone_id):
+    phone = _own_phone(phone_id)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        if not phones.remove(current_user, phone.id):
+            abort(404)
+        return _phones_saved("Die Telefonnummer wurde gelöscht.")
+    return _phones_component(deleting=phone.id, form=form)
+
+
+# --- E-Mail-Adresse --------------------------------------------------------------------
+
+
+class EmailChangeForm(FlaskForm):
+    email = email_field("Neue E-Mail-Adresse")
+    password = _password_field()
+
+    def validate_email(self, field):
+        valid_email_address(self, field)
+
+
+@bp.route("/email", methods=["GET", "POST"])
+def change_email():
+    form = EmailChangeForm()
+    if form.validate_on_submit():
+        try:
+            email_change.request_change(current_user, form.email.data, form.password.data)
+        except Rejected as rejected:
+            rejected.show_on(form)
+        else:
+            mail.deliver_soon(current_app._get_current_object())
+            flash(f"Wir haben einen Bestätigungslink an {accounts.normalize_email(form.email.data)} gesendet. "
+                  "Er ist 24 Stunden gültig. Erst nach der Bestätigung ändert sich Ihr Benutzername. "
+                  "Bitte prüfen Sie auch Ihren Spam-Ordner.", "success")
+            return redirect_after_post(url_for("account.contact_data"))
+    return render("account/email.html", "account/_email_form.html", form=form, status=422 if form.errors else 200)
+
+
+@bp.route("/email/bestaetigen/<token>", methods=["GET", "POST"])
+def confirm_email(token):
+    """The link from the mail: signed in as the account that asked (the login sends them back here)."""
+    form = EmptyForm()
+    try:
+        if form.validate_on_submit():
+            new_email = email_change.confirm(current_user, token)
+            flash(f"Ihre E-Mail-Adresse ist jetzt {new_email}. Bitte melden Sie sich künftig mit ihr an.", "success")
+            return redirect_after_post(url_for("account.contact_data"))
+        email_change.check_link(current_user, token)
+    except email_change.ForeignLink:
+        abort(404)
+    except email_change.InvalidEmailChange:
+        return render("account/email_invalid.html", status=410)
+    return render("account/email_confirm.html", form=form)
+
+
+# --- Passwort --------------------------------------------------------------------------
+
+
+class PasswordChangeForm(NewPasswordForm):
+    current_password = _password_field("Bisheriges Passwort")
+
+    def password_context(self):
+        return accounts.password_context_words(current_user)
+
+
+def _criteria(form):
+    return password_rules.evaluate(form.password.data or "", form.password_context())
+
+
+@bp.route("/passwort", methods=["GET", "POST"])
+def password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            user = password_change.change_password(current_user, form.current_password.data, form.password.data)
+        except Rejected as rejected:
+            rejected.show_on(form)
+        else:
+            mail.deliver_soon(current_app._get_current_object())
+            start_session(user)  # this session goes on with the new version; all others have ended
+            flash("Ihr Passwort wurde geändert. Auf allen anderen Geräten sind Sie jetzt abgemeldet.", "success")
+            return redirect_after_post(url_for("account.contact_data"), full_reload=True)
+    return render("account/password.html", "account/_password_form.html", form=form, criteria=_criteria(form),
+                  status=422 if form.errors else 200)
+
+
+@bp.route("/passwort/pruefen", methods=["POST"])
+def check_password():
+    """The criteria list for what is typed so far (htmx, while typing)."""
+    return render("_password_criteria.html", criteria=_criteria(PasswordChangeForm()))
+
+
+# --- Meine Daten -----------------------------------------------------------------------
+
+
+class ExportForm(FlaskForm):
+    password = _password_field()
+
+
+@bp.route("/meine-daten", methods=["GET", "POST"])
+def my_data():
+    form = ExportForm()
+    if form.validate_on_submit():
+        try:
+            data = data_export.prepare(current_user, form.password.data)
+        except Rejected as rejected:
+            rejected.show_on(form)
+        else:
+            summary = render_template("account/export_summary.html", data=data)
+            archive = io.BytesIO(data_export.archive(data, summary))
+            return send_file(archive, mimetype="application/zip", as_attachment=True,
+                             download_name=data_export.download_name())
+    return render("account/my_data.html", form=form, status=422 if form.errors else 200)
+
+
+# --- Anschrift and the first review -------------------------------------------------------
 
 
 class ReviewForm(FlaskForm):
@@ -30,15 +259,10 @@ def review():
     if form.validate_on_submit():
         accounts.confirm_contact_data(current_user)
         return redirect_after_post(safe_next(request.args.get("next")) or url_for("home.index"))
-    phones = list(PhoneNumber.select().where(PhoneNumber.user == current_user.id).order_by(PhoneNumber.position))
-    return render("account/review.html", form=form, phones=phones, persons=viewer().persons)
+    return render("account/review.html", form=form, phones=phones.phones_of(current_user), persons=viewer().persons)
 
 
 @bp.route("/anschrift")
 def address():
-    return render("account/address.html", persons=viewer().persons)
-
-
-@bp.route("/passwort")
-def password():
-    return render("coming_soon.html", title="Passwort")
+    persons = viewer().persons
+    return render("account/address.html", persons=persons, address_categories=address_change.categories(persons))

@@ -1,9 +1,16 @@
-"""Verträge: contracts with their data and bank accounts."""
+"""Verträge: contracts with their data, and changing the bank account per contract."""
 
-from flask import Blueprint
+from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length, ValidationError
 
-from wir.rendering import render
+from wir import mail
+from wir.rendering import redirect_after_post, render
 from wir.security import require_tenant
+from wir.services import bank_accounts, contracts
+from wir.services.rejections import Rejected
 
 bp = Blueprint("contracts", __name__, url_prefix="/vertraege")
 bp.before_request(require_tenant)
@@ -11,4 +18,101 @@ bp.before_request(require_tenant)
 
 @bp.route("/")
 def index():
-    return render("coming_soon.html", title="Verträge")
+    return render("contracts/index.html", groups=contracts.by_cooperative(contracts.contracts_of(current_user)))
+
+
+@bp.route("/<int:contract_id>")
+def show(contract_id):
+    details = contracts.contract_of(current_user, contract_id)
+    if details is None:
+        abort(404)
+    return render("contracts/show.html", details=details)
+
+
+class BankAccountForm(FlaskForm):
+    holder = StringField(
+        "Kontoinhaber",
+        validators=[DataRequired("Bitte geben Sie den Kontoinhaber an.")],
+        render_kw={"autocomplete": "name", "maxlength": bank_accounts.HOLDER_MAX},
+    )
+    iban = StringField(
+        "IBAN",
+        validators=[
+            DataRequired("Bitte geben Sie die IBAN ein."),
+            Length(max=100, message="Die Eingabe ist zu lang: Eine IBAN hat höchstens 34 Stellen."),
+        ],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"},
+    )
+    apply_to_all = BooleanField(
+        "Diese Bankverbindung auch für meine anderen Verträge bei dieser Genossenschaft verwenden"
+    )
+    consent = BooleanField(
+        "Ich erteile das SEPA-Lastschriftmandat. Ist eine andere Person Kontoinhaber, hat sie ihm zugestimmt.",
+        validators=[DataRequired("Bitte stimmen Sie dem SEPA-Lastschriftmandat zu.")],
+    )
+    password = PasswordField(
+        "Ihr Passwort",
+        validators=[DataRequired("Bitte geben Sie zur Bestätigung Ihr Passwort ein.")],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+    # the service checks again when filing; here the messages stand next to every field at once
+    def validate_holder(self, field):
+        _as_validation_error(bank_accounts.check_holder, field.data)
+
+    def validate_iban(self, field):
+        _as_validation_error(bank_accounts.check_iban, field.data)
+
+
+def _as_validation_error(check, value):
+    try:
+        check(value)
+    except Rejected as rejected:
+        raise ValidationError(rejected.message) from None
+
+
+def _own_with_siblings(contract_id):
+    found = contracts.with_siblings(current_user, contract_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/<int:contract_id>/bankverbindung", methods=["GET", "POST"])
+def change_bank_account(contract_id):
+    details, siblings = _own_with_siblings(contract_id)
+    form = BankAccountForm()
+    if form.validate_on_submit():
+        change = bank_accounts.BankChange(
+            holder=form.holder.data, iban=form.iban.data, consent=form.consent.data,
+            apply_to_all=bool(siblings) and form.apply_to_all.data, password=form.password.data,
+        )
+        try:
+            bank_accounts.request_change(current_user, details, siblings, change)
+        except Rejected as rejected:
+            rejected.show_on(form)
+        else:
+            mail.deliver_soon(current_app._get_current_object())
+            flash("Vielen Dank. Ihre neue Bankverbindung ist in Prüfung. Bis wir sie bestätigen, "
+                  "buchen wir weiter vom bisherigen Konto ab. Wir haben Ihnen eine E-Mail gesendet.", "success")
+            return redirect_after_post(url_for("contracts.show", contract_id=contract_id))
+    check = None
+    if request.method == "POST":
+        check = bank_accounts.preview(form.iban.data or "", form.holder.data or "", details.parties)
+    references = bank_accounts.next_references([details] + siblings)
+    return render(
+        "contracts/bank_account.html", "contracts/_bank_account_form.html",
+        form=form, details=details, siblings=siblings, check=check, references=references,
+        mandate=bank_accounts.mandate_for(details, references[details.id]),
+        status=422 if form.errors else 200,
+    )
+
+
+@bp.route("/<int:contract_id>/bankverbindung/pruefen", methods=["POST"])
+def check_bank_account(contract_id):
+    """While typing (htmx): the bank's name or what is wrong with the IBAN, and the note about the holder."""
+    details = contracts.contract_of(current_user, contract_id)
+    if details is None:
+        abort(404)
+    check = bank_accounts.preview(request.form.get("iban", ""), request.form.get("holder", ""), details.parties)
+    return render("contracts/_bank_check.html", check=check)
