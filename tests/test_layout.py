@@ -1,6 +1,5 @@
 """The layout: navigation, user menu, footer, full page vs fragment."""
 
-import pytest
 
 from wir.models import Cooperative, Person, User
 

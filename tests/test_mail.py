@@ -5,7 +5,6 @@ import re
 import threading
 import time
 from datetime import timedelta
-from email import message_from_bytes, policy
 
 import pytest
 from flask import url_for

@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.helpers import CHROMIUM_ARGS, IN_CI, VIEWPORTS, LiveServer, login
+from tests.smtp_server import SmtpServer
 
 DEFAULT_TIMEOUT_MS = 10_000
 
@@ -73,8 +74,22 @@ def browser(_playwright):
 
 
 @pytest.fixture(scope="module")
-def live_server(seeded_template, tmp_path_factory):
-    server = LiveServer(seeded_template[0], tmp_path_factory.mktemp("live-server")).start()
+def mailbox():
+    """The SMTP server the module's live server delivers its mails to."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def live_server(seeded_template, tmp_path_factory, mailbox):
+    """The app in a child process on its own clone of the demo database, mailing to ``mailbox``."""
+    server = LiveServer(
+        seeded_template[0],
+        tmp_path_factory.mktemp("live-server"),
+        env={"WIR_SMTP_HOST": "127.0.0.1", "WIR_SMTP_PORT": str(mailbox.port)},
+    ).start()
     yield server
     server.stop()
 

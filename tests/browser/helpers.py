@@ -218,6 +218,7 @@ def assert_accessible(page) -> None:
 
 
 def assert_no_horizontal_scroll(page, width: int = 360) -> None:
+    page.wait_for_load_state("load")  # measured with the style sheets applied
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     if scroll_width > width:
         culprits = page.evaluate(
@@ -233,3 +234,10 @@ def assert_no_horizontal_scroll(page, width: int = 360) -> None:
             f"{page.url}: horizontal scrollbar at {width} px (scrollWidth {scroll_width}); "
             f"elements reaching past the edge: {culprits}"
         )
+
+
+def wait_for_htmx(page) -> None:
+    """htmx loads deferred, before "load". (wait_for_function with an expression string would poll
+    with eval, which the portal's CSP refuses.)"""
+    page.wait_for_load_state("load")
+    assert page.evaluate("typeof window.htmx") == "object"

@@ -12,12 +12,6 @@ def path_of(page) -> str:
     return urlsplit(page.url).path
 
 
-def wait_for_htmx(page) -> None:
-    # htmx loads deferred, before "load"; wait_for_function would poll with eval, which the CSP refuses
-    page.wait_for_load_state("load")
-    assert page.evaluate("typeof window.htmx") == "object"
-
-
 def unexpected_errors(page) -> list[str]:
     """Console errors, except the 422 of an invalid form (the browser logs it; htmx swaps it in)."""
     return [e for e in page.wir_console_errors if "status of 422" not in e]

@@ -6,9 +6,8 @@ import time
 
 import pytest
 
-from tests.browser.helpers import IN_CI, LiveServer, assert_accessible, assert_no_horizontal_scroll
-from tests.browser.tenant_pages import path_of, tenant, unexpected_errors, wait_for_htmx
-from tests.smtp_server import SmtpServer
+from tests.browser.helpers import IN_CI, assert_accessible, assert_no_horizontal_scroll, wait_for_htmx
+from tests.browser.tenant_pages import path_of, tenant, unexpected_errors
 
 try:
     from playwright.sync_api import expect
@@ -21,23 +20,6 @@ pytestmark = pytest.mark.browser
 
 ADD = "Hinzufügen"  # a link (with a hidden ": neue Telefonnummer"); the form's button has the same word
 LIMIT = "Sie können höchstens drei Telefonnummern hinterlegen"
-
-
-@pytest.fixture(scope="module")
-def mailbox():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def live_server(seeded_template, tmp_path_factory, mailbox):
-    """conftest's live server, with its mails going to ``mailbox`` (the e-mail change needs the link)."""
-    server = LiveServer(seeded_template[0], tmp_path_factory.mktemp("live-server-account"),
-                        env={"WIR_SMTP_HOST": "127.0.0.1", "WIR_SMTP_PORT": str(mailbox.port)}).start()
-    yield server
-    server.stop()
 
 
 def wait_for_mail(mailbox, recipient, timeout=5):

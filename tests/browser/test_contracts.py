@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from tests.browser.helpers import IN_CI, assert_accessible, assert_no_horizontal_scroll
-from tests.browser.tenant_pages import path_of, tenant, unexpected_errors, wait_for_htmx
+from tests.browser.helpers import IN_CI, assert_accessible, assert_no_horizontal_scroll, wait_for_htmx
+from tests.browser.tenant_pages import path_of, tenant, unexpected_errors
 
 try:
     from playwright.sync_api import expect

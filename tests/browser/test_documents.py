@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.browser.helpers import IN_CI, assert_accessible, assert_no_horizontal_scroll
+from tests.browser.helpers import IN_CI, assert_accessible, assert_no_horizontal_scroll, wait_for_htmx
 
 try:
     from playwright.sync_api import expect
@@ -47,7 +47,7 @@ def test_request_and_open_without_javascript(new_page, users):
 def test_request_and_open_with_javascript_at_phone_width(new_page, users):
     page = new_page("phone", user=users["tenant"])
     page.goto("/dokumente/")
-    page.wait_for_function("typeof window.htmx === 'object'")
+    wait_for_htmx(page)
     number = request_and_open_mietbescheinigung(page)
     assert_no_horizontal_scroll(page, 360)
     # the filter swaps the list in place

@@ -12,6 +12,7 @@ from tests.browser.helpers import (
     assert_no_horizontal_scroll,
     javascript_runs,
     login,
+    wait_for_htmx,
 )
 
 try:
@@ -110,7 +111,7 @@ def test_without_javascript_login_navigation_and_logout(nojs_page, users):
 
 def test_with_javascript_login_error_is_swapped_in_without_reload(page, users):
     page.goto("/anmelden")
-    page.wait_for_function("typeof window.htmx === 'object'")
+    wait_for_htmx(page)
     page.evaluate("window.wirNoReload = 'still here'")
 
     page.get_by_label("E-Mail-Adresse").fill(users["wrong_password"]["email"])

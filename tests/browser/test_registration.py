@@ -23,12 +23,11 @@ import pytest
 from tests.browser.helpers import (
     IN_CI,
     LOGIN_FAILED,
-    LiveServer,
     assert_accessible,
     assert_no_horizontal_scroll,
     login,
+    wait_for_htmx,
 )
-from tests.smtp_server import SmtpServer
 
 try:
     from playwright.sync_api import expect
@@ -50,29 +49,6 @@ CRITERIA = ("Mindestens 12 Zeichen", "Enthält weder Ihren Namen", "Schwer zu er
 
 
 # --- fixtures ----------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def mailbox():
-    """The SMTP server the live server delivers to, for the whole module."""
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def live_server(seeded_template, tmp_path_factory, mailbox):
-    """Overrides conftest's live_server for this module: the same app, with SMTP to ``mailbox``.
-    WIR_BASE_URL (the links in the mails) is the server's own URL; background delivery is
-    on, as always outside TESTING."""
-    server = LiveServer(
-        seeded_template[0],
-        tmp_path_factory.mktemp("live-server-registration"),
-        env={"WIR_SMTP_HOST": "127.0.0.1", "WIR_SMTP_PORT": str(mailbox.port)},
-    ).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -113,10 +89,6 @@ def confirmation_link_and_code(message, live_server) -> tuple[str, str]:
     code = re.search(r"^(\d{6})\r?$", text, re.M)
     assert link and code, f"Link oder Bestätigungscode fehlt in der Mail:\n{text}"
     return link.group(0), code.group(1)
-
-
-def wait_for_htmx(page) -> None:
-    page.wait_for_function("typeof window.htmx === 'object'")
 
 
 def criterion_state(page, label: str):

@@ -31,11 +31,10 @@ from PIL import ExifTags, Image
 
 from tests.browser.helpers import (
     IN_CI,
-    LiveServer,
     assert_accessible,
     assert_no_horizontal_scroll,
+    wait_for_htmx,
 )
-from tests.smtp_server import SmtpServer
 
 try:
     from playwright.sync_api import expect
@@ -61,26 +60,6 @@ DAMAGE_MESSAGE = "Der Handtuchheizkörper wird seit heute früh nicht mehr warm.
 
 
 # --- fixtures ----------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def mailbox():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def live_server(seeded_template, tmp_path_factory, mailbox):
-    """Overrides conftest's live_server for this module: the same app, its mails to ``mailbox``."""
-    server = LiveServer(
-        seeded_template[0],
-        tmp_path_factory.mktemp("live-server-tickets"),
-        env={"WIR_SMTP_HOST": "127.0.0.1", "WIR_SMTP_PORT": str(mailbox.port)},
-    ).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -232,7 +211,7 @@ def fill_damage_report(page, subject: str, location: str, photo) -> None:
 def test_damage_report_with_javascript(new_page, tenants, photo):
     page = new_page("desktop", user=tenants["juergen"])
     page.goto("/kontakt")
-    page.wait_for_function("() => typeof window.htmx === 'object'")
+    wait_for_htmx(page)
     page.evaluate("window.wirNoReload = 'still here'")
     category = page.get_by_label("Meldungskategorie", exact=True)
     expect(category.locator("option")).to_have_count(1)  # only "Bitte wählen" until the Meldungsart is known
@@ -330,7 +309,7 @@ def test_contact_form_and_list_on_a_phone(new_page, tenants):
 def test_status_refreshes_without_reload(new_page, tenants, live_server):
     page = new_page("desktop", user=tenants["dieter"])
     page.goto("/meldungen")
-    page.wait_for_function("() => typeof window.htmx === 'object'")
+    wait_for_htmx(page)
     page.evaluate("window.wirNoReload = 'still here'")
     changing, staying = "Frage zur Betriebskostenabrechnung", "Silberfischchen im Bad"
     row = ticket_row(page, changing)
