@@ -241,3 +241,10 @@ def wait_for_htmx(page) -> None:
     with eval, which the portal's CSP refuses.)"""
     page.wait_for_load_state("load")
     assert page.evaluate("typeof window.htmx") == "object"
+
+
+def expect(target, message=None):
+    """Playwright's expect, imported when a test runs: the fixtures already skip (fail in CI) without Playwright."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(target, message)

@@ -4,15 +4,13 @@ import re
 
 import pytest
 
-from tests.browser.helpers import IN_CI, assert_accessible, assert_no_horizontal_scroll, wait_for_htmx
+from tests.browser.helpers import (
+    assert_accessible,
+    assert_no_horizontal_scroll,
+    expect,
+    wait_for_htmx,
+)
 from tests.browser.tenant_pages import path_of, tenant, unexpected_errors
-
-try:
-    from playwright.sync_api import expect
-except ImportError:
-    if IN_CI:
-        raise
-    pytest.skip("Browsertests übersprungen: Playwright ist nicht installiert", allow_module_level=True)
 
 pytestmark = pytest.mark.browser
 

@@ -21,20 +21,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.browser.helpers import (
-    IN_CI,
     LOGIN_FAILED,
     assert_accessible,
     assert_no_horizontal_scroll,
+    expect,
     login,
     wait_for_htmx,
 )
-
-try:
-    from playwright.sync_api import expect
-except ImportError:
-    if IN_CI:
-        raise
-    pytest.skip("Browsertests übersprungen: Playwright ist nicht installiert", allow_module_level=True)
 
 pytestmark = pytest.mark.browser
 

@@ -30,18 +30,11 @@ import pytest
 from PIL import ExifTags, Image
 
 from tests.browser.helpers import (
-    IN_CI,
     assert_accessible,
     assert_no_horizontal_scroll,
+    expect,
     wait_for_htmx,
 )
-
-try:
-    from playwright.sync_api import expect
-except ImportError:
-    if IN_CI:
-        raise
-    pytest.skip("Browsertests übersprungen: Playwright ist nicht installiert", allow_module_level=True)
 
 pytestmark = pytest.mark.browser
 

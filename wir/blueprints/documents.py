@@ -265,19 +265,28 @@ def request_certificate(slug, contract_id):
             form[rejected.field].errors.append(rejected.message)
         else:
             return _after_request_made(outcome, f"Ihre Anfrage nach einer {kind.title}")
+    return _request_page(
+        form, kind, contract,
+        url_for("documents.request_certificate", slug=slug, contract_id=contract_id),
+        kind=kind,
+        clean_account=certificates.rent_account_is_clean(contract),
+        button="Dokument anfordern",
+    )
+
+
+def _request_page(form, request_kind, contract, action, **extra):
+    """The page (or, for htmx, the form) of a certificate or form request: one template for both."""
     return render(
         "documents/request.html",
         "documents/_request_form.html",
         status=422 if form.errors else 200,
         form=form,
-        title=kind.title,
-        description=kind.description,
+        title=request_kind.title,
+        description=request_kind.description,
         contract=contract,
         contract_label=certificates.contract_label(contract),
-        action=url_for("documents.request_certificate", slug=slug, contract_id=contract_id),
-        kind=kind,
-        clean_account=certificates.rent_account_is_clean(contract),
-        button="Dokument anfordern",
+        action=action,
+        **extra,
     )
 
 
@@ -304,16 +313,9 @@ def application(slug, contract_id):
             form[rejected.field].errors.append(rejected.message)
         else:
             return _after_request_made(outcome, f"Ihr Formular „{kind.title}“")
-    return render(
-        "documents/request.html",
-        "documents/_request_form.html",
-        status=422 if form.errors else 200,
-        form=form,
-        title=kind.title,
-        description=kind.description,
-        contract=contract,
-        contract_label=certificates.contract_label(contract),
-        action=url_for("documents.application", slug=slug, contract_id=contract_id),
+    return _request_page(
+        form, kind, contract,
+        url_for("documents.application", slug=slug, contract_id=contract_id),
         slug=slug,
         notice=notice,
         parties=certificates.party_names(contract) if slug == "kuendigung" else [],
