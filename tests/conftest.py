@@ -35,9 +35,8 @@ def demo_logins(seeded_template):
 
 def _app_on(template_url, tmp_path):
     url = databases.clone(template_url, tmp_path)
-    app = create_app({**databases.TEST_CONFIG, "DATABASE_URL": url})
+    app = create_app({**databases.TEST_CONFIG, "DATABASE_URL": url}, instance_path=str(tmp_path / "instance"))
     limiter.reset()  # counters in Redis outlive an app; each test starts at zero
-    app.instance_path = str(tmp_path / "instance")
     yield app
     if not db.database.is_closed():
         db.database.close()

@@ -69,9 +69,8 @@ def build_template(directory: Path, seed: bool) -> tuple[str, dict]:
         url = _with_database(base, name)
     else:
         url = f"sqlite:///{directory / f'template-{suffix}.db'}"
-    app = create_app({**TEST_CONFIG, "DATABASE_URL": url})
     # the demo documents' files go beside the template; clone() copies them with the database
-    app.instance_path = str(directory / "instance")
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": url}, instance_path=str(directory / "instance"))
     _uploads[url] = directory / "instance" / "uploads"
     db.migrate()
     logins = {}

@@ -6,6 +6,9 @@ from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 
+from pathlib import Path
+
+import flask
 import pytest
 
 from stdnum import iban
@@ -81,12 +84,37 @@ def test_seed_demo_fills_empty_database_and_prints_logins_as_json(empty_app):
         assert not demo.database_is_empty()
 
 
-def test_seed_demo_refuses_filled_database_without_reset(runner, data):
-    users_before = User.select().count()
+def test_seed_demo_on_the_demo_prints_the_logins_again_and_changes_nothing(runner, data, demo_logins):
+    counts_before = {model: model.select().count() for model in MODELS}
     result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == demo_logins
+    assert {model: model.select().count() for model in MODELS} == counts_before
+
+
+def test_seed_demo_refuses_a_database_with_other_data_without_reset(empty_app):
+    with db.database.connection_context():
+        Cooperative.create(
+            slug="andere", name="Andere eG", street="Hauptstraße 1", postcode="04109", city="Leipzig",
+            register_court="Amtsgericht Leipzig", register_number="GnR 1", creditor_id="DE98ZZZ09999999999",
+            email="info@andere.example.org", phone="0341 1", emergency_phone="0341 2", office_hours="Mo", website="",
+        )
+    result = empty_app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code != 0
-    assert "Die Datenbank enthält bereits Daten" in result.output and "--reset" in result.output
-    assert User.select().count() == users_before
+    assert "andere Daten als die Demo" in result.output and "--reset" in result.output
+    with db.database.connection_context():
+        assert User.select().count() == 0 and Cooperative.select().count() == 1
+
+
+def test_demo_loads_outside_any_application_context(empty_app):
+    """`make run` loads the demo before serving: the stored letters need no request or app context."""
+    assert not flask.has_app_context()
+    with db.database.connection_context():
+        logins = demo.ensure_demo_data()
+        keys = [document.storage_key for document in Document.select()]
+    assert logins["tenants"] and keys
+    uploads = Path(empty_app.instance_path) / "uploads"
+    assert all((uploads / key[:2] / key).is_file() for key in keys)
 
 
 def test_seed_demo_with_reset_rebuilds_the_same_data(runner, data, demo_logins):

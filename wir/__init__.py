@@ -7,8 +7,9 @@ from pathlib import Path
 from flask import Flask
 
 
-def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
+    """The portal; ``instance_path`` (default: ./instance) holds config.py, wir.db, uploads/ and mail/."""
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.config.from_object("wir.config")
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -21,8 +22,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from wir import cli, db, errors, filters, mail, navigation, security
     from wir.extensions import csrf, htmx, limiter
-    from wir.services import passwords
+    from wir.services import passwords, storage
 
+    storage.configure(Path(app.instance_path) / "uploads")
     passwords.configure(
         app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"], app.config["ARGON2_PARALLELISM"]
     )

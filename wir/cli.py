@@ -3,7 +3,7 @@
 import json
 
 import click
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup
 
 from wir import db, mail
 from wir.models import Ticket
@@ -19,18 +19,17 @@ def init_db_command():
 
 @click.command("seed-demo")
 @click.option("--reset", is_flag=True, help="Delete all data first.")
-@with_appcontext  # the demo letters are stored under the app's instance folder, also when run from tests
 def seed_demo_command(reset):
-    """Fill the demo data of both cooperatives; prints the logins as JSON."""
+    """Fill the demo data of both cooperatives (unless it is there already); prints the logins as JSON."""
     db.migrate()
     with db.database.connection_context():
-        if not demo.database_is_empty():
-            if not reset:
-                raise click.ClickException(
-                    "Die Datenbank enthält bereits Daten. Mit --reset werden sie gelöscht und neu angelegt."
-                )
-            demo.clear_all_data()
-        logins = demo.load_demo_data()
+        try:
+            logins = demo.ensure_demo_data(reset=reset)
+        except demo.OtherData:
+            raise click.ClickException(
+                "Die Datenbank enthält bereits andere Daten als die Demo. "
+                "Mit --reset werden sie gelöscht und die Demo neu angelegt."
+            ) from None
     click.echo(json.dumps(logins, ensure_ascii=False, indent=2))
 
 

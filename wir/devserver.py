@@ -24,10 +24,10 @@ def main() -> None:
     app = create_app()
     db.migrate()
     with db.database.connection_context():
-        if demo.database_is_empty():
-            demo.load_demo_data()
-        logins = demo.demo_logins()
-    print_logins(logins)
+        try:
+            print_logins(demo.ensure_demo_data())
+        except demo.OtherData:
+            print("\nDie Datenbank enthält andere Daten als die Demo: keine Demo-Zugänge.\n")
     host = os.environ.get("WIR_HOST", "127.0.0.1")
     port = int(os.environ.get("WIR_PORT", "5000"))
     print(f"WIR-immerda läuft auf http://{host}:{port}/  (Beenden mit Strg+C)\n", flush=True)

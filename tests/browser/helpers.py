@@ -45,8 +45,7 @@ LOGIN_FAILED = "E-Mail-Adresse oder Passwort ist nicht richtig."
 _SERVER_CODE = (
     "import sys\n"
     "from wir import create_app\n"
-    "app = create_app({})\n"
-    "app.instance_path = sys.argv[2]\n"
+    "app = create_app({}, instance_path=sys.argv[2])\n"
     "app.run(host='127.0.0.1', port=int(sys.argv[1]), use_reloader=False, threaded=True)\n"
 )
 

@@ -558,6 +558,28 @@ def database_is_empty() -> bool:
     return not (Cooperative.select().exists() or User.select().exists() or Person.select().exists())
 
 
+def holds_demo_data() -> bool:
+    """The demo is loaded: its admin and every demo tenant exist (tickets or letters added later don't matter)."""
+    demo_emails = [ADMIN["email"]] + [email for _key, email, *_ in TENANT_USERS]
+    return User.select().where(User.email.in_(demo_emails)).count() == len(demo_emails)
+
+
+class OtherData(Exception):
+    """The database holds data that is not the demo; loading the demo would mix or destroy it."""
+
+
+def ensure_demo_data(reset: bool = False) -> dict:
+    """Load the demo into an empty database (or after deleting everything with ``reset``); when the demo is
+    already there, leave it. Returns the logins; raises OtherData for a database with other data."""
+    if reset:
+        clear_all_data()
+    elif not database_is_empty():
+        if not holds_demo_data():
+            raise OtherData
+        return demo_logins()
+    return load_demo_data()
+
+
 def clear_all_data() -> None:
     """Delete every row of every table, children before parents."""
     with db.write_transaction():

@@ -5,17 +5,21 @@ import os
 import tempfile
 from pathlib import Path
 
-from flask import current_app
+_root: Path | None = None
 
 
-def _root() -> Path:
-    return Path(current_app.instance_path) / "uploads"
+def configure(root: Path) -> None:
+    """Where files live; create_app() sets it once, so the CLI and the demo loader need no request or app context."""
+    global _root
+    _root = Path(root)
 
 
 def _path(key: str) -> Path:
     if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
         raise ValueError("not a storage key")
-    return _root() / key[:2] / key
+    if _root is None:
+        raise RuntimeError("storage.configure() was not called (create_app does it)")
+    return _root / key[:2] / key
 
 
 def store(content: bytes) -> str:
