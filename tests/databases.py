@@ -14,8 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 
-from wir import create_app, db
-from wir.services import demo
+from wir import create_app, db, demo
 
 TEST_CONFIG = {
     "TESTING": True,

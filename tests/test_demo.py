@@ -15,7 +15,8 @@ from stdnum import iban
 from stdnum.de import idnr
 from stdnum.eu import at_02
 
-from wir import clock, db
+from wir import clock, db, demo
+from wir.demo import tables
 from wir.models import (
     MODELS,
     BankAccount,
@@ -36,7 +37,7 @@ from wir.models import (
     TicketType,
     User,
 )
-from wir.services import accounts, demo, news
+from wir.services import accounts, news
 
 
 # python-stdnum checks the numbers, independently of how demo.py computed them
@@ -61,8 +62,8 @@ def test_validators_agree_with_known_values(check, value, valid):
 
 
 def test_helpers_compute_correct_check_digits():
-    assert demo.iban("37040044", "532013000") == "DE89370400440532013000"
-    assert demo.creditor_id("09999999999") == "DE98ZZZ09999999999"
+    assert tables.iban("37040044", "532013000") == "DE89370400440532013000"
+    assert tables.creditor_id("09999999999") == "DE98ZZZ09999999999"
 
 
 # --- the command ---
@@ -400,7 +401,7 @@ def test_demo_letters_are_stored_pdfs_with_their_number(app, data):
 
 
 def test_every_rental_contract_has_its_operating_costs_statement(data):
-    delivered = clock.now() - timedelta(days=demo.BK_DELIVERED_DAYS_AGO)
+    delivered = clock.now() - timedelta(days=tables.BK_DELIVERED_DAYS_AGO)
     for contract in Contract.select().where(Contract.kind == "rental"):
         statements = list(contract.documents.where(Document.kind == "operating_costs_statement"))
         assert [s.title for s in statements] == [f"Betriebskostenabrechnung {delivered.year - 1}"]

@@ -22,9 +22,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     from wir import cli, db, errors, filters, mail, navigation, security
     from wir.extensions import csrf, htmx, limiter
-    from wir.services import passwords, storage
+    from wir.services import confirmations, passwords, storage
 
     storage.configure(Path(app.instance_path) / "uploads")
+    confirmations.configure(app.config["SECRET_KEY"])
     passwords.configure(
         app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"], app.config["ARGON2_PARALLELISM"]
     )

@@ -5,9 +5,9 @@ import json
 import click
 from flask.cli import AppGroup
 
-from wir import db, mail
+from wir import db, demo, mail
 from wir.models import Ticket
-from wir.services import bank_accounts, demo, tickets
+from wir.services import bank_accounts, tickets
 
 
 @click.command("init-db")

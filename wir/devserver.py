@@ -2,8 +2,7 @@
 
 import os
 
-from wir import create_app, db
-from wir.services import demo
+from wir import create_app, db, demo
 
 
 def print_logins(logins: dict) -> None:

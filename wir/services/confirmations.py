@@ -9,12 +9,18 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
-
 from wir import clock
 from wir.models import EmailConfirmation, User
 
 CODE_ATTEMPTS = 5
+
+_code_key = b""
+
+
+def configure(secret_key: str) -> None:
+    """The key for code hashes; create_app() sets it from SECRET_KEY."""
+    global _code_key
+    _code_key = secret_key.encode()
 
 
 @dataclass(frozen=True)
@@ -30,8 +36,9 @@ def _token_hash(token: str) -> str:
 
 def _code_hash(user_id: int, code: str) -> str:
     # keyed, so a copy of the database does not give the six digits away
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, f"{user_id}:{code}".encode(), hashlib.sha256).hexdigest()
+    if not _code_key:
+        raise RuntimeError("confirmations.configure() was not called (create_app does it)")
+    return hmac.new(_code_key, f"{user_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
 def _open():

@@ -1,0 +1,407 @@
+"""Builds the demo from its tables. Nothing is random between runs (seeded); dates move with today."""
+
+import random
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from wir.demo.tables import (
+    ADMIN,
+    BANKS,
+    BK_DELIVERED_DAYS_AGO,
+    BK_READ_DAYS_AGO,
+    CENT,
+    COOPERATIVES,
+    EXEMPTION_ORDERS,
+    FLATS_PER_BUILDING,
+    HEATING_RATE,
+    KAPEST_RATE,
+    LETTERS,
+    MANDATE_PREFIX,
+    MEMBERSHIPS,
+    NEWS,
+    OPERATING_COSTS,
+    PARKING,
+    PAYING_ACCOUNTS,
+    PERSONS,
+    REGISTRATION_CODES,
+    RENTALS,
+    SAVINGS_ACCOUNTS,
+    SEPA_START,
+    SHARE_AMOUNT,
+    SOLI_RATE,
+    SQUARE_METRES_PER_RESIDENT,
+    STAFF,
+    TENANT_USERS,
+    TICKETS,
+    TICKET_PREFIX,
+    TICKET_TYPES,
+    UNITS,
+    iban,
+)
+from wir.filters import number as german_number
+from wir.models import (
+    BankAccount,
+    ContactPerson,
+    Contract,
+    ContractParty,
+    Cooperative,
+    ExemptionOrder,
+    NewsItem,
+    Person,
+    PhoneNumber,
+    RegistrationCode,
+    SavingsAccount,
+    SavingsTransaction,
+    Ticket,
+    TicketCategory,
+    TicketMessage,
+    TicketStatusChange,
+    TicketType,
+    Unit,
+    User,
+)
+from wir.pdf import cooperative_letter, operating_costs
+from wir.pdf.letter import Flat
+from wir.services import documents
+from wir.services.passwords import hash_password
+
+
+def _money(value) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _months_ago(today: date, months: int) -> date:
+    index = today.year * 12 + today.month - 1 - months
+    return date(index // 12, index % 12 + 1, min(today.day, 28))
+
+
+class Builder:
+    """Creates the tables above in dependency order, remembering rows by their keys."""
+
+    def __init__(self, now: datetime, today: date):
+        self.now = now
+        self.today = today
+        self.cooperatives = {}
+        self.contact_persons = {}
+        self.users = {}
+        self.units = {}
+        self.persons = {}
+        self.contracts = {}
+        self.categories = {}
+
+    def build(self):
+        for spec in COOPERATIVES:
+            self.cooperatives[spec["slug"]] = Cooperative.create(**spec)
+        self.staff()
+        self.tenant_users()
+        self.units_and_persons()
+        self.contracts_and_bank_accounts()
+        self.ticket_types()
+        self.tickets()
+        self.savings()
+        self.news()
+        self.letters()
+
+    def days_ago(self, days) -> datetime:
+        return self.now - timedelta(days=days)
+
+    def staff(self):
+        for key, coop, name, phone, email, hours, password in STAFF:
+            user = User.create(
+                email=email, password_hash=hash_password(password), role=User.ROLE_STAFF,
+                cooperative=self.cooperatives[coop], staff_name=name,
+                confirmed_at=self.days_ago(700), created_at=self.days_ago(700),
+            )
+            self.contact_persons[key] = ContactPerson.create(
+                cooperative=self.cooperatives[coop], name=name, phone=phone, email=email,
+                office_hours=hours, user=user,
+            )
+        User.create(
+            email=ADMIN["email"], password_hash=hash_password(ADMIN["password"]), role=User.ROLE_ADMIN,
+            staff_name=ADMIN["name"], confirmed_at=self.days_ago(720), created_at=self.days_ago(720),
+        )
+
+    def tenant_users(self):
+        for key, email, password, registered, reviewed, phones in TENANT_USERS:
+            user = User.create(
+                email=email, password_hash=hash_password(password), role=User.ROLE_TENANT,
+                created_at=self.days_ago(registered), confirmed_at=self.days_ago(registered) + timedelta(minutes=7),
+                contact_reviewed_at=self.days_ago(registered) + timedelta(minutes=12) if reviewed else None,
+                last_login_at=self.days_ago(min(registered, 3)),
+            )
+            for position, (kind, number) in enumerate(phones):
+                PhoneNumber.create(user=user, kind=kind, number=number, position=position)
+            self.users[key] = user
+
+    def units_and_persons(self):
+        for coop, number, kind, street, postcode, floor, position, rooms, area, heating, year in UNITS:
+            self.units[number] = Unit.create(
+                cooperative=self.cooperatives[coop], kind=kind, number=number, street=street, postcode=postcode,
+                city="Leipzig", floor=floor, position=position, heating=heating, year_built=year,
+                rooms=Decimal(rooms) if rooms else None, living_area=Decimal(area) if area else None,
+            )
+        for key, coop, number, salutation, first, last, born, home, login in PERSONS:
+            unit = self.units[home]
+            self.persons[key] = Person.create(
+                cooperative=self.cooperatives[coop], number=number, salutation=salutation, first_name=first,
+                last_name=last, birth_date=born, street=unit.street, postcode=unit.postcode, city=unit.city,
+                user=self.users.get(login),
+            )
+        for key, code in REGISTRATION_CODES:
+            RegistrationCode.create(
+                person=self.persons[key], code=code, created_at=self.days_ago(3), expires_at=self.days_ago(-90)
+            )
+
+    def contract(self, number, kind, start, contact, parties, unit=None, **fields):
+        """A contract with its parties; rent and parking contracts also get the main tenant's bank account."""
+        main = parties[0][0]
+        contract = Contract.create(
+            cooperative=self.persons[main].cooperative, kind=kind, number=number, unit=self.units.get(unit),
+            start_date=start, contact_person=self.contact_persons[contact], **fields,
+        )
+        for person, role in parties:
+            ContractParty.create(contract=contract, person=self.persons[person], role=role)
+        self.contracts[number] = contract
+        if kind != "membership":
+            self.bank_account(contract, main)
+
+    def contracts_and_bank_accounts(self):
+        for number, unit, start, contact, parties, base, operating, heating, household, arrears in RENTALS:
+            self.contract(
+                number, "rental", start, contact, parties, unit=unit,
+                base_rent=_money(base), operating_costs=_money(operating), heating_costs=_money(heating),
+                household_size=household, arrears=_money(arrears),
+            )
+        for number, unit, start, contact, tenant, rent in PARKING:
+            self.contract(number, "parking", start, contact, [(tenant, "main")], unit=unit, base_rent=_money(rent))
+        for number, member, start, contact, mandatory, voluntary, paid_in in MEMBERSHIPS:
+            share = SHARE_AMOUNT[self.persons[member].cooperative.slug]
+            self.contract(
+                number, "membership", start, contact, [(member, "member")],
+                mandatory_shares=mandatory, voluntary_shares=voluntary, share_amount=share, paid_in=_money(paid_in),
+            )
+
+    def bank_account(self, contract, holder_key):
+        holder = self.persons[holder_key]
+        bank, account_number = PAYING_ACCOUNTS[holder_key]
+        bank_code, bic, bank_name = BANKS[bank]
+        prefix = MANDATE_PREFIX[contract.cooperative.slug]
+        valid_from = max(contract.start_date, SEPA_START)
+        BankAccount.create(
+            contract=contract, holder=holder.full_name, iban=iban(bank_code, account_number), bic=bic,
+            bank_name=bank_name, mandate_reference=f"{prefix}-{contract.number}-01", valid_from=valid_from,
+            status="active", created_at=datetime.combine(valid_from, datetime.min.time()),
+        )
+
+    def ticket_types(self):
+        for coop in self.cooperatives.values():
+            for type_position, (type_name, categories) in enumerate(TICKET_TYPES):
+                offered = [c for c in categories if coop.has_savings or not c["savings_only"]]
+                if not offered:
+                    continue
+                ticket_type = TicketType.create(cooperative=coop, name=type_name, position=type_position)
+                for position, spec in enumerate(offered):
+                    fields = {k: v for k, v in spec.items() if k != "savings_only"}
+                    self.categories[coop.slug, spec["name"]] = TicketCategory.create(
+                        ticket_type=ticket_type, position=position, **fields
+                    )
+
+    def tickets(self):
+        """Tickets in the order they were filed, numbered per cooperative and year: L-2026-0001, …"""
+        counters = {}
+        for spec in sorted(TICKETS, key=lambda spec: -spec["days_ago"]):
+            created = self.days_ago(spec["days_ago"])
+            series = (TICKET_PREFIX[self.persons[spec["person"]].cooperative.slug], created.year)
+            counters[series] = counters.get(series, 0) + 1
+            self.ticket(spec, created, f"{series[0]}-{series[1]}-{counters[series]:04d}")
+
+    def ticket(self, spec, created, number):
+        person = self.persons[spec["person"]]
+        coop = person.cooperative
+        contract = self.contracts.get(spec.get("contract"))
+        contact = contract.contact_person if contract else coop.contact_persons.order_by(ContactPerson.id).first()
+        staff = contact.user
+        tenant = person.user
+        ticket = Ticket.create(
+            cooperative=coop, number=number, person=person, contract=contract,
+            category=self.categories[coop.slug, spec["category"]], subject=spec["subject"],
+            phone=spec.get("phone", ""), location=spec.get("location", ""), status="received",
+            created_at=created, created_by=tenant, updated_at=created,
+        )
+        TicketStatusChange.create(ticket=ticket, new_status="received", changed_by=tenant, changed_at=created)
+        for hours, who, *payload in spec["story"]:
+            moment = created + timedelta(hours=hours)
+            assert moment <= self.now, spec["subject"]
+            if who == "status":
+                new_status, reason = payload[0], (payload[1] if len(payload) > 1 else "")
+                TicketStatusChange.create(
+                    ticket=ticket, old_status=ticket.status, new_status=new_status, reason=reason,
+                    changed_by=tenant if new_status == "withdrawn" else staff, changed_at=moment,
+                )
+                ticket.status = new_status
+            else:
+                TicketMessage.create(
+                    ticket=ticket, author=staff if who == "staff" else tenant, from_staff=who == "staff",
+                    body=payload[0], created_at=moment,
+                )
+            ticket.updated_at = moment
+        # what changed in the last days is still "neu" for the tenant; older news they have seen
+        recent = self.now - ticket.updated_at < timedelta(days=3)
+        ticket.tenant_seen_at = created if recent else ticket.updated_at
+        ticket.save()
+
+    def savings(self):
+        for key, joint, amount, valid_from, tax_id in EXEMPTION_ORDERS:
+            ExemptionOrder.create(
+                person=self.persons[key], joint=joint, amount=_money(amount), valid_from=valid_from,
+                tax_id=tax_id, created_at=datetime.combine(valid_from, datetime.min.time()) - timedelta(days=40),
+            )  # handed in on paper, before the portal existed
+        exempt = {order[0] for order in EXEMPTION_ORDERS}
+        for key, number, product, rate, notice, opened_ago, first, bookings in SAVINGS_ACCOUNTS:
+            person = self.persons[key]
+            assert person.cooperative.has_savings, key
+            opened = _months_ago(self.today, opened_ago)
+            account = SavingsAccount.create(
+                person=person, number=number, product=product, interest_rate=Decimal(rate),
+                notice_months=notice, opened_on=opened,
+            )
+            balance = Decimal("0.00")
+            for day, kind, amount in self.savings_bookings(opened, first, bookings, Decimal(rate), key not in exempt):
+                balance += amount
+                SavingsTransaction.create(
+                    account=account, booking_date=day, value_date=day, kind=kind, amount=amount, balance_after=balance
+                )
+            account.balance = balance
+            account.save()
+
+    def savings_bookings(self, opened, first, bookings, rate, taxed):
+        """The account's bookings in order, with interest on every 31 December (taxed without an exemption order)."""
+        events = [(opened, "Einzahlung", _money(first))]
+        events += [(_months_ago(self.today, months), kind, _money(amount)) for months, kind, amount in bookings]
+        events += [(date(year, 12, 31), "Zinsgutschrift", None) for year in range(opened.year, self.today.year)]
+        events.sort(key=lambda event: (event[0], event[2] is None))
+        balance = Decimal("0.00")
+        for day, kind, amount in events:
+            if amount is not None:
+                balance += amount
+                yield day, kind, amount
+                continue
+            days_held = (day - max(opened, date(day.year, 1, 1))).days + 1
+            interest = _money(balance * rate / 100 * days_held / 365)
+            balance += interest
+            yield day, kind, interest
+            if taxed:
+                kapest = _money(interest * KAPEST_RATE)
+                soli = _money(kapest * SOLI_RATE)
+                balance -= kapest + soli
+                yield day, "KapESt", -kapest
+                yield day, "Soli", -soli
+
+    def news(self):
+        for coop, title, body, published, expires in NEWS:
+            NewsItem.create(
+                cooperative=self.cooperatives[coop], title=title, body=body, published_at=self.days_ago(published),
+                expires_at=None if expires is None else self.days_ago(-expires),
+            )
+
+    def letters(self):
+        """The cooperatives' letters in Dokumente: real PDFs in storage, numbered the same on every run."""
+        numbers = random.Random("WIR demo documents")
+        for contract in self.contracts.values():
+            if contract.kind == "rental":
+                self.operating_costs_statement(contract, numbers)
+        for key, contract_number, days, opened, subject, paragraphs in LETTERS:
+            person = self.persons[key]
+            contract = self.contracts[contract_number]
+            delivered = self.days_ago(days)
+            letter = cooperative_letter.Letter(
+                letterhead=documents.letterhead(person.cooperative),
+                number=documents.new_number(person.cooperative, numbers),
+                issued_on=delivered.date(),
+                recipient=(person.full_name, person.street, f"{person.postcode} {person.city}"),
+                subject=subject,
+                salutation=_salutation([person]),
+                paragraphs=tuple(paragraphs),
+                signatory=contract.contact_person.name,
+                reference=(("Vertrag", contract.number),),
+            )
+            self.document(person, contract, "letter", subject, cooperative_letter.build(letter, creation_date=delivered),
+                          letter.number, delivered, opened)
+
+    def operating_costs_statement(self, contract, numbers):
+        parties = [party.person for party in contract.parties.order_by(ContractParty.id)]
+        main = parties[0]
+        unit = contract.unit
+        delivered = self.days_ago(BK_DELIVERED_DAYS_AGO)
+        year = delivered.year - 1
+        area = unit.living_area
+        building_area = area * FLATS_PER_BUILDING
+        residents = max(int(building_area / SQUARE_METRES_PER_RESIDENT), contract.household_size)
+
+        def line(name, key, yearly_total, total_units, share_units, total_label, share_label):
+            return operating_costs.CostLine(name, _money(yearly_total), key, total_label, share_label,
+                                            _money(yearly_total * share_units / total_units))
+
+        area_label = lambda value: f"{german_number(value, 2)} m²"  # noqa: E731
+        operating = []
+        for name, key, rate in OPERATING_COSTS:
+            yearly = Decimal(rate) * building_area * 12
+            if key == "Personen":
+                operating.append(line(name, key, yearly, residents, contract.household_size,
+                                      f"{residents} Pers.", f"{contract.household_size} Pers."))
+            else:
+                operating.append(line(name, key, yearly, building_area, area, area_label(building_area),
+                                      area_label(area)))
+        heating_yearly = HEATING_RATE * building_area * 12
+        consumption, total_consumption = int(area * 17), int(building_area * 18)
+        heating = [
+            line("Heizung und Warmwasser – Grundkosten", "Wohnfläche", heating_yearly * Decimal("0.3"),
+                 building_area, area, area_label(building_area), area_label(area)),
+            line("Heizung und Warmwasser – Verbrauchskosten", "Verbrauch", heating_yearly * Decimal("0.7"),
+                 total_consumption, consumption, f"{total_consumption:,} Einh.".replace(",", "."),
+                 f"{consumption:,} Einh.".replace(",", ".")),
+        ]
+        statement = operating_costs.OperatingCostsStatement(
+            letterhead=documents.letterhead(contract.cooperative),
+            number=documents.new_number(contract.cooperative, numbers),
+            issued_on=delivered.date(),
+            recipient=(" und ".join(p.full_name for p in parties), main.street, f"{main.postcode} {main.city}"),
+            salutation=_salutation(parties),
+            contract_number=contract.number,
+            flat=Flat(unit.street, unit.postcode, unit.city, unit.floor, unit.position, unit.number),
+            period_start=date(year, 1, 1),
+            period_end=date(year, 12, 31),
+            operating=tuple(operating),
+            heating=tuple(heating),
+            keys=(
+                ("Wohnfläche", "Kosten je m² Wohnfläche der Wirtschaftseinheit, mal Ihrer Wohnfläche."),
+                ("Personen", "Kosten je Person im Jahresmittel, mal der Zahl der Personen in Ihrem Haushalt."),
+                ("Verbrauch", "Kosten je abgelesener Einheit der Heizkostenverteiler, mal Ihren Einheiten."),
+            ),
+            advances_operating=contract.operating_costs * 12,
+            advances_heating=contract.heating_costs * 12,
+            due_on=(delivered + timedelta(days=30)).date(),
+            signatory=contract.contact_person.name,
+        )
+        self.document(main, contract, "operating_costs_statement", f"Betriebskostenabrechnung {year}",
+                      operating_costs.build(statement, creation_date=delivered), statement.number, delivered,
+                      BK_READ_DAYS_AGO.get(contract.number))
+
+    def document(self, person, contract, kind, title, pdf, number, delivered, opened_days_ago):
+        document = documents.store_document(person, contract, kind, title, pdf, None, number=number,
+                                            created_at=delivered)
+        if opened_days_ago is not None:
+            document.read_at = self.days_ago(opened_days_ago)
+            document.save()
+
+
+def _salutation(persons) -> str:
+    """ "Sehr geehrte Frau Müller, sehr geehrter Herr Müller," """
+    greetings = [
+        f"sehr geehrte Frau {p.last_name}" if p.salutation == "Frau"
+        else f"sehr geehrter Herr {p.last_name}" if p.salutation == "Herr"
+        else f"guten Tag {p.full_name}"
+        for p in persons
+    ]
+    text = ", ".join(greetings) + ","
+    return text[0].upper() + text[1:]
