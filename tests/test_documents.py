@@ -136,6 +136,42 @@ def test_inbox_is_paginated_and_queries_do_not_grow(client, auth, data, count_qu
     assert "Seite 3 von 3" in client.get("/dokumente/?seite=99").get_data(as_text=True)
 
 
+def _document_numbers(page: str) -> list[str]:
+    return re.findall(r"· Nr\. (\S+) ·", page.split('id="document-count"')[1])
+
+
+def test_paging_through_the_inbox_shows_every_document_exactly_once(client, auth, data):
+    """Many documents of the same second (a letter batch): the order's tie-breaker keeps the pages apart."""
+    sign_in(auth, SUEKRUE)
+    person = person_of(auth, SUEKRUE)
+    moment = clock.now().replace(microsecond=0)
+    Document.insert_many([
+        {"person": person, "kind": "letter", "title": f"Serienbrief {i:03d}", "number": f"SB-{i:04d}",
+         "filename": "x.pdf", "storage_key": "0" * 64, "created_at": moment}
+        for i in range(130)
+    ]).execute()
+    seen, url = [], "/dokumente/?art=letter"
+    while url:
+        page = client.get(url).get_data(as_text=True)
+        seen += _document_numbers(page)
+        following = re.search(r'<a href="([^"]+)" hx-get="[^"]+" hx-push-url="true" rel="next"', page)
+        url = following.group(1).replace("&amp;", "&") if following else None
+        assert "art=letter" in (url or "art=letter"), "the page links keep the filter"
+    assert len(seen) == len(set(seen)), "a document was shown on two pages"
+    letters = {number for (number,) in Document.select(Document.number).join(Person).join(User).where(
+        (User.email == auth.logins["tenants"][SUEKRUE]["email"]) & (Document.kind == "letter")).tuples()}
+    assert set(seen) == letters and len(letters) > 130
+
+
+@pytest.mark.parametrize("seite", ["0", "-1", "abc", "", "9" * 30])
+def test_garbage_page_numbers_show_a_page_of_documents(client, auth, data, seite):
+    sign_in(auth, SUEKRUE)
+    _add_documents(person_of(auth, SUEKRUE), 25)
+    response = client.get(f"/dokumente/?seite={seite}")
+    assert response.status_code == 200
+    assert re.search(r"Seite [12] von 2", response.get_data(as_text=True))
+
+
 # --- downloads ---
 
 

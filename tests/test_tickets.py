@@ -179,6 +179,116 @@ def test_contact_person_follows_the_contract(client, auth, tenant):
     assert contract.contact_person.name in body and contract.contact_person.phone in body
 
 
+def _choose(client, auth, **fields):
+    """The Kontakt form after choosing (as htmx posts it on every change), without sending."""
+    return client.post("/kontakt", data={"csrf_token": auth.csrf_token(), "action": "choose", **fields}).get_data(as_text=True)
+
+
+def _selected(page, name):
+    select = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S).group(1)
+    chosen = re.search(r'<option selected value="([^"]*)">', select)
+    return chosen.group(1) if chosen else None
+
+
+def _options(page, name):
+    select = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S).group(1)
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select)
+
+
+def test_damage_report_preselects_the_only_rental_contract(client, auth, tenant):
+    person = tenant["person"]
+    damage = category(person, "Heizung/Warmwasser").ticket_type_id
+    page = _choose(client, auth, concern=f"p{person.id}", ticket_type=str(damage))
+    assert _selected(page, "concern") == f"c{tenant['rental'].id}"
+    assert "Heizung/Warmwasser" in _options(page, "category")
+    # choosing "Allgemeines Anliegen" afterwards is respected: only the emergency fits it
+    page = _choose(client, auth, concern=f"p{person.id}", ticket_type=str(damage), shown_type=str(damage))
+    assert _selected(page, "concern") == f"p{person.id}"
+    assert _options(page, "category") == ["Bitte wählen", "Notfall: Wasserrohrbruch, Gasgeruch, Heizungsausfall"]
+    assert "Weitere Kategorien gibt es, wenn Sie oben den Vertrag wählen" in page
+
+
+def test_with_two_rental_contracts_nothing_is_preselected(client, auth, tenant):
+    person = tenant["person"]
+    second = Contract.create(cooperative=person.cooperative_id, kind="rental", number="MV-TEST-0001",
+                             start_date=tenant["rental"].start_date)
+    ContractParty.create(contract=second, person=person, role="main")
+    damage = category(person, "Heizung/Warmwasser").ticket_type_id
+    page = _choose(client, auth, concern=f"p{person.id}", ticket_type=str(damage))
+    assert _selected(page, "concern") == f"p{person.id}"
+    assert "Heizung/Warmwasser" not in _options(page, "category")
+
+
+def test_only_the_meldungsarten_the_contract_allows_are_offered(client, auth, tenant):
+    person = tenant["person"]
+    membership = Contract.select().join(ContractParty).where(
+        (ContractParty.person == person) & (Contract.kind == "membership")).get()
+    general = _options(_choose(client, auth, concern=f"p{person.id}"), "ticket_type")
+    member = _options(_choose(client, auth, concern=f"c{membership.id}"), "ticket_type")
+    rental = _options(_choose(client, auth, concern=f"c{tenant['rental'].id}"), "ticket_type")
+    for offered in (general, member):
+        assert "Termin" in offered and "Betriebskostenabrechnung" not in offered and "Bescheinigung" not in offered
+    assert "Betriebskostenabrechnung" in rental and "Bescheinigung" in rental
+    page = _choose(client, auth, concern=f"c{membership.id}", ticket_type=str(category(person, "Schimmel").ticket_type_id))
+    assert "Schimmel" not in _options(page, "category")
+
+
+def _assert_error_on(page, field, message):
+    error = re.search(rf'<p class="field__error" id="{field}-error">(.*?)</p>', page, re.S)
+    assert error and message in error.group(1), page[:3000]
+    control = re.search(rf'<(?:select|input|textarea)[^>]*\bid="{field}"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in control
+    assert re.search(rf'aria-describedby="[^"]*\b{field}-error\b', control)
+    assert f'<a href="#{field}">' in page.split("Bitte prüfen Sie Ihre Eingaben")[1].split("</ul>")[0]
+
+
+def test_damage_without_contract_is_refused_on_the_vertrag_field(client, auth, tenant):
+    """Without JavaScript the Vertrag can be changed after the category was chosen."""
+    person = tenant["person"]
+    heating = category(person, "Heizung/Warmwasser")
+    response = send(client, auth, tenant, concern=f"p{person.id}", shown_type=str(heating.ticket_type_id))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    _assert_error_on(page, "concern", "Bitte wählen Sie den Vertrag, um den es geht.")
+    assert 'id="subject-error"' not in page
+    assert not Ticket.select().where(Ticket.submission_key == "key-1").exists()
+
+
+def test_a_refusal_of_the_service_lands_on_its_own_field(client, auth, tenant, monkeypatch):
+    def refuse(new):
+        raise tickets.TicketRejected("contract", "Bitte wählen Sie einen Ihrer Verträge aus der Liste.")
+
+    monkeypatch.setattr(tickets, "submit_request", refuse)
+    response = send(client, auth, tenant)
+    assert response.status_code == 422
+    _assert_error_on(response.get_data(as_text=True), "concern", "Bitte wählen Sie einen Ihrer Verträge")
+
+
+def test_missing_meldungsart_is_said_on_its_field(client, auth, tenant):
+    response = send(client, auth, tenant, ticket_type="", category="")
+    assert response.status_code == 422
+    _assert_error_on(response.get_data(as_text=True), "ticket_type", "Bitte wählen Sie eine Meldungsart.")
+
+
+def test_required_fields_are_marked(client, auth, tenant):
+    person = tenant["person"]
+    heating = category(person, "Heizung/Warmwasser")
+    page = client.get(f"/kontakt?concern=c{tenant['rental'].id}&ticket_type={heating.ticket_type_id}"
+                      f"&category={heating.id}").get_data(as_text=True)
+    marker = '<span class="field__required" aria-hidden="true">(Pflichtfeld)</span>'
+    for field, label in [("concern", "Vertrag"), ("ticket_type", "Meldungsart"), ("category", "Meldungskategorie"),
+                         ("subject", "Betreff"), ("message", "Nachricht")]:
+        assert f'<label class="field__label" for="{field}">{label} {marker}</label>' in page, field
+        assert re.search(rf'<(?:select|input|textarea)[^>]*\brequired\b[^>]*\bid="{field}"|'
+                         rf'<(?:select|input|textarea)[^>]*\bid="{field}"[^>]*\brequired\b', page), field
+    for optional in ("location", "attachments"):
+        assert f'for="{optional}">' in page and not re.search(rf'for="{optional}">[^<]*<span class="field__required"', page)
+    appointment = category(person, "Terminvereinbarung (Bitte Telefon-Nr. angeben)")
+    page = client.get(f"/kontakt?concern=p{person.id}&ticket_type={appointment.ticket_type_id}"
+                      f"&category={appointment.id}").get_data(as_text=True)
+    assert f'for="phone">Telefonnummer für Rückfragen {marker}' in page
+
+
 @pytest.mark.parametrize("fields, field, message", [
     ({"subject": ""}, "subject", "Bitte geben Sie einen Betreff ein."),
     ({"subject": "x" * 151}, "subject", "Höchstens 150 Zeichen."),
@@ -302,10 +412,62 @@ def test_list_is_paginated_and_query_count_stays_flat(app, client, auth, tenant,
         first = client.get("/meldungen").get_data(as_text=True)
     assert many.count == few.count
     assert first.count("<tr>") == 1 + app.config["PAGE_SIZE"]
-    assert "Nächste Seite" in first
-    third = client.get("/meldungen?seite=3").get_data(as_text=True)
-    assert "Vorherige Seite" in third and "Nächste Seite" not in third
-    assert client.get("/meldungen?seite=99").status_code == 404
+    assert 'rel="next"' in first and 'rel="prev"' not in first
+    with count_queries() as last_page:
+        third = client.get("/meldungen?seite=3").get_data(as_text=True)
+    assert last_page.count == few.count
+    assert "Vorherige Seite" in third and "Nächste Seite" not in third and "Seite 3 von 3" in third
+    # a page past the end shows the last one
+    assert "Seite 3 von 3" in client.get("/meldungen?seite=99").get_data(as_text=True)
+
+
+def _add_tickets(tenant, count, status="received"):
+    """``count`` tickets of the tenant, all filed in the same second (as a burst of submissions would be)."""
+    person, heating = tenant["person"], category(tenant["person"], "Heizung/Warmwasser")
+    moment = clock.now().replace(microsecond=0)
+    Ticket.insert_many([
+        {"cooperative": person.cooperative_id, "number": f"T-{status}-{i:04d}", "person": person, "category": heating,
+         "subject": f"Burst {i}", "status": status, "created_at": moment, "updated_at": moment, "tenant_seen_at": moment}
+        for i in range(count)
+    ]).execute()
+
+
+def _page_through(client, url):
+    """Follow the "Nächste Seite" links from ``url``; every ticket number listed, in order, page by page."""
+    numbers, pages = [], 0
+    while url:
+        page = client.get(url).get_data(as_text=True)
+        numbers += re.findall(r'<span class="meta">([^<]+)</span>', page.split("<tbody>")[1].split("</tbody>")[0])
+        following = re.search(r'<a href="([^"]+)" rel="next"', page)
+        url = following.group(1).replace("&amp;", "&") if following else None
+        pages += 1
+        assert pages < 100
+    return numbers
+
+
+@pytest.mark.parametrize("filter_name, only_open", [("alle", None), ("offen", True), ("erledigt", False)])
+def test_paging_through_meldungen_shows_every_ticket_exactly_once(client, auth, tenant, filter_name, only_open):
+    _add_tickets(tenant, 410)
+    _add_tickets(tenant, 30, status="closed")
+    seen = _page_through(client, f"/meldungen?filter={filter_name}")
+    expected = {t.number for t in tickets.tickets_of(tenant["person"].user, only_open)}
+    assert len(expected) > (440 if only_open is None else 30)
+    assert len(seen) == len(set(seen)), "a ticket was shown on two pages"
+    assert set(seen) == expected
+
+
+@pytest.mark.parametrize("seite", ["0", "-1", "abc", "", "2.5", "1e3", "9" * 30, "9" * 5000])
+def test_garbage_page_numbers_show_a_page(client, auth, tenant, seite):
+    _add_tickets(tenant, 30)
+    response = client.get(f"/meldungen?seite={seite}")
+    assert response.status_code == 200
+    assert re.search(r"Seite [12] von 2", response.get_data(as_text=True))
+
+
+def test_status_refresh_is_promised_only_where_javascript_runs(client, auth, tenant):
+    page = client.get("/meldungen").get_data(as_text=True)
+    assert '<span data-js-only hidden>Der Status aktualisiert sich von selbst. </span>' in page
+    assert "js/js-only.js" in page
 
 
 def _poll(client, since, ids):

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, MultipleFileField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from wir import mail
+from wir import mail, pagination
 from wir.forms import ChoiceField
 from wir.models import Cooperative, ContactPerson, PhoneNumber, Ticket, TicketAttachment
 from wir.rendering import redirect_after_post, render
@@ -21,6 +21,7 @@ bp = Blueprint("tickets", __name__)
 bp.before_request(require_tenant)
 
 FILTERS = {"offen": True, "erledigt": False, "alle": None}
+FORM_FIELDS = {"contract": "concern"}  # the service's name of a field → the Kontakt form's, where they differ
 POLL_SECONDS = 15
 
 
@@ -60,6 +61,7 @@ class ContactForm(FlaskForm):
     )
     message = _message_field("Nachricht", "Bitte schreiben Sie uns Ihr Anliegen.")
     submission_key = HiddenField()
+    shown_type = HiddenField()  # the Meldungsart the form showed, to tell when another one is chosen
 
 
 def _uploaded_files(field) -> list[tuple[str, bytes]]:
@@ -67,22 +69,52 @@ def _uploaded_files(field) -> list[tuple[str, bytes]]:
 
 
 class Selection:
-    """The choices of the form that depend on each other: contract → Meldungsart → Meldungskategorie."""
+    """The choices of the form that depend on each other: contract → Meldungsart → Meldungskategorie.
+
+    Only what the chosen contract allows is offered. Choosing a Meldungsart about a contract (Schadensmeldung)
+    while the contract is still the general concern preselects the tenant's only rental contract.
+    """
 
     def __init__(self, form: ContactForm):
         self.concerns = contact.concerns_of(current_user)
         by_key = {c.key: c for c in self.concerns}
-        form.concern.choices = [(c.key, c.label) for c in self.concerns]
         self.concern = by_key.get(form.concern.data) or self.concerns[0]
+        catalogue = contact.catalogue(self.concern.person.cooperative_id)
+        chosen = next(((t, cs) for t, cs in catalogue if str(t.id) == form.ticket_type.data), None)
+        if chosen and form.ticket_type.data != form.shown_type.data:  # chosen just now
+            self.concern = contact.suggested_concern(self.concerns, self.concern, chosen[1])
+        form.concern.choices = [(c.key, c.label) for c in self.concerns]
         form.concern.data = self.concern.key
-        self.types = contact.types_of(self.concern.person.cooperative_id)
-        form.ticket_type.choices = [("", "Bitte wählen")] + [(str(t.id), t.name) for t in self.types]
-        self.ticket_type = next((t for t in self.types if str(t.id) == form.ticket_type.data), None)
-        self.categories = contact.categories_of(self.ticket_type.id) if self.ticket_type else []
+
+        offered = contact.offered(catalogue, self.concern)
+        form.ticket_type.choices = [("", "Bitte wählen")] + [(str(t.id), t.name) for t, _ in offered]
+        self.ticket_type, self.categories = next(
+            ((t, cs) for t, cs in offered if str(t.id) == form.ticket_type.data), (None, [])
+        )
+        form.ticket_type.data = str(self.ticket_type.id) if self.ticket_type else ""
+        form.shown_type.data = form.ticket_type.data
+        # categories of the chosen Meldungsart that only a contract allows (the hint says so)
+        self.more_with_contract = bool(chosen) and self.ticket_type is not None and len(self.categories) < len(chosen[1])
+
         form.category.choices = [("", "Bitte wählen")] + [(str(c.id), c.name) for c in self.categories]
         self.category = next((c for c in self.categories if str(c.id) == form.category.data), None)
+        # a category sent with a contract that does not allow it (the choices changed without JavaScript)
+        self.needs_contract = self.category is None and any(
+            str(c.id) == form.category.data and not contact.fits(c, self.concern) for _, cs in catalogue for c in cs
+        )
         if self.category is None:
             form.category.data = ""
+
+    def problems(self) -> dict[str, str]:
+        """What is missing for sending, by form field."""
+        problems = {}
+        if self.needs_contract:
+            problems["concern"] = "Bitte wählen Sie den Vertrag, um den es geht."
+        if self.ticket_type is None:
+            problems["ticket_type"] = "Bitte wählen Sie eine Meldungsart."
+        elif self.category is None:
+            problems["category"] = "Bitte wählen Sie eine Meldungskategorie."
+        return problems
 
     @property
     def cooperative(self) -> Cooperative:
@@ -109,10 +141,12 @@ def new():
         form.phone.data = _prefilled_phone()
     selection = Selection(form)
     sending = request.method == "POST" and request.form.get("action") == "send"
-    if sending and form.validate_on_submit():
-        if selection.category is None:
-            form.category.errors.append("Bitte wählen Sie eine Meldungskategorie.")
-        else:
+    if sending:
+        valid = form.validate_on_submit()
+        problems = selection.problems()
+        for name, message in problems.items():
+            form[name].errors = [*form[name].errors, message]
+        if valid and not problems:
             ticket = _file_ticket(form, selection)
             if ticket is not None:
                 flash(f"Vielen Dank! Ihre Meldung ist eingegangen. Ihre Meldungsnummer: {ticket.number}", "success")
@@ -144,7 +178,7 @@ def _file_ticket(form: ContactForm, selection: Selection):
         form.attachments.errors = [str(rejected)]
         return None
     except tickets.TicketRejected as rejected:
-        getattr(form, rejected.field, form.subject).errors = [rejected.message]
+        form[FORM_FIELDS.get(rejected.field, rejected.field)].errors = [rejected.message]
         return None
     mail.deliver_soon(current_app._get_current_object())
     return ticket
@@ -155,18 +189,11 @@ def index():
     filter_name = request.args.get("filter", "alle")
     if filter_name not in FILTERS:
         abort(404)
-    page = request.args.get("seite", 1, type=int)
-    if page < 1:
-        abort(404)
-    query = tickets.tickets_of(current_user, FILTERS[filter_name])
-    size = current_app.config["PAGE_SIZE"]
-    rows = list(query.paginate(page, size + 1))  # one more than shown tells whether a next page exists
-    if page > 1 and not rows:
-        abort(404)
+    page = pagination.paginate(
+        tickets.tickets_of(current_user, FILTERS[filter_name]), request.args.get("seite"), current_app.config["PAGE_SIZE"]
+    )
     return render(
         "tickets/index.html",
-        tickets=rows[:size],
-        has_next=len(rows) > size,
         page=page,
         filter_name=filter_name,
         poll_since=tickets.last_change(current_user),

@@ -1,4 +1,4 @@
-"""What the Kontakt form offers a tenant: their contracts, the cooperative's Meldungsarten and -kategorien."""
+"""What the Kontakt form offers a tenant: their contracts, and per contract the Meldungsarten and -kategorien it allows."""
 
 from dataclasses import dataclass
 
@@ -41,11 +41,50 @@ def concerns_of(user: User) -> list[Concern]:
     return concerns
 
 
-def types_of(cooperative_id: int) -> list[TicketType]:
-    return list(TicketType.select().where(TicketType.cooperative == cooperative_id).order_by(TicketType.position))
+# contracts for a flat or a parking space: what damage, keys and Betriebskosten are about
+PLACE_KINDS = ("rental", "parking")
 
 
-def categories_of(ticket_type_id: int) -> list[TicketCategory]:
-    return list(
-        TicketCategory.select().where(TicketCategory.ticket_type == ticket_type_id).order_by(TicketCategory.position)
+def catalogue(cooperative_id: int) -> list[tuple[TicketType, list[TicketCategory]]]:
+    """The cooperative's Meldungsarten, each with all its Meldungskategorien, in their order: one query."""
+    rows = (
+        TicketCategory.select(TicketCategory, TicketType)
+        .join(TicketType)
+        .where(TicketType.cooperative == cooperative_id)
+        .order_by(TicketType.position, TicketType.id, TicketCategory.position, TicketCategory.id)
     )
+    types = {}
+    for category in rows:
+        types.setdefault(category.ticket_type.id, (category.ticket_type, []))[1].append(category)
+    return list(types.values())
+
+
+def fits(category: TicketCategory, concern: Concern) -> bool:
+    """Whether ``category`` may be chosen for ``concern``: an emergency always; one that needs a
+    contract only with a contract for a flat or a parking space."""
+    if category.is_emergency or not category.needs_contract:
+        return True
+    return concern.contract is not None and concern.contract.kind in PLACE_KINDS
+
+
+def offered(catalogue: list[tuple[TicketType, list[TicketCategory]]], concern: Concern):
+    """The Meldungsarten with the Meldungskategorien the concern allows; a Meldungsart without any is left out."""
+    result = []
+    for ticket_type, categories in catalogue:
+        fitting = [category for category in categories if fits(category, concern)]
+        if fitting:
+            result.append((ticket_type, fitting))
+    return result
+
+
+def suggested_concern(concerns: list[Concern], concern: Concern, categories: list[TicketCategory]) -> Concern:
+    """The concern to preselect when a Meldungsart (with ``categories``) is chosen: for a general concern and a
+    Meldungsart with categories that need a contract (Schadensmeldung), the person's rental contract if the
+    person has exactly one; otherwise ``concern`` as it is."""
+    if concern.contract is not None or all(fits(category, concern) for category in categories):
+        return concern
+    rentals = [
+        c for c in concerns
+        if c.person.id == concern.person.id and c.contract is not None and c.contract.kind == "rental"
+    ]
+    return rentals[0] if len(rentals) == 1 else concern
