@@ -11,6 +11,7 @@ Forms refuse text the font cannot print (``unprintable``), so nothing prints as 
 import atexit
 import copy
 import functools
+import io
 import shutil
 import tempfile
 from pathlib import Path
@@ -38,14 +39,14 @@ def _wanted(codepoint: int) -> bool:
 
 
 def _lean_copy(source: Path, target: Path) -> None:
-    font = TTFont(source)
     options = subset.Options(hinting=False, notdef_outline=True, recommended_glyphs=True, layout_features=[],
                              glyph_names=True)  # stored names: no deriving them from the cmap on every load
     options.drop_tables += ["GDEF", "GPOS", "GSUB", "DSIG", "hdmx", "FFTM", "meta"]
     subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=[c for c in font.getBestCmap() if _wanted(c)])
-    subsetter.subset(font)
-    font.save(target)
+    with TTFont(source) as font:
+        subsetter.populate(unicodes=[c for c in font.getBestCmap() if _wanted(c)])
+        subsetter.subset(font)
+        font.save(target)
 
 
 @functools.cache
@@ -68,6 +69,11 @@ def _prototype(style: str) -> TTFFont:
     return pdf.fonts[_key(style)]
 
 
+@functools.cache
+def _font_bytes(style: str) -> bytes:
+    return font_files()[style].read_bytes()
+
+
 def _key(style: str) -> str:
     return f"{FAMILY.lower()}{style}"
 
@@ -83,7 +89,8 @@ def add_fonts(pdf: FPDF) -> None:
     for style in WEIGHTS:
         font = copy.copy(_prototype(style))
         font.i = len(pdf.fonts) + 1
-        font.ttfont = TTFont(font.ttffile, recalcTimestamp=False, lazy=True)
+        # read from memory: a font file opened per document would stay open until garbage collection
+        font.ttfont = TTFont(io.BytesIO(_font_bytes(style)), recalcTimestamp=False, lazy=True)
         # Recomputing every glyph's bounding box when the subset is saved would unpack and repack
         # each glyph; the boxes stored in the font are right already.
         font.ttfont.recalcBBoxes = False
@@ -96,7 +103,8 @@ def add_fonts(pdf: FPDF) -> None:
 
 @functools.cache
 def _characters() -> frozenset[int]:
-    return frozenset(c for c in TTFont(_PACKAGE_FILES / WEIGHTS[""], lazy=True).getBestCmap() if _wanted(c))
+    with TTFont(_PACKAGE_FILES / WEIGHTS[""], lazy=True) as font:
+        return frozenset(c for c in font.getBestCmap() if _wanted(c))
 
 
 def unprintable(text: str) -> list[str]:
