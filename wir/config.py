@@ -33,6 +33,7 @@ RATELIMIT_CONFIRM_CODE = "20 per hour"
 RATELIMIT_PASSWORD_RESET = "5 per hour"
 RATELIMIT_NUMBER_REQUEST = "5 per hour"
 RATELIMIT_PASSWORD_CHECK = "120 per minute"
+RATELIMIT_EMAIL_CHANGE = "3 per hour; 10 per day"  # per account; each request sends two mails
 
 # Views hand mails to a background thread right after commit; tests may deliver by hand.
 MAIL_DELIVER_IN_BACKGROUND = True

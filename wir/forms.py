@@ -2,29 +2,39 @@
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
-from wir.services import password_rules
-
-EMAIL_MAX = 254
+from wir.services import email_addresses, password_rules
 
 
-def email_field(label="E-Mail-Adresse", autocomplete="email"):
+def _normalized_email(value):
+    return email_addresses.normalize_leniently(value) if value else value
+
+
+def email_field(label="E-Mail-Adresse", autocomplete="email", required=True):
+    """An e-mail field whose data is the stored form of the address (so any spelling finds the account).
+
+    Forms that take a new address add valid_email_address; sign-in and look-ups only normalize.
+    """
     return EmailField(
         label,
         validators=[
-            DataRequired("Bitte geben Sie Ihre E-Mail-Adresse ein."),
-            Length(max=EMAIL_MAX, message=f"Die E-Mail-Adresse darf höchstens {EMAIL_MAX} Zeichen lang sein."),
+            DataRequired("Bitte geben Sie Ihre E-Mail-Adresse ein.") if required else Optional(),
+            Length(max=email_addresses.MAX_LENGTH, message=email_addresses.TOO_LONG),
         ],
+        filters=[_normalized_email],
         render_kw={"autocomplete": autocomplete, "inputmode": "email", "spellcheck": "false"},
     )
 
 
 def valid_email_address(form, field):
-    """A plausible mailbox: one @, a dot in the domain, no spaces (the mail itself proves the rest)."""
-    local, _, domain = (field.data or "").strip().rpartition("@")
-    if not local or "." not in domain or any(c.isspace() for c in field.data.strip()) or domain.endswith("."):
-        raise ValidationError("Bitte geben Sie eine gültige E-Mail-Adresse ein, z. B. name@beispiel.de.")
+    """Exactly one address that mail can be sent to (syntax only, no DNS): see services.email_addresses."""
+    if field.errors or not field.data:  # empty or too long: said already
+        return
+    try:
+        email_addresses.normalize(field.data)
+    except email_addresses.InvalidEmailAddress as invalid:
+        raise ValidationError(invalid.message) from None
 
 
 class ChoiceField(SelectField):

@@ -55,6 +55,7 @@ def queue_mail(recipient: str, subject: str, template: str, **context) -> Outbox
     mail is signed by the cooperative.
     """
     config = current_app.config
+    _check_one_recipient(recipient)
     context.update(
         subject=subject,
         base_url=_base_url(),
@@ -70,6 +71,17 @@ def queue_mail(recipient: str, subject: str, template: str, **context) -> Outbox
         body_text=env.get_template(f"mail/{template}.txt").render(context),
         body_html=env.get_template(f"mail/{template}.html").render(context),
     )
+
+
+# a list ("a@x.de, b@y.de"), a header injection, or a display name with an address inside
+_NOT_ONE_MAILBOX = re.compile(r"[,;\s\x00-\x1f\x7f]")
+
+
+def _check_one_recipient(recipient: str) -> None:
+    """Every mail goes to exactly one mailbox, whatever a form let through (the forms refuse lists too)."""
+    if _NOT_ONE_MAILBOX.search(recipient) or recipient.count("@") != 1:
+        # the address stays out of the message: it lands in logs and last_error
+        raise ValueError("Empfänger ist nicht genau eine E-Mail-Adresse")
 
 
 def external_url(endpoint: str, **values) -> str:
@@ -153,6 +165,7 @@ def _record_failure(mail: OutboxMail, error: Exception) -> None:
 
 
 def _message(mail: OutboxMail) -> EmailMessage:
+    _check_one_recipient(mail.recipient)  # a ValueError: this mail is refused, the others go on
     sender = current_app.config["MAIL_FROM"]
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     message = EmailMessage()
@@ -188,7 +201,8 @@ def _smtp_transport(config):
         nonlocal connection
         if connection is None:  # connect only when there is something to send
             connection = _connect(config)
-        connection.send_message(message)
+        # the envelope names the one recipient: smtplib would otherwise collect To, Cc and Bcc
+        connection.send_message(message, to_addrs=[mail.recipient])
 
     try:
         yield send

@@ -6,11 +6,13 @@ import io
 from flask import Blueprint, abort, current_app, flash, render_template, request, send_file, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from limits import parse_many
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from wir import mail
 from wir.blueprints.auth import safe_next
+from wir.extensions import limiter
 from wir.forms import ChoiceField, NewPasswordForm, email_field, valid_email_address
 from wir.navigation import viewer
 from wir.rendering import redirect_after_post, render, wants_fragment
@@ -152,17 +154,33 @@ class EmailChangeForm(FlaskForm):
         valid_email_address(self, field)
 
 
+EMAIL_CHANGES_LIMITED = ("Sie haben in letzter Zeit schon mehrmals eine neue E-Mail-Adresse angegeben. "
+                         "Bitte versuchen Sie es später noch einmal.")
+
+
+def _email_change_limits():
+    """Each request mails an address the tenant chooses: RATELIMIT_EMAIL_CHANGE per account, counting
+    only requests that sent mail (a mistyped password costs nothing), in the limiter's shared storage."""
+    limits = parse_many(current_app.config["RATELIMIT_EMAIL_CHANGE"]) if limiter.enabled else []
+    return f"email_change/{current_user.id}", limits
+
+
 @bp.route("/email", methods=["GET", "POST"])
 def change_email():
     form = EmailChangeForm()
     if form.validate_on_submit():
+        key, limits = _email_change_limits()
         try:
+            if not all(limiter.limiter.test(limit, key) for limit in limits):
+                raise Rejected("email", EMAIL_CHANGES_LIMITED)
             email_change.request_change(current_user, form.email.data, form.password.data)
         except Rejected as rejected:
             rejected.show_on(form)
         else:
+            for limit in limits:
+                limiter.limiter.hit(limit, key)
             mail.deliver_soon(current_app._get_current_object())
-            flash(f"Wir haben einen Bestätigungslink an {accounts.normalize_email(form.email.data)} gesendet. "
+            flash(f"Wir haben einen Bestätigungslink an {form.email.data} gesendet. "
                   "Er ist 24 Stunden gültig. Erst nach der Bestätigung ändert sich Ihr Benutzername. "
                   "Bitte prüfen Sie auch Ihren Spam-Ordner.", "success")
             return redirect_after_post(url_for("account.contact_data"))

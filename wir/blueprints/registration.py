@@ -12,6 +12,7 @@ from wir.models import Cooperative
 from wir.rendering import redirect_after_post, render
 from wir.security import start_session
 from wir.services import password_rules, registration
+from wir.services.rejections import Rejected
 
 bp = Blueprint("registration", __name__, url_prefix="/registrieren")
 
@@ -77,9 +78,11 @@ def register():
             form.registration_number.errors.append(INVALID_CODE)
         except password_rules.PasswordRejected as rejected:
             form.password.errors.extend(rejected.messages)
+        except Rejected as rejected:
+            rejected.show_on(form)
         else:
             mail.deliver_soon(current_app._get_current_object())
-            session["registered_email"] = form.email.data.strip().lower()
+            session["registered_email"] = form.email.data
             return redirect_after_post(url_for("registration.mail_sent"))
     return render(
         "registration/register.html",
@@ -186,15 +189,10 @@ class NumberRequestForm(FlaskForm):
         "Mitglieds- oder Vertragsnummer (wenn bekannt)",
         validators=[Optional(), Length(max=40, message="Höchstens 40 Zeichen.")],
     )
-    email = StringField(
-        "E-Mail-Adresse (freiwillig)",
-        validators=[Optional(), Length(max=254, message="Höchstens 254 Zeichen.")],
-        render_kw={"autocomplete": "email", "inputmode": "email", "type": "email"},
-    )
+    email = email_field("E-Mail-Adresse (freiwillig)", required=False)
 
     def validate_email(self, field):
-        if field.data:
-            valid_email_address(self, field)
+        valid_email_address(self, field)
 
 
 @bp.route("/nummer-anfordern", methods=["GET", "POST"])
@@ -204,17 +202,21 @@ def request_number():
     cooperatives = list(Cooperative.select().order_by(Cooperative.name))
     form.cooperative.choices = [("", "Weiß ich nicht")] + [(str(c.id), c.name) for c in cooperatives]
     if form.validate_on_submit():
-        registration.request_registration_number(
-            cooperative=int(form.cooperative.data) if form.cooperative.data else None,
-            first_name=form.first_name.data.strip(),
-            last_name=form.last_name.data.strip(),
-            street=form.street.data.strip(),
-            postcode=form.postcode.data.strip(),
-            city=form.city.data.strip(),
-            reference_number=(form.reference_number.data or "").strip(),
-            email=(form.email.data or "").strip().lower(),
-        )
-        return redirect_after_post(url_for("registration.number_requested"))
+        try:
+            registration.request_registration_number(
+                cooperative=int(form.cooperative.data) if form.cooperative.data else None,
+                first_name=form.first_name.data.strip(),
+                last_name=form.last_name.data.strip(),
+                street=form.street.data.strip(),
+                postcode=form.postcode.data.strip(),
+                city=form.city.data.strip(),
+                reference_number=(form.reference_number.data or "").strip(),
+                email=form.email.data or "",
+            )
+        except Rejected as rejected:
+            rejected.show_on(form)
+        else:
+            return redirect_after_post(url_for("registration.number_requested"))
     return render("registration/request_number.html", form=form, status=422 if form.errors else 200)
 
 

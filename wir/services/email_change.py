@@ -11,7 +11,7 @@ from peewee import IntegrityError
 
 from wir import clock, db, mail
 from wir.models import EmailConfirmation, User
-from wir.services import accounts, audit, confirmations, reauthentication
+from wir.services import accounts, audit, confirmations, email_addresses, reauthentication
 from wir.services.rejections import Rejected
 
 PURPOSE = "email_change"
@@ -31,7 +31,7 @@ def _greeting(user: User) -> dict:
 
 def request_change(user: User, new_email: str, password: str) -> None:
     """Send the confirmation link to the new address and a notice to the current one. Raises Rejected."""
-    new = accounts.normalize_email(new_email)
+    new = email_addresses.normalize(new_email)
     if new == user.email:
         raise Rejected("email", "Das ist bereits Ihre E-Mail-Adresse. Bitte geben Sie die neue Adresse ein.")
     reauthentication.confirm_password(user, password)

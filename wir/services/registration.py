@@ -14,7 +14,7 @@ from peewee import IntegrityError
 
 from wir import clock, db, mail
 from wir.models import Cooperative, Person, RegistrationCode, RegistrationNumberRequest, User
-from wir.services import accounts, confirmations, password_rules, passwords
+from wir.services import accounts, confirmations, email_addresses, password_rules, passwords
 
 CONFIRMATION_VALID = timedelta(hours=24)
 PURPOSE = "registration"
@@ -66,9 +66,10 @@ def _open_code(data: RegistrationData) -> RegistrationCode:
 def register(data: RegistrationData) -> None:
     """Open an unconfirmed account and send the confirmation mail (link and code).
 
-    Raises InvalidRegistrationCode or password_rules.PasswordRejected. Submitting twice gives one account.
+    Raises InvalidRegistrationCode, email_addresses.InvalidEmailAddress or password_rules.PasswordRejected.
+    Submitting twice gives one account.
     """
-    email = accounts.normalize_email(data.email)
+    email = email_addresses.normalize(data.email)
     try:
         with db.write_transaction():
             _register(data, email)
@@ -174,6 +175,11 @@ def _confirm(confirmation) -> User:
 
 
 def request_registration_number(**fields) -> RegistrationNumberRequest:
-    """Stored for staff, who send the number by post to the address on file."""
+    """Stored for staff, who send the number by post to the address on file.
+
+    Raises email_addresses.InvalidEmailAddress for an e-mail address (it is optional) that is not exactly one.
+    """
+    if fields.get("email"):
+        fields["email"] = email_addresses.normalize(fields["email"])
     with db.write_transaction():
         return RegistrationNumberRequest.create(**fields)
