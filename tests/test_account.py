@@ -14,6 +14,7 @@ from wir import clock
 from wir.models import (
     AuditLog,
     BankAccount,
+    Contract,
     Document,
     EmailConfirmation,
     OutboxMail,
@@ -23,7 +24,7 @@ from wir.models import (
     TicketType,
     User,
 )
-from wir.services import phones
+from wir.services import bank_accounts, passwords, phones
 
 NEW_PASSWORD = "Laterne-Kompass-Heringe-Flut"
 
@@ -458,6 +459,51 @@ def test_data_download_holds_everything_of_the_user_and_nothing_of_others(client
     others_ibans = [a.iban for a in BankAccount.select() if a.iban != full_iban]
     assert others_ibans and not any(iban in raw for iban in others_ibans)
     assert "D-MM-1" not in raw
+
+
+def _monika_signs_in(auth):
+    """Monika Müller, Jürgen's co-tenant of MV-1001-0203 in the demo, with an account of her own."""
+    user = User.create(email="monika.mueller@example.org", password_hash=passwords.hash_password(NEW_PASSWORD),
+                       confirmed_at=clock.now(), contact_reviewed_at=clock.now())
+    Person.update(user=user).where(Person.number == "104712").execute()
+    assert auth.login(user.email, NEW_PASSWORD).status_code == 303
+    return user
+
+
+def _exported_shared_rental(client, auth, password):
+    archive = zipfile.ZipFile(io.BytesIO(_download(client, auth, password).data))
+    raw, summary = archive.read("meine-daten.json").decode(), archive.read("meine-daten.html").decode()
+    rental = next(c for c in json.loads(raw)["vertraege"] if c["vertragsnummer"] == "MV-1001-0203")
+    return {a["kontoinhaber"]: a for a in rental["bankverbindungen"]}, raw + summary
+
+
+def test_data_download_masks_the_ibans_of_other_people_on_a_shared_contract(client, auth, data):
+    """In full only what the user filed or holds; a co-tenant's account is masked as on the pages."""
+    shared = Contract.get(Contract.number == "MV-1001-0203")
+    juergens = BankAccount.get(BankAccount.contract == shared)  # the demo's: held by Jürgen, the main tenant
+    juergen = User.get(User.email == auth.logins["tenants"][tenant_index(auth, "juergen")]["email"])
+    monika = _monika_signs_in(auth)
+    fields = {"contract": shared, "bic": "", "valid_from": clock.today(), "status": "pending"}
+    hers = BankAccount.create(**fields, holder="Monika Müller", iban="DE02120300000000202051",
+                              mandate_reference="LIP-MV-1001-0203-02", created_by=monika)
+    # filed by Jürgen for somebody outside the contract: his in full, not Monika's
+    third = BankAccount.create(**fields, holder="Erika Beispiel", iban="DE75512108001245126199",
+                               mandate_reference="LIP-MV-1001-0203-03", created_by=juergen)
+
+    accounts, exported = _exported_shared_rental(client, auth, NEW_PASSWORD)
+    assert accounts["Monika Müller"]["iban"] == hers.iban and accounts["Monika Müller"]["iban_vollstaendig"]
+    for other in (juergens, third):
+        assert accounts[other.holder]["iban"] == bank_accounts.masked(other.iban)
+        assert accounts[other.holder]["iban_vollstaendig"] is False
+        assert other.iban not in exported
+    assert "gekürzt: Bankverbindung einer anderen Person" in exported
+
+    auth.logout()
+    tenant = login(auth, "juergen")
+    accounts, exported = _exported_shared_rental(client, auth, tenant["password"])
+    assert accounts["Jürgen Müller"]["iban"] == juergens.iban and juergens.iban in exported
+    assert accounts["Erika Beispiel"]["iban"] == third.iban
+    assert accounts["Monika Müller"]["iban"] == bank_accounts.masked(hers.iban) and hers.iban not in exported
 
 
 def test_data_download_needs_the_password(client, auth, data):

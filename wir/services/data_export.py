@@ -3,7 +3,8 @@
 collect() gathers it as plain data (German keys: the file is for the person);
 archive() packs it with a readable summary into one ZIP. Of other people nothing
 is included: no co-tenants, no partner of a joint Freistellungsauftrag, no staff
-names. The full IBAN appears only here.
+names. Full IBANs appear only here, and only of accounts the user filed or holds;
+a co-tenant's account of a shared contract is masked as on the pages.
 """
 
 import io
@@ -30,7 +31,7 @@ from wir.models import (
     TicketType,
     User,
 )
-from wir.services import accounts, audit, contracts, phones, reauthentication
+from wir.services import accounts, audit, bank_accounts, contracts, phones, reauthentication
 
 JSON_NAME = "meine-daten.json"
 SUMMARY_NAME = "meine-daten.html"
@@ -65,10 +66,13 @@ def _person(person) -> dict:
     }
 
 
-def _bank_account(account: BankAccount) -> dict:
+def _bank_account(account: BankAccount, user: User, own_parties: list[ContractParty]) -> dict:
+    # the user's own: filed by them, or held by one of their persons; another person's IBAN stays masked
+    in_full = account.created_by_id == user.id or bank_accounts.holder_is_party(account.holder, own_parties)
     return {
         "kontoinhaber": account.holder,
-        "iban": account.iban,
+        "iban": account.iban if in_full else bank_accounts.masked(account.iban),
+        "iban_vollstaendig": in_full,
         "bic": account.bic,
         "bank": account.bank_name,
         "mandatsreferenz": account.mandate_reference,
@@ -82,8 +86,9 @@ def _bank_account(account: BankAccount) -> dict:
     }
 
 
-def _contract(details: contracts.ContractDetails, own_person_ids: set[int], accounts_of: dict) -> dict:
+def _contract(details: contracts.ContractDetails, user: User, own_person_ids: set[int], accounts_of: dict) -> dict:
     contract, unit = details.contract, details.contract.unit
+    own_parties = [p for p in details.parties if p.person_id in own_person_ids]
     return {
         "genossenschaft": details.cooperative.name,
         "art": details.kind_label,
@@ -91,9 +96,7 @@ def _contract(details: contracts.ContractDetails, own_person_ids: set[int], acco
         "beginn": contract.start_date,
         "ende": contract.end_date,
         # only the user's own part: co-tenants are other people
-        "ihre_rolle": [
-            ContractParty.ROLES.get(p.role, p.role) for p in details.parties if p.person_id in own_person_ids
-        ],
+        "ihre_rolle": [ContractParty.ROLES.get(p.role, p.role) for p in own_parties],
         "objekt": None if unit is None else {
             "nummer": unit.number, "strasse": unit.street, "postleitzahl": unit.postcode, "ort": unit.city,
             "geschoss": unit.floor, "lage": unit.position, "zimmer": unit.rooms, "wohnflaeche_m2": unit.living_area,
@@ -106,7 +109,7 @@ def _contract(details: contracts.ContractDetails, own_person_ids: set[int], acco
         "freiwillige_anteile": contract.voluntary_shares,
         "betrag_je_anteil": contract.share_amount,
         "eingezahltes_geschaeftsguthaben": contract.paid_in,
-        "bankverbindungen": [_bank_account(a) for a in accounts_of.get(contract.id, [])],
+        "bankverbindungen": [_bank_account(a, user, own_parties) for a in accounts_of.get(contract.id, [])],
     }
 
 
@@ -197,7 +200,7 @@ def collect(user: User) -> dict:
             {"art": phones.KINDS.get(p.kind, p.kind), "nummer": p.number, "anzeige": phones.readable(p.number)}
             for p in phones.phones_of(user)
         ],
-        "vertraege": [_contract(d, set(person_ids), accounts_of) for d in own_contracts],
+        "vertraege": [_contract(d, user, set(person_ids), accounts_of) for d in own_contracts],
         "meldungen": _tickets(person_ids),
         "dokumente": [
             {"nummer": d.number, "titel": d.title, "art": Document.KINDS.get(d.kind, d.kind), "dateiname": d.filename,
