@@ -113,6 +113,55 @@ def test_smtp_down_retries_with_backoff_and_delivers_exactly_once(app, smtp_down
     assert (row.status, row.attempts) == ("sent", 3)
 
 
+NOT_ONE_RECIPIENT = [
+    "eins@example.org,zwei@example.org",
+    "eins@example.org; zwei@example.org",
+    "eins@example.org zwei@example.org",
+    "eins@example.org\r\nBcc: zwei@example.org",
+    "eins@example.org\nzwei@example.org",
+    "Eins <eins@example.org>",
+    "eins",
+]
+
+
+@pytest.mark.parametrize("recipient", NOT_ONE_RECIPIENT)
+def test_queue_mail_refuses_anything_but_one_recipient(app, recipient):
+    with pytest.raises(ValueError):
+        queue(app, recipient=recipient)
+    assert not OutboxMail.select().exists()
+
+
+def test_a_stored_list_of_recipients_is_never_sent(app, smtp):
+    """Defence in depth: an outbox row from before the checks goes to nobody; the mails after it go on."""
+    listed = queue(app)
+    OutboxMail.update(recipient=NOT_ONE_RECIPIENT[0]).where(OutboxMail.id == listed.id).execute()
+    injected = queue(app)
+    OutboxMail.update(recipient=NOT_ONE_RECIPIENT[3]).where(OutboxMail.id == injected.id).execute()
+    queue(app, recipient="einzeln@example.org")
+
+    assert deliver(app) == 1
+    assert smtp.recipients == [["einzeln@example.org"]]
+    for row_id in (listed.id, injected.id):
+        row = OutboxMail.get_by_id(row_id)
+        assert row.status == "pending" and "nicht genau eine E-Mail-Adresse" in row.last_error
+        assert "zwei@" not in row.last_error
+
+
+def test_the_envelope_names_only_the_recipient(app, smtp, monkeypatch):
+    """smtplib takes To, Cc and Bcc of the message unless told the recipients: it is told."""
+    built = mail._message
+
+    def with_more_headers(row):
+        message = built(row)
+        message["Cc"] = "fremd@example.org"
+        return message
+
+    monkeypatch.setattr(mail, "_message", with_more_headers)
+    queue(app)
+    assert deliver(app) == 1
+    assert smtp.recipients == [["lukasz@example.org"]]
+
+
 def test_mail_of_a_crashed_worker_is_sent_after_its_lease_runs_out(app, smtp, monkeypatch):
     queued = queue(app)
     OutboxMail.update(status="sending", attempts=1, next_attempt_at=clock.now() + mail.LEASE).execute()
@@ -187,6 +236,21 @@ def test_development_pages_are_404_outside_development(app, client):
     name = next(mail_path.name for mail_path in stored_mails(app))
     for url in ("/dev/mails/", f"/dev/mails/{name}", f"/dev/mails/{name}/eml"):
         assert client.get(url).status_code == 404, url
+
+
+@pytest.mark.parametrize("remote_addr, status", [
+    ("127.0.0.1", 200), ("::1", 200), ("::ffff:127.0.0.1", 200),
+    ("192.168.1.20", 404), ("10.0.0.7", 404), ("2001:db8::1", 404), ("::ffff:192.0.2.1", 404),
+])
+def test_development_pages_answer_only_this_machine(app, client, remote_addr, status):
+    """The mails hold confirmation and reset links: a phone in the same network gets nothing."""
+    app.config["DEVELOPMENT"] = True
+    queue(app)
+    assert deliver(app) == 1
+    name = next(mail_path.name for mail_path in stored_mails(app))
+    for url in ("/dev/mails/", f"/dev/mails/{name}", f"/dev/mails/{name}/eml"):
+        response = client.get(url, environ_base={"REMOTE_ADDR": remote_addr})
+        assert response.status_code == status, url
 
 
 

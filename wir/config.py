@@ -12,7 +12,8 @@ DATABASE_URL = None
 BASE_URL = "http://127.0.0.1:5000"
 
 # Development mode: cookies without the Secure flag (plain http on localhost)
-# and mails written to instance/mail/ are listed on a page for the developer.
+# and mails written to instance/mail/ are listed on a page for the developer
+# (answered only to requests from the loopback address).
 DEVELOPMENT = False
 
 SMTP_HOST = None

@@ -1,12 +1,13 @@
 """Development only: the mails that instance/mail/ holds instead of sending them, so links can be clicked."""
 
+import ipaddress
 import re
 from datetime import timezone
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, send_from_directory
+from flask import Blueprint, abort, current_app, request, send_from_directory
 
 from wir.mail import mail_folder
 from wir.rendering import render
@@ -18,9 +19,19 @@ LINK = re.compile(r"(https?://[^\s<>\"]+)")
 
 @bp.before_request
 def _development_only():
-    # Outside development this page would show every user's links and tokens.
-    if not current_app.config["DEVELOPMENT"]:
+    # The mails hold confirmation and reset links: only outside production, and only to
+    # a browser on this machine (with WIR_PROXY_HOPS the forwarded client address counts).
+    if not current_app.config["DEVELOPMENT"] or not _from_loopback(request.remote_addr):
         abort(404)
+
+
+def _from_loopback(address: str | None) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:  # none, or a Unix socket path
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)  # ::ffff:127.0.0.1 from a dual-stack socket
+    return (mapped or ip).is_loopback
 
 
 @bp.route("/")
