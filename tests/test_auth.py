@@ -1,13 +1,15 @@
 """Anmelden, Abmelden, lockout, session timeouts, password reset, first-login review."""
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
 
 from tests.conftest import AuthActions
-from wir import clock, mail
-from wir.models import User
+from wir import clock, config, mail
+from wir.models import LoginThrottle, User
+from wir.services import accounts, passwords
 
 LOGIN_FAILED = "E-Mail-Adresse oder Passwort ist nicht richtig."
 
@@ -124,35 +126,162 @@ def move_clock(monkeypatch, delta):
     monkeypatch.setattr(clock, "now", lambda: later)
 
 
-def test_wrong_passwords_delay_then_lock_the_account(client, auth, data, monkeypatch):
+WRONG = "falsch-falsch-falsch"
+PAUSED = "Zu viele fehlgeschlagene Anmeldeversuche mit dieser E-Mail-Adresse"
+STRANGER = "niemand-hier@example.org"
+
+
+def throttle_of(email):
+    return LoginThrottle.get_or_none(LoginThrottle.address_hash == accounts.address_hash(email))
+
+
+def from_client_address(app, auth, address):
+    """Sign-in actions of a client at its own address: a bucket of its own in the per-client limit."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return AuthActions(client, auth.logins)
+
+
+def without(page, email):
+    """The page without the typed address and the client's own CSRF token."""
+    return re.sub(r'(csrf_token" type="hidden" value="|X-CSRFToken": ")[^"]+', r"\1T", page.replace(email, "X"))
+
+
+def freeze_clock(monkeypatch):
+    """A clock that moves only when the test says so (german times in messages compare equal)."""
+    now = clock.now().replace(microsecond=0)
+    monkeypatch.setattr(clock, "now", lambda: now)
+
+
+def fail_until_locked(auth, email, monkeypatch):
+    """Five wrong passwords in a row, waiting out the short delays after the 3rd and 4th."""
+    for wait in (0, 0, 0, 31, 61):
+        move_clock(monkeypatch, timedelta(seconds=wait))
+        auth.login(email, WRONG)
+
+
+def test_wrong_passwords_delay_then_lock_the_address(client, auth, data, monkeypatch):
     tenant = auth.logins["tenants"][0]
     for _ in range(2):
-        assert LOGIN_FAILED in auth.login(tenant["email"], "falsch-falsch-falsch").get_data(as_text=True)
-    third = auth.login(tenant["email"], "falsch-falsch-falsch").get_data(as_text=True)
-    assert "Zu viele fehlgeschlagene Anmeldeversuche" in third
+        assert LOGIN_FAILED in auth.login(tenant["email"], WRONG).get_data(as_text=True)
+    third = auth.login(tenant["email"], WRONG).get_data(as_text=True)
+    assert PAUSED in third
     # even the right password waits out the delay
-    assert "Zu viele" in auth.login(tenant["email"], tenant["password"]).get_data(as_text=True)
+    assert PAUSED in auth.login(tenant["email"], tenant["password"]).get_data(as_text=True)
     move_clock(monkeypatch, timedelta(seconds=31))
-    auth.login(tenant["email"], "falsch-falsch-falsch")
+    auth.login(tenant["email"], WRONG)
     move_clock(monkeypatch, timedelta(seconds=61))
-    locked = auth.login(tenant["email"], "falsch-falsch-falsch").get_data(as_text=True)
-    user = User.get(User.email == tenant["email"])
-    assert user.locked_until >= clock.now() + timedelta(minutes=14)
-    assert "gesperrt" in locked and "Uhr" in locked
+    locked = auth.login(tenant["email"], WRONG).get_data(as_text=True)
+    assert throttle_of(tenant["email"]).locked_until >= clock.now() + timedelta(minutes=14)
+    assert "gesperrt" in locked and "Uhr" in locked and "Passwort vergessen?" in locked
     assert auth.login(tenant["email"], tenant["password"]).status_code == 422
     move_clock(monkeypatch, timedelta(minutes=16))
     assert auth.login(tenant["email"], tenant["password"]).status_code == 303
-    assert User.get(User.email == tenant["email"]).failed_logins == 0
+    assert throttle_of(tenant["email"]) is None  # a success ends the round
 
 
-def test_lock_ends_open_sessions(app, client, auth, data):
+def test_unknown_addresses_are_counted_and_answered_with_the_same_words(app, auth, data, monkeypatch):
+    """Step by step, an address with an account and one without get the same page: no enumeration."""
+    tenant = auth.logins["tenants"][0]
+    one, other = from_client_address(app, auth, "203.0.113.1"), from_client_address(app, auth, "203.0.113.2")
+    freeze_clock(monkeypatch)
+    for step, wait in enumerate((0, 0, 0, 31, 61, 0)):
+        move_clock(monkeypatch, timedelta(seconds=wait))
+        known = one.login(tenant["email"], WRONG)
+        unknown = other.login(STRANGER, WRONG)
+        assert known.status_code == unknown.status_code == 422
+        known_body, unknown_body = known.get_data(as_text=True), unknown.get_data(as_text=True)
+        assert without(known_body, tenant["email"]) == without(unknown_body, STRANGER), step
+        assert (PAUSED in known_body) == (step >= 2)
+    assert throttle_of(STRANGER).failures == throttle_of(tenant["email"]).failures == 5
+    assert throttle_of(STRANGER).locked_until == throttle_of(tenant["email"]).locked_until
+
+
+def test_a_strangers_failures_do_not_end_the_owners_sessions(app, client, auth, data, monkeypatch):
     tenant = auth.login_tenant()
-    attacker = app.test_client()
-    other = AuthActions(attacker, auth.logins)
-    for _ in range(5):
-        other.login(tenant["email"], "falsch-falsch-falsch")
-        User.update(locked_until=None).where(User.email == tenant["email"]).execute()  # skip the delays
-    assert client.get("/").status_code == 302
+    stranger = AuthActions(app.test_client(), auth.logins)
+    fail_until_locked(stranger, tenant["email"], monkeypatch)
+    assert PAUSED in stranger.login(tenant["email"], tenant["password"]).get_data(as_text=True)
+    assert client.get("/").status_code == 200  # the owner goes on working
+
+
+def test_failures_from_many_client_addresses_count_for_the_one_email_address(app, auth, data):
+    tenant = auth.logins["tenants"][0]
+    answers = [
+        from_client_address(app, auth, f"203.0.113.{number}").login(tenant["email"], WRONG).get_data(as_text=True)
+        for number in range(1, 4)
+    ]
+    assert LOGIN_FAILED in answers[1] and PAUSED in answers[2]
+
+
+def test_password_reset_lifts_the_lock_at_once(app, client, auth, data, smtp, monkeypatch):
+    tenant = auth.logins["tenants"][0]
+    stranger = AuthActions(app.test_client(), auth.logins)
+    fail_until_locked(stranger, tenant["email"], monkeypatch)
+    assert PAUSED in auth.login(tenant["email"], tenant["password"]).get_data(as_text=True)
+    client.post("/passwort-vergessen", data={"csrf_token": auth.csrf_token(), "email": tenant["email"]})
+    _deliver(app)
+    link = _reset_link(smtp)
+    new_password = "Gruene-Tinte-auf-Papier"
+    client.post(link, data={"csrf_token": auth.csrf_token(), "password": new_password, "password_repeat": new_password})
+    assert auth.login(tenant["email"], new_password).status_code == 303
+
+
+def test_after_100_failures_in_a_row_only_a_password_reset_opens_the_address(app, client, auth, data, smtp,
+                                                                               monkeypatch):
+    """NIST SP 800-63B: no more than 100 consecutive failures; the short locks in between do not reset the count."""
+    tenant = auth.logins["tenants"][0]
+    for email in (tenant["email"], STRANGER):
+        for _ in range(accounts.MAX_FAILURES):
+            move_clock(monkeypatch, accounts.LOCK_DURATION + timedelta(seconds=1))
+            with pytest.raises(accounts.LoginRefused):
+                accounts.authenticate(email, WRONG)
+    move_clock(monkeypatch, timedelta(days=3))
+    known = auth.login(tenant["email"], tenant["password"]).get_data(as_text=True)
+    unknown = auth.login(STRANGER, tenant["password"]).get_data(as_text=True)
+    assert "bis auf Weiteres gesperrt" in known
+    assert known.replace(tenant["email"], "X") == unknown.replace(STRANGER, "X")
+    assert throttle_of(tenant["email"]).failures == accounts.MAX_FAILURES  # refusals while locked are not counted
+    client.post("/passwort-vergessen", data={"csrf_token": auth.csrf_token(), "email": tenant["email"]})
+    _deliver(app)
+    new_password = "Gruene-Tinte-auf-Papier"
+    client.post(_reset_link(smtp), data={"csrf_token": auth.csrf_token(), "password": new_password,
+                                         "password_repeat": new_password})
+    assert auth.login(tenant["email"], new_password).status_code == 303
+
+
+@pytest.fixture
+def production_hashing(app):
+    """Argon2 at the production cost, so that skipping or doing a hash check shows in the response time."""
+    passwords.configure(config.ARGON2_TIME_COST, config.ARGON2_MEMORY_COST, config.ARGON2_PARALLELISM)
+    yield
+    passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"],
+                        app.config["ARGON2_PARALLELISM"])
+
+
+def test_known_and_unknown_addresses_answer_in_the_same_time(app, auth, data, production_hashing, monkeypatch):
+    """Wrong password and paused address: known and unknown take the same order of time (no enumeration)."""
+    tenant = auth.logins["tenants"][0]
+    User.update(password_hash=passwords.hash_password(tenant["password"])).where(
+        User.email == tenant["email"]).execute()
+    freeze_clock(monkeypatch)
+
+    def seconds(email, address):
+        actions = from_client_address(app, auth, address)  # the per-client limit is not measured here
+        started = time.perf_counter()
+        assert actions.login(email, WRONG).status_code == 422
+        return time.perf_counter() - started
+
+    def fastest(email, rounds, first_address):
+        return min(seconds(email, f"198.51.100.{first_address + n}") for n in range(rounds))
+
+    # the first three wrong passwords: a full hash check for both (the third starts the pause)
+    wrong = {email: fastest(email, 3, offset) for email, offset in ((tenant["email"], 0), (STRANGER, 10))}
+    # paused: no hash check for either
+    paused = {email: fastest(email, 3, offset) for email, offset in ((tenant["email"], 20), (STRANGER, 30))}
+    for times in (wrong, paused):
+        slow, fast = max(times.values()), min(times.values())
+        assert slow < 3 * fast, times
 
 
 def test_idle_session_ends_after_30_minutes(client, auth, monkeypatch):
@@ -195,6 +324,26 @@ def test_session_warning_is_in_the_page_and_keep_alive_works(client, auth):
     assert response.status_code == 303 and response.headers["Location"] == "/vertraege/"
     htmx = client.post("/sitzung", headers={"HX-Request": "true", "X-CSRFToken": auth.csrf_token()})
     assert htmx.status_code == 204
+
+
+CONTROL_CHARACTERS = ["%0D%0A", "%0D", "%0A", "%09", "%00", "%7F"]
+
+
+@pytest.mark.parametrize("control", CONTROL_CHARACTERS)
+def test_control_characters_in_next_lead_home_after_sign_in(client, auth, control):
+    """A line break cannot go into a Location header (it gave a 500); browsers would drop it silently."""
+    target = f"/vertraege/{control}x"
+    assert client.get(f"/anmelden?next={target}").status_code == 200
+    tenant = auth.logins["tenants"][0]
+    response = auth.login(tenant["email"], tenant["password"], next_url=target)
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("control", ["\r\n", "\r", "\n", "\t", "\x00", "\x7f"])
+def test_control_characters_in_next_of_keep_alive_lead_home(client, auth, control):
+    auth.login_tenant()
+    response = client.post("/sitzung", data={"csrf_token": auth.csrf_token(), "next": f"/vertraege/{control}x"})
+    assert response.status_code == 303 and response.headers["Location"] == "/"
 
 
 def test_first_login_asks_to_review_contact_data(client, auth, data):

@@ -1,8 +1,13 @@
-"""German error pages inside the layout; never a stack trace."""
+"""German error pages inside the layout; never a stack trace. CSRF failures and signed-in users' 404s are logged."""
+
+import logging
 
 from flask import render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from wir import security_log
 
 MESSAGES = {
     400: ("Ungültige Anfrage", "Die Anfrage konnte nicht verarbeitet werden. Bitte versuchen Sie es noch einmal."),
@@ -35,12 +40,18 @@ def error_page(code: int, title: str, message: str):
 
 
 def init_app(app):
+    security_log.init_app(app)
+
     @app.errorhandler(CSRFError)
     def _csrf_error(error):
+        security_log.event("csrf.failed", logging.WARNING, method=request.method, reason=error.description)
         return error_page(400, *CSRF_MESSAGE)
 
     @app.errorhandler(HTTPException)
     def _http_error(error):
+        if error.code == 404 and current_user.is_authenticated:
+            # every object is fetched through the user's scope: another user's object id ends here
+            security_log.event("not_found", logging.WARNING, method=request.method)
         title, message = MESSAGES.get(error.code, (error.name, ""))
         response = error.get_response()
         body, code = error_page(error.code, title, message)

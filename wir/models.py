@@ -60,10 +60,8 @@ class User(UserMixin, BaseModel):
     staff_name = CharField(null=True)
     is_active = BooleanField(default=True)
     confirmed_at = DateTimeField(null=True)
-    # bumped to end every session of the user at once (logout, password change, lock)
+    # bumped to end every session of the user at once (logout, password change)
     session_version = IntegerField(default=1)
-    failed_logins = IntegerField(default=0)
-    locked_until = DateTimeField(null=True)
     last_login_at = DateTimeField(null=True)
     contact_reviewed_at = DateTimeField(null=True)
     created_at = DateTimeField(default=clock.now)
@@ -75,6 +73,18 @@ class User(UserMixin, BaseModel):
     @property
     def is_staff(self):
         return self.role in (self.ROLE_STAFF, self.ROLE_ADMIN)
+
+
+class LoginThrottle(BaseModel):
+    """Wrong passwords in a row for one sign-in address, whether or not an account has it (no enumeration).
+
+    Keyed by a digest of the normalized address, so addresses strangers typed are not kept readable.
+    """
+
+    address_hash = CharField(unique=True)  # sha256 hex of the normalized e-mail address
+    failures = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+    last_failure_at = DateTimeField()
 
 
 class Person(BaseModel):
@@ -425,6 +435,7 @@ class OutboxMail(BaseModel):
 MODELS = [
     Cooperative,
     User,
+    LoginThrottle,
     Person,
     PhoneNumber,
     RegistrationCode,

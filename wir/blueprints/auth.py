@@ -1,5 +1,6 @@
 """Anmelden, Abmelden, Passwort vergessen."""
 
+import logging
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
@@ -8,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, Length
 
-from wir import mail
+from wir import mail, security_log
 from wir.extensions import limiter
 from wir.filters import german_datetime
 from wir.forms import NewPasswordForm, email_field
@@ -34,8 +35,12 @@ class LoginForm(FlaskForm):
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only a path on this site: no scheme, no host, no protocol-relative //."""
-    if not target:
+    """Only a path on this site: no scheme, no host, no protocol-relative //, no control characters.
+
+    Browsers drop tabs and line breaks from URLs ("/\t/evil.example" is "//evil.example") and a
+    line break cannot go into a Location header at all.
+    """
+    if not target or not target.isprintable():
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -48,10 +53,13 @@ def _limit(name):
 
 
 def _refusal_message(refused: accounts.LoginRefused) -> str:
+    """The words depend on the address's state alone: the same whether or not it has an account."""
     if refused.reason == "locked":
+        until = f"bis {german_datetime(refused.until)}" if refused.until else "bis auf Weiteres"
         return (
-            "Zu viele fehlgeschlagene Anmeldeversuche. Aus Sicherheitsgründen ist die Anmeldung "
-            f"bis {german_datetime(refused.until)} gesperrt. Sie können Ihr Passwort zurücksetzen."
+            "Zu viele fehlgeschlagene Anmeldeversuche mit dieser E-Mail-Adresse. Aus Sicherheitsgründen "
+            f"ist die Anmeldung mit dieser Adresse {until} gesperrt. Mit „Passwort vergessen?“ können Sie "
+            "Ihr Passwort zurücksetzen und sich danach sofort wieder anmelden."
         )
     if refused.reason == "unconfirmed":
         return "Ihre E-Mail-Adresse ist noch nicht bestätigt. Bitte klicken Sie auf den Link in unserer E-Mail."
@@ -67,17 +75,33 @@ def login():
     unconfirmed = False
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.email.data, form.password.data)
+            user = accounts.authenticate(form.email.data, form.password.data, sign_in=True)
         except accounts.LoginRefused as refused:
+            _log_refusal(form.email.data, refused)
             form.password.errors.append(_refusal_message(refused))
             unconfirmed = refused.reason == "unconfirmed"
         else:
+            security_log.event("login.succeeded", user=user.id)
             start_session(user)
             return redirect_after_post(safe_next(request.args.get("next")) or url_for("home.index"), full_reload=True)
     return render(
         "auth/login.html", "auth/_login_form.html", form=form, unconfirmed=unconfirmed,
         status=422 if form.errors else 200,
     )
+
+
+def _log_refusal(email: str, refused: accounts.LoginRefused) -> None:
+    address = _address_ref(email)
+    if refused.locked_now:
+        security_log.event("login.locked", logging.WARNING, user=refused.user_id, address=address,
+                           until=refused.until.isoformat(timespec="seconds") if refused.until else "reset")
+    security_log.event("login.failed", logging.WARNING, user=refused.user_id, address=address,
+                       reason=refused.reason)
+
+
+def _address_ref(email: str) -> str:
+    """Enough of the address's digest to follow one address through the log; strangers' addresses stay unread."""
+    return accounts.address_hash(email)[:16]
 
 
 @bp.route("/abmelden", methods=["POST"])
@@ -99,7 +123,9 @@ class ForgotPasswordForm(FlaskForm):
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data)
+        user = accounts.request_password_reset(form.email.data)
+        security_log.event("password.reset_requested", user=user.id if user else None,
+                           address=_address_ref(form.email.data))
         mail.deliver_soon(current_app._get_current_object())
         flash(
             "Wenn zu dieser E-Mail-Adresse ein Zugang besteht, haben wir einen Link zum Zurücksetzen gesendet. "
@@ -133,6 +159,7 @@ def reset_password(token):
         except password_rules.PasswordRejected as rejected:
             form.password.errors.extend(rejected.messages)
         else:
+            security_log.event("password.reset", user=user.id)
             mail.deliver_soon(current_app._get_current_object())
             flash("Ihr Passwort wurde geändert. Bitte melden Sie sich mit dem neuen Passwort an.", "success")
             return redirect_after_post(url_for("auth.login"))

@@ -1,27 +1,38 @@
-"""Who a user is: sign-in with lockout, sessions, password reset, and the persons behind a login."""
+"""Who a user is: sign-in with throttling, sessions, password reset, and the persons behind a login."""
 
+import hashlib
 from datetime import datetime, timedelta
 
 from wir import clock, db, mail
-from wir.models import Cooperative, Person, User
-from wir.services import confirmations, password_rules, passwords
+from wir.models import Cooperative, LoginThrottle, Person, User
+from wir.services import audit, confirmations, password_rules, passwords
 
-# Progressive delay after the 3rd and 4th wrong password, then a lock (DESIGN.md §6).
+# Wrong passwords are counted per sign-in address, whether or not an account has it (DESIGN.md §6).
+# In every round of five: short waits after the 3rd and 4th, a lock after the 5th (README "Sessions").
 DELAY_FROM_FAILURE = 3
 FIRST_DELAY = timedelta(seconds=30)
 LOCK_AFTER_FAILURES = 5
 LOCK_DURATION = timedelta(minutes=15)
+# NIST SP 800-63B: at most 100 failures in a row; then only a password reset opens the address again.
+MAX_FAILURES = 100
 RESET_VALID = timedelta(hours=1)
 RESET_PURPOSE = "password_reset"
 
 
 class LoginRefused(Exception):
-    """reason: 'invalid' (wrong e-mail or password), 'locked' (until), 'unconfirmed'."""
+    """reason: 'invalid' (wrong e-mail or password), 'locked' (until; None: until a password reset), 'unconfirmed'.
 
-    def __init__(self, reason: str, until: datetime | None = None):
+    user_id (None for an unknown address) and locked_now (this attempt set the lock) are for the logs only:
+    what the person sees depends on reason and until alone, the same for every address.
+    """
+
+    def __init__(self, reason: str, until: datetime | None = None, user_id: int | None = None,
+                 locked_now: bool = False):
         super().__init__(reason)
         self.reason = reason
         self.until = until
+        self.user_id = user_id
+        self.locked_now = locked_now
 
 
 class InvalidResetLink(Exception):
@@ -32,46 +43,80 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def authenticate(email: str, password: str) -> User:
-    """The user with this e-mail and password; raises LoginRefused. Unknown addresses cost the same work.
+def address_hash(email: str) -> str:
+    """The key of an address in LoginThrottle and in the security log: no readable addresses of strangers."""
+    return hashlib.sha256(normalize_email(email).encode()).hexdigest()
 
-    The slow hash check runs outside any transaction, so sign-ins do not queue behind each other.
+
+def authenticate(email: str, password: str, *, sign_in: bool = False) -> User:
+    """The user with this e-mail and password; raises LoginRefused.
+
+    Shared by sign-in (``sign_in=True``: records the sign-in) and re-authentication. Known and unknown
+    addresses take the same path: one throttle lookup, one password hash check (a dummy one without an
+    account), the same writes on failure, and the same answers. The slow hash check runs outside any
+    transaction, so sign-ins do not queue behind each other.
     """
-    user = User.get_or_none(User.email == normalize_email(email))
-    if user is None or not user.is_active:
+    key = address_hash(email)
+    user = User.get_or_none((User.email == normalize_email(email)) & (User.is_active == True))  # noqa: E712
+    user_id = user.id if user else None
+    throttle = LoginThrottle.get_or_none(LoginThrottle.address_hash == key)
+    if throttle and _is_locked(throttle):
+        raise LoginRefused("locked", throttle.locked_until, user_id)
+    if user is None:
         passwords.dummy_verify(password)
-        raise LoginRefused("invalid")
-    if user.locked_until and user.locked_until > clock.now():
-        raise LoginRefused("locked", user.locked_until)
-    if not passwords.verify_password(user.password_hash, password):
-        locked_until = _count_failure(user)
-        raise LoginRefused("locked", locked_until) if locked_until else LoginRefused("invalid")
+        verified = False
+    else:
+        verified = passwords.verify_password(user.password_hash, password)
+    if not verified:
+        raise _count_failure(key, user)
     if user.confirmed_at is None:
-        raise LoginRefused("unconfirmed")
-    changes = {User.failed_logins: 0, User.locked_until: None, User.last_login_at: clock.now()}
+        raise LoginRefused("unconfirmed", user_id=user_id)
+    changes = {User.last_login_at: clock.now()} if sign_in else {}
     if passwords.needs_rehash(user.password_hash):
         changes[User.password_hash] = passwords.hash_password(password)
+    if not (changes or throttle):
+        return user
     with db.write_transaction():
-        User.update(changes).where(User.id == user.id).execute()
+        if changes:
+            User.update(changes).where(User.id == user.id).execute()
+        if throttle:  # a success ends the round of failures
+            LoginThrottle.delete().where(LoginThrottle.address_hash == key).execute()
+        if sign_in:
+            audit.record(user, "login.succeeded")
     return User.get_by_id(user.id)
 
 
-def _count_failure(user: User) -> datetime | None:
-    """Count a wrong password; returns the time until which sign-in is refused, if any."""
+def _is_locked(throttle: LoginThrottle) -> bool:
+    return throttle.failures >= MAX_FAILURES or bool(throttle.locked_until and throttle.locked_until > clock.now())
+
+
+def _count_failure(key: str, user: User | None) -> LoginRefused:
+    """Count a wrong password for the address: the same writes whether or not ``user`` exists.
+
+    Only the address waits: open sessions of its account go on (the failures may be a stranger's).
+    """
+    now = clock.now()
     with db.write_transaction():
-        User.update(failed_logins=User.failed_logins + 1).where(User.id == user.id).execute()
-        failures = User.get_by_id(user.id).failed_logins
-        if failures >= LOCK_AFTER_FAILURES:
-            until = clock.now() + LOCK_DURATION
-            # a lock ends every open session too
-            changes = {User.locked_until: until, User.failed_logins: 0, User.session_version: User.session_version + 1}
-        elif failures >= DELAY_FROM_FAILURE:
-            until = clock.now() + FIRST_DELAY * 2 ** (failures - DELAY_FROM_FAILURE)
-            changes = {User.locked_until: until}
+        (LoginThrottle.insert(address_hash=key, failures=1, last_failure_at=now)
+         .on_conflict(conflict_target=[LoginThrottle.address_hash],
+                      update={LoginThrottle.failures: LoginThrottle.failures + 1, LoginThrottle.last_failure_at: now})
+         .execute())
+        failures = LoginThrottle.get(LoginThrottle.address_hash == key).failures
+        in_round = (failures - 1) % LOCK_AFTER_FAILURES + 1
+        if failures >= MAX_FAILURES:
+            until, action = None, "login.locked"
+        elif in_round >= LOCK_AFTER_FAILURES:
+            until, action = now + LOCK_DURATION, "login.locked"
+        elif in_round >= DELAY_FROM_FAILURE:
+            until, action = now + FIRST_DELAY * 2 ** (in_round - DELAY_FROM_FAILURE), "login.failed"
         else:
-            return None
-        User.update(changes).where(User.id == user.id).execute()
-        return until
+            until, action = None, "login.failed"
+        LoginThrottle.update(locked_until=until).where(LoginThrottle.address_hash == key).execute()
+        audit.record(user, action, detail=f"{failures} falsche Passwörter in Folge")
+    user_id = user.id if user else None
+    if failures >= MAX_FAILURES or until:
+        return LoginRefused("locked", until, user_id, locked_now=action == "login.locked")
+    return LoginRefused("invalid", user_id=user_id)
 
 
 def user_for_session(user_id: int, session_version: int) -> User | None:
@@ -112,12 +157,16 @@ def mail_to_user(user: User, subject: str, template: str, **context) -> None:
     mail.queue_mail(user.email, subject, template, name=name, cooperative=cooperative, **context)
 
 
-def request_password_reset(email: str) -> None:
-    """Mail a reset link valid for one hour; nothing happens, visibly the same, for unknown addresses."""
+def request_password_reset(email: str) -> User | None:
+    """Mail a reset link valid for one hour; nothing happens, visibly the same, for unknown addresses.
+
+    Returns the user (None for an unknown address) for the log only.
+    """
     with db.write_transaction():
         user = User.get_or_none((User.email == normalize_email(email)) & (User.is_active == True))  # noqa: E712
         if user is None:
-            return
+            return None
+        audit.record(user, "password.reset_requested")
         issued = confirmations.issue(user, RESET_PURPOSE, user.email, RESET_VALID)
         mail_to_user(
             user,
@@ -126,6 +175,7 @@ def request_password_reset(email: str) -> None:
             reset_url=mail.external_url("auth.reset_password", token=issued.token),
             valid_minutes=int(RESET_VALID.total_seconds() // 60),
         )
+        return user
 
 
 def reset_link_user(token: str) -> User | None:
@@ -146,14 +196,14 @@ def reset_password(token: str, new_password: str) -> User:
         if not confirmations.use(confirmation):
             raise InvalidResetLink
         set_password(user, new_password)
+        audit.record(user, "password.reset")
         return user
 
 
 def set_password(user: User, new_password: str) -> None:
-    """New hash, every session ended, lock lifted, notice mail."""
+    """New hash, every session ended, the address's sign-in lock lifted, notice mail."""
     user.password_hash = passwords.hash_password(new_password)
     user.session_version += 1
-    user.failed_logins = 0
-    user.locked_until = None
     user.save()
+    LoginThrottle.delete().where(LoginThrottle.address_hash == address_hash(user.email)).execute()
     mail_to_user(user, "Ihr Passwort wurde geändert", "password_changed")
