@@ -121,6 +121,11 @@ def fact(page, term: str):
     return page.locator(f"dl.facts dt:text-is('{term}') + dd")
 
 
+def control(page, label: str):
+    """The form control labelled ``label``, whether or not its label adds "(Pflichtfeld)"."""
+    return page.get_by_label(re.compile("^" + re.escape(label) + r"( \(Pflichtfeld\))?$"))
+
+
 def option_value(select, text: str) -> str:
     value = select.locator("option", has_text=text).first.get_attribute("value")
     assert value, f"no option „{text}“"
@@ -140,13 +145,13 @@ def after_swap(page, action) -> None:
 
 def choose(page, label: str, text: str, javascript: bool = True) -> None:
     """Pick the option containing ``text`` in the select ``label``; with JavaScript the form follows via htmx."""
-    select = page.get_by_label(label, exact=True)
+    select = control(page, label)
     value = option_value(select, text)
     if javascript:
         after_swap(page, lambda: select.select_option(value))
     else:
         select.select_option(value)
-    expect(page.get_by_label(label, exact=True)).to_have_value(value)
+    expect(control(page, label)).to_have_value(value)
 
 
 def choose_with_javascript(page, contract: str | None, ticket_type: str, category: str | None = None) -> None:
@@ -195,7 +200,7 @@ def fill_damage_report(page, subject: str, location: str, photo) -> None:
     page.get_by_label("Wo genau? (Raum, Stelle)").fill(location)
     page.get_by_label("Fotos oder PDF-Dateien (freiwillig)").set_input_files(photo)
     page.get_by_label("Betreff").fill(subject)
-    page.get_by_label("Nachricht", exact=True).fill(DAMAGE_MESSAGE)
+    control(page, "Nachricht").fill(DAMAGE_MESSAGE)
 
 
 # --- 1. a damage report with a photo ----------------------------------------------
@@ -206,7 +211,7 @@ def test_damage_report_with_javascript(new_page, tenants, photo):
     page.goto("/kontakt")
     wait_for_htmx(page)
     page.evaluate("window.wirNoReload = 'still here'")
-    category = page.get_by_label("Meldungskategorie", exact=True)
+    category = control(page, "Meldungskategorie")
     expect(category.locator("option")).to_have_count(1)  # only "Bitte wählen" until the Meldungsart is known
 
     choose(page, "Vertrag", "Mietvertrag MV-1001-0203")
@@ -239,21 +244,21 @@ def test_damage_report_without_javascript(new_page, tenants, photo):
     assert page.evaluate("typeof window.htmx") == "undefined", "JavaScript should be off in this context"
     choose(page, "Vertrag", "Mietvertrag MV-1001-0203", javascript=False)
     choose(page, "Meldungsart", "Schadensmeldung", javascript=False)
-    category = page.get_by_label("Meldungskategorie", exact=True)
+    category = control(page, "Meldungskategorie")
     expect(category.locator("option")).to_have_count(1)  # without JavaScript nothing follows by itself
     expect(page.get_by_text("Wählen Sie zuerst die Meldungsart.")).to_be_visible()
 
     page.get_by_role("button", name="Auswahl übernehmen").click()
     assert path_of(page) == "/kontakt"
-    expect(page.get_by_label("Vertrag", exact=True)).to_have_value(re.compile(r"^c\d+$"))  # the choices stay
-    expect(page.get_by_label("Vertrag", exact=True).locator("option:checked")).to_contain_text("MV-1001-0203")
-    expect(page.get_by_label("Meldungsart", exact=True).locator("option:checked")).to_have_text("Schadensmeldung")
+    expect(control(page, "Vertrag")).to_have_value(re.compile(r"^c\d+$"))  # the choices stay
+    expect(control(page, "Vertrag").locator("option:checked")).to_contain_text("MV-1001-0203")
+    expect(control(page, "Meldungsart").locator("option:checked")).to_have_text("Schadensmeldung")
     expect(category.locator("option", has_text="Heizung/Warmwasser")).to_have_count(1)
     expect(page.get_by_label("Wo genau? (Raum, Stelle)")).to_have_count(0)
 
     choose(page, "Meldungskategorie", "Heizung/Warmwasser", javascript=False)
     page.get_by_role("button", name="Auswahl übernehmen").click()
-    expect(page.get_by_label("Meldungskategorie", exact=True).locator("option:checked")).to_have_text(
+    expect(control(page, "Meldungskategorie").locator("option:checked")).to_have_text(
         "Heizung/Warmwasser"
     )
     expect(page.get_by_label("Wo genau? (Raum, Stelle)")).to_be_visible()
@@ -428,7 +433,109 @@ def test_emergency_category_shows_the_emergency_number(new_page, tenants):
     assert not page.wir_console_errors, f"console errors: {page.wir_console_errors}"
 
 
-# --- 7. axe on every page of the feature -----------------------------------------------
+# --- 7. Kontakt: choices the contract allows, errors on their own field, required fields ------------
+
+GENERAL = "Allgemeines Anliegen"
+RENTAL = "Mietvertrag MV-1001-0203"
+
+
+def assert_error_on(page, label: str, message: str) -> None:
+    """The message stands next to the field ``label``, which is marked invalid and described by it,
+    and the summary's link to it jumps to that field."""
+    field_control = control(page, label)
+    error_id = field_control.get_attribute("id") + "-error"
+    error = page.locator(f"#{error_id}")
+    expect(error).to_contain_text(message)
+    expect(field_control).to_have_attribute("aria-invalid", "true")
+    expect(field_control).to_have_attribute("aria-describedby", re.compile(rf"\b{error_id}\b"))
+    field = page.locator(".field", has=field_control)
+    expect(field.locator(".field__error")).to_contain_text(message)  # in the field's own box
+    summary = page.locator(".notice--error").filter(has_text="Bitte prüfen Sie Ihre Eingaben:")
+    summary.get_by_role("link", name=re.compile(re.escape(message))).click()
+    assert urlsplit(page.url).fragment == field_control.get_attribute("id")
+    expect(field_control).to_be_in_viewport()
+
+
+def assert_required_marked(page) -> None:
+    for label in ("Vertrag", "Meldungsart", "Meldungskategorie", "Betreff", "Nachricht"):
+        field_control = control(page, label)
+        expect(field_control).to_have_attribute("required", "")
+        expect(page.locator(f"label[for={field_control.get_attribute('id')}]")).to_have_text(f"{label} (Pflichtfeld)")
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_kontakt_with_javascript_preselects_the_rental_and_keeps_errors_on_their_fields(new_page, tenants, viewport):
+    page = new_page(viewport, user=tenants["juergen"])
+    page.goto("/kontakt")
+    wait_for_htmx(page)
+    vertrag = control(page, "Vertrag")
+    expect(vertrag.locator("option:checked")).to_contain_text(GENERAL)
+    offered = control(page, "Meldungsart").locator("option").all_inner_texts()
+    assert "Betriebskostenabrechnung" not in offered and "Schadensmeldung" in offered  # no contract chosen
+
+    choose(page, "Meldungsart", "Schadensmeldung")
+    expect(vertrag.locator("option:checked")).to_contain_text(RENTAL)  # his only Mietvertrag
+    expect(control(page, "Meldungskategorie").locator("option", has_text="Heizung/Warmwasser")).to_have_count(1)
+    assert_required_marked(page)
+
+    # back to the general concern: only the emergency fits it, and the form says why
+    choose(page, "Vertrag", GENERAL)
+    expect(control(page, "Meldungskategorie").locator("option")).to_have_text(
+        ["Bitte wählen", EMERGENCY_CATEGORY])
+    expect(page.get_by_text("Weitere Kategorien gibt es, wenn Sie oben den Vertrag wählen")).to_be_visible()
+    page.get_by_label("Betreff").fill("Heizung kalt")
+    after_swap(page, lambda: page.get_by_role("button", name="Absenden").click())
+    assert_error_on(page, "Meldungskategorie", "Bitte wählen Sie eine Meldungskategorie.")
+    expect(page.get_by_label("Betreff")).not_to_have_attribute("aria-invalid", "true")
+    expect(control(page, "Vertrag")).not_to_have_attribute("aria-invalid", "true")
+    assert_accessible(page)
+    if viewport == "phone":
+        assert_no_horizontal_scroll(page, 360)
+    errors = [e for e in page.wir_console_errors if "status of 422" not in e]
+    assert not errors, f"console errors: {errors}"
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_kontakt_without_javascript_says_a_missing_contract_on_the_vertrag_field(new_page, tenants, viewport):
+    page = new_page(viewport, javascript=False, user=tenants["juergen"])
+    page.goto("/kontakt")
+    choose(page, "Meldungsart", "Schadensmeldung", javascript=False)
+    page.get_by_role("button", name="Auswahl übernehmen").click()
+    vertrag = control(page, "Vertrag")
+    expect(vertrag.locator("option:checked")).to_contain_text(RENTAL)
+    choose(page, "Meldungskategorie", "Heizung/Warmwasser", javascript=False)
+    page.get_by_role("button", name="Auswahl übernehmen").click()
+    assert_required_marked(page)
+
+    # the tenant changes the Vertrag back and sends at once: the category needs a contract
+    choose(page, "Vertrag", GENERAL, javascript=False)
+    page.get_by_label("Betreff").fill("Heizung kalt")
+    control(page, "Nachricht").fill(DAMAGE_MESSAGE)
+    page.get_by_role("button", name="Absenden").click()
+    assert path_of(page) == "/kontakt"
+    assert_error_on(page, "Vertrag", "Bitte wählen Sie den Vertrag, um den es geht.")
+    expect(page.get_by_label("Betreff")).not_to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Betreff")).to_have_value("Heizung kalt")  # nothing typed is lost
+    assert_accessible(page)
+    if viewport == "phone":
+        assert_no_horizontal_scroll(page, 360)
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_status_refresh_is_promised_only_with_javascript(new_page, tenants, javascript):
+    page = new_page("desktop", javascript=javascript, user=tenants["dieter"])
+    page.goto("/meldungen")
+    promise = page.get_by_text("Der Status aktualisiert sich von selbst.")
+    if javascript:
+        wait_for_htmx(page)
+        expect(promise).to_be_visible()
+    else:
+        expect(promise).to_be_hidden()
+    expect(page.get_by_role("link", name="Seite neu laden")).to_be_visible()
+    assert not page.wir_console_errors, f"console errors: {page.wir_console_errors}"
+
+
+# --- 8. axe on every page of the feature -----------------------------------------------
 
 
 def _kontakt(page):
