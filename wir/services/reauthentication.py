@@ -18,9 +18,11 @@ def confirm_password(user: User, password: str, field: str = "password") -> None
         accounts.authenticate(user.email, password or "")
     except accounts.LoginRefused as refused:
         if refused.reason == "locked":
+            if refused.locked_now:
+                # someone guessing in an unattended session is signed out with the lock
+                accounts.end_all_sessions(user)
+            until = f"bis {german_datetime(refused.until)}" if refused.until else "bis zum Zurücksetzen des Passworts"
             raise Rejected(
-                field,
-                "Zu viele falsche Passwörter. Aus Sicherheitsgründen ist Ihr Zugang bis "
-                f"{german_datetime(refused.until)} gesperrt.",
+                field, f"Zu viele falsche Passwörter. Aus Sicherheitsgründen ist Ihr Zugang {until} gesperrt."
             ) from None
         raise Rejected(field, WRONG_PASSWORD) from None
