@@ -75,6 +75,21 @@ def test_history_restore_gets_full_page(client):
     assert "<html" not in fragment and 'id="login-form"' in fragment
 
 
+def test_error_page_for_htmx_is_a_fragment_but_whole_on_history_restore(client):
+    fragment = client.get("/gibt-es-nicht", headers={"HX-Request": "true"})
+    assert fragment.status_code == 404 and "<html" not in fragment.get_data(as_text=True)
+    assert "Seite nicht gefunden" in fragment.get_data(as_text=True)
+    restore = client.get("/gibt-es-nicht", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert restore.status_code == 404 and "<html" in restore.get_data(as_text=True)
+    assert "HX-Request" in restore.headers["Vary"]
+
+
+def test_error_page_keeps_the_headers_of_the_error(client):
+    response = client.get("/abmelden")  # POST only
+    assert response.status_code == 405 and "POST" in response.headers["Allow"]
+    assert "Aktion nicht möglich" in response.get_data(as_text=True)
+
+
 def test_startseite_query_count_does_not_grow_with_news(client, auth, data, count_queries):
     from datetime import timedelta
 

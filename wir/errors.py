@@ -2,12 +2,13 @@
 
 import logging
 
-from flask import render_template, request
+from flask import request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from wir import security_log
+from wir.rendering import render
 
 MESSAGES = {
     400: ("Ungültige Anfrage", "Die Anfrage konnte nicht verarbeitet werden. Bitte versuchen Sie es noch einmal."),
@@ -35,8 +36,7 @@ CSRF_MESSAGE = (
 
 
 def error_page(code: int, title: str, message: str):
-    template = "errors/_error.html" if request.htmx else "errors/error.html"
-    return render_template(template, code=code, title=title, message=message), code
+    return render("errors/error.html", "errors/_error.html", status=code, code=code, title=title, message=message)
 
 
 def init_app(app):
@@ -53,11 +53,12 @@ def init_app(app):
             # every object is fetched through the user's scope: another user's object id ends here
             security_log.event("not_found", logging.WARNING, method=request.method)
         title, message = MESSAGES.get(error.code, (error.name, ""))
-        response = error.get_response()
-        body, code = error_page(error.code, title, message)
-        response.set_data(body)
-        response.content_type = "text/html; charset=utf-8"
-        return response
+        page = error_page(error.code, title, message)
+        page.headers.extend(  # what the error itself adds, e.g. Allow on 405 or Retry-After on 429
+            (name, value) for name, value in error.get_response().headers
+            if name.lower() not in ("content-type", "content-length")
+        )
+        return page
 
     @app.errorhandler(Exception)
     def _unexpected(error):
