@@ -1,6 +1,13 @@
-"""Headers, cookies, error pages and the health check (DESIGN.md §6)."""
+"""Headers, cookies, error pages, proxies, request sizes and the health check (DESIGN.md §6)."""
+
+import io
 
 import pytest
+from flask import request
+
+from tests.tenant_helpers import login
+from wir.models import AuditLog, Document, Person, User
+from wir.security import accepts_uploads
 
 
 def test_security_headers_on_every_response(client):
@@ -15,10 +22,82 @@ def test_security_headers_on_every_response(client):
         assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
 
 
-def test_hsts_only_behind_tls(client):
-    assert "Strict-Transport-Security" not in client.get("/anmelden").headers
-    secure = client.get("/anmelden", base_url="https://localhost")
-    assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
+@pytest.mark.parametrize("base_url", ["http://localhost", "https://localhost"])
+def test_hsts_on_every_response_outside_development(app, client, base_url):
+    # behind the TLS proxy the app may see plain http: the header must not depend on the scheme
+    for url in ("/anmelden", "/gibt-es-nicht", "/healthz"):
+        hsts = client.get(url, base_url=base_url).headers["Strict-Transport-Security"]
+        assert hsts == "max-age=31536000; includeSubDomains"
+    app.config["DEVELOPMENT"] = True  # local http: a browser must not be bound to https for localhost
+    assert "Strict-Transport-Security" not in client.get("/anmelden", base_url=base_url).headers
+
+
+# --- behind a proxy (WIR_PROXY_HOPS) -----------------------------------------------------------
+
+CLIENT_A, CLIENT_B = "203.0.113.7", "198.51.100.23"
+
+
+def _register_probe(app):
+    @app.route("/proxy-probe")
+    def proxy_probe():
+        return {"addr": request.remote_addr, "scheme": request.scheme, "host": request.host}
+
+
+@pytest.fixture
+def behind_proxy(monkeypatch, request):
+    """The app as configured for one TLS proxy: WIR_PROXY_HOPS=1 in the environment."""
+    monkeypatch.setenv("WIR_PROXY_HOPS", "1")
+    app = request.getfixturevalue("app")
+    assert app.config["PROXY_HOPS"] == 1
+    return app
+
+
+def test_without_proxy_hops_forwarding_headers_are_ignored(app, client):
+    _register_probe(app)
+    seen = client.get("/proxy-probe", headers={"X-Forwarded-For": CLIENT_A, "X-Forwarded-Proto": "https",
+                                               "X-Forwarded-Host": "portal.example.org"}).get_json()
+    assert seen == {"addr": "127.0.0.1", "scheme": "http", "host": "localhost"}
+
+
+def test_with_proxy_hops_the_client_address_scheme_and_host_come_from_the_proxy(behind_proxy, client):
+    _register_probe(behind_proxy)
+    seen = client.get("/proxy-probe", headers={"X-Forwarded-For": f"10.9.9.9, {CLIENT_A}",
+                                               "X-Forwarded-Proto": "https",
+                                               "X-Forwarded-Host": "portal.example.org"}).get_json()
+    # only the last entry was written by the trusted proxy; the first is whatever the client claimed
+    assert seen == {"addr": CLIENT_A, "scheme": "https", "host": "portal.example.org"}
+
+
+def _failed_logins(client, auth, forwarded_for, count):
+    return [
+        client.post("/anmelden", headers={"X-Forwarded-For": forwarded_for}, data={
+            "email": f"niemand{i}@example.org", "password": "falsches-Passwort-123", "csrf_token": auth.csrf_token()
+        }).status_code
+        for i in range(count)
+    ]
+
+
+@pytest.mark.parametrize("hops", [0, 1])
+def test_sign_in_rate_limit_counts_per_forwarded_client_only_with_proxy_hops(monkeypatch, request, hops):
+    monkeypatch.setenv("WIR_PROXY_HOPS", str(hops))
+    app, client, auth = (request.getfixturevalue(name) for name in ("app", "client", "auth"))
+    app.config["RATELIMIT_LOGIN"] = "3 per minute"
+    assert 429 not in _failed_logins(client, auth, CLIENT_A, 3)
+    assert _failed_logins(client, auth, CLIENT_A, 1) == [429]
+    # another user behind the same proxy: own bucket only when the proxy is trusted
+    assert (_failed_logins(client, auth, CLIENT_B, 1) == [429]) == (hops == 0)
+
+
+@pytest.mark.parametrize("hops, recorded", [(0, "127.0.0.1"), (1, CLIENT_A)])
+def test_audit_trail_records_the_forwarded_client_only_with_proxy_hops(monkeypatch, request, hops, recorded):
+    monkeypatch.setenv("WIR_PROXY_HOPS", str(hops))
+    client, auth = request.getfixturevalue("client"), request.getfixturevalue("auth")
+    login(auth, "gisela")
+    response = client.post("/konto/telefon/neu", headers={"X-Forwarded-For": CLIENT_A},
+                           data={"csrf_token": auth.csrf_token(), "kind": "home", "number": "0341 41519-0"})
+    assert response.status_code == 303
+    entry = AuditLog.select().where(AuditLog.action == "phone.added").order_by(AuditLog.id.desc()).get()
+    assert entry.ip == recorded
 
 
 def test_session_cookie_flags(client):
@@ -52,11 +131,66 @@ def test_error_pages_are_german_and_in_layout(client, url, status, title):
     assert title in body and "Impressum" in body and "Traceback" not in body
 
 
-def test_too_large_request_gives_413_page(client, app):
-    app.config["MAX_CONTENT_LENGTH"] = 1024
-    response = client.post("/anmelden", data={"email": "x" * 5000})
+# --- request size: large bodies only for files, signed in -----------------------------------------
+
+TWO_MB = b"x" * (2 * 1024 * 1024)
+
+
+def _register_upload_view(app):
+    @app.route("/upload-probe", methods=["POST"])
+    @accepts_uploads
+    def upload_probe():
+        return str(len(request.files["file"].read()))
+
+
+def test_anonymous_form_with_2_mb_gets_413_page_before_the_body_is_read(client):
+    response = client.post("/anmelden", data={"email": "x", "password": TWO_MB.decode()})
+    body = response.get_data(as_text=True)
     assert response.status_code == 413
-    assert "Datei zu groß" in response.get_data(as_text=True)
+    assert "Datei zu groß" in body and "Impressum" in body and "Traceback" not in body
+
+
+def test_signed_in_user_may_send_2_mb_only_to_a_view_that_takes_files(app, client, auth):
+    _register_upload_view(app)
+    auth.login_tenant()
+    upload = client.post("/upload-probe", data={"csrf_token": auth.csrf_token(), "file": (io.BytesIO(TWO_MB), "a.jpg")})
+    assert upload.status_code == 200 and upload.get_data(as_text=True) == str(len(TWO_MB))
+    other = client.post("/konto/telefon/neu", data={"csrf_token": auth.csrf_token(), "kind": "home",
+                                                    "number": TWO_MB.decode()})
+    assert other.status_code == 413
+
+
+def test_anonymous_upload_to_a_view_that_takes_files_gets_413(app, client, auth):
+    _register_upload_view(app)
+    response = client.post("/upload-probe", data={"csrf_token": auth.csrf_token(),
+                                                  "file": (io.BytesIO(TWO_MB), "a.jpg")})
+    assert response.status_code == 413
+
+
+def test_upload_limit_holds_for_views_that_take_files(app, client, auth):
+    _register_upload_view(app)
+    app.config["UPLOAD_MAX_CONTENT_LENGTH"] = 1024 * 1024
+    auth.login_tenant()
+    response = client.post("/upload-probe", data={"csrf_token": auth.csrf_token(),
+                                                  "file": (io.BytesIO(TWO_MB), "a.jpg")})
+    assert response.status_code == 413
+
+
+# --- downloads ---------------------------------------------------------------------------------
+
+
+def test_every_download_is_an_attachment_in_a_sandbox(client, auth):
+    tenant = login(auth, "juergen")
+    document = Document.select().join(Person).join(User).where(User.email == tenant["email"]).first()
+    downloads = [
+        client.get(f"/dokumente/{document.number}/pdf"),
+        client.post("/konto/meine-daten", data={"csrf_token": auth.csrf_token(), "password": tenant["password"]}),
+    ]
+    for response in downloads:
+        assert response.status_code == 200
+        assert response.headers["Content-Disposition"].startswith("attachment;")
+        assert response.headers["Content-Security-Policy"] == "sandbox; default-src 'none'; frame-ancestors 'none'"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_unexpected_error_gives_500_page_without_trace(app):

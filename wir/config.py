@@ -10,6 +10,9 @@ from datetime import timedelta
 # None means: the instance folder's SQLite database (sqlite:///instance/wir.db).
 DATABASE_URL = None
 BASE_URL = "http://127.0.0.1:5000"
+# Trusted proxies in front of the app (the TLS proxy = 1): client address, scheme and host are
+# then taken from their X-Forwarded-For/-Proto/-Host headers. 0: the headers are ignored.
+PROXY_HOPS = 0
 
 # Development mode: cookies without the Secure flag (plain http on localhost)
 # and mails written to instance/mail/ are listed on a page for the developer
@@ -52,7 +55,10 @@ REMEMBER_COOKIE_HTTPONLY = True
 PERMANENT_SESSION_LIFETIME = timedelta(hours=8)  # absolute limit of a sign-in
 SESSION_IDLE_MINUTES = 30  # signed out after this long without a request; warned 2 minutes before
 
-MAX_CONTENT_LENGTH = 60 * 1024 * 1024
+# Request bodies: 1 MB for every form; up to 5 files of 10 MB only on views marked
+# security.accepts_uploads, and only for signed-in users.
+MAX_CONTENT_LENGTH = 1024 * 1024
+UPLOAD_MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
 # Argon2id parameters (argon2-cffi's RFC 9106 low-memory profile).

@@ -1,7 +1,8 @@
-"""Sign-in sessions, access control defaults and the security headers of every response."""
+"""Sign-in sessions, access control defaults, request size limits and the security headers of every response."""
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from wir import clock
 from wir.extensions import login_manager
@@ -11,16 +12,48 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+# Files (attachments, documents, the data export) are never shown as a page of the portal:
+# even opened in a tab they run no script and reach nothing of the portal's origin.
+DOWNLOAD_SECURITY_POLICY = "sandbox; default-src 'none'; frame-ancestors 'none'"
 LOGIN_PLEASE = "Bitte melden Sie sich an, um diese Seite zu sehen."
 # htmx requests that run by themselves (status polls) send this header: they are no activity
 BACKGROUND_HEADER = "X-WIR-Background"
 
 
 def init_app(app):
+    _trust_proxy(app)
     login_manager.init_app(app)
     login_manager.session_protection = "basic"
+    # URL value preprocessors run before every before_request hook, so before CSRFProtect reads the body.
+    app.url_value_preprocessor(_allow_uploads)
     app.before_request(_enforce_session_timeouts)
     app.after_request(_security_headers)
+
+
+def _trust_proxy(app) -> None:
+    """Behind PROXY_HOPS proxies: client address, scheme and host from their X-Forwarded-* headers.
+
+    Without it every client would share the proxy's address (one rate-limit bucket for all,
+    the proxy in the audit trail) and no request would count as https.
+    """
+    hops = app.config["PROXY_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def accepts_uploads(view):
+    """Marks a view that takes files: signed-in users may send it UPLOAD_MAX_CONTENT_LENGTH bytes.
+
+    Every other request, and every anonymous one, is refused (413) beyond MAX_CONTENT_LENGTH.
+    """
+    view.accepts_uploads = True
+    return view
+
+
+def _allow_uploads(endpoint, values):
+    view = current_app.view_functions.get(endpoint)
+    if getattr(view, "accepts_uploads", False) and current_user.is_authenticated:
+        request.max_content_length = current_app.config["UPLOAD_MAX_CONTENT_LENGTH"]
 
 
 def start_session(user) -> None:
@@ -72,12 +105,15 @@ def _enforce_session_timeouts():
 
 def _security_headers(response):
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    is_file = "Content-Disposition" in headers
+    headers.setdefault("Content-Security-Policy", DOWNLOAD_SECURITY_POLICY if is_file else CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if request.is_secure:
+    # Outside development the portal is only reached over TLS (behind a proxy the app may see
+    # plain http); browsers ignore the header on http, so it is sent on every response.
+    if not current_app.config["DEVELOPMENT"]:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if current_user.is_authenticated and not (request.endpoint or "").endswith("static"):
         headers["Cache-Control"] = "no-store"
