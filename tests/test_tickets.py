@@ -331,7 +331,7 @@ def test_at_most_five_files(client, auth, tenant):
 
 
 def test_request_too_large_to_parse_gets_413(app, client, auth, tenant):
-    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    app.config["UPLOAD_MAX_CONTENT_LENGTH"] = 1024 * 1024
     response = send(client, auth, tenant, files=[("gross.pdf", b"%PDF-" + b"0" * 2 * 1024 * 1024)])
     assert response.status_code == 413 and "Datei zu groß" in response.get_data(as_text=True)
 

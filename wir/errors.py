@@ -17,7 +17,8 @@ MESSAGES = {
     405: ("Aktion nicht möglich", "Diese Aktion ist auf dieser Seite nicht möglich."),
     413: (
         "Datei zu groß",
-        "Die gesendeten Daten sind zu groß. Bitte wählen Sie kleinere Dateien (höchstens 10 MB je Datei).",
+        "Die gesendeten Daten sind zu groß. Bitte kürzen Sie Ihre Eingaben oder wählen Sie kleinere Dateien "
+        "(höchstens 10 MB je Datei).",
     ),
     429: ("Zu viele Versuche", "Sie haben es zu oft in kurzer Zeit versucht. Bitte warten Sie einen Moment."),
     500: (

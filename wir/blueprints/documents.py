@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from wir import clock, mail
+from wir import clock, mail, pagination
 from wir.filters import german_date
 from wir.forms import ChoiceField
 from wir.models import Document
@@ -189,8 +189,8 @@ def index():
     persons = _persons()
     contracts = certificates.contracts_of(persons)
     filters = _filters(contracts)
-    page = documents.documents_of(
-        persons, filters, request.args.get("seite", 1, type=int), current_app.config["PAGE_SIZE"]
+    page = pagination.paginate(
+        documents.documents_of(persons, filters), request.args.get("seite"), current_app.config["PAGE_SIZE"]
     )
     form = FilterForm(request.args)
     form.vertrag.choices = [("", "Alle Verträge")] + [(str(c.id), certificates.contract_label(c)) for _, c in contracts]

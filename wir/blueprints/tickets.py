@@ -14,7 +14,7 @@ from wir import mail, pagination
 from wir.forms import ChoiceField
 from wir.models import Cooperative, ContactPerson, PhoneNumber, Ticket, TicketAttachment
 from wir.rendering import redirect_after_post, render
-from wir.security import require_tenant
+from wir.security import accepts_uploads, require_tenant
 from wir.services import contact, storage, tickets, uploads
 
 bp = Blueprint("tickets", __name__)
@@ -132,6 +132,7 @@ def _prefilled_phone() -> str:
 
 
 @bp.route("/kontakt", methods=["GET", "POST"])
+@accepts_uploads
 def new():
     # the choices travel in the query string until the form is sent
     form = ContactForm() if request.method == "POST" else ContactForm(request.args)
@@ -231,6 +232,7 @@ class AnswerForm(FlaskForm):
 
 
 @bp.route("/meldungen/<number>", methods=["GET", "POST"])
+@accepts_uploads
 def show(number):
     ticket = _own_ticket(number)
     form = AnswerForm()

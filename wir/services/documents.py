@@ -12,7 +12,6 @@ Usage for a new kind of PDF::
     documents.store_document(person, contract, "receipt", "Eingangsbestätigung …", pdf, user, number=number)
 """
 
-import math
 import random
 import re
 import secrets
@@ -136,14 +135,6 @@ class Filters:
         return any(value is not None for value in (self.contract_id, self.kind, self.year))
 
 
-@dataclass
-class DocumentPage:
-    items: list[Document]
-    page: int
-    pages: int
-    total: int
-
-
 def _person_ids(persons) -> list[int]:
     return [person.id for person in persons]
 
@@ -156,8 +147,8 @@ def _year_bounds(year: int) -> tuple[datetime, datetime]:
     return utc(datetime(year, 1, 1)), utc(datetime(year + 1, 1, 1))
 
 
-def documents_of(persons, filters: Filters = Filters(), page: int = 1, per_page: int = 20) -> DocumentPage:
-    """The persons' documents, newest first, with their contract (and its unit): two queries."""
+def documents_of(persons, filters: Filters = Filters()):
+    """The persons' documents, newest first, with their contract (and its unit); a query to paginate."""
     condition = Document.person.in_(_person_ids(persons))
     if filters.contract_id is not None:
         condition &= Document.contract == filters.contract_id
@@ -166,18 +157,13 @@ def documents_of(persons, filters: Filters = Filters(), page: int = 1, per_page:
     if filters.year is not None:
         start, end = _year_bounds(filters.year)
         condition &= (Document.created_at >= start) & (Document.created_at < end)
-    total = Document.select().where(condition).count()
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page), pages)
-    query = (
+    return (
         Document.select(Document, Contract, Unit)
         .join(Contract, JOIN.LEFT_OUTER)
         .join(Unit, JOIN.LEFT_OUTER)
         .where(condition)
         .order_by(Document.created_at.desc(), Document.id.desc())
-        .paginate(page, per_page)
     )
-    return DocumentPage(list(query), page, pages, total)
 
 
 def years_of(persons) -> list[int]:
