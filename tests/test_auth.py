@@ -277,11 +277,11 @@ def test_known_and_unknown_addresses_answer_in_the_same_time(app, auth, data, pr
 
     # the first three wrong passwords: a full hash check for both (the third starts the pause)
     wrong = {email: fastest(email, 3, offset) for email, offset in ((tenant["email"], 0), (STRANGER, 10))}
-    # paused: no hash check for either
-    paused = {email: fastest(email, 3, offset) for email, offset in ((tenant["email"], 20), (STRANGER, 30))}
+    # paused: no hash check for either; the fastest of five, so a busy machine's pauses do not count
+    paused = {email: fastest(email, 5, offset) for email, offset in ((tenant["email"], 20), (STRANGER, 30))}
     for times in (wrong, paused):
         slow, fast = max(times.values()), min(times.values())
-        assert slow < 3 * fast, times
+        assert slow < 3 * fast, times  # the leak this guards against was a factor of 15
 
 
 def test_idle_session_ends_after_30_minutes(client, auth, monkeypatch):
