@@ -387,7 +387,7 @@ def test_demo_letters_are_stored_pdfs_with_their_number(app, data):
 
     from pypdf import PdfReader
 
-    from wir.services import storage
+    from wir import storage
 
     documents = list(Document.select())
     assert documents

@@ -98,7 +98,7 @@ def test_receipt_pdf_lands_in_dokumente(app, client, auth, tenant, data):
     from pypdf import PdfReader
 
     from wir.models import Document
-    from wir.services import storage
+    from wir import storage
 
     response = send(client, auth, tenant, files=[("Heizkörper Bad.jpg", jpeg())], subject="Heizung kalt – 20 € Schaden?")
     ticket = Ticket.get(Ticket.submission_key == "key-1")
@@ -630,7 +630,7 @@ def test_other_tenants_tickets_are_404(app, client, auth, data, demo_logins, sam
     owner = person_of(owner_login["email"])
     heating = category(owner, "Heizung/Warmwasser")
     with app.test_request_context():
-        from wir.services.uploads import check_file
+        from wir.uploads import check_file
 
         ticket = tickets.create_ticket(tickets.NewTicket(
             owner, heating, "Privat", "Text", contract=rental_of(owner), attachments=[check_file("a.jpg", jpeg())]))

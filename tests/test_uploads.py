@@ -12,7 +12,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringO
 
 from tests.test_tickets import send, tenant  # noqa: F401 - tenant is a fixture
 from wir.models import Ticket, TicketAttachment
-from wir.services.uploads import UploadRejected, check_file
+from wir.uploads import UploadRejected, check_file
 
 
 def pdf(build=None) -> bytes:

@@ -20,9 +20,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     _ensure_secret_key(app)
     _derive_settings(app)
 
-    from wir import cli, db, errors, filters, mail, navigation, security
+    from wir import cli, db, errors, filters, mail, navigation, security, storage
     from wir.extensions import csrf, htmx, limiter
-    from wir.services import confirmations, passwords, storage
+    from wir.services import confirmations, passwords
 
     storage.configure(Path(app.instance_path) / "uploads")
     confirmations.configure(app.config["SECRET_KEY"])

@@ -10,12 +10,12 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, MultipleFileField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from wir import mail, pagination
+from wir import mail, pagination, storage, uploads
 from wir.forms import ChoiceField
 from wir.models import Cooperative, ContactPerson, PhoneNumber, Ticket, TicketAttachment
 from wir.rendering import redirect_after_post, render
 from wir.security import accepts_uploads, require_tenant
-from wir.services import contact, storage, tickets, uploads
+from wir.services import contact, tickets
 
 bp = Blueprint("tickets", __name__)
 bp.before_request(require_tenant)

@@ -3,9 +3,9 @@
 import hashlib
 from datetime import datetime, timedelta
 
-from wir import clock, db, mail
+from wir import audit, clock, db, mail
 from wir.models import Cooperative, LoginThrottle, Person, User
-from wir.services import audit, confirmations, password_rules, passwords
+from wir.services import confirmations, password_rules, passwords
 
 # Wrong passwords are counted per sign-in address, whether or not an account has it (DESIGN.md §6).
 # In every round of five: short waits after the 3rd and 4th, a lock after the 5th (README "Sessions").

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from schwifty import IBAN, exceptions, registry
 
-from wir import clock, db, mail
+from wir import audit, clock, db, mail
 from wir.models import BankAccount, Contract, ContractParty, Cooperative, Person, User
-from wir.services import audit, reauthentication
+from wir.services import reauthentication
 from wir.services.contracts import ContractDetails
 from wir.services.rejections import Rejected
 

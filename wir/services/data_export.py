@@ -13,7 +13,7 @@ import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 
-from wir import clock, db
+from wir import audit, clock, db
 from wir.models import (
     AuditLog,
     BankAccount,
@@ -31,7 +31,7 @@ from wir.models import (
     TicketType,
     User,
 )
-from wir.services import accounts, audit, bank_accounts, contracts, phones, reauthentication
+from wir.services import accounts, bank_accounts, contracts, phones, reauthentication
 
 JSON_NAME = "meine-daten.json"
 SUMMARY_NAME = "meine-daten.html"

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 from peewee import IntegrityError
 
-from wir import clock, db, mail
+from wir import audit, clock, db, mail
 from wir.models import EmailConfirmation, User
-from wir.services import accounts, audit, confirmations, email_addresses, reauthentication
+from wir.services import accounts, confirmations, email_addresses, reauthentication
 from wir.services.rejections import Rejected
 
 PURPOSE = "email_change"

@@ -8,11 +8,11 @@ its ticket, nor a ticket without its copy.
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 
-from wir import clock, db
+from wir import clock, db, storage
 from wir.filters import german_date
 from wir.models import Contract, Cooperative, Person, Ticket, User
 from wir.pdf import form_copy
-from wir.services import documents, storage, tickets
+from wir.services import documents, tickets
 from wir.services.certificates import (
     NotOffered,
     Outcome,

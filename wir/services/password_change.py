@@ -1,8 +1,8 @@
 """Passwort ändern: the current password, a new one under the rules; every other session ends."""
 
-from wir import db
+from wir import audit, db
 from wir.models import User
-from wir.services import accounts, audit, password_rules, reauthentication
+from wir.services import accounts, password_rules, reauthentication
 from wir.services.rejections import Rejected
 
 

@@ -4,9 +4,8 @@ import re
 
 import phonenumbers
 
-from wir import db
+from wir import audit, db
 from wir.models import PhoneNumber, User
-from wir.services import audit
 from wir.services.rejections import Rejected
 
 MAX_PHONES = 3

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from peewee import JOIN, IntegrityError, fn
 
-from wir import clock, db, mail
+from wir import clock, db, mail, storage
 from wir.models import (
     Contract,
     ContractParty,
@@ -22,8 +22,8 @@ from wir.models import (
     TicketType,
     User,
 )
-from wir.services import receipts, storage
-from wir.services.uploads import Attachment
+from wir.services import receipts
+from wir.uploads import Attachment
 
 SUBJECT_MAX = 150
 MESSAGE_MAX = 10_000
