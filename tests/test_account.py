@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import AuthActions
 from tests.tenant_helpers import deliver, htmx, login, main_of, tenant_index, text_of
-from wir import clock
+from wir import clock, formatting
 from wir.models import (
     AuditLog,
     BankAccount,
@@ -24,7 +24,7 @@ from wir.models import (
     TicketType,
     User,
 )
-from wir.services import bank_accounts, passwords, phones
+from wir.services import passwords, phones
 
 NEW_PASSWORD = "Laterne-Kompass-Heringe-Flut"
 
@@ -493,7 +493,7 @@ def test_data_download_masks_the_ibans_of_other_people_on_a_shared_contract(clie
     accounts, exported = _exported_shared_rental(client, auth, NEW_PASSWORD)
     assert accounts["Monika Müller"]["iban"] == hers.iban and accounts["Monika Müller"]["iban_vollstaendig"]
     for other in (juergens, third):
-        assert accounts[other.holder]["iban"] == bank_accounts.masked(other.iban)
+        assert accounts[other.holder]["iban"] == formatting.masked_iban(other.iban)
         assert accounts[other.holder]["iban_vollstaendig"] is False
         assert other.iban not in exported
     assert "gekürzt: Bankverbindung einer anderen Person" in exported
@@ -503,7 +503,7 @@ def test_data_download_masks_the_ibans_of_other_people_on_a_shared_contract(clie
     accounts, exported = _exported_shared_rental(client, auth, tenant["password"])
     assert accounts["Jürgen Müller"]["iban"] == juergens.iban and juergens.iban in exported
     assert accounts["Erika Beispiel"]["iban"] == third.iban
-    assert accounts["Monika Müller"]["iban"] == bank_accounts.masked(hers.iban) and hers.iban not in exported
+    assert accounts["Monika Müller"]["iban"] == formatting.masked_iban(hers.iban) and hers.iban not in exported
 
 
 def test_data_download_needs_the_password(client, auth, data):

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from tests.tenant_helpers import deliver, htmx, login, main_of, text_of
-from wir import clock
+from wir import clock, formatting
 from wir.models import AuditLog, BankAccount, Contract, ContractParty, OutboxMail, Person, Unit, User
 from wir.services import bank_accounts
 
@@ -88,8 +88,8 @@ def test_iban_is_masked_except_last_four(client, auth, data):
 
 
 def test_masking_keeps_only_last_four():
-    assert bank_accounts.masked("DE89370400440532013000") == "•••• •••• •••• •••• ••30 00"
-    masked = bank_accounts.masked("NO9386011117947")
+    assert formatting.masked_iban("DE89370400440532013000") == "•••• •••• •••• •••• ••30 00"
+    masked = formatting.masked_iban("NO9386011117947")
     assert masked.replace(" ", "").endswith("7947") and masked.replace(" ", "").count("•") == 11
 
 

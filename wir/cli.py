@@ -5,7 +5,7 @@ import json
 import click
 from flask.cli import AppGroup
 
-from wir import db, demo, mail
+from wir import db, demo, formatting, mail
 from wir.models import Ticket
 from wir.services import bank_accounts, tickets
 
@@ -64,7 +64,7 @@ bank_cli = AppGroup("bank", help="Geänderte Bankverbindungen bestätigen oder a
 def list_pending_bank_accounts():
     """List the bank account changes waiting for a decision: ID, contract, IBAN (masked), filed at."""
     for account in bank_accounts.pending_accounts():
-        masked = bank_accounts.masked(account.iban)
+        masked = formatting.masked_iban(account.iban)
         click.echo(f"{account.id}\t{account.contract.number}\t{masked}\t{account.created_at:%Y-%m-%d %H:%M}")
 
 

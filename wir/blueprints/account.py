@@ -10,7 +10,7 @@ from limits import parse_many
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from wir import mail
+from wir import formatting, mail
 from wir.blueprints.auth import safe_next
 from wir.extensions import limiter
 from wir.forms import ChoiceField, NewPasswordForm, email_field, valid_email_address
@@ -115,7 +115,7 @@ def add_phone():
 @bp.route("/telefon/<int:phone_id>/aendern", methods=["GET", "POST"])
 def edit_phone(phone_id):
     phone = _own_phone(phone_id)
-    form = PhoneForm(data={"kind": phone.kind, "number": phones.readable(phone.number)})
+    form = PhoneForm(data={"kind": phone.kind, "number": formatting.phone(phone.number)})
     if form.validate_on_submit():
         try:
             changed = phones.change(current_user, phone.id, form.kind.data, form.number.data)

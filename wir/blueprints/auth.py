@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length
 
 from wir import mail, security_log
 from wir.extensions import limiter
-from wir.filters import german_datetime
+from wir.formatting import german_datetime
 from wir.forms import NewPasswordForm, email_field
 from wir.rendering import redirect_after_post, render
 from wir.security import start_session

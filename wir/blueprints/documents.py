@@ -11,7 +11,7 @@ from wtforms import BooleanField, DateField, HiddenField, IntegerField, StringFi
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from wir import clock, mail, pagination
-from wir.filters import german_date
+from wir.formatting import german_date
 from wir.forms import ChoiceField
 from wir.models import Document
 from wir.navigation import viewer

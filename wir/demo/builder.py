@@ -38,7 +38,7 @@ from wir.demo.tables import (
     UNITS,
     iban,
 )
-from wir.filters import number as german_number
+from wir.formatting import number as german_number
 from wir.models import (
     BankAccount,
     ContactPerson,

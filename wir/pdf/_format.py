@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from wir.filters import number
+from wir.formatting import number
 
 
 def rooms(value: Decimal | None) -> str:

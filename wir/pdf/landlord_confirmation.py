@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from wir.filters import german_date
+from wir.formatting import german_date
 from wir.pdf.letter import Flat, Letterhead, LetterPDF
 
 TITLE = "Wohnungsgeberbestätigung"

@@ -15,7 +15,7 @@ from decimal import Decimal
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
-from wir.filters import german_date, money
+from wir.formatting import german_date, money
 from wir.pdf import fonts
 
 PORTAL = "WIR-immerda-Serviceportal"

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from wir.filters import german_date, money
+from wir.formatting import german_date, money
 from wir.pdf.letter import Letterhead, LetterPDF
 
 TITLE = "Mitgliedsbescheinigung"

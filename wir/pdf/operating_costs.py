@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from fpdf.enums import Align
 
-from wir.filters import german_date, money
+from wir.formatting import german_date, money
 from wir.pdf.letter import Flat, Letterhead, LetterPDF
 
 

@@ -8,7 +8,7 @@ Betriebskosten settlements not yet made.
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from wir.filters import german_date
+from wir.formatting import german_date
 from wir.pdf.letter import Flat, Letterhead, LetterPDF
 
 TITLE = "Mietschuldenfreiheitsbescheinigung"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from wir.filters import german_date
+from wir.formatting import german_date
 from wir.pdf._format import area, rooms
 from wir.pdf.letter import Flat, Letterhead, LetterPDF
 

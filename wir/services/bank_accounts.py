@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from schwifty import IBAN, exceptions, registry
 
-from wir import audit, clock, db, mail
+from wir import audit, clock, db, formatting, mail
 from wir.models import BankAccount, Contract, ContractParty, Cooperative, Person, User
 from wir.services import reauthentication
 from wir.services.contracts import ContractDetails
@@ -34,7 +34,6 @@ HOLDER_NOTE = (
 )
 HOLDER_MAX = 70  # SEPA limit for names
 IBAN_MAX = 34
-MASK = "•"
 
 ACTIVE, PENDING, REJECTED, REPLACED = "active", "pending", "rejected", "replaced"
 
@@ -80,14 +79,9 @@ class BankChange:
 # --- checks ------------------------------------------------------------------
 
 
-def compact_iban(text: str) -> str:
-    """Without spaces (any kind) and in capitals: how people type it from their bank card."""
-    return "".join((text or "").split()).upper()
-
-
 def check_iban(text: str) -> CheckedIban:
     """The IBAN with its bank, or Rejected('iban') saying in German what is wrong with it."""
-    value = compact_iban(text)
+    value = formatting.compact_iban(text)
     if not value:
         raise Rejected("iban", "Bitte geben Sie die IBAN ein.")
     if len(value) > IBAN_MAX:
@@ -148,19 +142,12 @@ def holder_is_party(holder: str, parties: list[ContractParty]) -> bool:
 def preview(iban_text: str, holder: str, parties: list[ContractParty]) -> Preview:
     """The live check beside the form; empty until something is typed."""
     note = HOLDER_NOTE if holder.strip() and not holder_is_party(holder, parties) else ""
-    if not compact_iban(iban_text):
+    if not formatting.compact_iban(iban_text):
         return Preview(holder_note=note)
     try:
         return Preview(iban=check_iban(iban_text), holder_note=note)
     except Rejected as rejected:
         return Preview(problem=rejected.message, holder_note=note)
-
-
-def masked(iban: str) -> str:
-    """All but the last four characters hidden, in groups of four: "•••• •••• •••• •••• ••30 00"."""
-    compact = compact_iban(iban)
-    hidden = MASK * max(len(compact) - 4, 0) + compact[-4:]
-    return " ".join(hidden[i:i + 4] for i in range(0, len(hidden), 4))
 
 
 # --- mandate -------------------------------------------------------------------
@@ -302,7 +289,7 @@ def _mail(user: User, cooperative: Cooperative, subject: str, template: str, **c
     """To the user, greeted with their name at this cooperative and signed by it."""
     person = Person.get_or_none((Person.user == user) & (Person.cooperative == cooperative))
     name = person.full_name if person else user.email
-    mail.queue_mail(user.email, subject, template, name=name, cooperative=cooperative, masked=masked, **context)
+    mail.queue_mail(user.email, subject, template, name=name, cooperative=cooperative, **context)
 
 
 def _mail_decision(account: BankAccount, subject: str, template: str) -> None:

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from peewee import JOIN
 
 from wir import clock
-from wir.filters import german_date
+from wir.formatting import german_date
 from wir.models import Contract, ContractParty, Cooperative, Document, Person, Ticket, TicketCategory, TicketType, Unit, User
 from wir.pdf import landlord_confirmation, membership_certificate, rent_clearance, rental_certificate
 from wir.pdf.letter import Flat

@@ -13,7 +13,7 @@ import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 
-from wir import audit, clock, db
+from wir import audit, clock, db, formatting
 from wir.models import (
     AuditLog,
     BankAccount,
@@ -71,7 +71,7 @@ def _bank_account(account: BankAccount, user: User, own_parties: list[ContractPa
     in_full = account.created_by_id == user.id or bank_accounts.holder_is_party(account.holder, own_parties)
     return {
         "kontoinhaber": account.holder,
-        "iban": account.iban if in_full else bank_accounts.masked(account.iban),
+        "iban": account.iban if in_full else formatting.masked_iban(account.iban),
         "iban_vollstaendig": in_full,
         "bic": account.bic,
         "bank": account.bank_name,
@@ -197,7 +197,7 @@ def collect(user: User) -> dict:
         "zugang": _user(user),
         "personen": [_person(p) for p in persons],
         "telefonnummern": [
-            {"art": phones.KINDS.get(p.kind, p.kind), "nummer": p.number, "anzeige": phones.readable(p.number)}
+            {"art": phones.KINDS.get(p.kind, p.kind), "nummer": p.number, "anzeige": formatting.phone(p.number)}
             for p in phones.phones_of(user)
         ],
         "vertraege": [_contract(d, user, set(person_ids), accounts_of) for d in own_contracts],

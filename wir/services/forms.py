@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 from datetime import date, timedelta
 
 from wir import clock, db, storage
-from wir.filters import german_date
+from wir.formatting import german_date
 from wir.models import Contract, Cooperative, Person, Ticket, User
 from wir.pdf import form_copy
 from wir.services import documents, tickets

@@ -4,12 +4,11 @@ import re
 
 import phonenumbers
 
-from wir import audit, db
+from wir import audit, db, formatting
 from wir.models import PhoneNumber, User
 from wir.services.rejections import Rejected
 
 MAX_PHONES = 3
-REGION = "DE"  # numbers without +49/0049 are German
 NUMBER_MAX = 40
 KINDS = PhoneNumber.KINDS
 
@@ -31,22 +30,12 @@ def normalize(text: str) -> str:
         raise Rejected("number", "Eine Telefonnummer besteht aus Ziffern; "
                                  "erlaubt sind außerdem + ( ) / - und Leerzeichen.")
     try:
-        parsed = phonenumbers.parse(value, REGION)
+        parsed = phonenumbers.parse(value, formatting.PHONE_REGION)
     except phonenumbers.NumberParseException:
         raise Rejected("number", INVALID) from None
     if not phonenumbers.is_valid_number(parsed):
         raise Rejected("number", INVALID)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def readable(number: str) -> str:
-    """German numbers as dialled at home (0341 4928713), others internationally (+44 20 7946 0958)."""
-    try:
-        parsed = phonenumbers.parse(number, REGION)
-    except phonenumbers.NumberParseException:
-        return number
-    style = phonenumbers.PhoneNumberFormat
-    return phonenumbers.format_number(parsed, style.NATIONAL if parsed.country_code == 49 else style.INTERNATIONAL)
 
 
 def check_kind(kind: str) -> str:

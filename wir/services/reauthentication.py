@@ -1,6 +1,6 @@
 """Re-authentication before changing the e-mail address, the bank account or the password (DESIGN.md §6)."""
 
-from wir.filters import german_datetime
+from wir.formatting import german_datetime
 from wir.models import User
 from wir.services import accounts
 from wir.services.rejections import Rejected

@@ -1,0 +1,65 @@
+"""Numbers, dates, phone numbers and IBANs printed the German way.
+
+Pure functions for pages (wir.filters registers them with Jinja), mails, PDFs and services alike;
+this module imports nothing of ours but the clock, so any layer may use it.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import phonenumbers
+
+from wir import clock
+
+PHONE_REGION = "DE"  # numbers without +49/0049 are German
+MASK = "•"
+
+
+def money(value: Decimal | None) -> str:
+    if value is None:
+        return "–"
+    text = f"{value:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    return f"{text} €"
+
+
+def number(value, places: int = 0) -> str:
+    if value is None:
+        return "–"
+    text = f"{Decimal(value):,.{places}f}"
+    return text.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def german_date(value: date | None) -> str:
+    return value.strftime("%d.%m.%Y") if value else "–"
+
+
+def german_datetime(value: datetime | None) -> str:
+    """A stored UTC time shown in Leipzig time."""
+    return clock.to_local(value).strftime("%d.%m.%Y, %H:%M Uhr") if value else "–"
+
+
+def phone(number: str) -> str:
+    """German numbers as dialled at home (0341 4928713), others internationally (+44 20 7946 0958)."""
+    try:
+        parsed = phonenumbers.parse(number, PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return number
+    style = phonenumbers.PhoneNumberFormat
+    return phonenumbers.format_number(parsed, style.NATIONAL if parsed.country_code == 49 else style.INTERNATIONAL)
+
+
+def tel(number: str) -> str:
+    """The dialable form of a phone number for tel: links (digits and a leading +)."""
+    return ("+" if number.strip().startswith("+") else "") + "".join(c for c in number if c.isdigit())
+
+
+def compact_iban(text: str) -> str:
+    """Without spaces (any kind) and in capitals: how people type it from their bank card."""
+    return "".join((text or "").split()).upper()
+
+
+def masked_iban(iban: str) -> str:
+    """All but the last four characters hidden, in groups of four: "•••• •••• •••• •••• ••30 00"."""
+    compact = compact_iban(iban)
+    hidden = MASK * max(len(compact) - 4, 0) + compact[-4:]
+    return " ".join(hidden[i:i + 4] for i in range(0, len(hidden), 4))
