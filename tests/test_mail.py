@@ -298,6 +298,31 @@ def test_deliver_soon_does_nothing_when_turned_off(app, smtp):
     assert smtp.messages == []
 
 
+def test_a_request_that_queued_mail_starts_delivery_by_itself(app, client, auth, data, smtp):
+    """The view (Passwort vergessen) does not call deliver_soon: the mail module's hook does."""
+    app.config["MAIL_DELIVER_IN_BACKGROUND"] = True
+    email = auth.logins["tenants"][0]["email"]
+    started = time.monotonic()
+    assert client.post("/passwort-vergessen", data={"csrf_token": auth.csrf_token(), "email": email}).status_code == 303
+    while not smtp.messages and time.monotonic() - started < 5:
+        time.sleep(0.05)
+    for thread in threading.enumerate():
+        if thread.name == "mail-delivery":
+            thread.join(5)
+    assert [message["To"] for message in smtp.messages] == [email]
+
+
+def test_a_request_that_queued_nothing_starts_no_delivery(app, client, auth, data, smtp):
+    app.config["MAIL_DELIVER_IN_BACKGROUND"] = True
+    queue(app)  # waiting in the outbox, but not from these requests
+    assert client.get("/impressum").status_code == 200
+    unknown = {"csrf_token": auth.csrf_token(), "email": "niemand@example.org"}
+    assert client.post("/passwort-vergessen", data=unknown).status_code == 303  # no account: no mail
+    assert "wir_mail_courier" not in app.extensions  # the courier exists once a delivery thread was asked for
+    assert smtp.messages == []
+
+
+
 def test_development_start_names_the_mail_page(app, capsys):
     app.config["DEVELOPMENT"] = True
     mail.announce_dev_mailbox(app)

@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     security.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
+    mail.init_app(app)
     navigation.init_app(app)
     cli.init_app(app)
     _register_blueprints(app)

@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask.cli import AppGroup
 
 from wir import clock, db
@@ -51,8 +51,9 @@ def queue_mail(recipient: str, subject: str, template: str, **context) -> Outbox
     """Render mail/<template>.txt and .html and put the mail into the outbox.
 
     Call it inside the transaction of the change that causes the mail: it is
-    sent only if that transaction commits. Pass ``cooperative`` (or None) so the
-    mail is signed by the cooperative.
+    sent only if that transaction commits (in a request, delivery starts after
+    the response: see init_app). Pass ``cooperative`` (or None) so the mail is
+    signed by the cooperative.
     """
     config = current_app.config
     _check_one_recipient(recipient)
@@ -65,12 +66,15 @@ def queue_mail(recipient: str, subject: str, template: str, **context) -> Outbox
     # Not flask.render_template: its context processors read the request (the
     # signed-in viewer), and a mail is rendered from CLI commands too.
     env = current_app.jinja_env
-    return OutboxMail.create(
+    queued = OutboxMail.create(
         recipient=recipient,
         subject=subject,
         body_text=env.get_template(f"mail/{template}.txt").render(context),
         body_html=env.get_template(f"mail/{template}.html").render(context),
     )
+    if has_request_context():
+        g.setdefault("queued_mail_ids", []).append(queued.id)
+    return queued
 
 
 # a list ("a@x.de, b@y.de"), a header injection, or a display name with an address inside
@@ -296,6 +300,18 @@ def deliver_soon(app) -> threading.Thread | None:
     if not app.config["MAIL_DELIVER_IN_BACKGROUND"]:
         return None
     return app.extensions.setdefault("wir_mail_courier", _Courier(app)).request()
+
+
+def init_app(app) -> None:
+    """After every request that queued mail, start delivery: no view has to remember it."""
+
+    @app.after_request
+    def _deliver_queued(response):
+        queued = g.pop("queued_mail_ids", None)
+        # the views' transactions have ended by now; a mail still there was committed, not rolled back
+        if queued and OutboxMail.select().where(OutboxMail.id.in_(queued)).exists():
+            deliver_soon(app)
+        return response
 
 
 def announce_dev_mailbox(app) -> None:

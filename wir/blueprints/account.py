@@ -10,7 +10,7 @@ from limits import parse_many
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from wir import formatting, mail
+from wir import formatting
 from wir.blueprints.auth import safe_next
 from wir.extensions import limiter
 from wir.forms import ChoiceField, NewPasswordForm, email_field, valid_email_address
@@ -179,7 +179,6 @@ def change_email():
         else:
             for limit in limits:
                 limiter.limiter.hit(limit, key)
-            mail.deliver_soon(current_app._get_current_object())
             flash(f"Wir haben einen Bestätigungslink an {form.email.data} gesendet. "
                   "Er ist 24 Stunden gültig. Erst nach der Bestätigung ändert sich Ihr Benutzername. "
                   "Bitte prüfen Sie auch Ihren Spam-Ordner.", "success")
@@ -227,7 +226,6 @@ def password():
         except Rejected as rejected:
             rejected.show_on(form)
         else:
-            mail.deliver_soon(current_app._get_current_object())
             start_session(user)  # this session goes on with the new version; all others have ended
             flash("Ihr Passwort wurde geändert. Auf allen anderen Geräten sind Sie jetzt abgemeldet.", "success")
             return redirect_after_post(url_for("account.contact_data"), full_reload=True)

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, Length
 
-from wir import mail, security_log
+from wir import security_log
 from wir.extensions import limiter
 from wir.formatting import german_datetime
 from wir.forms import NewPasswordForm, email_field
@@ -126,7 +126,6 @@ def forgot_password():
         user = accounts.request_password_reset(form.email.data)
         security_log.event("password.reset_requested", user=user.id if user else None,
                            address=_address_ref(form.email.data))
-        mail.deliver_soon(current_app._get_current_object())
         flash(
             "Wenn zu dieser E-Mail-Adresse ein Zugang besteht, haben wir einen Link zum Zurücksetzen gesendet. "
             "Er ist eine Stunde gültig. Bitte prüfen Sie auch Ihren Spam-Ordner.",
@@ -160,7 +159,6 @@ def reset_password(token):
             form.password.errors.extend(rejected.messages)
         else:
             security_log.event("password.reset", user=user.id)
-            mail.deliver_soon(current_app._get_current_object())
             flash("Ihr Passwort wurde geändert. Bitte melden Sie sich mit dem neuen Passwort an.", "success")
             return redirect_after_post(url_for("auth.login"))
     criteria = password_rules.evaluate(form.password.data or "", form.password_context())

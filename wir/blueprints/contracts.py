@@ -1,12 +1,11 @@
 """Verträge: contracts with their data, and changing the bank account per contract."""
 
-from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask import Blueprint, abort, flash, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from wir import mail
 from wir.rendering import redirect_after_post, render
 from wir.security import require_tenant
 from wir.services import bank_accounts, contracts
@@ -92,7 +91,6 @@ def change_bank_account(contract_id):
         except Rejected as rejected:
             rejected.show_on(form)
         else:
-            mail.deliver_soon(current_app._get_current_object())
             flash("Vielen Dank. Ihre neue Bankverbindung ist in Prüfung. Bis wir sie bestätigen, "
                   "buchen wir weiter vom bisherigen Konto ab. Wir haben Ihnen eine E-Mail gesendet.", "success")
             return redirect_after_post(url_for("contracts.show", contract_id=contract_id))

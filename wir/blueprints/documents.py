@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from wir import clock, mail, pagination
+from wir import clock, pagination
 from wir.formatting import german_date
 from wir.forms import ChoiceField
 from wir.models import Document
@@ -154,7 +154,6 @@ def _contract(contract_id: int):
 
 def _after_request_made(outcome, what: str):
     """Where a successful request leads: Dokumente with the new document on top, and a word about a ticket."""
-    mail.deliver_soon(current_app._get_current_object())
     if outcome.ticket is not None:
         flash(f"{what} ist als Meldung {outcome.ticket.number} bei Ihrer Genossenschaft eingegangen. "
               "Die Antwort finden Sie unter „Meldungen“.", "success")

@@ -5,7 +5,6 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from wir import mail
 from wir.extensions import limiter
 from wir.forms import ChoiceField, NewPasswordForm, email_field, valid_email_address
 from wir.models import Cooperative
@@ -81,7 +80,6 @@ def register():
         except Rejected as rejected:
             rejected.show_on(form)
         else:
-            mail.deliver_soon(current_app._get_current_object())
             session["registered_email"] = form.email.data
             return redirect_after_post(url_for("registration.mail_sent"))
     return render(
@@ -112,7 +110,6 @@ def mail_sent():
     form = ResendForm(data={"email": session.get("registered_email", "")})
     if form.validate_on_submit():
         registration.resend_confirmation(form.email.data)
-        mail.deliver_soon(current_app._get_current_object())
         flash("Wenn zu dieser Adresse eine unbestätigte Registrierung gehört, ist eine neue E-Mail unterwegs.", "success")
         return redirect_after_post(url_for("registration.mail_sent"))
     return render("registration/mail_sent.html", form=form, status=422 if form.errors else 200)

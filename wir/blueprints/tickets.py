@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, MultipleFileField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from wir import mail, pagination, storage, uploads
+from wir import pagination, storage, uploads
 from wir.forms import ChoiceField
 from wir.models import Cooperative, ContactPerson, PhoneNumber, Ticket, TicketAttachment
 from wir.rendering import redirect_after_post, render
@@ -181,7 +181,6 @@ def _file_ticket(form: ContactForm, selection: Selection):
     except tickets.TicketRejected as rejected:
         form[FORM_FIELDS.get(rejected.field, rejected.field)].errors = [rejected.message]
         return None
-    mail.deliver_soon(current_app._get_current_object())
     return ticket
 
 
@@ -270,7 +269,6 @@ def withdraw(number):
     form = WithdrawForm()
     if form.validate_on_submit():
         tickets.withdraw(ticket, current_user._get_current_object())
-        mail.deliver_soon(current_app._get_current_object())
         flash("Sie haben Ihre Meldung zurückgezogen.", "success")
         return redirect_after_post(url_for("tickets.show", number=number))
     return render("tickets/withdraw.html", ticket=ticket, form=form)
