@@ -39,7 +39,7 @@ RATELIMIT_NUMBER_REQUEST = "5 per hour"
 RATELIMIT_PASSWORD_CHECK = "120 per minute"
 RATELIMIT_EMAIL_CHANGE = "3 per hour; 10 per day"  # per account; each request sends two mails
 
-# Views hand mails to a background thread right after commit; tests may deliver by hand.
+# After a request that queued mail, a background thread delivers it (wir.mail.init_app); tests may deliver by hand.
 MAIL_DELIVER_IN_BACKGROUND = True
 
 # The portal's own contact (footer, Impressum): the guide's WIR-immerda team.
