@@ -5,8 +5,10 @@ import os
 from contextlib import contextmanager
 
 import pytest
+from flask.testing import FlaskClient
 
 from tests import databases
+from tests.helpers import AuthActions
 from tests.smtp_server import SmtpServer
 from wir import create_app, db
 from wir.extensions import limiter
@@ -33,9 +35,23 @@ def demo_logins(seeded_template):
     return seeded_template[1]
 
 
+class ClosingClient(FlaskClient):
+    """A test client whose responses come read and closed, so that nothing stays open for a test to forget:
+    the file a send_file response streams, and the temporary file the test client spools a request body
+    above 500 kB to (werkzeug leaves that to the response's close, which does not reach it)."""
+
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        response.make_sequence()
+        response.close()
+        response.request.environ["wsgi.input"].close()
+        return response
+
+
 def _app_on(template_url, tmp_path):
     url = databases.clone(template_url, tmp_path)
     app = create_app({**databases.TEST_CONFIG, "DATABASE_URL": url}, instance_path=str(tmp_path / "instance"))
+    app.test_client_class = ClosingClient
     limiter.reset()  # counters in Redis outlive an app; each test starts at zero
     yield app
     if not db.database.is_closed():
@@ -87,45 +103,6 @@ def data(app):
     """Database access in a test body. It shares the thread's connection with the
     test client's requests, which close it at their end; queries reconnect."""
     yield db.database
-
-
-class AuthActions:
-    def __init__(self, client, logins):
-        self._client = client
-        self.logins = logins
-
-    def login(self, email, password, next_url=None):
-        url = "/anmelden" + (f"?next={next_url}" if next_url else "")
-        self._client.get(url)  # the form page sets the session's CSRF token
-        return self._client.post(url, data={"email": email, "password": password, "csrf_token": self.csrf_token()})
-
-    def login_tenant(self, index=0):
-        tenant = self.logins["tenants"][index]
-        response = self.login(tenant["email"], tenant["password"])
-        assert response.status_code == 303, response.get_data(as_text=True)
-        return tenant
-
-    def login_staff(self, index=0):
-        staff = self.logins["staff"][index]
-        response = self.login(staff["email"], staff["password"])
-        assert response.status_code == 303
-        return staff
-
-    def logout(self):
-        return self._client.post("/abmelden", data={"csrf_token": self.csrf_token()})
-
-    def csrf_token(self):
-        with self._client.session_transaction() as session:
-            token = session.get("csrf_token")
-        if token is None:
-            self._client.get("/impressum")  # any page in the layout creates the token
-            with self._client.session_transaction() as session:
-                token = session["csrf_token"]
-        # flask-wtf signs the raw session token; generate the form value the same way
-        from itsdangerous import URLSafeTimedSerializer
-
-        secret = self._client.application.config["SECRET_KEY"]
-        return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(token)
 
 
 @pytest.fixture

@@ -97,7 +97,7 @@ def test_open_redirect_is_refused(client, auth, target):
 
 
 def test_tenant_cannot_enter_staff_area(client, auth):
-    auth.login_tenant()
+    auth.login_as()
     assert client.get("/intern/").status_code == 403
 
 

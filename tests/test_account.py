@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import AuthActions
-from tests.tenant_helpers import deliver, htmx, login, main_of, tenant_index, text_of
+from tests.helpers import AuthActions
+from tests.helpers import deliver, demo_tenant, htmx, mail_text, main_of
 from wir import clock, formatting
 from wir.models import (
     AuditLog,
@@ -42,7 +42,7 @@ def stored_numbers(tenant):
 
 
 def test_contact_data_page_shows_everything_in_readable_form(client, auth, data):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     page = client.get("/konto/kontaktdaten").get_data(as_text=True)
     assert "<h1>Kontaktdaten</h1>" in page and tenant["email"] in page
     assert "Privat</span>" in page and "0341 4928713" in page  # stored as +493414928713
@@ -54,7 +54,7 @@ def test_contact_data_page_shows_everything_in_readable_form(client, auth, data)
 
 
 def test_address_links_to_kontakt_with_the_address_change_category(client, auth, data):
-    login(auth, "gisela")  # at both cooperatives: one link each
+    auth.login_as("gisela")  # at both cooperatives: one link each
     page = client.get("/konto/anschrift").get_data(as_text=True)
     for person in Person.select().join(User).where(User.email.startswith("gisela")):
         category = (TicketCategory.select().join(TicketType)
@@ -69,7 +69,7 @@ def test_address_links_to_kontakt_with_the_address_change_category(client, auth,
 
 
 def test_add_phone_without_javascript(client, auth, data):
-    tenant = login(auth, "gisela")  # one number so far
+    tenant = auth.login_as("gisela")  # one number so far
     page = client.get("/konto/telefon/neu")
     body = page.get_data(as_text=True)
     assert page.status_code == 200 and "<html" in body and "Neue Telefonnummer" in body
@@ -82,7 +82,7 @@ def test_add_phone_without_javascript(client, auth, data):
 
 
 def test_add_phone_with_htmx_returns_the_list_only(client, auth, data):
-    tenant = login(auth, "gisela")
+    tenant = auth.login_as("gisela")
     form = client.get("/konto/telefon/neu", headers=htmx(auth)).get_data(as_text=True)
     assert "<html" not in form and form.lstrip().startswith('<div id="phones"') and 'name="number"' in form
     response = client.post("/konto/telefon/neu", data={"kind": "work", "number": "+44 20 7946 0958"},
@@ -96,7 +96,7 @@ def test_add_phone_with_htmx_returns_the_list_only(client, auth, data):
 
 
 def test_edit_phone_inline_and_as_page(client, auth, data):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     phone = PhoneNumber.get(PhoneNumber.number == "+493414928713")
     url = f"/konto/telefon/{phone.id}/aendern"
     page = client.get(url).get_data(as_text=True)
@@ -114,7 +114,7 @@ def test_edit_phone_inline_and_as_page(client, auth, data):
 
 
 def test_delete_asks_first(client, auth, data):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     phone = PhoneNumber.get(PhoneNumber.number == "+4915112345678")
     url = f"/konto/telefon/{phone.id}/loeschen"
     question = client.get(url)
@@ -129,7 +129,7 @@ def test_delete_asks_first(client, auth, data):
 
 
 def test_delete_with_htmx(client, auth, data):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     phone = PhoneNumber.get(PhoneNumber.number == "+493414928713")
     response = client.post(f"/konto/telefon/{phone.id}/loeschen", headers=htmx(auth))
     body = response.get_data(as_text=True)
@@ -138,7 +138,7 @@ def test_delete_with_htmx(client, auth, data):
 
 
 def test_fourth_number_is_refused_whatever_the_request(client, auth, data):
-    tenant = login(auth, "s.yilmaz")  # two numbers
+    tenant = auth.login_as("s.yilmaz")  # two numbers
     client.post("/konto/telefon/neu", data={"csrf_token": auth.csrf_token(), "kind": "home", "number": "0341 1111111"})
     assert len(stored_numbers(tenant)) == 3
     page = client.get("/konto/kontaktdaten").get_data(as_text=True)
@@ -154,7 +154,7 @@ def test_fourth_number_is_refused_whatever_the_request(client, auth, data):
 
 
 def test_limit_holds_in_the_service_too(client, auth, data):
-    tenant = login(auth, "s.yilmaz")
+    tenant = auth.login_as("s.yilmaz")
     user = user_of(tenant)
     phones.add(user, "home", "0341 1111111")
     with pytest.raises(phones.Rejected, match="höchstens drei"):
@@ -178,7 +178,7 @@ PHONE_CASES = [
 
 @pytest.mark.parametrize("number, message", PHONE_CASES)
 def test_bad_phone_numbers_are_refused_next_to_the_field(client, auth, data, number, message):
-    tenant = login(auth, "gisela")
+    tenant = auth.login_as("gisela")
     response = client.post("/konto/telefon/neu", data={"csrf_token": auth.csrf_token(), "kind": "mobile",
                                                        "number": number})
     body = response.get_data(as_text=True)
@@ -190,7 +190,7 @@ def test_bad_phone_numbers_are_refused_next_to_the_field(client, auth, data, num
 
 
 def test_unknown_kind_is_refused(client, auth, data):
-    tenant = login(auth, "gisela")
+    tenant = auth.login_as("gisela")
     response = client.post("/konto/telefon/neu", data={"csrf_token": auth.csrf_token(), "kind": "fax",
                                                        "number": "0341 1234567"})
     assert response.status_code == 422
@@ -199,7 +199,7 @@ def test_unknown_kind_is_refused(client, auth, data):
 
 
 def test_phone_changes_are_audited_without_the_number(client, auth, data):
-    login(auth, "gisela")
+    auth.login_as("gisela")
     client.post("/konto/telefon/neu", data={"csrf_token": auth.csrf_token(), "kind": "home", "number": "0341 4567890"})
     phone = PhoneNumber.get(PhoneNumber.number == "+493414567890")
     client.post(f"/konto/telefon/{phone.id}/loeschen", data={"csrf_token": auth.csrf_token()})
@@ -217,11 +217,11 @@ def _request_change(client, auth, tenant, new_email, password=None):
 
 
 def _link_in(message):
-    return re.search(r"http://localhost(/konto/email/bestaetigen/\S+)", text_of(message)).group(1)
+    return re.search(r"http://localhost(/konto/email/bestaetigen/\S+)", mail_text(message)).group(1)
 
 
 def test_email_change_confirmed_by_link(app, client, auth, data, smtp):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     response = _request_change(client, auth, tenant, " Juergen.NEU@example.net ")
     assert response.status_code == 303 and response.headers["Location"] == "/konto/kontaktdaten"
     page = client.get("/konto/kontaktdaten").get_data(as_text=True)
@@ -230,10 +230,10 @@ def test_email_change_confirmed_by_link(app, client, auth, data, smtp):
     assert deliver(app) == 2
     by_recipient = {m["To"]: m for m in smtp.messages}
     assert set(by_recipient) == {"juergen.neu@example.net", tenant["email"]}
-    notice = text_of(by_recipient[tenant["email"]])
+    notice = mail_text(by_recipient[tenant["email"]])
     assert "juergen.neu@example.net" in notice and "/konto/email/bestaetigen/" not in notice
     link = _link_in(by_recipient["juergen.neu@example.net"])
-    assert "24 Stunden" in text_of(by_recipient["juergen.neu@example.net"])
+    assert "24 Stunden" in mail_text(by_recipient["juergen.neu@example.net"])
 
     assert client.get(link).status_code == 200
     assert User.get_by_id(user_of(tenant).id).email == tenant["email"]  # GET changes nothing
@@ -251,7 +251,7 @@ def test_email_change_confirmed_by_link(app, client, auth, data, smtp):
 
 
 def test_email_link_needs_the_account_that_asked(app, client, auth, data, smtp):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     _request_change(client, auth, tenant, "juergen.neu@example.net")
     deliver(app)
     link = _link_in(next(m for m in smtp.messages if m["To"] == "juergen.neu@example.net"))
@@ -260,14 +260,14 @@ def test_email_link_needs_the_account_that_asked(app, client, auth, data, smtp):
     response = client.get(link)
     assert response.status_code == 302 and response.headers["Location"].startswith("/anmelden?next=/konto/email/")
     # another tenant: not theirs
-    login(auth, "gisela")
+    auth.login_as("gisela")
     assert client.get(link).status_code == 404
     assert client.post(link, data={"csrf_token": auth.csrf_token()}).status_code == 404
     assert User.get_or_none(User.email == "juergen.neu@example.net") is None
 
 
 def test_email_link_expires_after_24_hours(app, client, auth, data, smtp):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     _request_change(client, auth, tenant, "juergen.neu@example.net")
     deliver(app)
     link = _link_in(next(m for m in smtp.messages if m["To"] == "juergen.neu@example.net"))
@@ -282,8 +282,8 @@ def test_email_link_expires_after_24_hours(app, client, auth, data, smtp):
 
 
 def test_taken_address_gets_the_same_answer(app, client, auth, data, smtp):
-    tenant = login(auth, "juergen")
-    taken = auth.logins["tenants"][tenant_index(auth, "gisela")]["email"]
+    tenant = auth.login_as("juergen")
+    taken = demo_tenant(auth.logins, "gisela")["email"]
     free = _request_change(client, auth, tenant, "frei@example.net")
     free_page = main_of(client.get("/konto/kontaktdaten").get_data(as_text=True))
     used = _request_change(client, auth, tenant, taken)
@@ -293,8 +293,8 @@ def test_taken_address_gets_the_same_answer(app, client, auth, data, smtp):
     assert free_page.replace("frei@example.net", "X") == used_page.replace(taken, "X")
     deliver(app)
     to_taken = [m for m in smtp.messages if m["To"] == taken]
-    assert len(to_taken) == 1 and "/konto/email/bestaetigen/" not in text_of(to_taken[0])
-    assert "bereits einen Zugang" in text_of(to_taken[0])
+    assert len(to_taken) == 1 and "/konto/email/bestaetigen/" not in mail_text(to_taken[0])
+    assert "bereits einen Zugang" in mail_text(to_taken[0])
     assert len([m for m in smtp.messages if m["To"] == tenant["email"]]) == 2  # a notice each time
     assert user_of(tenant).email == tenant["email"] and User.select().where(User.email == taken).count() == 1
 
@@ -310,7 +310,7 @@ def test_taken_address_gets_the_same_answer(app, client, auth, data, smtp):
     ("neu@example.net", "nicht-das-passwort", "Das Passwort ist nicht richtig."),
 ])
 def test_bad_email_change_input(client, auth, data, email, password, message):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     response = _request_change(client, auth, tenant, email, password)
     assert response.status_code == 422 and message in response.get_data(as_text=True)
     assert not EmailConfirmation.select().where(EmailConfirmation.purpose == "email_change").exists()
@@ -318,7 +318,7 @@ def test_bad_email_change_input(client, auth, data, email, password, message):
 
 
 def test_email_change_with_htmx_swaps_the_form(client, auth, data):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     response = client.post("/konto/email", data={"email": "x", "password": tenant["password"]}, headers=htmx(auth))
     body = response.get_data(as_text=True)
     assert response.status_code == 422 and body.lstrip().startswith('<form id="email-form"')
@@ -332,7 +332,7 @@ def test_email_change_with_htmx_swaps_the_form(client, auth, data):
 
 def test_wrong_passwords_count_like_failed_sign_ins(client, auth, data):
     """Re-authentication shares sign-in's counter: an open session cannot be used to guess the password."""
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     for _ in range(3):
         assert _request_change(client, auth, tenant, "neu@example.net", "falsch-falsch-falsch").status_code == 422
     locked = _request_change(client, auth, tenant, "neu@example.net")  # even the right one, for now
@@ -349,15 +349,15 @@ def _password_form(auth, current, new, repeat=None):
 
 
 def test_password_change_ends_other_sessions(app, client, auth, data, smtp):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     other_device = AuthActions(app.test_client(), auth.logins)
     other_device.login(tenant["email"], tenant["password"])
-    assert other_device._client.get("/konto/kontaktdaten").status_code == 200
+    assert other_device.client.get("/konto/kontaktdaten").status_code == 200
     response = client.post("/konto/passwort", data=_password_form(auth, tenant["password"], NEW_PASSWORD))
     assert response.status_code == 303
     page = client.get("/konto/kontaktdaten")
     assert page.status_code == 200 and "Ihr Passwort wurde geändert" in page.get_data(as_text=True)  # this one goes on
-    assert other_device._client.get("/konto/kontaktdaten").status_code == 302  # that one has ended
+    assert other_device.client.get("/konto/kontaktdaten").status_code == 302  # that one has ended
     deliver(app)
     assert [m["Subject"] for m in smtp.messages] == ["Ihr Passwort wurde geändert"]
     fresh = AuthActions(app.test_client(), auth.logins)
@@ -367,7 +367,7 @@ def test_password_change_ends_other_sessions(app, client, auth, data, smtp):
 
 
 def test_password_change_with_htmx_reloads_the_whole_page(client, auth, data):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     invalid = client.post("/konto/passwort", data={"current_password": tenant["password"], "password": "kurz",
                                                    "password_repeat": "kurz"}, headers=htmx(auth))
     assert invalid.status_code == 422 and invalid.get_data(as_text=True).lstrip().startswith('<form id="password-form"')
@@ -387,7 +387,7 @@ def test_password_change_with_htmx_reloads_the_whole_page(client, auth, data):
     (None, "SAME", None, "password", "muss sich vom bisherigen unterscheiden"),
 ])
 def test_bad_password_change(client, auth, data, current, new, repeat, field, message):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     current = tenant["password"] if current is None else current
     new = tenant["password"] if new == "SAME" else new
     hash_before = user_of(tenant).password_hash
@@ -401,7 +401,7 @@ def test_bad_password_change(client, auth, data, current, new, repeat, field, me
 
 
 def test_password_criteria_while_typing(client, auth, data):
-    login(auth, "juergen")
+    auth.login_as("juergen")
     response = client.post("/konto/passwort/pruefen", data={"password": "Juergen-Mueller-1958"}, headers=htmx(auth))
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and body.lstrip().startswith('<ul class="criteria"')
@@ -418,7 +418,7 @@ def _download(client, auth, password):
 
 
 def test_data_download_holds_everything_of_the_user_and_nothing_of_others(client, auth, data):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     for number, person_number in (("D-JM-1", "104711"), ("D-MM-1", "104712")):  # Jürgen's and Monika's letters
         Document.create(person=Person.get(Person.number == person_number), kind="letter", title=f"Schreiben {number}",
                         number=number, filename=f"{number}.pdf", storage_key="0" * 64)
@@ -481,7 +481,7 @@ def test_data_download_masks_the_ibans_of_other_people_on_a_shared_contract(clie
     """In full only what the user filed or holds; a co-tenant's account is masked as on the pages."""
     shared = Contract.get(Contract.number == "MV-1001-0203")
     juergens = BankAccount.get(BankAccount.contract == shared)  # the demo's: held by Jürgen, the main tenant
-    juergen = User.get(User.email == auth.logins["tenants"][tenant_index(auth, "juergen")]["email"])
+    juergen = User.get(User.email == demo_tenant(auth.logins, "juergen")["email"])
     monika = _monika_signs_in(auth)
     fields = {"contract": shared, "bic": "", "valid_from": clock.today(), "status": "pending"}
     hers = BankAccount.create(**fields, holder="Monika Müller", iban="DE02120300000000202051",
@@ -499,7 +499,7 @@ def test_data_download_masks_the_ibans_of_other_people_on_a_shared_contract(clie
     assert "gekürzt: Bankverbindung einer anderen Person" in exported
 
     auth.logout()
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     accounts, exported = _exported_shared_rental(client, auth, tenant["password"])
     assert accounts["Jürgen Müller"]["iban"] == juergens.iban and juergens.iban in exported
     assert accounts["Erika Beispiel"]["iban"] == third.iban
@@ -507,7 +507,7 @@ def test_data_download_masks_the_ibans_of_other_people_on_a_shared_contract(clie
 
 
 def test_data_download_needs_the_password(client, auth, data):
-    login(auth, "juergen")
+    auth.login_as("juergen")
     response = _download(client, auth, "nicht-das-passwort")
     assert response.status_code == 422 and "Das Passwort ist nicht richtig." in response.get_data(as_text=True)
     assert not AuditLog.select().where(AuditLog.action == "data.exported").exists()
@@ -523,7 +523,7 @@ PHONE_URLS = ["/konto/telefon/{id}/aendern", "/konto/telefon/{id}/loeschen"]
 @pytest.mark.parametrize("method", ["GET", "POST"])
 @pytest.mark.parametrize("with_htmx", [False, True])
 def test_another_tenants_phone_urls_are_404(client, auth, data, intruder, url, method, with_htmx):
-    login(auth, intruder)
+    auth.login_as(intruder)
     phone = PhoneNumber.get(PhoneNumber.number == "+493414928713")  # Jürgen's
     target = url.format(id=phone.id)
     headers = htmx(auth) if with_htmx else {}
@@ -545,7 +545,7 @@ def test_account_pages_need_a_login(client, data, url):
 
 @pytest.mark.parametrize("url, fragment", [("/konto/kontaktdaten", False), ("/konto/telefon", True)])
 def test_query_count_does_not_grow_with_phones(client, auth, data, count_queries, url, fragment):
-    tenant = login(auth, "lukasz")  # no numbers yet
+    tenant = auth.login_as("lukasz")  # no numbers yet
     client.post("/konto/kontaktdaten-pruefen", data={"csrf_token": auth.csrf_token()})
     headers = htmx(auth) if fragment else {}
     client.get(url, headers=headers)

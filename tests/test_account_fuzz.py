@@ -6,7 +6,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.tenant_helpers import login
 from wir.models import BankAccount, Contract, PhoneNumber, User
 from wir.services import bank_accounts, phones
 
@@ -30,7 +29,7 @@ email_like = st.one_of(st.text(max_size=40), st.emails().map(str))
 
 @pytest.fixture
 def juergen(client, auth):
-    return login(auth, "juergen")
+    return auth.login_as("juergen")
 
 
 @FUZZ

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import AuthActions
-from wir import clock, config, mail
+from tests.helpers import AuthActions, deliver, mail_text
+from wir import clock, config
 from wir.models import LoginThrottle, User
 from wir.services import accounts, passwords
 
@@ -15,7 +15,7 @@ LOGIN_FAILED = "E-Mail-Adresse oder Passwort ist nicht richtig."
 
 
 def test_login_with_demo_tenant_reaches_startseite(client, auth):
-    tenant = auth.login_tenant()
+    tenant = auth.login_as()
     page = client.get("/").get_data(as_text=True)
     assert "Startseite" in page and tenant["name"] in page
 
@@ -89,13 +89,13 @@ def test_htmx_login_success_reloads_the_whole_page(client, auth):
 
 
 def test_logout_needs_post(client, auth):
-    auth.login_tenant()
+    auth.login_as()
     assert client.get("/abmelden").status_code == 405
     assert client.get("/").status_code == 200
 
 
 def test_logout_ends_session_and_replayed_cookie_fails(client, auth, app):
-    auth.login_tenant()
+    auth.login_as()
     stolen = client.get_cookie("wir_session").value
     response = auth.logout()
     assert response.status_code == 303 and response.headers["Location"] == "/anmelden"
@@ -108,7 +108,7 @@ def test_logout_ends_session_and_replayed_cookie_fails(client, auth, app):
 def test_login_starts_a_new_session(client, auth):
     client.get("/anmelden")
     before = client.get_cookie("wir_session").value
-    auth.login_tenant()
+    auth.login_as()
     after = client.get_cookie("wir_session").value
     assert before != after
 
@@ -198,7 +198,7 @@ def test_unknown_addresses_are_counted_and_answered_with_the_same_words(app, aut
 
 
 def test_a_strangers_failures_do_not_end_the_owners_sessions(app, client, auth, data, monkeypatch):
-    tenant = auth.login_tenant()
+    tenant = auth.login_as()
     stranger = AuthActions(app.test_client(), auth.logins)
     fail_until_locked(stranger, tenant["email"], monkeypatch)
     assert PAUSED in stranger.login(tenant["email"], tenant["password"]).get_data(as_text=True)
@@ -220,7 +220,7 @@ def test_password_reset_lifts_the_lock_at_once(app, client, auth, data, smtp, mo
     fail_until_locked(stranger, tenant["email"], monkeypatch)
     assert PAUSED in auth.login(tenant["email"], tenant["password"]).get_data(as_text=True)
     client.post("/passwort-vergessen", data={"csrf_token": auth.csrf_token(), "email": tenant["email"]})
-    _deliver(app)
+    deliver(app)
     link = _reset_link(smtp)
     new_password = "Gruene-Tinte-auf-Papier"
     client.post(link, data={"csrf_token": auth.csrf_token(), "password": new_password, "password_repeat": new_password})
@@ -243,7 +243,7 @@ def test_after_100_failures_in_a_row_only_a_password_reset_opens_the_address(app
     assert known.replace(tenant["email"], "X") == unknown.replace(STRANGER, "X")
     assert throttle_of(tenant["email"]).failures == accounts.MAX_FAILURES  # refusals while locked are not counted
     client.post("/passwort-vergessen", data={"csrf_token": auth.csrf_token(), "email": tenant["email"]})
-    _deliver(app)
+    deliver(app)
     new_password = "Gruene-Tinte-auf-Papier"
     client.post(_reset_link(smtp), data={"csrf_token": auth.csrf_token(), "password": new_password,
                                          "password_repeat": new_password})
@@ -285,7 +285,7 @@ def test_known_and_unknown_addresses_answer_in_the_same_time(app, auth, data, pr
 
 
 def test_idle_session_ends_after_30_minutes(client, auth, monkeypatch):
-    auth.login_tenant()
+    auth.login_as()
     assert client.get("/").status_code == 200
     move_clock(monkeypatch, timedelta(minutes=29))
     assert client.get("/").status_code == 200  # activity moves the limit
@@ -296,7 +296,7 @@ def test_idle_session_ends_after_30_minutes(client, auth, monkeypatch):
 
 
 def test_background_requests_do_not_keep_the_session_alive(client, auth, monkeypatch):
-    auth.login_tenant()
+    auth.login_as()
     start = clock.now()
     monkeypatch.setattr(clock, "now", lambda: start + timedelta(minutes=20))
     client.get("/", headers={"X-WIR-Background": "1"})
@@ -305,7 +305,7 @@ def test_background_requests_do_not_keep_the_session_alive(client, auth, monkeyp
 
 
 def test_sign_in_ends_after_8_hours_even_when_active(client, auth, monkeypatch):
-    auth.login_tenant()
+    auth.login_as()
     start = clock.now()
     for minutes in range(25, 8 * 60, 25):
         monkeypatch.setattr(clock, "now", lambda m=minutes: start + timedelta(minutes=m))
@@ -315,7 +315,7 @@ def test_sign_in_ends_after_8_hours_even_when_active(client, auth, monkeypatch):
 
 
 def test_session_warning_is_in_the_page_and_keep_alive_works(client, auth):
-    auth.login_tenant()
+    auth.login_as()
     page = client.get("/").get_data(as_text=True)
     assert 'data-session-idle-seconds="1800"' in page
     assert 'id="session-warning"' in page and "Angemeldet bleiben" in page
@@ -341,7 +341,7 @@ def test_control_characters_in_next_lead_home_after_sign_in(client, auth, contro
 
 @pytest.mark.parametrize("control", ["\r\n", "\r", "\n", "\t", "\x00", "\x7f"])
 def test_control_characters_in_next_of_keep_alive_lead_home(client, auth, control):
-    auth.login_tenant()
+    auth.login_as()
     response = client.post("/sitzung", data={"csrf_token": auth.csrf_token(), "next": f"/vertraege/{control}x"})
     assert response.status_code == 303 and response.headers["Location"] == "/"
 
@@ -362,13 +362,8 @@ def test_first_login_asks_to_review_contact_data(client, auth, data):
 
 
 def _reset_link(smtp):
-    text = smtp.messages[-1].get_body(("plain",)).get_content()
+    text = mail_text(smtp.messages[-1])
     return re.search(r"http://localhost(/passwort-neu/\S+)", text).group(1)
-
-
-def _deliver(app):
-    with app.app_context():
-        return mail.deliver_pending()
 
 
 def test_forgot_password_answers_the_same_for_unknown_addresses(app, client, auth, smtp):
@@ -377,20 +372,20 @@ def test_forgot_password_answers_the_same_for_unknown_addresses(app, client, aut
     unknown = client.post("/passwort-vergessen", data={"csrf_token": auth.csrf_token(), "email": "niemand@example.org"})
     assert known.status_code == unknown.status_code == 303
     assert known.headers["Location"] == unknown.headers["Location"]
-    _deliver(app)
+    deliver(app)
     assert [m["To"] for m in smtp.messages] == [tenant["email"]]
 
 
 def test_password_reset_sets_new_password_and_ends_all_sessions(app, client, auth, smtp):
-    tenant = auth.login_tenant()
+    tenant = auth.login_as()
     other_device = app.test_client()
     other_device.set_cookie("wir_session", client.get_cookie("wir_session").value)
     auth.logout()
     client.post("/passwort-vergessen", data={"csrf_token": auth.csrf_token(), "email": tenant["email"]})
-    auth.login_tenant()
+    auth.login_as()
     other_device.set_cookie("wir_session", client.get_cookie("wir_session").value)
     assert other_device.get("/").status_code == 200
-    _deliver(app)
+    deliver(app)
     link = _reset_link(smtp)
     fresh = app.test_client()
     form_page = fresh.get(link)
@@ -402,7 +397,7 @@ def test_password_reset_sets_new_password_and_ends_all_sessions(app, client, aut
     assert other_device.get("/").status_code == 302  # every session ended
     assert auth.login(tenant["email"], tenant["password"]).status_code == 422
     assert auth.login(tenant["email"], new_password).status_code == 303
-    _deliver(app)
+    deliver(app)
     assert smtp.messages[-1]["Subject"] == "Ihr Passwort wurde geändert"
     assert fresh.get(link).status_code == 410  # single use
 
@@ -410,7 +405,7 @@ def test_password_reset_sets_new_password_and_ends_all_sessions(app, client, aut
 def test_reset_link_expires_after_one_hour(app, client, auth, smtp, monkeypatch):
     tenant = auth.logins["tenants"][0]
     client.post("/passwort-vergessen", data={"csrf_token": auth.csrf_token(), "email": tenant["email"]})
-    _deliver(app)
+    deliver(app)
     link = _reset_link(smtp)
     move_clock(monkeypatch, timedelta(minutes=59))
     assert client.get(link).status_code == 200
@@ -427,7 +422,7 @@ def test_reset_link_expires_after_one_hour(app, client, auth, smtp, monkeypatch)
 def test_reset_refuses_bad_passwords(app, client, auth, smtp, password, repeat, message):
     tenant = auth.logins["tenants"][0]
     client.post("/passwort-vergessen", data={"csrf_token": auth.csrf_token(), "email": tenant["email"]})
-    _deliver(app)
+    deliver(app)
     link = _reset_link(smtp)
     response = client.post(link, data={"csrf_token": auth.csrf_token(), "password": password, "password_repeat": repeat})
     assert response.status_code == 422 and message in response.get_data(as_text=True)

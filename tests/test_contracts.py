@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from tests.tenant_helpers import deliver, htmx, login, main_of, text_of
+from tests.helpers import deliver, htmx, mail_text, main_of
 from wir import clock, formatting
 from wir.models import AuditLog, BankAccount, Contract, ContractParty, OutboxMail, Person, Unit, User
 from wir.services import bank_accounts
@@ -35,7 +35,7 @@ def bank_form(auth, tenant_password, **changes):
 
 
 def test_contracts_grouped_by_cooperative_with_all_kinds(client, auth, data):
-    login(auth, "gisela")  # member and tenant at both cooperatives
+    auth.login_as("gisela")  # member and tenant at both cooperatives
     page = main_of(client.get("/vertraege/").get_data(as_text=True))
     lipsia, elsteraue = page.index("WG „Lipsia“ eG</h2>"), page.index("WG „Elsteraue“ eG</h2>")
     assert elsteraue < lipsia  # sorted by name: „E…“ before „L…“
@@ -48,7 +48,7 @@ def test_contracts_grouped_by_cooperative_with_all_kinds(client, auth, data):
 
 
 def test_rental_parking_and_membership_details(client, auth, data):
-    login(auth, "juergen")
+    auth.login_as("juergen")
     page = main_of(client.get("/vertraege/").get_data(as_text=True))
     # Mietvertrag: address with floor and position, rooms, area, the rent parts and their total
     for text in ("Mietvertrag MV-1001-0203", "01.10.1991", "Jürgen Müller (Hauptmieter)", "Monika Müller (Mitmieter)",
@@ -69,7 +69,7 @@ def test_rental_parking_and_membership_details(client, auth, data):
 
 
 def test_open_share_amount_is_shown(client, auth, data):
-    login(auth, "lukasz")  # has not reviewed the contact data yet: do it first
+    auth.login_as("lukasz")  # has not reviewed the contact data yet: do it first
     client.post("/konto/kontaktdaten-pruefen", data={"csrf_token": auth.csrf_token()})
     page = client.get(f"/vertraege/{contract_id('MG-118240')}").get_data(as_text=True)
     # 3 shares × 155 € = 465 €, 310 € paid in
@@ -77,7 +77,7 @@ def test_open_share_amount_is_shown(client, auth, data):
 
 
 def test_iban_is_masked_except_last_four(client, auth, data):
-    login(auth, "juergen")
+    auth.login_as("juergen")
     full = BankAccount.get(BankAccount.contract == contract_id("MV-1001-0203")).iban
     for url in ("/vertraege/", f"/vertraege/{contract_id('MV-1001-0203')}",
                 f"/vertraege/{contract_id('MV-1001-0203')}/bankverbindung"):
@@ -94,7 +94,7 @@ def test_masking_keeps_only_last_four():
 
 
 def test_contract_page_and_another_persons_contract(client, auth, data):
-    login(auth, "juergen")
+    auth.login_as("juergen")
     page = client.get(f"/vertraege/{contract_id('MV-1001-0203')}").get_data(as_text=True)
     assert "<h1>Mietvertrag MV-1001-0203</h1>" in page and "Bankverbindung ändern" in page
     assert client.get(f"/vertraege/{contract_id('MV-1004-0112')}").status_code == 404  # Gisela, same cooperative
@@ -104,7 +104,7 @@ def test_contract_page_and_another_persons_contract(client, auth, data):
 
 def test_co_tenant_without_login_is_no_way_in(client, auth, data):
     """Monika is a party of Jürgen's contract but has no login: Jürgen's session is the only way to see it."""
-    login(auth, "gisela")
+    auth.login_as("gisela")
     assert client.get(f"/vertraege/{contract_id('MV-1001-0203')}").status_code == 404
 
 
@@ -118,7 +118,7 @@ def test_anonymous_is_sent_to_login(client, data):
 
 
 def test_form_shows_mandate_with_creditor_id_and_reference(client, auth, data):
-    login(auth, "juergen")
+    auth.login_as("juergen")
     page = client.get(f"/vertraege/{contract_id('MV-1001-0203')}/bankverbindung").get_data(as_text=True)
     lipsia = Contract.get(Contract.number == "MV-1001-0203").cooperative
     assert lipsia.creditor_id in page
@@ -133,7 +133,7 @@ def test_form_shows_mandate_with_creditor_id_and_reference(client, auth, data):
 
 
 def test_change_is_pending_until_confirmed(app, client, auth, data, smtp):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     contract = contract_id("MV-1001-0203")
     old = BankAccount.get(BankAccount.contract == contract)
     before = clock.now().replace(microsecond=0)
@@ -157,7 +157,7 @@ def test_change_is_pending_until_confirmed(app, client, auth, data, smtp):
 
     assert deliver(app) == 1
     message = smtp.messages[-1]
-    body = text_of(message)
+    body = mail_text(message)
     assert message["To"] == tenant["email"] and message["Subject"] == "Ihre neue Bankverbindung ist in Prüfung"
     assert "•••• •••• •••• •••• ••20 51" in body and NEW_IBAN_COMPACT not in body.replace(" ", "")
     assert "LIP-MV-1001-0203-02" in body and "WG „Lipsia“ eG" in body
@@ -168,7 +168,7 @@ def test_change_is_pending_until_confirmed(app, client, auth, data, smtp):
 
 
 def test_confirm_and_reject_from_command_line(app, client, auth, data, smtp, runner):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     contract = contract_id("MV-1001-0203")
     old = BankAccount.get(BankAccount.contract == contract)
     client.post(f"/vertraege/{contract}/bankverbindung", data=bank_form(auth, tenant["password"]))
@@ -184,7 +184,7 @@ def test_confirm_and_reject_from_command_line(app, client, auth, data, smtp, run
     assert BankAccount.get_by_id(new.id).valid_from == clock.today()
     assert BankAccount.get_by_id(old.id).status == "replaced"
     assert smtp.messages[-1]["Subject"] == "Ihre neue Bankverbindung gilt"
-    assert "MV-1001-0203" in text_of(smtp.messages[-1])
+    assert "MV-1001-0203" in mail_text(smtp.messages[-1])
     page = client.get(f"/vertraege/{contract}").get_data(as_text=True)
     assert "IBAN endet auf 2051" in page and PENDING_NOTICE not in page
     assert "IBAN endet auf " + old.iban[-4:] not in page
@@ -202,13 +202,13 @@ def test_confirm_and_reject_from_command_line(app, client, auth, data, smtp, run
     assert BankAccount.get_by_id(rejected.id).status == "rejected"
     assert BankAccount.get_by_id(new.id).status == "active"
     assert smtp.messages[-1]["Subject"] == "Ihre neue Bankverbindung wurde nicht übernommen"
-    assert "Kontoinhaber unbekannt" in text_of(smtp.messages[-1])
+    assert "Kontoinhaber unbekannt" in mail_text(smtp.messages[-1])
     page = client.get(f"/vertraege/{contract}").get_data(as_text=True)
     assert "wurde nicht übernommen" in page and "Kontoinhaber unbekannt" in page
 
 
 def test_decisions_are_scoped_to_a_cooperative(app, client, auth, data):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     client.post(f"/vertraege/{contract_id('MV-1001-0203')}/bankverbindung", data=bank_form(auth, tenant["password"]))
     pending = BankAccount.get(BankAccount.status == "pending")
     elsteraue = Person.get(Person.number == "203317").cooperative
@@ -221,7 +221,7 @@ def test_decisions_are_scoped_to_a_cooperative(app, client, auth, data):
 
 
 def test_apply_to_all_contracts_at_the_same_cooperative(client, auth, data):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     response = client.post(f"/vertraege/{contract_id('MV-1001-0203')}/bankverbindung",
                            data=bank_form(auth, tenant["password"], apply_to_all="y"))
     assert response.status_code == 303
@@ -235,7 +235,7 @@ def test_apply_to_all_contracts_at_the_same_cooperative(client, auth, data):
 
 
 def test_apply_to_all_stays_within_the_cooperative(client, auth, data):
-    tenant = login(auth, "gisela")
+    tenant = auth.login_as("gisela")
     response = client.post(f"/vertraege/{contract_id('GA-G-014')}/bankverbindung",
                            data=bank_form(auth, tenant["password"], holder="Gisela Weiß", apply_to_all="y"))
     assert response.status_code == 303
@@ -244,7 +244,7 @@ def test_apply_to_all_stays_within_the_cooperative(client, auth, data):
 
 
 def test_new_change_replaces_one_still_pending(client, auth, data):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     url = f"/vertraege/{contract_id('MV-1001-0203')}/bankverbindung"
     client.post(url, data=bank_form(auth, tenant["password"]))
     first = BankAccount.get(BankAccount.status == "pending")
@@ -255,7 +255,7 @@ def test_new_change_replaces_one_still_pending(client, auth, data):
 
 
 def test_holder_who_is_not_a_party_must_consent(app, client, auth, data, smtp):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     url = f"/vertraege/{contract_id('MV-1001-0203')}/bankverbindung"
     note = "Der Kontoinhaber ist nicht Vertragspartner"
     # the same person written differently is a party
@@ -266,11 +266,11 @@ def test_holder_who_is_not_a_party_must_consent(app, client, auth, data, smtp):
     assert note in check.get_data(as_text=True)
     client.post(url, data=bank_form(auth, tenant["password"], holder="Erika Mustermann"))
     deliver(app)
-    assert note in text_of(smtp.messages[-1])
+    assert note in mail_text(smtp.messages[-1])
 
 
 def test_live_check_shows_bank_or_problem(client, auth, data):
-    login(auth, "juergen")
+    auth.login_as("juergen")
     url = f"/vertraege/{contract_id('MV-1001-0203')}/bankverbindung/pruefen"
     headers = htmx(auth)
     good = client.post(url, data={"iban": NEW_IBAN, "holder": ""}, headers=headers)
@@ -287,7 +287,7 @@ def test_live_check_shows_bank_or_problem(client, auth, data):
 
 
 def test_without_javascript_the_bank_appears_after_submitting(client, auth, data):
-    login(auth, "juergen")
+    auth.login_as("juergen")
     response = client.post(f"/vertraege/{contract_id('MV-1001-0203')}/bankverbindung",
                            data=bank_form(auth, "", consent=None, password=None))
     body = response.get_data(as_text=True)
@@ -297,7 +297,7 @@ def test_without_javascript_the_bank_appears_after_submitting(client, auth, data
 
 
 def test_htmx_submit_swaps_the_form_and_redirects_on_success(client, auth, data):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     url = f"/vertraege/{contract_id('MV-1001-0203')}/bankverbindung"
     invalid = client.post(url, data=bank_form(auth, tenant["password"], iban="DE00"), headers={"HX-Request": "true"})
     body = invalid.get_data(as_text=True)
@@ -334,7 +334,7 @@ HOLDER_CASES = [
                             ("password", "", "Bitte geben Sie zur Bestätigung Ihr Passwort ein."),
                             ("password", "falsches-Passwort-123", "Das Passwort ist nicht richtig.")])
 def test_bad_bank_input_is_refused_next_to_the_field(client, auth, data, field, value, message):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     accounts_before = BankAccount.select().count()
     response = client.post(f"/vertraege/{contract_id('MV-1001-0203')}/bankverbindung",
                            data=bank_form(auth, tenant["password"], **{field: value}))
@@ -348,7 +348,7 @@ def test_bad_bank_input_is_refused_next_to_the_field(client, auth, data, field, 
 
 
 def test_foreign_contract_is_refused_whatever_is_posted(client, auth, data):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     before = BankAccount.select().count()
     for number in ("MV-1004-0112", "MV-301-0201"):
         url = f"/vertraege/{contract_id(number)}/bankverbindung"
@@ -360,7 +360,7 @@ def test_foreign_contract_is_refused_whatever_is_posted(client, auth, data):
 
 
 def test_bank_change_without_csrf_token_is_refused(client, auth, data):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     form = bank_form(auth, tenant["password"])
     del form["csrf_token"]
     response = client.post(f"/vertraege/{contract_id('MV-1001-0203')}/bankverbindung", data=form)
@@ -382,7 +382,7 @@ CONTRACT_URLS = [
 @pytest.mark.parametrize("method, url", CONTRACT_URLS)
 @pytest.mark.parametrize("htmx", [False, True])
 def test_another_tenants_contract_urls_are_404(client, auth, data, intruder, method, url, htmx):
-    tenant = login(auth, intruder)
+    tenant = auth.login_as(intruder)
     target = url.format(id=contract_id("MV-1001-0203"))  # Jürgen's
     headers = {"HX-Request": "true"} if htmx else {}
     if method == "GET":
@@ -412,7 +412,7 @@ def _more_contracts(person, count):
 
 @pytest.mark.parametrize("url", ["/vertraege/", "/vertraege/{id}", "/vertraege/{id}/bankverbindung"])
 def test_query_count_does_not_grow_with_contracts(client, auth, data, count_queries, url):
-    login(auth, "juergen")
+    auth.login_as("juergen")
     target = url.format(id=contract_id("MV-1001-0203"))
     assert client.get(target).status_code == 200
     with count_queries() as before:

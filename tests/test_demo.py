@@ -37,7 +37,7 @@ from wir.models import (
     TicketType,
     User,
 )
-from wir.services import accounts, news
+from wir.services import accounts, news, scope
 
 
 # python-stdnum checks the numbers, independently of how demo.py computed them
@@ -145,7 +145,7 @@ def test_every_demo_login_authenticates_with_its_role(data, demo_logins):
         user = accounts.authenticate(tenant["email"], tenant["password"])
         assert user is not None and user.role == User.ROLE_TENANT, tenant["email"]
         assert user.confirmed_at is not None and user.cooperative is None
-        persons = accounts.persons_of(user)
+        persons = scope.persons_of(user)
         assert tenant["name"] in {p.full_name for p in persons}
         assert {p.cooperative.name for p in persons} == set(tenant["cooperative"].split(", "))
     for staff in demo_logins["staff"]:

@@ -1,30 +1,29 @@
 """Dokumente (issue 5): the inbox, downloads, Dokument anfordern and the Formulare."""
 
-import io
 import re
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from pypdf import PdfReader
 
+from tests.helpers import demo_tenant, htmx, pdf_text
 from wir import clock
 from wir.models import Contract, Document, Person, Ticket, TicketCategory, User
-from wir.services import documents, forms
+from wir.services import applications, documents
 
-# demo tenants by the index of their login (tests/conftest.py AuthActions.login_tenant)
-JUERGEN, GISELA, LUKASZ, SUEKRUE, DIETER = range(5)
+# demo tenants by the start of their e-mail (tests/helpers.py demo_tenant)
+JUERGEN, GISELA, LUKASZ, SUEKRUE, DIETER = "juergen", "gisela", "lukasz", "s.yilmaz", "dieter"
 
 
-def sign_in(auth, index):
+def sign_in(auth, who):
     """Sign in and, for a first login, confirm the contact data, so every page opens directly."""
-    tenant = auth.login_tenant(index)
-    auth._client.post("/konto/kontaktdaten-pruefen", data={"csrf_token": auth.csrf_token()})
+    tenant = auth.login_as(who)
+    auth.client.post("/konto/kontaktdaten-pruefen", data={"csrf_token": auth.csrf_token()})
     return tenant
 
 
-def person_of(auth, index, slug=None) -> Person:
-    query = Person.select().join(User).where(User.email == auth.logins["tenants"][index]["email"])
+def person_of(auth, who, slug=None) -> Person:
+    query = Person.select().join(User).where(User.email == demo_tenant(auth.logins, who)["email"])
     if slug:
         query = query.switch(Person).join_from(Person, Person.cooperative.rel_model).where(
             Person.cooperative.rel_model.slug == slug)
@@ -33,18 +32,6 @@ def person_of(auth, index, slug=None) -> Person:
 
 def contract(number) -> Contract:
     return Contract.get(Contract.number == number)
-
-
-def text_of(pdf: bytes) -> str:
-    """The PDF's text with line breaks and runs of spaces made single spaces (wrapping varies)."""
-    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
-
-
-def htmx(auth, target=None):
-    headers = {"HX-Request": "true", "X-CSRFToken": auth.csrf_token()}
-    if target:
-        headers["HX-Target"] = target
-    return headers
 
 
 def post(client, auth, url, **data):
@@ -159,7 +146,7 @@ def test_paging_through_the_inbox_shows_every_document_exactly_once(client, auth
         assert "art=letter" in (url or "art=letter"), "the page links keep the filter"
     assert len(seen) == len(set(seen)), "a document was shown on two pages"
     letters = {number for (number,) in Document.select(Document.number).join(Person).join(User).where(
-        (User.email == auth.logins["tenants"][SUEKRUE]["email"]) & (Document.kind == "letter")).tuples()}
+        (User.email == demo_tenant(auth.logins, SUEKRUE)["email"]) & (Document.kind == "letter")).tuples()}
     assert set(seen) == letters and len(letters) > 130
 
 
@@ -186,7 +173,7 @@ def test_download_is_an_attachment_and_records_the_first_opening(client, auth, d
     assert statement.filename.startswith("Betriebskostenabrechnung-") and statement.filename.endswith(".pdf")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "no-store" in response.headers["Cache-Control"]
-    assert "Betriebskostenabrechnung" in text_of(response.data)
+    assert "Betriebskostenabrechnung" in pdf_text(response.data)
     first = Document.get_by_id(statement.id).read_at
     assert first is not None and abs(first - clock.now()) < timedelta(minutes=1)
     client.get(f"/dokumente/{statement.number}/pdf")
@@ -241,7 +228,7 @@ def test_mietbescheinigung_without_javascript(client, auth, data):
     assert abs(document.created_at - clock.now()) < timedelta(minutes=1)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "liegt jetzt in Ihren Dokumenten" in page and f"/dokumente/{number}/pdf" in page
-    text = text_of(client.get(f"/dokumente/{number}/pdf").data)
+    text = pdf_text(client.get(f"/dokumente/{number}/pdf").data)
     assert "Łukasz Żółć" in text and number in text and "313,91 €" in text
 
 
@@ -251,7 +238,7 @@ def test_mietbescheinigung_with_htmx_gets_hx_location(client, auth, data):
     response = client.post(f"/dokumente/anfordern/mietbescheinigung/{rental.id}", headers=htmx(auth))
     assert response.status_code == 204
     number = parse_qs(urlsplit(response.headers["HX-Location"]).query)["erstellt"][0]
-    text = text_of(client.get(f"/dokumente/{number}/pdf").data)
+    text = pdf_text(client.get(f"/dokumente/{number}/pdf").data)
     assert "Jürgen Müller" in text and "Monika Müller" in text and "Stellplatz 12" in text
 
 
@@ -304,7 +291,7 @@ def test_rent_clearance_is_issued_for_a_clean_account(client, auth, data):
     rental = contract("MV-301-0201")
     assert rental.arrears == 0
     number = created_number(post(client, auth, f"/dokumente/anfordern/mietschuldenfreiheitsbescheinigung/{rental.id}"))
-    text = text_of(client.get(f"/dokumente/{number}/pdf").data)
+    text = pdf_text(client.get(f"/dokumente/{number}/pdf").data)
     assert f"Stand {clock.today():%d.%m.%Y}" in text and "keine fälligen" in text
     assert "Vorbehalten bleiben Nachforderungen aus Betriebskostenabrechnungen" in text
     assert "Şükrü Yılmaz" in text and "Ayşe Yılmaz" in text
@@ -371,7 +358,7 @@ def test_landlord_confirmation_prints_the_persons_moving_in(client, auth, data):
         client, auth, f"/dokumente/anfordern/wohnungsgeberbestaetigung/{contract('MV-301-0201').id}",
         move_in=move_in.strftime("%d.%m.%Y"), persons="Şükrü Yılmaz\n\nElif Yılmaz <b>neu</b>\n",
     ))
-    text = text_of(client.get(f"/dokumente/{number}/pdf").data)
+    text = pdf_text(client.get(f"/dokumente/{number}/pdf").data)
     assert f"Datum des Einzugs {move_in:%d.%m.%Y}" in text
     assert "1. Şükrü Yılmaz" in text and "2. Elif Yılmaz <b>neu</b>" in text
 
@@ -415,7 +402,7 @@ def test_sublet_application_files_a_ticket_and_keeps_a_copy(client, auth, data, 
     assert "Untermieter/in: Zoë <script>alert('x')</script> Łęcka" in message and number in message
     copy = Document.get(Document.number == number)
     assert copy.kind == "form" and copy.title.startswith("Antrag auf Untervermietung vom")
-    text = text_of(client.get(f"/dokumente/{number}/pdf").data)
+    text = pdf_text(client.get(f"/dokumente/{number}/pdf").data)
     assert "Zoë <script>alert('x')</script> Łęcka" in text  # printed as typed, not interpreted
     assert "12.04.1998" in text and "ein Zimmer (14 m²)" in text and "Łukasz Żółć" in text
     page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -469,7 +456,7 @@ def test_pet_and_household_forms(client, auth, data):
     assert refused.status_code == 422 and "ganze Zahl" in refused.get_data(as_text=True)
     number = created_number(post(client, auth, f"/dokumente/formulare/haustierhaltung/{rental.id}",
                                  animal="Katze (Europäisch Kurzhaar)", count="2"))
-    assert "Tierart Katze (Europäisch Kurzhaar)" in text_of(client.get(f"/dokumente/{number}/pdf").data)
+    assert "Tierart Katze (Europäisch Kurzhaar)" in pdf_text(client.get(f"/dokumente/{number}/pdf").data)
 
     same = post(client, auth, f"/dokumente/formulare/personenzahl/{rental.id}", household_size="2",
                 effective=clock.today().isoformat(), moving_in="Lena Müller")
@@ -482,7 +469,7 @@ def test_pet_and_household_forms(client, auth, data):
     assert nobody.status_code == 422 and "wer einzieht oder wer auszieht" in nobody.get_data(as_text=True)
     number = created_number(post(client, auth, f"/dokumente/formulare/personenzahl/{rental.id}", household_size="3",
                                  effective=clock.today().isoformat(), moving_in="Lena Müller"))
-    text = text_of(client.get(f"/dokumente/{number}/pdf").data)
+    text = pdf_text(client.get(f"/dokumente/{number}/pdf").data)
     assert "Neue Personenzahl 3" in text and "Eingezogen Lena Müller" in text
     assert {t.category.key for t in Ticket.select().where(Ticket.contract == rental).join(TicketCategory)} >= {
         "pets", "household"}
@@ -492,7 +479,7 @@ def test_termination_names_all_parties_and_needs_the_notice_period(client, auth,
     sign_in(auth, JUERGEN)
     rental = contract("MV-1001-0203")
     url = f"/dokumente/formulare/kuendigung/{rental.id}"
-    notice = forms.notice_dates(clock.today())
+    notice = applications.notice_dates(clock.today())
     page = client.get(url).get_data(as_text=True)
     assert f'value="{notice.earliest_end.isoformat()}"' in page
     assert "Jürgen Müller" in page and "Monika Müller" in page and "von allen Vertragspartnern unterschrieben" in page
@@ -507,7 +494,7 @@ def test_termination_names_all_parties_and_needs_the_notice_period(client, auth,
     assert response.status_code == 422 and "alle Vertragspartner der Kündigung zustimmen" in response.get_data(as_text=True)
     number = created_number(post(client, auth, url, end_date=notice.earliest_end.isoformat(), all_agree="y",
                                  new_address="Gartenweg 3\n04249 Leipzig"))
-    text = text_of(client.get(f"/dokumente/{number}/pdf").data)
+    text = pdf_text(client.get(f"/dokumente/{number}/pdf").data)
     assert f"Kündigung zum {notice.earliest_end:%d.%m.%Y}" in text
     assert "Unterschrift Jürgen Müller" in text and "Unterschrift Monika Müller" in text
     assert "von allen Vertragspartnern (Jürgen Müller, Monika Müller) unterschrieben" in text
@@ -534,13 +521,13 @@ def test_form_with_htmx_redirects_by_hx_location(client, auth, data):
     (date(2027, 12, 20), date(2028, 1, 5), date(2028, 3, 31)),
 ])
 def test_notice_period(today, deadline, earliest):
-    assert forms.notice_dates(today) == forms.NoticeDates(deadline, earliest)
+    assert applications.notice_dates(today) == applications.NoticeDates(deadline, earliest)
 
 
 @pytest.mark.parametrize(("year", "easter"), [(2024, date(2024, 3, 31)), (2025, date(2025, 4, 20)),
                                               (2026, date(2026, 4, 5)), (2038, date(2038, 4, 25))])
 def test_easter(year, easter):
-    assert forms._easter(year) == easter
+    assert applications._easter(year) == easter
 
 
 def test_file_names_are_ascii():

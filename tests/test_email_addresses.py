@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.tenant_helpers import deliver, login
+from tests.helpers import deliver, mail_text
 from wir.models import EmailConfirmation, OutboxMail, RegistrationCode, RegistrationNumberRequest, User
 from wir.services import email_addresses, email_change, registration
 
@@ -106,7 +106,7 @@ def test_registration_refuses_and_mails_nobody(client, auth, letter, data, typed
 
 @pytest.mark.parametrize("typed, message", REFUSED)
 def test_email_change_refuses_and_mails_nobody(client, auth, data, typed, message):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     response = client.post("/konto/email", data={"csrf_token": auth.csrf_token(), "email": typed,
                                                  "password": tenant["password"]})
     assert response.status_code == 422 and message in field_error(response.get_data(as_text=True))
@@ -155,7 +155,7 @@ def test_idn_address_is_stored_and_mailed_in_ascii_and_found_in_any_spelling(app
     assert register(client, auth, letter, "Neu.Mieter@Bücher.de").status_code == 303
     user = User.get(User.email == "neu.mieter@xn--bcher-kva.de")
     assert deliver(app) == 1 and smtp.recipients == [["neu.mieter@xn--bcher-kva.de"]]
-    code = re.search(r"^(\d{6})\r?$", smtp.messages[0].get_body(("plain",)).get_content(), re.M).group(1)
+    code = re.search(r"^(\d{6})\r?$", mail_text(smtp.messages[0]), re.M).group(1)
     # the app path asks for the address again: typed with the umlaut, it finds the account
     response = client.post("/registrieren/code", data={"csrf_token": auth.csrf_token(),
                                                        "email": "neu.mieter@bücher.de", "code": code})
@@ -173,7 +173,7 @@ def request_change(client, auth, tenant, new_email, password=None):
 
 def test_email_change_requests_are_limited_per_account(app, client, auth, data):
     assert app.config["RATELIMIT_EMAIL_CHANGE"] == "3 per hour; 10 per day"
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     # a mistyped password sends no mail and does not count
     assert request_change(client, auth, tenant, "neu0@example.net", "nicht-das-passwort").status_code == 422
     for number in range(1, 4):
@@ -188,8 +188,8 @@ def test_email_change_requests_are_limited_per_account(app, client, auth, data):
 
     # signing in again does not reset it; another account from the same browser is not affected
     auth.logout()
-    login(auth, "juergen")
+    auth.login_as("juergen")
     assert request_change(client, auth, tenant, "neu5@example.net").status_code == 422
     auth.logout()
-    gisela = login(auth, "gisela")
+    gisela = auth.login_as("gisela")
     assert request_change(client, auth, gisela, "gisela.neu@example.net").status_code == 303

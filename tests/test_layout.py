@@ -5,24 +5,24 @@ from wir.models import Cooperative, Person, User
 
 
 def _tenant_without_savings(logins, data):
-    for index, tenant in enumerate(logins["tenants"]):
+    for tenant in logins["tenants"]:
         user = User.get(User.email == tenant["email"])
         cooperatives = Cooperative.select().join(Person).where(Person.user == user)
         if not any(c.has_savings for c in cooperatives):
-            return index
+            return tenant["email"]
     raise AssertionError("demo data needs a tenant without savings cooperative")
 
 
 def _tenant_with_savings(logins, data):
-    for index, tenant in enumerate(logins["tenants"]):
+    for tenant in logins["tenants"]:
         user = User.get(User.email == tenant["email"])
         if Cooperative.select().join(Person).where((Person.user == user) & Cooperative.has_savings).exists():
-            return index
+            return tenant["email"]
     raise AssertionError("demo data needs a saver")
 
 
 def test_navigation_uses_the_words_of_the_guide(client, auth, data):
-    auth.login_tenant(_tenant_with_savings(auth.logins, data))
+    auth.login_as(_tenant_with_savings(auth.logins, data))
     page = client.get("/").get_data(as_text=True)
     for word in ("Startseite", "Dokumente", "Verträge", "Sparen", "Kontakt", "Meldungen"):
         assert f">{word}</a>" in page or f">{word}<span" in page  # Dokumente may carry its unread count
@@ -32,14 +32,14 @@ def test_navigation_uses_the_words_of_the_guide(client, auth, data):
 
 
 def test_sparen_hidden_and_closed_for_cooperative_without_savings(client, auth, data):
-    auth.login_tenant(_tenant_without_savings(auth.logins, data))
+    auth.login_as(_tenant_without_savings(auth.logins, data))
     page = client.get("/").get_data(as_text=True)
     assert ">Sparen</a>" not in page
     assert client.get("/sparen/").status_code == 404
 
 
 def test_sparen_open_for_saver(client, auth, data):
-    auth.login_tenant(_tenant_with_savings(auth.logins, data))
+    auth.login_as(_tenant_with_savings(auth.logins, data))
     assert client.get("/sparen/").status_code == 200
 
 
@@ -60,7 +60,7 @@ def test_header_names_the_users_cooperatives(client, auth, data):
 
 
 def test_anschrift_is_read_only(client, auth, data):
-    tenant = auth.login_tenant()
+    tenant = auth.login_as()
     person = Person.select().join(User).where(User.email == tenant["email"]).first()
     page = client.get("/konto/anschrift").get_data(as_text=True)
     assert person.street in page and person.postcode in page
@@ -96,7 +96,7 @@ def test_startseite_query_count_does_not_grow_with_news(client, auth, data, coun
     from wir import clock
     from wir.models import NewsItem
 
-    auth.login_tenant()
+    auth.login_as()
     with count_queries() as before:
         assert client.get("/").status_code == 200
     for cooperative in Cooperative.select():

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from flask import url_for
 
+from tests.helpers import deliver
 from wir import clock, db, mail
 from wir.models import Cooperative, OutboxMail
 
@@ -21,11 +22,6 @@ def queue(app, recipient="lukasz@example.org", subject=f"Bitte bestätigen Sie I
         link = mail.external_url("pages.imprint", token="abc")
         values = {"name": NAME, "code": "123456", "valid_hours": 24, "cooperative": None, "confirm_url": link} | context
         return mail.queue_mail(recipient, subject, "registration_confirm", **values)
-
-
-def deliver(app) -> int:
-    with app.app_context():
-        return mail.deliver_pending()
 
 
 def stored_mails(app):

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 from wir import clock
-from tests.tenant_helpers import login
 
 
 def _change_email(client, auth, password):
@@ -12,7 +11,7 @@ def _change_email(client, auth, password):
 
 
 def test_guessing_in_an_open_session_signs_it_out_with_the_lock(client, auth, monkeypatch):
-    login(auth, "juergen")
+    auth.login_as("juergen")
     start = clock.now()
     for attempt in range(4):  # the waits after the 3rd and 4th failure are over before the next guess
         monkeypatch.setattr(clock, "now", lambda a=attempt: start + timedelta(minutes=5 * a))

@@ -5,7 +5,6 @@ import io
 import pytest
 from flask import request
 
-from tests.tenant_helpers import login
 from wir.models import AuditLog, Document, Person, User
 from wir.security import accepts_uploads
 
@@ -92,7 +91,7 @@ def test_sign_in_rate_limit_counts_per_forwarded_client_only_with_proxy_hops(mon
 def test_audit_trail_records_the_forwarded_client_only_with_proxy_hops(monkeypatch, request, hops, recorded):
     monkeypatch.setenv("WIR_PROXY_HOPS", str(hops))
     client, auth = request.getfixturevalue("client"), request.getfixturevalue("auth")
-    login(auth, "gisela")
+    auth.login_as("gisela")
     response = client.post("/konto/telefon/neu", headers={"X-Forwarded-For": CLIENT_A},
                            data={"csrf_token": auth.csrf_token(), "kind": "home", "number": "0341 41519-0"})
     assert response.status_code == 303
@@ -106,7 +105,7 @@ def test_session_cookie_flags(client):
 
 
 def test_personal_pages_are_not_cached(client, auth):
-    auth.login_tenant()
+    auth.login_as()
     assert client.get("/").headers["Cache-Control"] == "no-store"
 
 
@@ -152,7 +151,7 @@ def test_anonymous_form_with_2_mb_gets_413_page_before_the_body_is_read(client):
 
 def test_signed_in_user_may_send_2_mb_only_to_a_view_that_takes_files(app, client, auth):
     _register_upload_view(app)
-    auth.login_tenant()
+    auth.login_as()
     upload = client.post("/upload-probe", data={"csrf_token": auth.csrf_token(), "file": (io.BytesIO(TWO_MB), "a.jpg")})
     assert upload.status_code == 200 and upload.get_data(as_text=True) == str(len(TWO_MB))
     other = client.post("/konto/telefon/neu", data={"csrf_token": auth.csrf_token(), "kind": "home",
@@ -170,7 +169,7 @@ def test_anonymous_upload_to_a_view_that_takes_files_gets_413(app, client, auth)
 def test_upload_limit_holds_for_views_that_take_files(app, client, auth):
     _register_upload_view(app)
     app.config["UPLOAD_MAX_CONTENT_LENGTH"] = 1024 * 1024
-    auth.login_tenant()
+    auth.login_as()
     response = client.post("/upload-probe", data={"csrf_token": auth.csrf_token(),
                                                   "file": (io.BytesIO(TWO_MB), "a.jpg")})
     assert response.status_code == 413
@@ -180,7 +179,7 @@ def test_upload_limit_holds_for_views_that_take_files(app, client, auth):
 
 
 def test_every_download_is_an_attachment_in_a_sandbox(client, auth):
-    tenant = login(auth, "juergen")
+    tenant = auth.login_as("juergen")
     document = Document.select().join(Person).join(User).where(User.email == tenant["email"]).first()
     downloads = [
         client.get(f"/dokumente/{document.number}/pdf"),

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.test_auth import STRANGER, WRONG, _deliver, _reset_link, move_clock
+from tests.helpers import deliver, demo_tenant
+from tests.test_auth import STRANGER, WRONG, _reset_link, move_clock
 from wir.models import AuditLog, Document, Person, User
 
 NEW_PASSWORD = "Gruene-Tinte-auf-Papier"
@@ -43,7 +44,7 @@ def test_sign_in_success_failure_and_lock_are_logged_and_audited(client, auth, d
     known = str(user_id(tenant["email"]))
     auth.login(tenant["email"], WRONG)
     auth.login(STRANGER, WRONG)
-    auth.login_tenant()
+    auth.login_as()
     failed, stranger, succeeded = events()
     assert failed["event"] == "login.failed" and failed["user"] == known and failed["reason"] == "invalid"
     assert failed["ip"] == "127.0.0.1" and failed["path"] == "/anmelden"
@@ -74,7 +75,7 @@ def test_password_reset_requested_and_done_are_logged_and_audited(app, client, a
     known = str(user_id(tenant["email"]))
     for email in (tenant["email"], STRANGER):
         client.post("/passwort-vergessen", data={"csrf_token": auth.csrf_token(), "email": email})
-    _deliver(app)
+    deliver(app)
     link = _reset_link(smtp)
     client.post(link, data={"csrf_token": auth.csrf_token(), "password": NEW_PASSWORD,
                             "password_repeat": NEW_PASSWORD})
@@ -97,9 +98,9 @@ def test_csrf_failures_are_logged(client, auth, events):
 
 
 def test_another_users_object_id_is_logged_with_the_user(client, auth, data, events):
-    tenant = auth.login_tenant(0)
+    tenant = auth.login_as()
     client.post("/konto/kontaktdaten-pruefen", data={"csrf_token": auth.csrf_token()})
-    gisela = Person.select().join(User).where(User.email == auth.logins["tenants"][1]["email"]).first()
+    gisela = Person.select().join(User).where(User.email == demo_tenant(auth.logins, "gisela")["email"]).first()
     other = Document.select().where(Document.person == gisela).first()
     assert client.get(f"/dokumente/{other.number}/pdf").status_code == 404
     (not_found,) = [event for event in events() if event["event"] == "not_found"]
@@ -113,7 +114,7 @@ def test_anonymous_404s_are_not_security_events(client, events):
 
 
 def test_nothing_a_client_sends_breaks_a_log_line_or_forges_a_field(client, auth, data, events):
-    tenant = auth.login_tenant()
+    tenant = auth.login_as()
     assert client.get("/x%0Aevent=forged%20user=1%22").status_code == 404
     not_found = events()[-1]  # one line (the fixture checks every line), the forged text inside the quoted path
     assert not_found["event"] == "not_found" and not_found["user"] == str(user_id(tenant["email"]))

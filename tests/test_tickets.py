@@ -7,11 +7,12 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
+from tests.helpers import htmx, mail_text
 from wir import clock, mail
 from wir.models import (
     Contract, ContractParty, OutboxMail, Person, Ticket, TicketAttachment, TicketCategory, TicketType, User,
 )
-from wir.services import tickets
+from wir.services import scope, tickets
 
 
 def person_of(email):
@@ -48,7 +49,7 @@ def gps_exif():
 
 @pytest.fixture
 def tenant(auth, data):
-    login = auth.login_tenant(0)
+    login = auth.login_as()
     person = person_of(login["email"])
     return {"login": login, "person": person, "rental": rental_of(person)}
 
@@ -123,7 +124,7 @@ def test_category_list_follows_the_type_with_htmx(client, auth, tenant):
     response = client.post(
         "/kontakt",
         data={"concern": f"p{person.id}", "ticket_type": str(appointment.ticket_type_id), "action": "choose"},
-        headers={"HX-Request": "true", "X-CSRFToken": auth.csrf_token()},
+        headers=htmx(auth),
     )
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in body and 'id="contact"' in body
@@ -450,7 +451,7 @@ def test_paging_through_meldungen_shows_every_ticket_exactly_once(client, auth, 
     _add_tickets(tenant, 410)
     _add_tickets(tenant, 30, status="closed")
     seen = _page_through(client, f"/meldungen?filter={filter_name}")
-    expected = {t.number for t in tickets.tickets_of(tenant["person"].user, only_open)}
+    expected = {t.number for t in scope.tickets_of(tenant["person"].user, only_open)}
     assert len(expected) > (440 if only_open is None else 30)
     assert len(seen) == len(set(seen)), "a ticket was shown on two pages"
     assert set(seen) == expected
@@ -590,7 +591,7 @@ def test_every_status_change_is_mailed(app, data, smtp, demo_logins):
         f"Ihre Meldung {ticket.number}: Beauftragt",
         f"Ihre Meldung {ticket.number}: Abgeschlossen",
     ]
-    assert f"http://localhost/meldungen/{ticket.number}" in smtp.messages[-1].get_body(("plain",)).get_content()
+    assert f"http://localhost/meldungen/{ticket.number}" in mail_text(smtp.messages[-1])
 
 
 def test_rejection_needs_a_reason(app, data, demo_logins):

@@ -329,6 +329,11 @@ class Ticket(BaseModel):
     class Meta:
         indexes = ((("person", "updated_at"), False),)
 
+    @classmethod
+    def unseen(cls):
+        """The "neu" rule as SQL: changed since the tenant last opened it. Lists select it as ``is_new``."""
+        return cls.tenant_seen_at.is_null() | (cls.updated_at > cls.tenant_seen_at)
+
 
 class TicketMessage(BaseModel):
     ticket = ForeignKeyField(Ticket, backref="messages", on_delete="CASCADE")

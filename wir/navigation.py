@@ -7,7 +7,7 @@ from flask import g, has_request_context
 from flask_login import current_user
 
 from wir.models import Cooperative, Person
-from wir.services import accounts, documents
+from wir.services import documents, scope
 
 
 @dataclass
@@ -36,7 +36,7 @@ def viewer() -> Viewer | None:
             cooperatives = [current_user.cooperative] if current_user.cooperative_id else []
             g.viewer = Viewer(current_user.staff_name or current_user.email, [], cooperatives, True)
         else:
-            persons = accounts.persons_of(current_user)
+            persons = scope.persons_of(current_user)
             name = persons[0].full_name if persons else current_user.email
             g.viewer = Viewer(name, persons, [p.cooperative for p in persons], False)
     return g.viewer

@@ -2,7 +2,7 @@
 
 A view hands in the list as a peewee query and the page number as the request carries it::
 
-    page = pagination.paginate(tickets.tickets_of(user), request.args.get("seite"), config["PAGE_SIZE"])
+    page = pagination.paginate(scope.tickets_of(user), request.args.get("seite"), config["PAGE_SIZE"])
 
 and renders ``page.items`` with the ``pagination`` macro of ``templates/_pagination.html``.
 

@@ -1,6 +1,13 @@
-"""Full page or fragment from the same partial, and the answer after a successful POST."""
+"""Full page or fragment from the same partial, the answer after a successful POST, and 404 for what is not the user's."""
 
-from flask import make_response, redirect, render_template, request
+from flask import abort, make_response, redirect, render_template, request
+
+
+def or_404(found):
+    """What a lookup of ``services.scope`` found, or 404: another tenant's object is as unknown as a missing one."""
+    if found is None:
+        abort(404)
+    return found
 
 
 def wants_fragment() -> bool:

@@ -16,10 +16,12 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tests import databases
 
 SERVER_START_TIMEOUT = 20  # seconds until /healthz must answer 200
+MAIL_TIMEOUT = 5  # seconds from the answer on screen until the mail is in the SMTP server
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 # Chromium flags: no sandbox (containers), no GPU, no background traffic.
@@ -152,6 +154,28 @@ def login(page, user: dict, path: str = "/anmelden"):
         errors = page.locator(".field__error, .notice").all_inner_texts()
         raise AssertionError(f"Anmeldung als {user['email']} gescheitert: {errors or page.url}") from None
     return page
+
+
+def path_of(page) -> str:
+    return urlsplit(page.url).path
+
+
+def unexpected_errors(page) -> list[str]:
+    """Console errors, except the 422 of an invalid form (the browser logs it; htmx swaps it in)."""
+    return [e for e in page.wir_console_errors if "status of 422" not in e]
+
+
+def wait_for_mail(mailbox, recipient: str, subject: str | None = None, timeout: float = MAIL_TIMEOUT):
+    """The first mail to ``recipient`` (with this subject, when given) that the SMTP server received."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for message in list(mailbox.messages):
+            if message["To"] == recipient and subject in (None, message["Subject"]):
+                return message
+        if time.monotonic() > deadline:
+            received = [(m["To"], m["Subject"]) for m in mailbox.messages]
+            raise AssertionError(f"keine Mail „{subject or ''}“ an {recipient} binnen {timeout} s; angekommen: {received}")
+        time.sleep(0.05)
 
 
 def javascript_runs(page, wait_seconds: float = 1.0) -> bool:

@@ -2,7 +2,6 @@
 and the other account pages under axe."""
 
 import re
-import time
 
 import pytest
 
@@ -10,9 +9,12 @@ from tests.browser.helpers import (
     assert_accessible,
     assert_no_horizontal_scroll,
     expect,
+    path_of,
+    unexpected_errors,
     wait_for_htmx,
+    wait_for_mail,
 )
-from tests.browser.tenant_pages import path_of, tenant, unexpected_errors
+from tests.helpers import demo_tenant, mail_text
 
 pytestmark = pytest.mark.browser
 
@@ -20,22 +22,12 @@ ADD = "Hinzufügen"  # a link (with a hidden ": neue Telefonnummer"); the form's
 LIMIT = "Sie können höchstens drei Telefonnummern hinterlegen"
 
 
-def wait_for_mail(mailbox, recipient, timeout=5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for message in list(mailbox.messages):
-            if message["To"] == recipient:
-                return message.get_body(("plain",)).get_content()
-        time.sleep(0.05)
-    raise AssertionError(f"keine Mail an {recipient} binnen {timeout} s")
-
-
 def phone_rows(page):
     return page.locator("#phones .phone-list > li")
 
 
 def test_phone_editor_with_javascript(new_page, demo_logins):
-    page = new_page(user=tenant(demo_logins, "s.yilmaz"))  # two numbers: Mobil and Dienstlich
+    page = new_page(user=demo_tenant(demo_logins, "s.yilmaz"))  # two numbers: Mobil and Dienstlich
     page.goto("/konto/kontaktdaten")
     wait_for_htmx(page)
     page.evaluate("window.wirNoReload = 'still here'")
@@ -94,7 +86,7 @@ def test_phone_editor_with_javascript(new_page, demo_logins):
 
 
 def test_phone_editor_without_javascript(new_page, demo_logins):
-    page = new_page(javascript=False, user=tenant(demo_logins, "dieter"))  # one number
+    page = new_page(javascript=False, user=demo_tenant(demo_logins, "dieter"))  # one number
     page.goto("/konto/kontaktdaten")
     page.get_by_role("link", name=ADD).click()
     assert path_of(page) == "/konto/telefon/neu"
@@ -129,7 +121,7 @@ def test_phone_editor_without_javascript(new_page, demo_logins):
 
 
 def test_phone_editor_at_phone_width(new_page, demo_logins):
-    page = new_page("phone", user=tenant(demo_logins, "gisela"))
+    page = new_page("phone", user=demo_tenant(demo_logins, "gisela"))
     page.goto("/konto/kontaktdaten")
     wait_for_htmx(page)
     page.get_by_role("link", name=ADD).click()
@@ -147,7 +139,7 @@ def test_phone_editor_at_phone_width(new_page, demo_logins):
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
 @pytest.mark.parametrize("path", ["/konto/email", "/konto/meine-daten", "/konto/telefon/neu"])
 def test_account_pages_are_accessible(new_page, demo_logins, viewport, path):
-    page = new_page(viewport, user=tenant(demo_logins, "juergen"))
+    page = new_page(viewport, user=demo_tenant(demo_logins, "juergen"))
     assert page.goto(path).status == 200
     expect(page.locator("h1")).to_have_count(1)
     assert_accessible(page)
@@ -156,7 +148,7 @@ def test_account_pages_are_accessible(new_page, demo_logins, viewport, path):
 
 
 def test_email_form_with_javascript(new_page, demo_logins):
-    user = tenant(demo_logins, "juergen")
+    user = demo_tenant(demo_logins, "juergen")
     page = new_page(user=user)
     page.goto("/konto/email")
     wait_for_htmx(page)
@@ -176,7 +168,7 @@ def test_email_form_with_javascript(new_page, demo_logins):
 
 
 def test_email_change_confirmed_through_the_link(new_page, demo_logins, mailbox, live_server):
-    user = tenant(demo_logins, "dieter")
+    user = demo_tenant(demo_logins, "dieter")
     page = new_page("phone", javascript=False, user=user)
     page.goto("/konto/kontaktdaten")
     page.get_by_role("link", name="E-Mail-Adresse ändern").click()
@@ -187,8 +179,8 @@ def test_email_change_confirmed_through_the_link(new_page, demo_logins, mailbox,
     expect(page.locator("#email")).to_contain_text(user["email"])  # still the login name
 
     link = re.search(re.escape(live_server.url) + r"(/konto/email/bestaetigen/\S+)",
-                     wait_for_mail(mailbox, "dieter.neu@example.net")).group(1)
-    assert "dieter.neu@example.net" in wait_for_mail(mailbox, user["email"])  # the notice to the old address
+                     mail_text(wait_for_mail(mailbox, "dieter.neu@example.net"))).group(1)
+    assert "dieter.neu@example.net" in mail_text(wait_for_mail(mailbox, user["email"]))  # the notice to the old address
     page.goto(link)
     expect(page.get_by_role("heading", level=1, name="Neue E-Mail-Adresse bestätigen")).to_be_visible()
     assert_accessible(page)

@@ -8,9 +8,11 @@ from tests.browser.helpers import (
     assert_accessible,
     assert_no_horizontal_scroll,
     expect,
+    path_of,
+    unexpected_errors,
     wait_for_htmx,
 )
-from tests.browser.tenant_pages import path_of, tenant, unexpected_errors
+from tests.helpers import demo_tenant
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +21,7 @@ HOLDER_NOTE = "Der Kontoinhaber ist nicht Vertragspartner"
 
 
 def test_bank_change_with_javascript(new_page, demo_logins):
-    user = tenant(demo_logins, "juergen")
+    user = demo_tenant(demo_logins, "juergen")
     page = new_page(user=user)
     page.goto("/vertraege/")
     expect(page.get_by_role("heading", level=2, name="WG „Lipsia“ eG")).to_be_visible()
@@ -61,7 +63,7 @@ def test_bank_change_with_javascript(new_page, demo_logins):
 
 
 def test_bank_change_without_javascript(new_page, demo_logins):
-    user = tenant(demo_logins, "gisela")
+    user = demo_tenant(demo_logins, "gisela")
     page = new_page(javascript=False, user=user)
     page.goto("/vertraege/")
     page.get_by_role("link", name="Bankverbindung ändern für Stellplatz/Garage GA-G-014").click()
@@ -94,7 +96,7 @@ def test_bank_change_without_javascript(new_page, demo_logins):
 
 
 def test_contracts_at_phone_width(new_page, demo_logins):
-    page = new_page("phone", user=tenant(demo_logins, "s.yilmaz"))
+    page = new_page("phone", user=demo_tenant(demo_logins, "s.yilmaz"))
     page.goto("/vertraege/")
     expect(page.get_by_role("heading", level=1, name="Verträge")).to_be_visible()
     assert_no_horizontal_scroll(page)

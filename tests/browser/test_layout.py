@@ -1,7 +1,6 @@
 """The layout in a real browser: accessible at 1280 and 360 px, usable without JavaScript, enhanced with it."""
 
 import re
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -12,6 +11,7 @@ from tests.browser.helpers import (
     expect,
     javascript_runs,
     login,
+    path_of,
     wait_for_htmx,
 )
 
@@ -43,10 +43,6 @@ MAIN_NAV = [
     ("Kontakt", "/kontakt"),
     ("Meldungen", "/meldungen"),
 ]
-
-
-def path_of(page) -> str:
-    return urlsplit(page.url).path
 
 
 def main_nav(page):

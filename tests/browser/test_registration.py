@@ -15,8 +15,6 @@ Rate limits of the live server (per address, memory storage): 20 register POSTs 
 """
 
 import re
-import time
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -26,13 +24,15 @@ from tests.browser.helpers import (
     assert_no_horizontal_scroll,
     expect,
     login,
+    path_of,
     wait_for_htmx,
+    wait_for_mail,
 )
+from tests.helpers import mail_text
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "Blauer-Kran-zieht-Wolken"  # strong, and none of the demo people's names
-MAIL_TIMEOUT = 5  # seconds from the answer on screen until the mail is in the SMTP server
 CONFIRM_SUBJECT = "Bitte bestätigen Sie Ihre E-Mail-Adresse"
 RESET_SUBJECT = "Passwort zurücksetzen"
 INVALID_CODE = "Registrierungsnummer und Nachname passen nicht zusammen"
@@ -56,28 +56,8 @@ def letters(demo_logins):
 # --- helpers -----------------------------------------------------------------
 
 
-def path_of(page) -> str:
-    return urlsplit(page.url).path
-
-
-def wait_for_mail(mailbox, recipient: str, subject: str, timeout: float = MAIL_TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while True:
-        for message in list(mailbox.messages):
-            if message["To"] == recipient and message["Subject"] == subject:
-                return message
-        if time.monotonic() > deadline:
-            received = [(m["To"], m["Subject"]) for m in mailbox.messages]
-            raise AssertionError(f"keine Mail „{subject}“ an {recipient} binnen {timeout} s; angekommen: {received}")
-        time.sleep(0.05)
-
-
-def text_of(message) -> str:
-    return message.get_body(("plain",)).get_content()
-
-
 def confirmation_link_and_code(message, live_server) -> tuple[str, str]:
-    text = text_of(message)
+    text = mail_text(message)
     link = re.search(re.escape(live_server.url) + r"/registrieren/bestaetigen/\S+", text)
     code = re.search(r"^(\d{6})\r?$", text, re.M)
     assert link and code, f"Link oder Bestätigungscode fehlt in der Mail:\n{text}"
@@ -144,7 +124,7 @@ def test_registration_by_link_with_javascript(page, live_server, mailbox, letter
     assert_accessible(page)
 
     message = wait_for_mail(mailbox, email, CONFIRM_SUBJECT)
-    assert letter["name"] in text_of(message)
+    assert letter["name"] in mail_text(message)
     link, _ = confirmation_link_and_code(message, live_server)
 
     response = page.goto(link)
@@ -324,7 +304,7 @@ def test_forgot_password_without_javascript(nojs_page, new_page, live_server, ma
     expect(page).to_have_url(re.compile(r"/anmelden$"))
     expect(page.get_by_text("Wenn zu dieser E-Mail-Adresse ein Zugang besteht")).to_be_visible()
 
-    text = text_of(wait_for_mail(mailbox, tenant["email"], RESET_SUBJECT))
+    text = mail_text(wait_for_mail(mailbox, tenant["email"], RESET_SUBJECT))
     found = re.search(re.escape(live_server.url) + r"/passwort-neu/\S+", text)
     assert found, f"kein Link in der Mail:\n{text}"
     link = found.group(0)

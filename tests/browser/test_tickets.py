@@ -33,6 +33,7 @@ from tests.browser.helpers import (
     assert_accessible,
     assert_no_horizontal_scroll,
     expect,
+    path_of,
     wait_for_htmx,
 )
 
@@ -78,10 +79,6 @@ def photo(tmp_path):
 
 
 # --- helpers -----------------------------------------------------------------
-
-
-def path_of(page) -> str:
-    return urlsplit(page.url).path
 
 
 def flask_cli(live_server, *args) -> str:

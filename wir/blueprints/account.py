@@ -15,9 +15,9 @@ from wir.blueprints.auth import safe_next
 from wir.extensions import limiter
 from wir.forms import ChoiceField, NewPasswordForm, email_field, valid_email_address
 from wir.navigation import viewer
-from wir.rendering import redirect_after_post, render, wants_fragment
+from wir.rendering import or_404, redirect_after_post, render, wants_fragment
 from wir.security import require_tenant, start_session
-from wir.services import accounts, address_change, data_export, email_change, password_change, password_rules, phones
+from wir.services import accounts, address_change, data_export, email_change, password_change, password_rules, phones, scope
 from wir.services.rejections import Rejected
 
 bp = Blueprint("account", __name__, url_prefix="/konto")
@@ -80,13 +80,6 @@ def _phones_saved(message):
     return redirect_after_post(url_for("account.contact_data") + "#telefon")
 
 
-def _own_phone(phone_id):
-    phone = phones.phone_of(current_user, phone_id)
-    if phone is None:
-        abort(404)
-    return phone
-
-
 @bp.route("/kontaktdaten")
 def contact_data():
     # always whole: htmx comes here through HX-Location after the e-mail and password forms
@@ -114,7 +107,7 @@ def add_phone():
 
 @bp.route("/telefon/<int:phone_id>/aendern", methods=["GET", "POST"])
 def edit_phone(phone_id):
-    phone = _own_phone(phone_id)
+    phone = or_404(scope.phone_of(current_user, phone_id))
     form = PhoneForm(data={"kind": phone.kind, "number": formatting.phone(phone.number)})
     if form.validate_on_submit():
         try:
@@ -134,7 +127,7 @@ class EmptyForm(FlaskForm):
 
 @bp.route("/telefon/<int:phone_id>/loeschen", methods=["GET", "POST"])
 def delete_phone(phone_id):
-    phone = _own_phone(phone_id)
+    phone = or_404(scope.phone_of(current_user, phone_id))
     form = EmptyForm()
     if form.validate_on_submit():
         if not phones.remove(current_user, phone.id):

@@ -1,12 +1,12 @@
 """Verträge: contracts with their data, and changing the bank account per contract."""
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, flash, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from wir.rendering import redirect_after_post, render
+from wir.rendering import or_404, redirect_after_post, render
 from wir.security import require_tenant
 from wir.services import bank_accounts, contracts
 from wir.services.rejections import Rejected
@@ -17,14 +17,12 @@ bp.before_request(require_tenant)
 
 @bp.route("/")
 def index():
-    return render("contracts/index.html", groups=contracts.by_cooperative(contracts.contracts_of(current_user)))
+    return render("contracts/index.html", groups=contracts.by_cooperative(contracts.all_details(current_user)))
 
 
 @bp.route("/<int:contract_id>")
 def show(contract_id):
-    details = contracts.contract_of(current_user, contract_id)
-    if details is None:
-        abort(404)
+    details = or_404(contracts.details_of(current_user, contract_id))
     return render("contracts/show.html", details=details)
 
 
@@ -70,16 +68,9 @@ def _as_validation_error(check, value):
         raise ValidationError(rejected.message) from None
 
 
-def _own_with_siblings(contract_id):
-    found = contracts.with_siblings(current_user, contract_id)
-    if found is None:
-        abort(404)
-    return found
-
-
 @bp.route("/<int:contract_id>/bankverbindung", methods=["GET", "POST"])
 def change_bank_account(contract_id):
-    details, siblings = _own_with_siblings(contract_id)
+    details, siblings = or_404(contracts.with_siblings(current_user, contract_id))
     form = BankAccountForm()
     if form.validate_on_submit():
         change = bank_accounts.BankChange(
@@ -109,8 +100,6 @@ def change_bank_account(contract_id):
 @bp.route("/<int:contract_id>/bankverbindung/pruefen", methods=["POST"])
 def check_bank_account(contract_id):
     """While typing (htmx): the bank's name or what is wrong with the IBAN, and the note about the holder."""
-    details = contracts.contract_of(current_user, contract_id)
-    if details is None:
-        abort(404)
+    details = or_404(contracts.details_of(current_user, contract_id))
     check = bank_accounts.preview(request.form.get("iban", ""), request.form.get("holder", ""), details.parties)
     return render("contracts/_bank_check.html", check=check)

@@ -15,9 +15,9 @@ from wir.formatting import german_date
 from wir.forms import ChoiceField
 from wir.models import Document
 from wir.navigation import viewer
-from wir.rendering import redirect_after_post, render
+from wir.rendering import or_404, redirect_after_post, render
 from wir.security import require_tenant
-from wir.services import certificates, documents, forms
+from wir.services import applications, certificates, documents, scope
 
 bp = Blueprint("documents", __name__, url_prefix="/dokumente")
 bp.before_request(require_tenant)
@@ -88,9 +88,9 @@ class SubletForm(RequestForm):
                    render_kw={"rows": 4})
 
     def application(self):
-        return forms.SubletApplication(self.subtenant_name.data.strip(), self.subtenant_birth_date.data,
-                                       self.start.data, self.end.data, self.rooms.data.strip(),
-                                       self.reason.data.strip())
+        return applications.SubletApplication(self.subtenant_name.data.strip(), self.subtenant_birth_date.data,
+                                              self.start.data, self.end.data, self.rooms.data.strip(),
+                                              self.reason.data.strip())
 
 
 class PetForm(RequestForm):
@@ -102,7 +102,7 @@ class PetForm(RequestForm):
     remark = _text("Weitere Angaben", 2000, area=True, render_kw={"rows": 4})
 
     def application(self):
-        return forms.PetApplication(self.animal.data.strip(), self.count.data, (self.remark.data or "").strip())
+        return applications.PetApplication(self.animal.data.strip(), self.count.data, (self.remark.data or "").strip())
 
 
 class HouseholdForm(RequestForm):
@@ -116,8 +116,9 @@ class HouseholdForm(RequestForm):
     remark = _text("Bemerkung", 2000, area=True, render_kw={"rows": 3})
 
     def application(self):
-        return forms.HouseholdChange(self.household_size.data, self.effective.data, (self.moving_in.data or "").strip(),
-                                     (self.moving_out.data or "").strip(), (self.remark.data or "").strip())
+        return applications.HouseholdChange(self.household_size.data, self.effective.data,
+                                            (self.moving_in.data or "").strip(), (self.moving_out.data or "").strip(),
+                                            (self.remark.data or "").strip())
 
 
 class TerminationForm(RequestForm):
@@ -126,7 +127,7 @@ class TerminationForm(RequestForm):
     all_agree = BooleanField("Alle Vertragspartner sind mit der Kündigung einverstanden.")
 
     def application(self):
-        return forms.Termination(self.end_date.data, (self.new_address.data or "").strip(), bool(self.all_agree.data))
+        return applications.Termination(self.end_date.data, (self.new_address.data or "").strip(), bool(self.all_agree.data))
 
 
 FORM_CLASSES = {
@@ -143,13 +144,6 @@ def _new_key() -> str:
 
 def _persons():
     return viewer().persons
-
-
-def _contract(contract_id: int):
-    try:
-        return certificates.find_contract(_persons(), contract_id)
-    except LookupError:
-        abort(404)
 
 
 def _after_request_made(outcome, what: str):
@@ -186,21 +180,16 @@ class FilterForm(FlaskForm):
 @bp.route("/")
 def index():
     persons = _persons()
-    contracts = certificates.contracts_of(persons)
+    contracts = scope.contracts_of(persons)
     filters = _filters(contracts)
     page = pagination.paginate(
         documents.documents_of(persons, filters), request.args.get("seite"), current_app.config["PAGE_SIZE"]
     )
     form = FilterForm(request.args)
-    form.vertrag.choices = [("", "Alle Verträge")] + [(str(c.id), certificates.contract_label(c)) for _, c in contracts]
+    form.vertrag.choices = [("", "Alle Verträge")] + [(str(c.id), scope.contract_label(c)) for _, c in contracts]
     form.art.choices = [("", "Alle Arten")] + list(Document.KINDS.items())
     form.jahr.choices = [("", "Alle Jahre")] + [(str(y), str(y)) for y in documents.years_of(persons)]
-    created = None
-    if request.args.get("erstellt"):
-        try:
-            created = documents.find(persons, request.args["erstellt"])
-        except documents.DocumentNotFound:
-            created = None
+    created = scope.document_of(persons, request.args["erstellt"]) if request.args.get("erstellt") else None
     offers = certificates.offers(persons)
     # only the filter and the page links ask for the list alone; HX-Location after a request needs the page
     fragment = "documents/_list.html" if request.headers.get("HX-Target") == LIST_ID else None
@@ -212,8 +201,8 @@ def index():
         form=form,
         created=created,
         offers=offers,
-        forms_for=forms.forms_for,
-        contract_label=certificates.contract_label,
+        applications_for=applications.applications_for,
+        contract_label=scope.contract_label,
         kinds=Document.KINDS,
         list_id=LIST_ID,
         keys={offer.contract.id: _new_key() for offer in offers},
@@ -223,10 +212,8 @@ def index():
 @bp.route("/<number>/pdf")
 def download(number):
     """The PDF as an attachment, only through this view; the first opening is recorded."""
-    try:
-        document, content = documents.open_document(_persons(), number)
-    except documents.DocumentNotFound:
-        abort(404)
+    document = or_404(scope.document_of(_persons(), number))
+    content = documents.open_document(document)
     return send_file(
         BytesIO(content),
         mimetype=document.content_type,
@@ -241,7 +228,7 @@ def download(number):
 
 @bp.route("/anfordern/<slug>/<int:contract_id>", methods=["GET", "POST"])
 def request_certificate(slug, contract_id):
-    person, contract = _contract(contract_id)
+    person, contract = or_404(scope.contract_of(_persons(), contract_id))
     try:
         kind = certificates.certificate_kind(slug, contract)
     except certificates.NotOffered:
@@ -283,7 +270,7 @@ def _request_page(form, request_kind, contract, action, **extra):
         title=request_kind.title,
         description=request_kind.description,
         contract=contract,
-        contract_label=certificates.contract_label(contract),
+        contract_label=scope.contract_label(contract),
         action=action,
         **extra,
     )
@@ -294,20 +281,20 @@ def _request_page(form, request_kind, contract, action, **extra):
 
 @bp.route("/formulare/<slug>/<int:contract_id>", methods=["GET", "POST"])
 def application(slug, contract_id):
-    person, contract = _contract(contract_id)
+    person, contract = or_404(scope.contract_of(_persons(), contract_id))
     try:
-        kind = forms.form_kind(slug, contract)
+        kind = applications.application_kind(slug, contract)
     except certificates.NotOffered:
         abort(404)
     form = FORM_CLASSES[slug]()
-    notice = forms.notice_dates(clock.today()) if slug == "kuendigung" else None
+    notice = applications.notice_dates(clock.today()) if slug == "kuendigung" else None
     if request.method == "GET":
         form.submission_key.data = _new_key()
         if notice is not None:
             form.end_date.data = notice.earliest_end
     if form.validate_on_submit():
         try:
-            outcome = forms.submit(slug, person, contract, form.application(), current_user, form.key())
+            outcome = applications.submit(slug, person, contract, form.application(), current_user, form.key())
         except certificates.Rejected as rejected:
             form[rejected.field].errors.append(rejected.message)
         else:

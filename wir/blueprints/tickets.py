@@ -12,10 +12,10 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from wir import pagination, storage, uploads
 from wir.forms import ChoiceField
-from wir.models import Cooperative, ContactPerson, PhoneNumber, Ticket, TicketAttachment
-from wir.rendering import redirect_after_post, render
+from wir.models import Cooperative, ContactPerson, PhoneNumber, Ticket
+from wir.rendering import or_404, redirect_after_post, render
 from wir.security import accepts_uploads, require_tenant
-from wir.services import contact, tickets
+from wir.services import contact, scope, tickets
 
 bp = Blueprint("tickets", __name__)
 bp.before_request(require_tenant)
@@ -190,7 +190,7 @@ def index():
     if filter_name not in FILTERS:
         abort(404)
     page = pagination.paginate(
-        tickets.tickets_of(current_user, FILTERS[filter_name]), request.args.get("seite"), current_app.config["PAGE_SIZE"]
+        scope.tickets_of(current_user, FILTERS[filter_name]), request.args.get("seite"), current_app.config["PAGE_SIZE"]
     )
     return render(
         "tickets/index.html",
@@ -218,13 +218,6 @@ def poll():
     )
 
 
-def _own_ticket(number: str) -> Ticket:
-    ticket = tickets.ticket_of(current_user, number)
-    if ticket is None:
-        abort(404)
-    return ticket
-
-
 class AnswerForm(FlaskForm):
     message = _message_field("Ihre Antwort", "Bitte schreiben Sie uns Ihre Antwort.")
     attachments = _attachments_field()
@@ -233,7 +226,7 @@ class AnswerForm(FlaskForm):
 @bp.route("/meldungen/<number>", methods=["GET", "POST"])
 @accepts_uploads
 def show(number):
-    ticket = _own_ticket(number)
+    ticket = or_404(scope.ticket_of(current_user, number))
     form = AnswerForm()
     if form.validate_on_submit():
         try:
@@ -263,7 +256,7 @@ class WithdrawForm(FlaskForm):
 
 @bp.route("/meldungen/<number>/zurueckziehen", methods=["GET", "POST"])
 def withdraw(number):
-    ticket = _own_ticket(number)
+    ticket = or_404(scope.ticket_of(current_user, number))
     if ticket.status not in Ticket.OPEN_STATUSES:
         abort(404)
     form = WithdrawForm()
@@ -276,10 +269,8 @@ def withdraw(number):
 
 @bp.route("/meldungen/<number>/anhang/<int:attachment_id>")
 def attachment(number, attachment_id):
-    ticket = _own_ticket(number)
-    file = TicketAttachment.get_or_none((TicketAttachment.id == attachment_id) & (TicketAttachment.ticket == ticket))
-    if file is None:
-        abort(404)
+    ticket = or_404(scope.ticket_of(current_user, number))
+    file = or_404(scope.attachment_of(ticket, attachment_id))
     return send_file(
         io.BytesIO(storage.load(file.storage_key)),
         mimetype=file.content_type,

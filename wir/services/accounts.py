@@ -4,8 +4,8 @@ import hashlib
 from datetime import datetime, timedelta
 
 from wir import audit, clock, db, mail
-from wir.models import Cooperative, LoginThrottle, Person, User
-from wir.services import confirmations, password_rules, passwords
+from wir.models import LoginThrottle, User
+from wir.services import confirmations, password_rules, passwords, scope
 
 # Wrong passwords are counted per sign-in address, whether or not an account has it (DESIGN.md §6).
 # In every round of five: short waits after the 3rd and 4th, a lock after the 5th (README "Sessions").
@@ -130,28 +130,18 @@ def end_all_sessions(user: User) -> None:
     User.update(session_version=User.session_version + 1).where(User.id == user.id).execute()
 
 
-def persons_of(user: User) -> list[Person]:
-    """The user's persons with their cooperatives, in one query."""
-    return list(
-        Person.select(Person, Cooperative)
-        .join(Cooperative)
-        .where(Person.user == user)
-        .order_by(Cooperative.name)
-    )
-
-
 def confirm_contact_data(user: User) -> None:
     User.update(contact_reviewed_at=clock.now()).where(User.id == user.id).execute()
 
 
 def password_context_words(user: User) -> list[str]:
-    names = [part for person in persons_of(user) for part in (person.first_name, person.last_name)]
+    names = [part for person in scope.persons_of(user) for part in (person.first_name, person.last_name)]
     return password_rules.context_words(*names, user.staff_name or "", user.email)
 
 
 def mail_to_user(user: User, subject: str, template: str, **context) -> None:
     """Queue a mail to the user, greeted by name and signed by (the first of) their cooperative(s)."""
-    persons = persons_of(user)
+    persons = scope.persons_of(user)
     name = persons[0].full_name if persons else (user.staff_name or user.email)
     cooperative = persons[0].cooperative if persons else None
     mail.queue_mail(user.email, subject, template, name=name, cooperative=cooperative, **context)

@@ -18,7 +18,7 @@ from wir.models import Contract, ContractParty, Cooperative, Document, Person, T
 from wir.pdf import landlord_confirmation, membership_certificate, rent_clearance, rental_certificate
 from wir.pdf.letter import Flat
 from wir.pdf.fonts import unprintable
-from wir.services import documents, tickets
+from wir.services import documents, scope, tickets
 
 MOVE_IN_AHEAD = timedelta(days=90)  # a Wohnungsgeberbestätigung for a move planned this far ahead
 PERSONS_MAX = 12
@@ -96,51 +96,19 @@ class Outcome:
     ticket: Ticket | None = None
 
 
-def contract_label(contract: Contract) -> str:
-    """ "Mietvertrag MV-1001-0203, Stuttgarter Allee 18" (the unit must be loaded or loadable)."""
-    label = f"{Contract.KINDS.get(contract.kind, contract.kind)} {contract.number}"
-    unit = contract.unit if contract.unit_id else None
-    if unit is not None:
-        label += f", {unit.street}" + (f" ({unit.position})" if contract.kind != "rental" and unit.position else "")
-    return label
-
-
 def _active(contract: Contract, today: date) -> bool:
     return contract.end_date is None or contract.end_date >= today
-
-
-def contracts_of(persons) -> list[tuple[Person, Contract]]:
-    """The persons' contracts with their units, in one query: (the party, the contract)."""
-    by_id = {person.id: person for person in persons}
-    if not by_id:
-        return []
-    rows = (
-        ContractParty.select(ContractParty, Contract, Unit)
-        .join(Contract)
-        .join(Unit, JOIN.LEFT_OUTER)
-        .where(ContractParty.person.in_(list(by_id)))
-        .order_by(Contract.cooperative, Contract.kind.desc(), Contract.number)
-    )
-    return [(by_id[row.person_id], row.contract) for row in rows]
 
 
 def offers(persons, today: date | None = None) -> list[ContractOffer]:
     today = today or clock.today()
     result = []
-    for person, contract in contracts_of(persons):
+    for person, contract in scope.contracts_of(persons):
         if not _active(contract, today):
             continue
         kinds = [kind for kind in CERTIFICATES.values() if kind.contract_kind == contract.kind]
         result.append(ContractOffer(person, contract, kinds))
     return result
-
-
-def find_contract(persons, contract_id: int) -> tuple[Person, Contract]:
-    """One of the persons' contracts by id; another person's contract is missing (LookupError)."""
-    for person, contract in contracts_of(persons):
-        if contract.id == contract_id:
-            return person, contract
-    raise LookupError(contract_id)
 
 
 def certificate_kind(slug: str, contract: Contract, today: date | None = None) -> CertificateKind:

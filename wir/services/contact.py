@@ -2,9 +2,8 @@
 
 from dataclasses import dataclass
 
-from peewee import JOIN
-
-from wir.models import Contract, ContractParty, Cooperative, Person, TicketCategory, TicketType, Unit, User
+from wir.models import Contract, Person, TicketCategory, TicketType, User
+from wir.services import scope
 
 
 @dataclass(frozen=True)
@@ -19,25 +18,15 @@ class Concern:
 
 def concerns_of(user: User) -> list[Concern]:
     """Per cooperative: "Allgemein", then the user's contracts there. Two queries whatever the number."""
-    persons = list(Person.select(Person, Cooperative).join(Cooperative).where(Person.user == user).order_by(Cooperative.name))
-    contracts = (
-        Contract.select(Contract, ContractParty, Unit)
-        .join(ContractParty)
-        .switch(Contract)
-        .join(Unit, join_type=JOIN.LEFT_OUTER)
-        .where(ContractParty.person.in_([p.id for p in persons]))
-        .order_by(Contract.kind.desc(), Contract.number)
-    )
+    persons = scope.persons_of(user)
     by_person = {}
-    for contract in contracts:
-        by_person.setdefault(contract.contractparty.person_id, []).append(contract)
+    for person, contract in scope.contracts_of(persons):
+        by_person.setdefault(person.id, []).append(contract)
     concerns = []
     for person in persons:
         concerns.append(Concern(f"p{person.id}", f"Allgemeines Anliegen – {person.cooperative.name}", person, None))
         for contract in by_person.get(person.id, []):
-            place = f", {contract.unit.street}" if contract.unit_id else ""
-            label = f"{Contract.KINDS[contract.kind]} {contract.number}{place}"
-            concerns.append(Concern(f"c{contract.id}", label, person, contract))
+            concerns.append(Concern(f"c{contract.id}", scope.contract_label(contract), person, contract))
     return concerns
 
 

@@ -7,6 +7,7 @@ from itertools import groupby
 from peewee import JOIN
 
 from wir.models import BankAccount, ContactPerson, Contract, ContractParty, Cooperative, Person, Unit, User
+from wir.services import scope
 
 KIND_ORDER = ("rental", "parking", "membership")
 
@@ -89,7 +90,6 @@ def _sort_key(details: ContractDetails):
 
 def _load(user: User, contract_id: int | None = None) -> list[ContractDetails]:
     """Three queries whatever the number of contracts, parties and accounts."""
-    own = ContractParty.select(ContractParty.contract).join(Person).where(Person.user == user)
     query = (
         Contract.select(Contract, Cooperative, Unit, ContactPerson)
         .join(Cooperative)
@@ -97,7 +97,7 @@ def _load(user: User, contract_id: int | None = None) -> list[ContractDetails]:
         .join(Unit, JOIN.LEFT_OUTER)
         .switch(Contract)
         .join(ContactPerson, JOIN.LEFT_OUTER)
-        .where(Contract.id.in_(own))
+        .where(Contract.id.in_(scope.contract_ids(user)))
     )
     if contract_id is not None:
         query = query.where(Contract.id == contract_id)
@@ -122,12 +122,12 @@ def _load(user: User, contract_id: int | None = None) -> list[ContractDetails]:
     return sorted(by_id.values(), key=_sort_key)
 
 
-def contracts_of(user: User) -> list[ContractDetails]:
+def all_details(user: User) -> list[ContractDetails]:
     """All contracts in which one of the user's persons is a party, ordered by cooperative, kind and number."""
     return _load(user)
 
 
-def contract_of(user: User, contract_id: int) -> ContractDetails | None:
+def details_of(user: User, contract_id: int) -> ContractDetails | None:
     """The user's contract with this id; None for anybody else's (the caller answers 404)."""
     found = _load(user, contract_id)
     return found[0] if found else None
@@ -135,7 +135,7 @@ def contract_of(user: User, contract_id: int) -> ContractDetails | None:
 
 def with_siblings(user: User, contract_id: int) -> tuple[ContractDetails, list[ContractDetails]] | None:
     """The user's contract and the user's other contracts at the same cooperative; None if it is not theirs."""
-    everything = contracts_of(user)
+    everything = all_details(user)
     target = next((details for details in everything if details.id == contract_id), None)
     if target is None:
         return None
@@ -144,7 +144,7 @@ def with_siblings(user: User, contract_id: int) -> tuple[ContractDetails, list[C
 
 
 def by_cooperative(details: list[ContractDetails]) -> list[tuple[Cooperative, list[ContractDetails]]]:
-    """Grouped for the Verträge page; ``details`` comes sorted by cooperative from contracts_of."""
+    """Grouped for the Verträge page; ``details`` comes sorted by cooperative from all_details."""
     groups = []
     for _, items in groupby(details, key=lambda d: d.cooperative.id):
         contracts = list(items)

@@ -31,7 +31,7 @@ from wir.models import (
     TicketType,
     User,
 )
-from wir.services import accounts, bank_accounts, contracts, phones, reauthentication
+from wir.services import bank_accounts, contracts, phones, reauthentication, scope
 
 JSON_NAME = "meine-daten.json"
 SUMMARY_NAME = "meine-daten.html"
@@ -180,10 +180,10 @@ def _savings(person_ids: list[int]) -> list[dict]:
 
 def collect(user: User) -> dict:
     """The user's data as plain values (dates, Decimals); a constant number of queries."""
-    persons = accounts.persons_of(user)
+    persons = scope.persons_of(user)
     person_ids = [p.id for p in persons]
-    own_contracts = contracts.contracts_of(user)
-    # all accounts of the user's contracts, the replaced ones too (contracts_of leaves those out)
+    own_contracts = contracts.all_details(user)
+    # all accounts of the user's contracts, the replaced ones too (all_details leaves those out)
     accounts_of = _group(
         BankAccount.select().where(BankAccount.contract.in_([d.id for d in own_contracts]))
         .order_by(BankAccount.created_at, BankAccount.id),

@@ -30,10 +30,6 @@ NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 NUMBER_LENGTH = 8
 
 
-class DocumentNotFound(Exception):
-    """No such document among the person's: the view answers 404."""
-
-
 def letterhead(cooperative: Cooperative) -> Letterhead:
     """The cooperative as its PDFs print it (wir.pdf builders take this, not the model)."""
     return Letterhead(
@@ -202,19 +198,9 @@ def unread(persons, limit: int = 5) -> list[Document]:
     )
 
 
-def find(persons, number: str) -> Document:
-    """One of the persons' documents by number; another person's is as missing as a wrong number."""
-    document = Document.get_or_none(
-        (Document.number == number) & Document.person.in_(_person_ids(persons))
-    )
-    if document is None:
-        raise DocumentNotFound(number)
-    return document
-
-
-def open_document(persons, number: str) -> tuple[Document, bytes]:
-    """The document and its bytes; the first opening is recorded (the proof of receipt)."""
-    document = find(persons, number)
+def open_document(document: Document) -> bytes:
+    """The document's bytes (``document`` found through scope.document_of); the first opening is recorded
+    (the proof of receipt)."""
     content = storage.load(document.storage_key)
     if document.read_at is None:
         moment = clock.now()
@@ -224,4 +210,4 @@ def open_document(persons, number: str) -> tuple[Document, bytes]:
                 (Document.id == document.id) & Document.read_at.is_null()
             ).execute()
         document.read_at = moment
-    return document, content
+    return content

@@ -11,7 +11,7 @@ from peewee import IntegrityError
 
 from wir import audit, clock, db, mail
 from wir.models import EmailConfirmation, User
-from wir.services import accounts, confirmations, email_addresses, reauthentication
+from wir.services import confirmations, email_addresses, reauthentication, scope
 from wir.services.rejections import Rejected
 
 PURPOSE = "email_change"
@@ -23,7 +23,7 @@ class InvalidEmailChange(Exception):
 
 
 def _greeting(user: User) -> dict:
-    persons = accounts.persons_of(user)
+    persons = scope.persons_of(user)
     if not persons:
         return {"name": user.email, "cooperative": None}
     return {"name": persons[0].full_name, "cooperative": persons[0].cooperative}

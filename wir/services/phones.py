@@ -6,6 +6,7 @@ import phonenumbers
 
 from wir import audit, db, formatting
 from wir.models import PhoneNumber, User
+from wir.services import scope
 from wir.services.rejections import Rejected
 
 MAX_PHONES = 3
@@ -46,11 +47,6 @@ def check_kind(kind: str) -> str:
 
 def phones_of(user: User) -> list[PhoneNumber]:
     return list(PhoneNumber.select().where(PhoneNumber.user == user).order_by(PhoneNumber.position, PhoneNumber.id))
-
-
-def phone_of(user: User, phone_id: int) -> PhoneNumber | None:
-    """The user's number with this id; None for anybody else's (the caller answers 404)."""
-    return PhoneNumber.get_or_none((PhoneNumber.id == phone_id) & (PhoneNumber.user == user))
 
 
 def _lock(user: User) -> list[PhoneNumber]:
@@ -104,7 +100,7 @@ def change(user: User, phone_id: int, kind: str, number: str) -> PhoneNumber | N
 def remove(user: User, phone_id: int) -> bool:
     """Delete one of the user's numbers; False if it is not (or no longer) theirs."""
     with db.write_transaction():
-        phone = phone_of(user, phone_id)
+        phone = scope.phone_of(user, phone_id)
         if phone is None:
             return False
         audit.record(user, "phone.removed", phone, _audit_detail(phone))

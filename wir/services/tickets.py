@@ -22,7 +22,7 @@ from wir.models import (
     TicketType,
     User,
 )
-from wir.services import receipts
+from wir.services import receipts, scope
 from wir.uploads import Attachment
 
 SUBJECT_MAX = 150
@@ -267,44 +267,18 @@ def withdraw(ticket: Ticket, author: User) -> Ticket:
     return set_status(ticket, "withdrawn", changed_by=author)
 
 
-# --- what a tenant sees: always through their own persons, so another person's ticket is never found ---
-
-
-def _own(user: User):
-    return Ticket.person.in_(Person.select(Person.id).where(Person.user == user))
-
-
-def tickets_of(user: User, only_open: bool | None = None):
-    """The user's tickets with category, type and contract, newest first (a query to paginate)."""
-    query = (
-        Ticket.select(Ticket, TicketCategory, TicketType, Contract)
-        .join(TicketCategory)
-        .join(TicketType)
-        .switch(Ticket)
-        .join(Contract, join_type=JOIN.LEFT_OUTER)
-        .where(_own(user))
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
-    )
-    if only_open is True:
-        query = query.where(Ticket.status.in_(Ticket.OPEN_STATUSES))
-    elif only_open is False:
-        query = query.where(Ticket.status.not_in(Ticket.OPEN_STATUSES))
-    return query
-
-
-def ticket_of(user: User, number: str) -> Ticket | None:
-    return tickets_of(user).where(Ticket.number == number).first()
+# --- what a tenant sees: always through their own persons (scope), so another person's ticket is never found ---
 
 
 def last_change(user: User):
     """When any of the user's tickets last changed: one indexed query for the status poll."""
-    return Ticket.select(fn.MAX(Ticket.updated_at)).where(_own(user)).scalar()
+    return Ticket.select(fn.MAX(Ticket.updated_at)).where(Ticket.person.in_(scope.person_ids(user))).scalar()
 
 
 def changed_since(user: User, since, ticket_ids: list[int]) -> list[Ticket]:
     return list(
         Ticket.select(Ticket.id, Ticket.number, Ticket.status, Ticket.updated_at)
-        .where(_own(user) & Ticket.id.in_(ticket_ids) & (Ticket.updated_at > since))
+        .where(Ticket.person.in_(scope.person_ids(user)) & Ticket.id.in_(ticket_ids) & (Ticket.updated_at > since))
     )
 
 

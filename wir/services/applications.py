@@ -12,13 +12,12 @@ from wir import clock, db, storage
 from wir.formatting import german_date
 from wir.models import Contract, Cooperative, Person, Ticket, User
 from wir.pdf import form_copy
-from wir.services import documents, tickets
+from wir.services import documents, scope, tickets
 from wir.services.certificates import (
     NotOffered,
     Outcome,
     Rejected,
     category_for,
-    contract_label,
     party_names,
     require_printable,
 )
@@ -214,7 +213,7 @@ class Termination:
 
 
 @dataclass(frozen=True)
-class FormKind:
+class ApplicationKind:
     slug: str
     title: str
     category_key: str  # TicketCategory.key it is filed under
@@ -222,24 +221,24 @@ class FormKind:
     description: str
 
 
-FORMS = {
+KINDS = {
     kind.slug: kind
     for kind in (
-        FormKind("untervermietung", "Antrag auf Untervermietung", "sublet", SubletApplication,
-                 "Sie möchten einen Teil Ihrer Wohnung untervermieten."),
-        FormKind("haustierhaltung", "Antrag auf Haustierhaltung", "pets", PetApplication,
-                 "Sie möchten einen Hund, eine Katze oder ein anderes größeres Tier halten."),
-        FormKind("personenzahl", "Änderung der Personenzahl", "household", HouseholdChange,
-                 "Jemand zieht bei Ihnen ein oder aus."),
-        FormKind("kuendigung", "Kündigung des Nutzungsvertrags", "termination", Termination,
-                 "Sie möchten Ihre Wohnung kündigen."),
+        ApplicationKind("untervermietung", "Antrag auf Untervermietung", "sublet", SubletApplication,
+                        "Sie möchten einen Teil Ihrer Wohnung untervermieten."),
+        ApplicationKind("haustierhaltung", "Antrag auf Haustierhaltung", "pets", PetApplication,
+                        "Sie möchten einen Hund, eine Katze oder ein anderes größeres Tier halten."),
+        ApplicationKind("personenzahl", "Änderung der Personenzahl", "household", HouseholdChange,
+                        "Jemand zieht bei Ihnen ein oder aus."),
+        ApplicationKind("kuendigung", "Kündigung des Nutzungsvertrags", "termination", Termination,
+                        "Sie möchten Ihre Wohnung kündigen."),
     )
 }
 CONTRACT_KIND = "rental"  # every form concerns the flat
 
 
-def form_kind(slug: str, contract: Contract) -> FormKind:
-    kind = FORMS.get(slug)
+def application_kind(slug: str, contract: Contract) -> ApplicationKind:
+    kind = KINDS.get(slug)
     today = clock.today()
     ended = contract.end_date is not None and contract.end_date < today
     if kind is None or contract.kind != CONTRACT_KIND or ended or category_for(contract.cooperative_id,
@@ -248,8 +247,8 @@ def form_kind(slug: str, contract: Contract) -> FormKind:
     return kind
 
 
-def forms_for(contract: Contract) -> list[FormKind]:
-    return list(FORMS.values()) if contract.kind == CONTRACT_KIND else []
+def applications_for(contract: Contract) -> list[ApplicationKind]:
+    return list(KINDS.values()) if contract.kind == CONTRACT_KIND else []
 
 
 def submit(
@@ -264,7 +263,7 @@ def submit(
 
     Sending the same form twice (same ``submission_key``) returns the first ticket and no second copy.
     """
-    kind = form_kind(slug, contract)
+    kind = application_kind(slug, contract)
     if not isinstance(application, kind.application):
         raise TypeError(f"{slug} expects {kind.application.__name__}")
     if submission_key:
@@ -291,7 +290,7 @@ def submit(
         submitted_at=submitted_at,
         sender=person.full_name,
         sender_address=f"{person.street}, {person.postcode} {person.city}",
-        contract_label=contract_label(contract),
+        contract_label=scope.contract_label(contract),
         fields=tuple((label, value or "–") for label, value in lines),
         notes=tuple(notes),
         signatures=tuple(signatures),

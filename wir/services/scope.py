@@ -1,0 +1,115 @@
+"""What belongs to a user: their persons, the contracts, documents, tickets and phone numbers reached through them.
+
+Every tenant query filters through this module, so another person's object is never found. The lookups
+return the object or None; the view answers None with 404 (``rendering.or_404``), because another
+tenant's object must be as unknown as one that does not exist.
+"""
+
+from peewee import JOIN
+
+from wir.models import (
+    Contract,
+    ContractParty,
+    Cooperative,
+    Document,
+    Person,
+    PhoneNumber,
+    Ticket,
+    TicketAttachment,
+    TicketCategory,
+    TicketType,
+    Unit,
+    User,
+)
+
+
+def persons_of(user: User) -> list[Person]:
+    """The user's persons (one per cooperative) with their cooperatives, in one query."""
+    return list(
+        Person.select(Person, Cooperative)
+        .join(Cooperative)
+        .where(Person.user == user)
+        .order_by(Cooperative.name)
+    )
+
+
+def person_ids(user: User):
+    """The user's persons as a subquery."""
+    return Person.select(Person.id).where(Person.user == user)
+
+
+def contract_ids(user: User):
+    """The contracts in which one of the user's persons is a party, as a subquery."""
+    return ContractParty.select(ContractParty.contract).where(ContractParty.person.in_(person_ids(user)))
+
+
+# --- contracts ---
+
+
+def contracts_of(persons) -> list[tuple[Person, Contract]]:
+    """The persons' contracts with their units, in one query: (the party, the contract), by cooperative,
+    rental before parking before membership, then number."""
+    by_id = {person.id: person for person in persons}
+    if not by_id:
+        return []
+    rows = (
+        ContractParty.select(ContractParty, Contract, Unit)
+        .join(Contract)
+        .join(Unit, JOIN.LEFT_OUTER)
+        .where(ContractParty.person.in_(list(by_id)))
+        .order_by(Contract.cooperative, Contract.kind.desc(), Contract.number)
+    )
+    return [(by_id[row.person_id], row.contract) for row in rows]
+
+
+def contract_of(persons, contract_id: int) -> tuple[Person, Contract] | None:
+    """One of the persons' contracts by id, with the party it belongs to."""
+    return next(((person, contract) for person, contract in contracts_of(persons) if contract.id == contract_id), None)
+
+
+def contract_label(contract: Contract) -> str:
+    """ "Mietvertrag MV-1001-0203, Stuttgarter Allee 18" (the unit must be loaded or loadable)."""
+    label = f"{Contract.KINDS.get(contract.kind, contract.kind)} {contract.number}"
+    unit = contract.unit if contract.unit_id else None
+    if unit is not None:
+        label += f", {unit.street}" + (f" ({unit.position})" if contract.kind != "rental" and unit.position else "")
+    return label
+
+
+# --- documents, tickets, phone numbers ---
+
+
+def document_of(persons, number: str) -> Document | None:
+    return Document.get_or_none((Document.number == number) & Document.person.in_([p.id for p in persons]))
+
+
+def tickets_of(user: User, only_open: bool | None = None):
+    """The user's tickets with category, type and contract, newest first (a query to paginate);
+    each carries ``is_new``, the "neu" mark (Ticket.unseen)."""
+    query = (
+        Ticket.select(Ticket, TicketCategory, TicketType, Contract, Ticket.unseen().alias("is_new"))
+        .join(TicketCategory)
+        .join(TicketType)
+        .switch(Ticket)
+        .join(Contract, join_type=JOIN.LEFT_OUTER)
+        .where(Ticket.person.in_(person_ids(user)))
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+    )
+    if only_open is True:
+        query = query.where(Ticket.status.in_(Ticket.OPEN_STATUSES))
+    elif only_open is False:
+        query = query.where(Ticket.status.not_in(Ticket.OPEN_STATUSES))
+    return query
+
+
+def ticket_of(user: User, number: str) -> Ticket | None:
+    return tickets_of(user).where(Ticket.number == number).first()
+
+
+def attachment_of(ticket: Ticket, attachment_id: int) -> TicketAttachment | None:
+    """An attachment of a ticket already found through the user's scope."""
+    return TicketAttachment.get_or_none((TicketAttachment.id == attachment_id) & (TicketAttachment.ticket == ticket))
+
+
+def phone_of(user: User, phone_id: int) -> PhoneNumber | None:
+    return PhoneNumber.get_or_none((PhoneNumber.id == phone_id) & (PhoneNumber.user == user))
