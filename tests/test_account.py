@@ -25,6 +25,7 @@ from wir.models import (
     User,
 )
 from wir.services import passwords, phones
+from wir.services.rejections import Rejected
 
 NEW_PASSWORD = "Laterne-Kompass-Heringe-Flut"
 
@@ -157,7 +158,7 @@ def test_limit_holds_in_the_service_too(client, auth, data):
     tenant = auth.login_as("s.yilmaz")
     user = user_of(tenant)
     phones.add(user, "home", "0341 1111111")
-    with pytest.raises(phones.Rejected, match="höchstens drei"):
+    with pytest.raises(Rejected, match="höchstens drei"):
         phones.add(user, "home", "0341 2222222")
     assert PhoneNumber.select().where(PhoneNumber.user == user).count() == 3
 

@@ -9,6 +9,7 @@ from tests.helpers import deliver, htmx, mail_text, main_of
 from wir import clock, formatting
 from wir.models import AuditLog, BankAccount, Contract, ContractParty, OutboxMail, Person, Unit, User
 from wir.services import bank_accounts
+from wir.services.rejections import Rejected
 
 NEW_IBAN = "de02 1203 0000 0000 2020 51"  # Deutsche Kreditbank Berlin, typed the way people do
 NEW_IBAN_COMPACT = "DE02120300000000202051"
@@ -215,7 +216,7 @@ def test_decisions_are_scoped_to_a_cooperative(app, client, auth, data):
     assert bank_accounts.pending_accounts(elsteraue) == []
     with pytest.raises(bank_accounts.NotPending):
         bank_accounts.confirm(pending.id, cooperative=elsteraue)
-    with pytest.raises(bank_accounts.Rejected):
+    with pytest.raises(Rejected):
         bank_accounts.reject(pending.id, "  ")
     assert [a.id for a in bank_accounts.pending_accounts(pending.contract.cooperative)] == [pending.id]
 

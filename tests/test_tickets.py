@@ -13,6 +13,7 @@ from wir.models import (
     Contract, ContractParty, OutboxMail, Person, Ticket, TicketAttachment, TicketCategory, TicketType, User,
 )
 from wir.services import scope, tickets
+from wir.services.rejections import Rejected
 
 
 def person_of(email):
@@ -257,7 +258,7 @@ def test_damage_without_contract_is_refused_on_the_vertrag_field(client, auth, t
 
 def test_a_refusal_of_the_service_lands_on_its_own_field(client, auth, tenant, monkeypatch):
     def refuse(new):
-        raise tickets.TicketRejected("contract", "Bitte wählen Sie einen Ihrer Verträge aus der Liste.")
+        raise Rejected("contract", "Bitte wählen Sie einen Ihrer Verträge aus der Liste.")
 
     monkeypatch.setattr(tickets, "submit_request", refuse)
     response = send(client, auth, tenant)
@@ -370,11 +371,11 @@ def test_service_refuses_foreign_contract_and_category(app, data, demo_logins):
     ).first()
     heating = category(person, "Heizung/Warmwasser")
     with app.test_request_context():
-        with pytest.raises(tickets.TicketRejected) as refused:
+        with pytest.raises(Rejected) as refused:
             tickets.create_ticket(tickets.NewTicket(person, heating, "x", "y", contract=foreign_contract))
         assert refused.value.field == "contract"
         foreign_category = TicketCategory.select().join(TicketType).where(TicketType.cooperative != person.cooperative_id).first()
-        with pytest.raises(tickets.TicketRejected):
+        with pytest.raises(Rejected):
             tickets.create_ticket(tickets.NewTicket(person, foreign_category, "x", "y"))
 
 
@@ -597,7 +598,7 @@ def test_every_status_change_is_mailed(app, data, smtp, demo_logins):
 def test_rejection_needs_a_reason(app, data, demo_logins):
     ticket = Ticket.select().where(Ticket.status == "received").first()
     with app.test_request_context():
-        with pytest.raises(tickets.TicketRejected):
+        with pytest.raises(Rejected):
             tickets.set_status(ticket, "rejected")
         tickets.set_status(ticket, "rejected", reason="Nicht unsere Zuständigkeit")
     assert OutboxMail.select().where(OutboxMail.subject.contains("Abgelehnt")).exists()

@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 from wir import db, demo, formatting, mail
 from wir.models import Ticket
 from wir.services import bank_accounts, tickets
+from wir.services.rejections import Rejected
 
 
 @click.command("init-db")
@@ -51,7 +52,7 @@ def set_ticket_status(number, status, reason, message):
             tickets.add_staff_message(ticket, message, status=status)
         else:
             tickets.set_status(ticket, status, reason=reason)
-    except tickets.TicketRejected as rejected:
+    except Rejected as rejected:
         raise click.ClickException(rejected.message) from None
     mail.deliver_pending()
     click.echo(f"{number}: {Ticket.STATUSES[ticket.status]}")
@@ -89,7 +90,7 @@ def reject_bank_account(account_id, reason):
         account = bank_accounts.reject(account_id, reason)
     except bank_accounts.NotPending:
         raise click.ClickException(f"Bankverbindung {account_id} ist nicht in Prüfung.") from None
-    except bank_accounts.Rejected as rejected:
+    except Rejected as rejected:
         raise click.ClickException(rejected.message) from None
     mail.deliver_pending()
     click.echo(f"Bankverbindung {account_id} für {account.contract.number} abgelehnt.")

@@ -1,10 +1,30 @@
-"""Form pieces shared by several areas: e-mail, new password with repeat, German messages."""
+"""Form pieces shared by several areas: e-mail, new password with repeat, fields and messages in German,
+and the one way a service's refusal reaches a form."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField
+from wtforms import DateField, EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from wir.services import email_addresses, password_rules
+from wir.services.rejections import Rejected
+
+
+class EmptyForm(FlaskForm):
+    """Only the CSRF token: for buttons that change something (the button is the confirmation)."""
+
+
+def reject(form, rejected: Rejected, field_map: dict[str, str] | None = None) -> None:
+    """Show a service's refusal next to its field; ``field_map`` renames the service's field names to the form's.
+
+    A field the form does not have (a rule about the whole request) gets the message as a form-level error,
+    which the error summary lists.
+    """
+    name = (field_map or {}).get(rejected.field, rejected.field)
+    if name in form:
+        form[name].errors = [*form[name].errors, rejected.message]
+    else:
+        form.form_errors.append(rejected.message)
 
 
 def _normalized_email(value):
@@ -37,11 +57,61 @@ def valid_email_address(form, field):
         raise ValidationError(invalid.message) from None
 
 
+def text_field(label, max_length, required=None, area=False, **kwargs):
+    """A line (or with ``area`` a text area) of at most ``max_length`` characters; ``required`` is the message
+    when it is left empty, without it the field is optional."""
+    validators = [DataRequired(required)] if required else [Optional()]
+    shown = f"{max_length:,}".replace(",", ".") if max_length >= 10_000 else max_length  # DIN 5008: 2000, 10.000
+    validators.append(Length(max=max_length, message=f"Höchstens {shown} Zeichen."))
+    return (TextAreaField if area else StringField)(label, validators=validators, **kwargs)
+
+
+def current_password_field(label="Ihr Passwort"):
+    """The account's password, asked again to confirm a change."""
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired("Bitte geben Sie zur Bestätigung Ihr Passwort ein."),
+            Length(max=password_rules.MAX_LENGTH, message="Das Passwort ist zu lang."),
+        ],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class GermanDateField(DateField):
+    """A date from <input type="date"> or typed as 31.05.2026; a German message when it is neither."""
+
+    def __init__(self, label, validators=None, **kwargs):
+        super().__init__(label, validators, format=["%Y-%m-%d", "%d.%m.%Y"], **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError("Bitte geben Sie ein gültiges Datum ein, z. B. 31.05.2026.") from None
+
+
+class GermanIntegerField(IntegerField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError("Bitte geben Sie eine ganze Zahl ein.") from None
+
+
+def options(pairs, empty: str | None = None) -> list[SelectChoice]:
+    """The choices of a select from (value, label) pairs; ``empty`` labels a first entry with the value ""."""
+    choices = [SelectChoice("", empty)] if empty is not None else []
+    return choices + [SelectChoice(str(value), label) for value, label in pairs]
+
+
 class ChoiceField(SelectField):
-    """A select whose refusal of a value not in the list speaks German."""
+    """A select whose refusal of a value not in the list speaks German; its choices come from options()."""
 
     def pre_validate(self, form):
-        if self.data not in {str(value) for value, _ in self.choices}:
+        if self.data not in {choice.value for choice in self.choices}:
             raise ValidationError("Bitte wählen Sie einen Eintrag aus der Liste.")
 
 
@@ -65,6 +135,10 @@ class NewPasswordForm(FlaskForm):
     def password_context(self) -> list[str]:
         """Words the password may not contain; forms add the names and addresses they know."""
         return password_rules.context_words()
+
+    def criteria(self) -> list[password_rules.Criterion]:
+        """The rules shown beside the field, each with whether what is typed meets it."""
+        return password_rules.evaluate(self.password.data or "", self.password_context())
 
     def validate_password(self, field):
         problems = password_rules.problems(field.data or "", self.password_context())

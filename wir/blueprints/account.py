@@ -7,32 +7,30 @@ from flask import Blueprint, abort, current_app, flash, render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from limits import parse_many
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import StringField
+from wtforms.validators import DataRequired
 
 from wir import formatting
 from wir.blueprints.auth import safe_next
 from wir.extensions import limiter
-from wir.forms import ChoiceField, NewPasswordForm, email_field, valid_email_address
+from wir.forms import (
+    ChoiceField,
+    EmptyForm,
+    NewPasswordForm,
+    current_password_field,
+    email_field,
+    options,
+    reject,
+    valid_email_address,
+)
 from wir.navigation import viewer
 from wir.rendering import or_404, redirect_after_post, render, wants_fragment
 from wir.security import require_tenant, start_session
-from wir.services import accounts, address_change, data_export, email_change, password_change, password_rules, phones, scope
+from wir.services import accounts, address_change, data_export, email_change, password_change, phones, scope
 from wir.services.rejections import Rejected
 
 bp = Blueprint("account", __name__, url_prefix="/konto")
 bp.before_request(require_tenant)
-
-
-def _password_field(label="Ihr Passwort"):
-    return PasswordField(
-        label,
-        validators=[
-            DataRequired("Bitte geben Sie zur Bestätigung Ihr Passwort ein."),
-            Length(max=password_rules.MAX_LENGTH, message="Das Passwort ist zu lang."),
-        ],
-        render_kw={"autocomplete": "current-password"},
-    )
 
 
 # --- Kontaktdaten and the phone editor -------------------------------------------------
@@ -53,8 +51,7 @@ class PhoneForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # (value, label) pairs, set like the other forms do: wtforms warns about pairs given to the field itself
-        self.kind.choices = list(phones.KINDS.items())
+        self.kind.choices = options(phones.KINDS.items())
 
 
 def _phones_component(status=200, whole_page=False, **state):
@@ -99,7 +96,7 @@ def add_phone():
         try:
             phones.add(current_user, form.kind.data, form.number.data)
         except Rejected as rejected:
-            rejected.show_on(form)
+            reject(form, rejected)
         else:
             return _phones_saved("Die Telefonnummer wurde hinzugefügt.")
     return _phones_component(status=422 if form.errors else 200, adding=True, form=form)
@@ -113,16 +110,12 @@ def edit_phone(phone_id):
         try:
             changed = phones.change(current_user, phone.id, form.kind.data, form.number.data)
         except Rejected as rejected:
-            rejected.show_on(form)
+            reject(form, rejected)
         else:
             if changed is None:
                 abort(404)
             return _phones_saved("Die Telefonnummer wurde gespeichert.")
     return _phones_component(status=422 if form.errors else 200, editing=phone.id, form=form)
-
-
-class EmptyForm(FlaskForm):
-    """Only the CSRF token, for buttons that change something."""
 
 
 @bp.route("/telefon/<int:phone_id>/loeschen", methods=["GET", "POST"])
@@ -141,7 +134,7 @@ def delete_phone(phone_id):
 
 class EmailChangeForm(FlaskForm):
     email = email_field("Neue E-Mail-Adresse")
-    password = _password_field()
+    password = current_password_field()
 
     def validate_email(self, field):
         valid_email_address(self, field)
@@ -168,7 +161,7 @@ def change_email():
                 raise Rejected("email", EMAIL_CHANGES_LIMITED)
             email_change.request_change(current_user, form.email.data, form.password.data)
         except Rejected as rejected:
-            rejected.show_on(form)
+            reject(form, rejected)
         else:
             for limit in limits:
                 limiter.limiter.hit(limit, key)
@@ -200,14 +193,10 @@ def confirm_email(token):
 
 
 class PasswordChangeForm(NewPasswordForm):
-    current_password = _password_field("Bisheriges Passwort")
+    current_password = current_password_field("Bisheriges Passwort")
 
     def password_context(self):
         return accounts.password_context_words(current_user)
-
-
-def _criteria(form):
-    return password_rules.evaluate(form.password.data or "", form.password_context())
 
 
 @bp.route("/passwort", methods=["GET", "POST"])
@@ -217,26 +206,26 @@ def password():
         try:
             user = password_change.change_password(current_user, form.current_password.data, form.password.data)
         except Rejected as rejected:
-            rejected.show_on(form)
+            reject(form, rejected)
         else:
             start_session(user)  # this session goes on with the new version; all others have ended
             flash("Ihr Passwort wurde geändert. Auf allen anderen Geräten sind Sie jetzt abgemeldet.", "success")
             return redirect_after_post(url_for("account.contact_data"), full_reload=True)
-    return render("account/password.html", "account/_password_form.html", form=form, criteria=_criteria(form),
+    return render("account/password.html", "account/_password_form.html", form=form,
                   status=422 if form.errors else 200)
 
 
 @bp.route("/passwort/pruefen", methods=["POST"])
 def check_password():
     """The criteria list for what is typed so far (htmx, while typing)."""
-    return render("_password_criteria.html", criteria=_criteria(PasswordChangeForm()))
+    return render("_password_criteria.html", form=PasswordChangeForm())
 
 
 # --- Meine Daten -----------------------------------------------------------------------
 
 
 class ExportForm(FlaskForm):
-    password = _password_field()
+    password = current_password_field()
 
 
 @bp.route("/meine-daten", methods=["GET", "POST"])
@@ -246,7 +235,7 @@ def my_data():
         try:
             data = data_export.prepare(current_user, form.password.data)
         except Rejected as rejected:
-            rejected.show_on(form)
+            reject(form, rejected)
         else:
             summary = render_template("account/export_summary.html", data=data)
             archive = io.BytesIO(data_export.archive(data, summary))
@@ -258,13 +247,9 @@ def my_data():
 # --- Anschrift and the first review -------------------------------------------------------
 
 
-class ReviewForm(FlaskForm):
-    """Only the CSRF token: the button confirms the data shown."""
-
-
 @bp.route("/kontaktdaten-pruefen", methods=["GET", "POST"])
 def review():
-    form = ReviewForm()
+    form = EmptyForm()
     if form.validate_on_submit():
         accounts.confirm_contact_data(current_user)
         return redirect_after_post(safe_next(request.args.get("next")) or url_for("home.index"))

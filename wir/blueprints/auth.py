@@ -12,10 +12,11 @@ from wtforms.validators import DataRequired, Length
 from wir import security_log
 from wir.extensions import limiter
 from wir.formatting import german_datetime
-from wir.forms import NewPasswordForm, email_field
+from wir.forms import NewPasswordForm, email_field, reject
 from wir.rendering import redirect_after_post, render
 from wir.security import start_session
-from wir.services import accounts, password_rules
+from wir.services import accounts
+from wir.services.rejections import Rejected
 
 bp = Blueprint("auth", __name__)
 
@@ -155,14 +156,13 @@ def reset_password(token):
             accounts.reset_password(token, form.password.data)
         except accounts.InvalidResetLink:
             return render("auth/reset_invalid.html", status=410)
-        except password_rules.PasswordRejected as rejected:
-            form.password.errors.extend(rejected.messages)
+        except Rejected as rejected:
+            reject(form, rejected)
         else:
             security_log.event("password.reset", user=user.id)
             flash("Ihr Passwort wurde geändert. Bitte melden Sie sich mit dem neuen Passwort an.", "success")
             return redirect_after_post(url_for("auth.login"))
-    criteria = password_rules.evaluate(form.password.data or "", form.password_context())
-    return render("auth/reset_password.html", form=form, criteria=criteria, status=422 if form.errors else 200)
+    return render("auth/reset_password.html", form=form, status=422 if form.errors else 200)
 
 
 @bp.route("/sitzung", methods=["POST"])

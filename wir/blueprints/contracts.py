@@ -3,9 +3,10 @@
 from flask import Blueprint, flash, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField
+from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from wir.forms import current_password_field, reject
 from wir.rendering import or_404, redirect_after_post, render
 from wir.security import require_tenant
 from wir.services import bank_accounts, contracts
@@ -47,11 +48,7 @@ class BankAccountForm(FlaskForm):
         "Ich erteile das SEPA-Lastschriftmandat. Ist eine andere Person Kontoinhaber, hat sie ihm zugestimmt.",
         validators=[DataRequired("Bitte stimmen Sie dem SEPA-Lastschriftmandat zu.")],
     )
-    password = PasswordField(
-        "Ihr Passwort",
-        validators=[DataRequired("Bitte geben Sie zur Bestätigung Ihr Passwort ein.")],
-        render_kw={"autocomplete": "current-password"},
-    )
+    password = current_password_field()
 
     # the service checks again when filing; here the messages stand next to every field at once
     def validate_holder(self, field):
@@ -80,7 +77,7 @@ def change_bank_account(contract_id):
         try:
             bank_accounts.request_change(current_user, details, siblings, change)
         except Rejected as rejected:
-            rejected.show_on(form)
+            reject(form, rejected)
         else:
             flash("Vielen Dank. Ihre neue Bankverbindung ist in Prüfung. Bis wir sie bestätigen, "
                   "buchen wir weiter vom bisherigen Konto ab. Wir haben Ihnen eine E-Mail gesendet.", "success")

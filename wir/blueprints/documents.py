@@ -7,54 +7,23 @@ from io import BytesIO
 from flask import Blueprint, abort, current_app, flash, request, send_file, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, HiddenField
+from wtforms.validators import InputRequired, NumberRange, Optional
 
 from wir import clock, pagination
 from wir.formatting import german_date
-from wir.forms import ChoiceField
+from wir.forms import ChoiceField, GermanDateField, GermanIntegerField, options, reject, text_field
 from wir.models import Document
 from wir.navigation import viewer
 from wir.rendering import or_404, redirect_after_post, render
 from wir.security import require_tenant
 from wir.services import applications, certificates, documents, scope
+from wir.services.rejections import Rejected
 
 bp = Blueprint("documents", __name__, url_prefix="/dokumente")
 bp.before_request(require_tenant)
 
 LIST_ID = "document-list"  # the element the filter and the page links replace
-
-
-# --- fields that speak German ---
-
-
-class GermanDateField(DateField):
-    """A date from <input type="date"> or typed as 31.05.2026; a German message when it is neither."""
-
-    def __init__(self, label, validators=None, **kwargs):
-        super().__init__(label, validators, format=["%Y-%m-%d", "%d.%m.%Y"], **kwargs)
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError("Bitte geben Sie ein gültiges Datum ein, z. B. 31.05.2026.") from None
-
-
-class GermanIntegerField(IntegerField):
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError("Bitte geben Sie eine ganze Zahl ein.") from None
-
-
-def _text(label, max_length, required=None, area=False, **kwargs):
-    validators = [DataRequired(required)] if required else [Optional()]
-    validators.append(Length(max=max_length, message=f"Bitte höchstens {max_length} Zeichen."))
-    return (TextAreaField if area else StringField)(label, validators=validators, **kwargs)
 
 
 def _date(label, required):
@@ -73,19 +42,19 @@ class RequestForm(FlaskForm):
 
 class MoveInForm(RequestForm):
     move_in = _date("Datum des Einzugs", "Bitte geben Sie das Datum des Einzugs an.")
-    persons = _text("Personen, die einziehen", 1300, "Bitte nennen Sie alle Personen, die einziehen.", area=True,
-                    render_kw={"rows": 4, "autocomplete": "off"})
+    persons = text_field("Personen, die einziehen", 1300, "Bitte nennen Sie alle Personen, die einziehen.",
+                         area=True, render_kw={"rows": 4, "autocomplete": "off"})
 
 
 class SubletForm(RequestForm):
-    subtenant_name = _text("Vor- und Nachname der Untermieterin oder des Untermieters", 100,
-                           "Bitte geben Sie den Namen an.", render_kw={"autocomplete": "off"})
+    subtenant_name = text_field("Vor- und Nachname der Untermieterin oder des Untermieters", 100,
+                                "Bitte geben Sie den Namen an.", render_kw={"autocomplete": "off"})
     subtenant_birth_date = _date("Geburtsdatum", "Bitte geben Sie das Geburtsdatum an.")
     start = _date("Beginn der Untervermietung", "Bitte geben Sie an, ab wann Sie untervermieten möchten.")
     end = GermanDateField("Ende der Untervermietung", validators=[Optional()])
-    rooms = _text("Welche Räume?", 200, "Bitte nennen Sie die Räume, die Sie untervermieten möchten.")
-    reason = _text("Warum möchten Sie untervermieten?", 2000, "Bitte nennen Sie den Grund.", area=True,
-                   render_kw={"rows": 4})
+    rooms = text_field("Welche Räume?", 200, "Bitte nennen Sie die Räume, die Sie untervermieten möchten.")
+    reason = text_field("Warum möchten Sie untervermieten?", 2000, "Bitte nennen Sie den Grund.", area=True,
+                        render_kw={"rows": 4})
 
     def application(self):
         return applications.SubletApplication(self.subtenant_name.data.strip(), self.subtenant_birth_date.data,
@@ -94,12 +63,12 @@ class SubletForm(RequestForm):
 
 
 class PetForm(RequestForm):
-    animal = _text("Tierart und Rasse", 100, "Bitte nennen Sie die Tierart.")
+    animal = text_field("Tierart und Rasse", 100, "Bitte nennen Sie die Tierart.")
     count = GermanIntegerField("Anzahl", default=1, validators=[
         InputRequired("Bitte geben Sie die Anzahl an."),
         NumberRange(min=1, max=10, message="Bitte geben Sie eine Anzahl von 1 bis 10 an."),
     ], render_kw={"inputmode": "numeric", "min": 1, "max": 10})
-    remark = _text("Weitere Angaben", 2000, area=True, render_kw={"rows": 4})
+    remark = text_field("Weitere Angaben", 2000, area=True, render_kw={"rows": 4})
 
     def application(self):
         return applications.PetApplication(self.animal.data.strip(), self.count.data, (self.remark.data or "").strip())
@@ -111,9 +80,9 @@ class HouseholdForm(RequestForm):
         NumberRange(min=1, max=20, message="Bitte geben Sie eine Personenzahl von 1 bis 20 an."),
     ], render_kw={"inputmode": "numeric", "min": 1, "max": 20})
     effective = _date("Gültig ab", "Bitte geben Sie an, ab wann die neue Personenzahl gilt.")
-    moving_in = _text("Wer zieht ein?", 500, area=True, render_kw={"rows": 2})
-    moving_out = _text("Wer zieht aus?", 500, area=True, render_kw={"rows": 2})
-    remark = _text("Bemerkung", 2000, area=True, render_kw={"rows": 3})
+    moving_in = text_field("Wer zieht ein?", 500, area=True, render_kw={"rows": 2})
+    moving_out = text_field("Wer zieht aus?", 500, area=True, render_kw={"rows": 2})
+    remark = text_field("Bemerkung", 2000, area=True, render_kw={"rows": 3})
 
     def application(self):
         return applications.HouseholdChange(self.household_size.data, self.effective.data,
@@ -123,7 +92,7 @@ class HouseholdForm(RequestForm):
 
 class TerminationForm(RequestForm):
     end_date = _date("Kündigung zum", "Bitte geben Sie an, zu welchem Tag Sie kündigen.")
-    new_address = _text("Ihre neue Anschrift", 300, area=True, render_kw={"rows": 3, "autocomplete": "off"})
+    new_address = text_field("Ihre neue Anschrift", 300, area=True, render_kw={"rows": 3, "autocomplete": "off"})
     all_agree = BooleanField("Alle Vertragspartner sind mit der Kündigung einverstanden.")
 
     def application(self):
@@ -186,9 +155,9 @@ def index():
         documents.documents_of(persons, filters), request.args.get("seite"), current_app.config["PAGE_SIZE"]
     )
     form = FilterForm(request.args)
-    form.vertrag.choices = [("", "Alle Verträge")] + [(str(c.id), scope.contract_label(c)) for _, c in contracts]
-    form.art.choices = [("", "Alle Arten")] + list(Document.KINDS.items())
-    form.jahr.choices = [("", "Alle Jahre")] + [(str(y), str(y)) for y in documents.years_of(persons)]
+    form.vertrag.choices = options(((c.id, scope.contract_label(c)) for _, c in contracts), empty="Alle Verträge")
+    form.art.choices = options(Document.KINDS.items(), empty="Alle Arten")
+    form.jahr.choices = options(((y, y) for y in documents.years_of(persons)), empty="Alle Jahre")
     created = scope.document_of(persons, request.args["erstellt"]) if request.args.get("erstellt") else None
     offers = certificates.offers(persons)
     # only the filter and the page links ask for the list alone; HX-Location after a request needs the page
@@ -247,8 +216,8 @@ def request_certificate(slug, contract_id):
             details = certificates.MoveIn(form.move_in.data, names)
         try:
             outcome = certificates.request_certificate(slug, person, contract, current_user, details, form.key())
-        except certificates.Rejected as rejected:
-            form[rejected.field].errors.append(rejected.message)
+        except Rejected as rejected:
+            reject(form, rejected)
         else:
             return _after_request_made(outcome, f"Ihre Anfrage nach einer {kind.title}")
     return _request_page(
@@ -295,8 +264,8 @@ def application(slug, contract_id):
     if form.validate_on_submit():
         try:
             outcome = applications.submit(slug, person, contract, form.application(), current_user, form.key())
-        except certificates.Rejected as rejected:
-            form[rejected.field].errors.append(rejected.message)
+        except Rejected as rejected:
+            reject(form, rejected)
         else:
             return _after_request_made(outcome, f"Ihr Formular „{kind.title}“")
     return _request_page(

@@ -3,10 +3,19 @@
 from flask import Blueprint, current_app, flash, request, session, url_for
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Optional, Regexp
 
 from wir.extensions import limiter
-from wir.forms import ChoiceField, NewPasswordForm, email_field, valid_email_address
+from wir.forms import (
+    ChoiceField,
+    EmptyForm,
+    NewPasswordForm,
+    email_field,
+    options,
+    reject,
+    text_field,
+    valid_email_address,
+)
 from wir.models import Cooperative
 from wir.rendering import redirect_after_post, render
 from wir.security import start_session
@@ -30,22 +39,15 @@ def _submitted_code():
     return "code:" + registration.normalize_code(request.form.get("registration_number", ""))
 
 
-def _text(label, message, max_length, **kwargs):
-    return StringField(
-        label,
-        validators=[DataRequired(message), Length(max=max_length, message=f"Höchstens {max_length} Zeichen.")],
-        **kwargs,
-    )
-
-
 class RegistrationForm(NewPasswordForm):
-    registration_number = _text(
+    registration_number = text_field(
         "Registrierungsnummer",
-        "Bitte geben Sie die Registrierungsnummer aus Ihrem Anschreiben ein.",
         40,
+        "Bitte geben Sie die Registrierungsnummer aus Ihrem Anschreiben ein.",
         render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"},
     )
-    last_name = _text("Nachname", "Bitte geben Sie Ihren Nachnamen ein.", 100, render_kw={"autocomplete": "family-name"})
+    last_name = text_field("Nachname", 100, "Bitte geben Sie Ihren Nachnamen ein.",
+                           render_kw={"autocomplete": "family-name"})
     email = email_field()
     accept_terms = BooleanField(
         "Ich stimme den Nutzungsbedingungen zu und habe die Datenschutzhinweise gelesen.",
@@ -56,10 +58,6 @@ class RegistrationForm(NewPasswordForm):
 
     def validate_email(self, field):
         valid_email_address(self, field)
-
-
-def _criteria(form):
-    return password_rules.evaluate(form.password.data or "", form.password_context())
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -75,10 +73,8 @@ def register():
             registration.register(data)
         except registration.InvalidRegistrationCode:
             form.registration_number.errors.append(INVALID_CODE)
-        except password_rules.PasswordRejected as rejected:
-            form.password.errors.extend(rejected.messages)
         except Rejected as rejected:
-            rejected.show_on(form)
+            reject(form, rejected)
         else:
             session["registered_email"] = form.email.data
             return redirect_after_post(url_for("registration.mail_sent"))
@@ -86,7 +82,6 @@ def register():
         "registration/register.html",
         "registration/_register_form.html",
         form=form,
-        criteria=_criteria(form),
         status=422 if form.errors else 200,
     )
 
@@ -95,8 +90,7 @@ def register():
 @limiter.limit(_limit("PASSWORD_CHECK"))
 def check_password():
     """The criteria list for what is typed so far (htmx, while typing)."""
-    form = RegistrationForm()
-    return render("_password_criteria.html", criteria=_criteria(form))
+    return render("_password_criteria.html", form=RegistrationForm())
 
 
 class ResendForm(FlaskForm):
@@ -115,13 +109,9 @@ def mail_sent():
     return render("registration/mail_sent.html", form=form, status=422 if form.errors else 200)
 
 
-class ConfirmForm(FlaskForm):
-    """Only the CSRF token: confirming changes data, so it is a POST behind a button."""
-
-
 @bp.route("/bestaetigen/<token>", methods=["GET", "POST"])
 def confirm(token):
-    form = ConfirmForm()
+    form = EmptyForm()  # confirming changes data, so it is a POST behind a button
     if form.validate_on_submit():
         try:
             user = registration.confirm_by_token(token)
@@ -168,10 +158,12 @@ def _sign_in_confirmed(user):
 
 
 class NumberRequestForm(FlaskForm):
-    first_name = _text("Vorname", "Bitte geben Sie Ihren Vornamen ein.", 100, render_kw={"autocomplete": "given-name"})
-    last_name = _text("Nachname", "Bitte geben Sie Ihren Nachnamen ein.", 100, render_kw={"autocomplete": "family-name"})
-    street = _text("Straße und Hausnummer", "Bitte geben Sie Straße und Hausnummer ein.", 120,
-                   render_kw={"autocomplete": "street-address"})
+    first_name = text_field("Vorname", 100, "Bitte geben Sie Ihren Vornamen ein.",
+                            render_kw={"autocomplete": "given-name"})
+    last_name = text_field("Nachname", 100, "Bitte geben Sie Ihren Nachnamen ein.",
+                           render_kw={"autocomplete": "family-name"})
+    street = text_field("Straße und Hausnummer", 120, "Bitte geben Sie Straße und Hausnummer ein.",
+                        render_kw={"autocomplete": "street-address"})
     postcode = StringField(
         "Postleitzahl",
         validators=[
@@ -180,12 +172,9 @@ class NumberRequestForm(FlaskForm):
         ],
         render_kw={"autocomplete": "postal-code", "inputmode": "numeric", "maxlength": 5},
     )
-    city = _text("Ort", "Bitte geben Sie den Ort ein.", 80, render_kw={"autocomplete": "address-level2"})
+    city = text_field("Ort", 80, "Bitte geben Sie den Ort ein.", render_kw={"autocomplete": "address-level2"})
     cooperative = ChoiceField("Genossenschaft", validators=[Optional()])
-    reference_number = StringField(
-        "Mitglieds- oder Vertragsnummer (wenn bekannt)",
-        validators=[Optional(), Length(max=40, message="Höchstens 40 Zeichen.")],
-    )
+    reference_number = text_field("Mitglieds- oder Vertragsnummer (wenn bekannt)", 40)
     email = email_field("E-Mail-Adresse (freiwillig)", required=False)
 
     def validate_email(self, field):
@@ -197,7 +186,7 @@ class NumberRequestForm(FlaskForm):
 def request_number():
     form = NumberRequestForm()
     cooperatives = list(Cooperative.select().order_by(Cooperative.name))
-    form.cooperative.choices = [("", "Weiß ich nicht")] + [(str(c.id), c.name) for c in cooperatives]
+    form.cooperative.choices = options(((c.id, c.name) for c in cooperatives), empty="Weiß ich nicht")
     if form.validate_on_submit():
         try:
             registration.request_registration_number(
@@ -211,7 +200,7 @@ def request_number():
                 email=form.email.data or "",
             )
         except Rejected as rejected:
-            rejected.show_on(form)
+            reject(form, rejected)
         else:
             return redirect_after_post(url_for("registration.number_requested"))
     return render("registration/request_number.html", form=form, status=422 if form.errors else 200)

@@ -7,15 +7,15 @@ from datetime import datetime
 from flask import Blueprint, abort, current_app, flash, request, send_file, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, MultipleFileField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import HiddenField, MultipleFileField
 
 from wir import pagination, storage, uploads
-from wir.forms import ChoiceField
+from wir.forms import ChoiceField, EmptyForm, options, reject, text_field
 from wir.models import Cooperative, ContactPerson, PhoneNumber, Ticket
 from wir.rendering import or_404, redirect_after_post, render
 from wir.security import accepts_uploads, require_tenant
 from wir.services import contact, scope, tickets
+from wir.services.rejections import Rejected
 
 bp = Blueprint("tickets", __name__)
 bp.before_request(require_tenant)
@@ -23,14 +23,6 @@ bp.before_request(require_tenant)
 FILTERS = {"offen": True, "erledigt": False, "alle": None}
 FORM_FIELDS = {"contract": "concern"}  # the service's name of a field → the Kontakt form's, where they differ
 POLL_SECONDS = 15
-
-
-def _message_field(label: str, required: str) -> TextAreaField:
-    return TextAreaField(
-        label,
-        validators=[DataRequired(required), Length(max=tickets.MESSAGE_MAX, message="Höchstens 10.000 Zeichen.")],
-        render_kw={"rows": 8},
-    )
 
 
 def _attachments_field() -> MultipleFileField:
@@ -43,23 +35,12 @@ class ContactForm(FlaskForm):
     concern = ChoiceField("Vertrag")
     ticket_type = ChoiceField("Meldungsart")
     category = ChoiceField("Meldungskategorie")
-    phone = StringField(
-        "Telefonnummer für Rückfragen",
-        validators=[Optional(), Length(max=40, message="Höchstens 40 Zeichen.")],
-        render_kw={"autocomplete": "tel", "inputmode": "tel"},
-    )
-    location = StringField(
-        "Wo genau? (Raum, Stelle)", validators=[Optional(), Length(max=150, message="Höchstens 150 Zeichen.")]
-    )
+    phone = text_field("Telefonnummer für Rückfragen", 40, render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    location = text_field("Wo genau? (Raum, Stelle)", 150)
     attachments = _attachments_field()
-    subject = StringField(
-        "Betreff",
-        validators=[
-            DataRequired("Bitte geben Sie einen Betreff ein."),
-            Length(max=tickets.SUBJECT_MAX, message=f"Höchstens {tickets.SUBJECT_MAX} Zeichen."),
-        ],
-    )
-    message = _message_field("Nachricht", "Bitte schreiben Sie uns Ihr Anliegen.")
+    subject = text_field("Betreff", tickets.SUBJECT_MAX, "Bitte geben Sie einen Betreff ein.")
+    message = text_field("Nachricht", tickets.MESSAGE_MAX, "Bitte schreiben Sie uns Ihr Anliegen.", area=True,
+                         render_kw={"rows": 8})
     submission_key = HiddenField()
     shown_type = HiddenField()  # the Meldungsart the form showed, to tell when another one is chosen
 
@@ -83,11 +64,11 @@ class Selection:
         chosen = next(((t, cs) for t, cs in catalogue if str(t.id) == form.ticket_type.data), None)
         if chosen and form.ticket_type.data != form.shown_type.data:  # chosen just now
             self.concern = contact.suggested_concern(self.concerns, self.concern, chosen[1])
-        form.concern.choices = [(c.key, c.label) for c in self.concerns]
+        form.concern.choices = options((c.key, c.label) for c in self.concerns)
         form.concern.data = self.concern.key
 
         offered = contact.offered(catalogue, self.concern)
-        form.ticket_type.choices = [("", "Bitte wählen")] + [(str(t.id), t.name) for t, _ in offered]
+        form.ticket_type.choices = options(((t.id, t.name) for t, _ in offered), empty="Bitte wählen")
         self.ticket_type, self.categories = next(
             ((t, cs) for t, cs in offered if str(t.id) == form.ticket_type.data), (None, [])
         )
@@ -96,7 +77,7 @@ class Selection:
         # categories of the chosen Meldungsart that only a contract allows (the hint says so)
         self.more_with_contract = bool(chosen) and self.ticket_type is not None and len(self.categories) < len(chosen[1])
 
-        form.category.choices = [("", "Bitte wählen")] + [(str(c.id), c.name) for c in self.categories]
+        form.category.choices = options(((c.id, c.name) for c in self.categories), empty="Bitte wählen")
         self.category = next((c for c in self.categories if str(c.id) == form.category.data), None)
         # a category sent with a contract that does not allow it (the choices changed without JavaScript)
         self.needs_contract = self.category is None and any(
@@ -178,8 +159,8 @@ def _file_ticket(form: ContactForm, selection: Selection):
     except uploads.UploadRejected as rejected:
         form.attachments.errors = [str(rejected)]
         return None
-    except tickets.TicketRejected as rejected:
-        form[FORM_FIELDS.get(rejected.field, rejected.field)].errors = [rejected.message]
+    except Rejected as rejected:
+        reject(form, rejected, FORM_FIELDS)
         return None
     return ticket
 
@@ -219,7 +200,8 @@ def poll():
 
 
 class AnswerForm(FlaskForm):
-    message = _message_field("Ihre Antwort", "Bitte schreiben Sie uns Ihre Antwort.")
+    message = text_field("Ihre Antwort", tickets.MESSAGE_MAX, "Bitte schreiben Sie uns Ihre Antwort.", area=True,
+                         render_kw={"rows": 8})
     attachments = _attachments_field()
 
 
@@ -234,8 +216,8 @@ def show(number):
             tickets.answer_query(ticket, form.message.data, current_user._get_current_object(), files)
         except uploads.UploadRejected as rejected:
             form.attachments.errors = [str(rejected)]
-        except tickets.TicketRejected as rejected:
-            form.message.errors = [rejected.message]
+        except Rejected as rejected:
+            reject(form, rejected)
         else:
             flash("Vielen Dank für Ihre Antwort. Wir bearbeiten Ihre Meldung weiter.", "success")
             return redirect_after_post(url_for("tickets.show", number=number))
@@ -250,16 +232,12 @@ def show(number):
     )
 
 
-class WithdrawForm(FlaskForm):
-    """Only the CSRF token: the button is the confirmation."""
-
-
 @bp.route("/meldungen/<number>/zurueckziehen", methods=["GET", "POST"])
 def withdraw(number):
     ticket = or_404(scope.ticket_of(current_user, number))
     if ticket.status not in Ticket.OPEN_STATUSES:
         abort(404)
-    form = WithdrawForm()
+    form = EmptyForm()
     if form.validate_on_submit():
         tickets.withdraw(ticket, current_user._get_current_object())
         flash("Sie haben Ihre Meldung zurückgezogen.", "success")

@@ -174,15 +174,13 @@ def reset_link_user(token: str) -> User | None:
 
 
 def reset_password(token: str, new_password: str) -> User:
-    """Set the new password, end every session and send a notice. Raises InvalidResetLink or PasswordRejected."""
+    """Set the new password, end every session and send a notice. Raises InvalidResetLink or Rejected."""
     with db.write_transaction():
         confirmation = confirmations.find_by_token(token, RESET_PURPOSE)
         if confirmation is None:
             raise InvalidResetLink
         user = User.get_by_id(confirmation.user_id)
-        rejected = password_rules.problems(new_password, password_context_words(user))
-        if rejected:
-            raise password_rules.PasswordRejected(rejected)
+        password_rules.check(new_password, password_context_words(user))
         if not confirmations.use(confirmation):
             raise InvalidResetLink
         set_password(user, new_password)

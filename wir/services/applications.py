@@ -16,11 +16,11 @@ from wir.services import documents, scope, tickets
 from wir.services.certificates import (
     NotOffered,
     Outcome,
-    Rejected,
     category_for,
     party_names,
     require_printable,
 )
+from wir.services.rejections import Rejected
 
 HOUSEHOLD_CHANGE_BACK = timedelta(days=90)  # a change may be reported this long after it happened
 AHEAD = timedelta(days=366)  # dates further ahead are typing mistakes

@@ -19,6 +19,7 @@ from wir.pdf import landlord_confirmation, membership_certificate, rent_clearanc
 from wir.pdf.letter import Flat
 from wir.pdf.fonts import unprintable
 from wir.services import documents, scope, tickets
+from wir.services.rejections import Rejected
 
 MOVE_IN_AHEAD = timedelta(days=90)  # a Wohnungsgeberbestätigung for a move planned this far ahead
 PERSONS_MAX = 12
@@ -27,15 +28,6 @@ NAME_MAX = 100
 
 class NotOffered(Exception):
     """This certificate does not exist for this contract (kind, or contract ended)."""
-
-
-class Rejected(Exception):
-    """Input the rules refuse; ``field`` names the form field the message belongs to."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def require_printable(field_name: str, text: str) -> None:

@@ -15,9 +15,7 @@ def change_password(user: User, current: str, new: str) -> User:
     reauthentication.confirm_password(user, current, field="current_password")
     if new == current:
         raise Rejected("password", "Das neue Passwort muss sich vom bisherigen unterscheiden.")
-    problems = password_rules.problems(new, accounts.password_context_words(user))
-    if problems:
-        raise Rejected("password", " ".join(problems))
+    password_rules.check(new, accounts.password_context_words(user))
     with db.write_transaction():
         fresh = User.get_by_id(user.id)  # not the request's copy: sign-in just updated the row
         accounts.set_password(fresh, new)

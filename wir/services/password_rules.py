@@ -6,17 +6,13 @@ from dataclasses import dataclass
 
 from zxcvbn import zxcvbn
 
+from wir.services.rejections import Rejected
+
 MIN_LENGTH = 12
 MAX_LENGTH = 1024
 MIN_SCORE = 3  # zxcvbn: 3 = "safely unguessable", about 10^8 guesses
 # Words everybody links to this portal, refused like the person's own name.
 PORTAL_WORDS = ("lipsia", "elsteraue", "immerda", "genossenschaft", "wohnung", "leipzig")
-
-
-class PasswordRejected(Exception):
-    def __init__(self, messages: list[str]):
-        super().__init__(" ".join(messages))
-        self.messages = messages
 
 
 @dataclass(frozen=True)
@@ -66,3 +62,10 @@ def problems(password: str, words: list[str]) -> list[str]:
         "z. B. mit Bindestrichen.",
     }
     return [messages[c.key] for c in evaluate(password, words) if not c.met]
+
+
+def check(password: str, words: list[str]) -> None:
+    """Raise Rejected('password') naming every rule the password breaks."""
+    broken = problems(password, words)
+    if broken:
+        raise Rejected("password", " ".join(broken))

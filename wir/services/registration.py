@@ -66,7 +66,7 @@ def _open_code(data: RegistrationData) -> RegistrationCode:
 def register(data: RegistrationData) -> None:
     """Open an unconfirmed account and send the confirmation mail (link and code).
 
-    Raises InvalidRegistrationCode, email_addresses.InvalidEmailAddress or password_rules.PasswordRejected.
+    Raises InvalidRegistrationCode or Rejected (email_addresses.InvalidEmailAddress, a password the rules refuse).
     Submitting twice gives one account.
     """
     email = email_addresses.normalize(data.email)
@@ -82,9 +82,7 @@ def register(data: RegistrationData) -> None:
 def _register(data: RegistrationData, email: str) -> None:
     person = _open_code(data).person
     words = password_rules.context_words(person.first_name, person.last_name, email)
-    rejected = password_rules.problems(data.password, words)
-    if rejected:
-        raise password_rules.PasswordRejected(rejected)
+    password_rules.check(data.password, words)
     cooperative = Cooperative.get_by_id(person.cooperative_id)
     if person.user_id is not None:
         holder = User.get_by_id(person.user_id)

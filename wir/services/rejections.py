@@ -2,11 +2,9 @@
 
 
 class Rejected(Exception):
+    """``field`` is the service's name of the input at fault; wir.forms.reject puts the message on a form."""
+
     def __init__(self, field: str, message: str):
         super().__init__(message)
         self.field = field
         self.message = message
-
-    def show_on(self, form) -> None:
-        """Put the message next to its field (the form was validated, so its error lists exist)."""
-        form[self.field].errors.append(self.message)

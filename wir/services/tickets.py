@@ -23,6 +23,7 @@ from wir.models import (
     User,
 )
 from wir.services import receipts, scope
+from wir.services.rejections import Rejected
 from wir.uploads import Attachment
 
 SUBJECT_MAX = 150
@@ -36,15 +37,6 @@ TRANSITIONS = {
     "rejected": {"in_progress"},
     "withdrawn": set(),
 }
-
-
-class TicketRejected(Exception):
-    """Input the domain refuses; ``field`` names the form field the message belongs to."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @dataclass
@@ -64,27 +56,27 @@ class NewTicket:
 def _check(new: NewTicket) -> None:
     category_cooperative = TicketType.get_by_id(new.category.ticket_type_id).cooperative_id
     if category_cooperative != new.person.cooperative_id:
-        raise TicketRejected("category", "Bitte wählen Sie eine Meldungskategorie aus der Liste.")
+        raise Rejected("category", "Bitte wählen Sie eine Meldungskategorie aus der Liste.")
     if new.contract is not None:
         is_party = ContractParty.select().where(
             (ContractParty.contract == new.contract) & (ContractParty.person == new.person)
         ).exists()
         if not is_party:
-            raise TicketRejected("contract", "Bitte wählen Sie einen Ihrer Verträge aus der Liste.")
+            raise Rejected("contract", "Bitte wählen Sie einen Ihrer Verträge aus der Liste.")
     elif new.category.needs_contract:
-        raise TicketRejected("contract", "Bitte wählen Sie den Vertrag, um den es geht.")
+        raise Rejected("contract", "Bitte wählen Sie den Vertrag, um den es geht.")
     if new.category.needs_phone and not new.phone.strip():
-        raise TicketRejected("phone", "Bitte geben Sie eine Telefonnummer an, unter der wir Sie erreichen.")
+        raise Rejected("phone", "Bitte geben Sie eine Telefonnummer an, unter der wir Sie erreichen.")
     if new.attachments and not new.category.allows_attachments:
-        raise TicketRejected("attachments", "Zu dieser Kategorie können keine Dateien angehängt werden.")
+        raise Rejected("attachments", "Zu dieser Kategorie können keine Dateien angehängt werden.")
     if not new.subject.strip():
-        raise TicketRejected("subject", "Bitte geben Sie einen Betreff ein.")
+        raise Rejected("subject", "Bitte geben Sie einen Betreff ein.")
     if len(new.subject) > SUBJECT_MAX:
-        raise TicketRejected("subject", f"Der Betreff darf höchstens {SUBJECT_MAX} Zeichen lang sein.")
+        raise Rejected("subject", f"Der Betreff darf höchstens {SUBJECT_MAX} Zeichen lang sein.")
     if not new.message.strip():
-        raise TicketRejected("message", "Bitte schreiben Sie uns Ihr Anliegen.")
+        raise Rejected("message", "Bitte schreiben Sie uns Ihr Anliegen.")
     if len(new.message) > MESSAGE_MAX:
-        raise TicketRejected("message", f"Die Nachricht darf höchstens {MESSAGE_MAX:,} Zeichen lang sein.".replace(",", "."))
+        raise Rejected("message", f"Die Nachricht darf höchstens {MESSAGE_MAX:,} Zeichen lang sein.".replace(",", "."))
 
 
 def _next_number(cooperative: Cooperative) -> str:
@@ -100,7 +92,7 @@ def _next_number(cooperative: Cooperative) -> str:
 def create_ticket(new: NewTicket) -> Ticket:
     """File the ticket with its first message and attachments and mail a confirmation.
 
-    Raises TicketRejected. With the same ``submission_key`` a second call returns the first ticket.
+    Raises Rejected. With the same ``submission_key`` a second call returns the first ticket.
     """
     return _create(new)[0]
 
@@ -165,13 +157,13 @@ def _insert(new: NewTicket, stored) -> Ticket:
 
 def _check_transition(ticket: Ticket, status: str, reason: str) -> None:
     if status not in Ticket.STATUSES:
-        raise TicketRejected("status", "Unbekannter Status.")
+        raise Rejected("status", "Unbekannter Status.")
     if status not in TRANSITIONS[ticket.status]:
-        raise TicketRejected(
+        raise Rejected(
             "status", f"Aus „{Ticket.STATUSES[ticket.status]}“ geht es nicht nach „{Ticket.STATUSES[status]}“."
         )
     if status == "rejected" and not reason.strip():
-        raise TicketRejected("reason", "Bitte geben Sie einen Grund für die Ablehnung an.")
+        raise Rejected("reason", "Bitte geben Sie einen Grund für die Ablehnung an.")
 
 
 def _apply_status(ticket: Ticket, status: str, changed_by: User | None, reason: str, now) -> None:
@@ -219,7 +211,7 @@ def _mail_tenant(ticket: Ticket, subject: str, template: str, **context) -> None
 def add_staff_message(ticket: Ticket, body: str, author: User | None = None, status: str | None = None) -> Ticket:
     """An answer of the cooperative, optionally with a status change (Rückfrage: the message is the question)."""
     if not body.strip():
-        raise TicketRejected("message", "Bitte schreiben Sie eine Nachricht.")
+        raise Rejected("message", "Bitte schreiben Sie eine Nachricht.")
     changes_status = status is not None and status != ticket.status
     if changes_status:
         _check_transition(ticket, status, body)
@@ -239,11 +231,11 @@ def add_staff_message(ticket: Ticket, body: str, author: User | None = None, sta
 def answer_query(ticket: Ticket, body: str, author: User, attachments: list[Attachment] = ()) -> Ticket:
     """The tenant answers a Rückfrage; the ticket goes back to In Bearbeitung."""
     if ticket.status != "query":
-        raise TicketRejected("message", "Zu dieser Meldung haben wir Ihnen keine Frage gestellt.")
+        raise Rejected("message", "Zu dieser Meldung haben wir Ihnen keine Frage gestellt.")
     if not body.strip():
-        raise TicketRejected("message", "Bitte schreiben Sie uns Ihre Antwort.")
+        raise Rejected("message", "Bitte schreiben Sie uns Ihre Antwort.")
     if len(body) > MESSAGE_MAX:
-        raise TicketRejected("message", f"Die Nachricht darf höchstens {MESSAGE_MAX:,} Zeichen lang sein.".replace(",", "."))
+        raise Rejected("message", f"Die Nachricht darf höchstens {MESSAGE_MAX:,} Zeichen lang sein.".replace(",", "."))
     stored = [(a, storage.store(a.content)) for a in attachments]
     with db.write_transaction():
         now = clock.now()
@@ -263,7 +255,7 @@ def answer_query(ticket: Ticket, body: str, author: User, attachments: list[Atta
 
 def withdraw(ticket: Ticket, author: User) -> Ticket:
     if ticket.status not in Ticket.OPEN_STATUSES:
-        raise TicketRejected("status", "Diese Meldung ist bereits abgeschlossen.")
+        raise Rejected("status", "Diese Meldung ist bereits abgeschlossen.")
     return set_status(ticket, "withdrawn", changed_by=author)
 
 
