@@ -318,7 +318,6 @@ def test_a_request_that_queued_nothing_starts_no_delivery(app, client, auth, dat
     assert smtp.messages == []
 
 
-
 def test_development_start_names_the_mail_page(app, capsys):
     app.config["DEVELOPMENT"] = True
     mail.announce_dev_mailbox(app)
