@@ -51,7 +51,7 @@ def test_wrong_password_gives_same_message_as_unknown_account(client, auth):
     wrong = auth.login(tenant["email"], "not-the-password-at-all").get_data(as_text=True)
     unknown = auth.login("unknown-person@example.org", "not-the-password-at-all").get_data(as_text=True)
     assert LOGIN_FAILED in wrong and LOGIN_FAILED in unknown
-    assert wrong.replace(tenant["email"], "X") == unknown.replace("unknown-person@example.org", "X")
+    assert without(wrong, tenant["email"]) == without(unknown, "unknown-person@example.org")
 
 
 def test_login_without_csrf_token_is_refused_in_german(client, auth):
@@ -240,7 +240,7 @@ def test_after_100_failures_in_a_row_only_a_password_reset_opens_the_address(app
     known = auth.login(tenant["email"], tenant["password"]).get_data(as_text=True)
     unknown = auth.login(STRANGER, tenant["password"]).get_data(as_text=True)
     assert "bis auf Weiteres gesperrt" in known
-    assert known.replace(tenant["email"], "X") == unknown.replace(STRANGER, "X")
+    assert without(known, tenant["email"]) == without(unknown, STRANGER)
     assert throttle_of(tenant["email"]).failures == accounts.MAX_FAILURES  # refusals while locked are not counted
     client.post("/passwort-vergessen", data={"csrf_token": auth.csrf_token(), "email": tenant["email"]})
     deliver(app)
