@@ -1,5 +1,6 @@
 """CI: the first thing every user does. Start `make run` on this checkout, wait until the portal
-serves, sign in with the first printed demo tenant login, then stop it by its process id.
+serves, sign in with the first printed demo tenant login, open the mail page it names, then stop
+it by its process id.
 
 Standard library only: it runs with the machine's python3 before anything else is installed.
 """
@@ -84,6 +85,13 @@ def main() -> None:
         if not login:
             sys.exit(f"`make run` printed no demo tenant login:\n{log.read_text()[-4000:]}")
         sign_in(base, *login.groups())
+        mailbox = f"{base}/dev/mails/"
+        if mailbox not in log.read_text():
+            sys.exit(f"`make run` does not name its mail page {mailbox}")
+        with urllib.request.urlopen(mailbox, timeout=10) as response:
+            if response.status != 200:
+                sys.exit(f"{mailbox} answered {response.status}")
+        print(f"make run: its mails are listed on {mailbox}")
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)

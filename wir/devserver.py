@@ -20,6 +20,10 @@ def print_logins(logins: dict) -> None:
 
 
 def main() -> None:
+    host = os.environ.get("WIR_HOST", "127.0.0.1")
+    port = int(os.environ.get("WIR_PORT", "5000"))
+    # links in mails and the mail page lead to where this server listens, unless WIR_BASE_URL says otherwise
+    os.environ.setdefault("WIR_BASE_URL", f"http://{host}:{port}")
     app = create_app()
     db.migrate()
     with db.database.connection_context():
@@ -27,8 +31,6 @@ def main() -> None:
             print_logins(demo.ensure_demo_data())
         except demo.OtherData:
             print("\nDie Datenbank enthält andere Daten als die Demo: keine Demo-Zugänge.\n")
-    host = os.environ.get("WIR_HOST", "127.0.0.1")
-    port = int(os.environ.get("WIR_PORT", "5000"))
     print(f"WIR-immerda läuft auf http://{host}:{port}/  (Beenden mit Strg+C)\n", flush=True)
     app.run(host=host, port=port, debug=False, use_reloader=False)
 
