@@ -371,18 +371,34 @@ class SavingsAccount(BaseModel):
     interest_rate = DecimalField(max_digits=6, decimal_places=3)  # percent p.a.
     notice_months = IntegerField(default=3)
     opened_on = DateField()
+    matures_on = DateField(null=True)  # end of a fixed term (Festzins); None: runs until given notice
     balance = MoneyField(default=0)  # as booked by the ERP
 
 
 class SavingsTransaction(BaseModel):
     """Umsatz."""
 
+    KINDS = {
+        "Einzahlung": "Einzahlung",
+        "Auszahlung": "Auszahlung",
+        "Zinsgutschrift": "Zinsgutschrift",
+        "KapESt": "Kapitalertragsteuer",
+        "Soli": "Solidaritätszuschlag",
+        "KiSt": "Kirchensteuer",
+        "Vorschusszins": "Vorschusszinsen",
+        "Kündigung": "Kündigung",
+    }
+
     account = ForeignKeyField(SavingsAccount, backref="transactions", on_delete="CASCADE")
     booking_date = DateField(index=True)
     value_date = DateField()
-    kind = CharField()  # Einzahlung, Auszahlung, Zinsgutschrift, KapESt, ...
+    kind = CharField()  # a key of KINDS, as the ERP books it
     amount = MoneyField()
     balance_after = MoneyField()
+
+    class Meta:
+        # the Umsätze of one account, newest first, a page at a time (keyset pagination)
+        indexes = ((("account", "booking_date", "id"), False),)
 
 
 class ExemptionOrder(BaseModel):

@@ -26,6 +26,7 @@ from wir.demo.tables import (
     REGISTRATION_CODES,
     RENTALS,
     SAVINGS_ACCOUNTS,
+    SAVINGS_TERMS,
     SEPA_START,
     SHARE_AMOUNT,
     SOLI_RATE,
@@ -264,6 +265,7 @@ class Builder:
             account = SavingsAccount.create(
                 person=person, number=number, product=product, interest_rate=Decimal(rate),
                 notice_months=notice, opened_on=opened,
+                matures_on=_months_ago(opened, -SAVINGS_TERMS[number]) if number in SAVINGS_TERMS else None,
             )
             balance = Decimal("0.00")
             for day, kind, amount in self.savings_bookings(opened, first, bookings, Decimal(rate), key not in exempt):

@@ -418,6 +418,7 @@ SAVINGS_ACCOUNTS = [
      [(months, "Einzahlung", "300.00") for months in (22, 19, 16, 13, 10, 7, 4, 1)]),
     ("gisela_l", "5100385-01", "Festzins", "2.750", 0, 40, "10000.00", []),
 ]
+SAVINGS_TERMS = {"5100385-01": 60}  # fixed terms (Festzins) in months: the account matures after them
 KAPEST_RATE = Decimal("0.25")
 SOLI_RATE = Decimal("0.055")
 
