@@ -8,6 +8,7 @@ def init_app(app):
     app.add_template_filter(formatting.masked_iban, "masked_iban")
     app.add_template_filter(formatting.money, "money")
     app.add_template_filter(formatting.number, "number")
+    app.add_template_filter(formatting.percent, "percent")
     app.add_template_filter(formatting.german_date, "date")
     app.add_template_filter(formatting.german_datetime, "datetime")
     app.add_template_filter(formatting.tel, "tel")

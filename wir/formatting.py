@@ -29,6 +29,14 @@ def number(value, places: int = 0) -> str:
     return text.replace(",", "_").replace(".", ",").replace("_", ".")
 
 
+def percent(value: Decimal | None) -> str:
+    """A rate with two decimal places, three when it needs them: "0,25 %", "0,125 %"."""
+    if value is None:
+        return "–"
+    places = 3 if Decimal(value) % Decimal("0.01") else 2
+    return f"{number(value, places)} %"
+
+
 def german_date(value: date | None) -> str:
     return value.strftime("%d.%m.%Y") if value else "–"
 

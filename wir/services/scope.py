@@ -1,4 +1,5 @@
-"""What belongs to a user: their persons, the contracts, documents, tickets and phone numbers reached through them.
+"""What belongs to a user: their persons, the contracts, documents, tickets, savings accounts and phone numbers
+reached through them.
 
 Every tenant query filters through this module, so another person's object is never found. The lookups
 return the object or None; the view answers None with 404 (``rendering.or_404``), because another
@@ -14,6 +15,7 @@ from wir.models import (
     Document,
     Person,
     PhoneNumber,
+    SavingsAccount,
     Ticket,
     TicketAttachment,
     TicketCategory,
@@ -109,6 +111,21 @@ def ticket_of(user: User, number: str) -> Ticket | None:
 def attachment_of(ticket: Ticket, attachment_id: int) -> TicketAttachment | None:
     """An attachment of a ticket already found through the user's scope."""
     return TicketAttachment.get_or_none((TicketAttachment.id == attachment_id) & (TicketAttachment.ticket == ticket))
+
+
+def savings_accounts_of(user: User):
+    """The user's savings accounts at cooperatives that run a savings facility, by number (a query)."""
+    return (
+        SavingsAccount.select(SavingsAccount)
+        .join(Person)
+        .join(Cooperative)
+        .where((Person.user == user) & Cooperative.has_savings)
+        .order_by(SavingsAccount.number)
+    )
+
+
+def savings_account_of(user: User, number: str) -> SavingsAccount | None:
+    return savings_accounts_of(user).where(SavingsAccount.number == number).first()
 
 
 def phone_of(user: User, phone_id: int) -> PhoneNumber | None:
