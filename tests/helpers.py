@@ -6,15 +6,22 @@ Demo tenants are picked by the start of their e-mail address ("juergen", "gisela
 
 import io
 
+import pyotp
 from itsdangerous import URLSafeTimedSerializer
 from pypdf import PdfReader
 
-from wir import mail
+from wir import clock, mail
+from wir.services.second_factor import STEP_SECONDS
 
 
 def demo_tenant(logins: dict, email_start: str = "") -> dict:
     """The demo tenant whose e-mail starts so: its e-mail, password, name and cooperatives."""
     return next(t for t in logins["tenants"] if t["email"].startswith(email_start))
+
+
+def totp_code(secret: str, steps_ahead: int = 0) -> str:
+    """The code an authenticator app shows now (by wir.clock, which tests may move) or ``steps_ahead`` later."""
+    return pyotp.TOTP(secret).at(clock.timestamp() + steps_ahead * STEP_SECONDS)
 
 
 class AuthActions:
@@ -37,10 +44,23 @@ class AuthActions:
         return tenant
 
     def login_staff(self, index=0):
+        """Sign in as a demo staff member, password and code from the authenticator app; returns its login."""
         staff = self.logins["staff"][index]
-        response = self.login(staff["email"], staff["password"])
-        assert response.status_code == 303
+        self.login_with_code(staff)
         return staff
+
+    def login_with_code(self, user: dict):
+        """Both steps of a staff sign-in (``user`` a login with "totp_secret")."""
+        response = self.login(user["email"], user["password"])
+        assert response.status_code == 303 and response.headers["Location"].startswith("/zwei-faktor"), response
+        response = self.second_step(totp_code(user["totp_secret"]))
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return response
+
+    def second_step(self, code: str, recovery: bool = False, url: str = "/zwei-faktor"):
+        """Send a code to the second step (or with ``recovery`` a Wiederherstellungscode)."""
+        prefix = "recovery-" if recovery else ""
+        return self.client.post(url, data={f"{prefix}code": code, f"{prefix}csrf_token": self.csrf_token()})
 
     def logout(self):
         return self.client.post("/abmelden", data={"csrf_token": self.csrf_token()})
@@ -49,7 +69,8 @@ class AuthActions:
         with self.client.session_transaction() as session:
             token = session.get("csrf_token")
         if token is None:
-            self.client.get("/impressum")  # any page in the layout creates the token
+            # any page in the layout creates the token (half signed-in staff are sent on to the second step's)
+            self.client.get("/impressum", follow_redirects=True)
             with self.client.session_transaction() as session:
                 token = session["csrf_token"]
         # flask-wtf signs the raw session token; generate the form value the same way

@@ -1,4 +1,5 @@
-"""Deny by default: only an explicit list of routes is reachable without login."""
+"""Deny by default: only an explicit list of routes is reachable without login; the internal area (/intern/)
+does not exist for anonymous users and tenants (404)."""
 
 import pytest
 
@@ -42,25 +43,50 @@ def _example_url(rule):
     return url
 
 
+def _is_internal(rule) -> bool:
+    return rule.rule.startswith("/intern/")
+
+
 def _protected_rules(app):
     for rule in app.url_map.iter_rules():
-        if rule.endpoint not in PUBLIC_ENDPOINTS:
+        if rule.endpoint not in PUBLIC_ENDPOINTS and not _is_internal(rule):
             yield rule
 
 
-def test_every_non_public_route_sends_anonymous_users_to_login(app, client, auth):
-    """With a valid CSRF token, so that the login guard answers and not the CSRF check."""
+def open_every_method(client, auth, rules):
+    """Each rule with each of its methods, a valid CSRF token sent along (so the access guard answers, not the
+    CSRF check), as plain request and as htmx fragment request; yields (rule, method, response)."""
     token = auth.csrf_token()
-    checked = 0
-    for rule in _protected_rules(app):
+    for rule in rules:
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            response = client.open(
-                _example_url(rule), method=method, data={"csrf_token": token}, headers={"X-CSRFToken": token}
-            )
+            for extra in ({}, {"HX-Request": "true"}):
+                response = client.open(_example_url(rule), method=method, data={"csrf_token": token},
+                                       headers={"X-CSRFToken": token, **extra})
+                yield rule, method, response
+
+
+def test_every_non_public_route_sends_anonymous_users_to_login(app, client, auth):
+    checked = 0
+    for rule, method, response in open_every_method(client, auth, _protected_rules(app)):
+        if response.headers.get("HX-Redirect"):
+            assert response.status_code == 401 and response.headers["HX-Redirect"].startswith("/anmelden?next=")
+        else:
             assert response.status_code == 302, (rule, method, response.status_code)
             assert response.headers["Location"].startswith("/anmelden?next="), (rule, method)
-            checked += 1
-    assert checked >= 10
+        checked += 1
+    assert checked >= 20
+
+
+@pytest.mark.parametrize("who", ["anonymous", "tenant"])
+def test_every_internal_route_is_not_found_for_anonymous_users_and_tenants(app, client, auth, who):
+    """Not Anmelden, not 403: the internal area cannot be discovered (pages and htmx fragments alike)."""
+    if who == "tenant":
+        auth.login_as()
+    internal = [rule for rule in app.url_map.iter_rules() if _is_internal(rule)]
+    assert len(internal) >= 3
+    for rule, method, response in open_every_method(client, auth, internal):
+        assert response.status_code == 404, (who, rule, method, response.status_code)
+        assert "Location" not in response.headers and "HX-Redirect" not in response.headers
 
 
 def test_public_list_names_only_existing_endpoints(app):
@@ -94,11 +120,6 @@ def test_open_redirect_is_refused(client, auth, target):
     response = auth.login(tenant["email"], tenant["password"], next_url=target)
     assert response.status_code == 303
     assert response.headers["Location"] == "/"
-
-
-def test_tenant_cannot_enter_staff_area(client, auth):
-    auth.login_as()
-    assert client.get("/intern/").status_code == 403
 
 
 @pytest.mark.parametrize("url", ["/", "/dokumente/", "/vertraege/", "/kontakt", "/meldungen", "/konto/anschrift"])

@@ -1,13 +1,13 @@
-"""Command line: flask --app wir init-db | seed-demo | mail … | ticket set-status … | bank …"""
+"""Command line: flask --app wir init-db | seed-demo | create-admin … | staff reset-2fa … | mail … | ticket … | bank …"""
 
 import json
 
 import click
 from flask.cli import AppGroup
 
-from wir import db, demo, formatting, mail
-from wir.models import Ticket
-from wir.services import bank_accounts, tickets
+from wir import audit, clock, db, demo, formatting, mail
+from wir.models import Ticket, User
+from wir.services import accounts, bank_accounts, email_addresses, password_rules, passwords, second_factor, tickets
 from wir.services.rejections import Rejected
 
 
@@ -32,6 +32,42 @@ def seed_demo_command(reset):
                 "Mit --reset werden sie gelöscht und die Demo neu angelegt."
             ) from None
     click.echo(json.dumps(logins, ensure_ascii=False, indent=2))
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.option("--name", default="Portal-Administration", show_default=True, help="Name shown in the portal.")
+@click.password_option("--password", prompt="Passwort", confirmation_prompt="Passwort wiederholen",
+                       help="Asked for when not given; never a default.")
+def create_admin_command(email, name, password):
+    """Create an admin for both cooperatives; the second factor is set up at the first sign-in."""
+    try:
+        email = email_addresses.normalize(email)
+        password_rules.check(password, password_rules.context_words(name, email))
+    except Rejected as rejected:
+        raise click.ClickException(rejected.message) from None
+    with db.write_transaction():
+        if User.select().where(User.email == email).exists():
+            raise click.ClickException(f"Es gibt schon einen Zugang mit {email}.")
+        admin = User.create(email=email, password_hash=passwords.hash_password(password), role=User.ROLE_ADMIN,
+                            staff_name=name, confirmed_at=clock.now())
+        audit.record(None, "admin.created", obj=admin, detail="über die Kommandozeile")
+    click.echo(f"Admin {email} angelegt. Bei der ersten Anmeldung wird die Zwei-Faktor-Anmeldung eingerichtet.")
+
+
+staff_cli = AppGroup("staff", help="Zugänge der Mitarbeiterinnen und Mitarbeiter.")
+
+
+@staff_cli.command("reset-2fa")
+@click.argument("email")
+def reset_second_factor_command(email):
+    """Remove the second factor of staff member EMAIL (lost phone): the next sign-in sets it up anew."""
+    user = User.get_or_none((User.email == accounts.normalize_email(email)) & User.role.in_(
+        [User.ROLE_STAFF, User.ROLE_ADMIN]))
+    if user is None:
+        raise click.ClickException(f"Keine Mitarbeiterin, kein Mitarbeiter und kein Admin mit {email}.")
+    second_factor.reset(user, by=None)
+    click.echo(f"Zweiter Faktor von {user.email} zurückgesetzt; alle Sitzungen sind beendet.")
 
 
 ticket_cli = AppGroup("ticket", help="Meldungen bearbeiten (für Vorführung und Tests).")
@@ -99,6 +135,8 @@ def reject_bank_account(account_id, reason):
 def init_app(app):
     app.cli.add_command(init_db_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(create_admin_command)
+    app.cli.add_command(staff_cli)
     app.cli.add_command(mail.mail_cli)
     app.cli.add_command(ticket_cli)
     app.cli.add_command(bank_cli)

@@ -6,14 +6,14 @@ from wir import create_app, db, demo
 
 
 def print_logins(logins: dict) -> None:
-    print("\nDemo-Zugänge (E-Mail / Passwort):")
+    print("\nDemo-Zugänge (E-Mail / Passwort; Mitarbeiter und Admin: dazu Schlüssel für die Authenticator-App):")
     for tenant in logins["tenants"]:
         print(f"  Mieter     {tenant['email']:<40} {tenant['password']:<24} {tenant['name']} ({tenant['cooperative']})")
     for staff in logins["staff"]:
-        print(f"  Mitarbeiter {staff['email']:<39} {staff['password']:<24} {staff['cooperative']}")
+        print(f"  Mitarbeiter {staff['email']:<39} {staff['password']:<24} {staff['totp_secret']}  {staff['cooperative']}")
     if logins.get("admin"):
         admin = logins["admin"]
-        print(f"  Admin      {admin['email']:<40} {admin['password']:<24}")
+        print(f"  Admin      {admin['email']:<40} {admin['password']:<24} {admin['totp_secret']}")
     for code in logins["registration_codes"]:
         print(f"  Registrierungsnummer {code['code']:<20} für {code['name']} ({code['cooperative']})")
     print()

@@ -65,6 +65,11 @@ class User(UserMixin, BaseModel):
     last_login_at = DateTimeField(null=True)
     contact_reviewed_at = DateTimeField(null=True)
     created_at = DateTimeField(default=clock.now)
+    # staff's second factor (TOTP, RFC 6238): the secret is kept from the start of the enrolment,
+    # in force once a first code confirmed it; the time step of the last accepted code refuses replays
+    totp_secret = CharField(null=True)
+    totp_confirmed_at = DateTimeField(null=True)
+    totp_last_step = IntegerField(null=True)
 
     def get_id(self):
         # the version inside the session cookie lets the server revoke it
@@ -85,6 +90,14 @@ class LoginThrottle(BaseModel):
     failures = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
     last_failure_at = DateTimeField()
+
+
+class RecoveryCode(BaseModel):
+    """Wiederherstellungscode: signs in once instead of the authenticator app's code."""
+
+    user = ForeignKeyField(User, backref="recovery_codes", on_delete="CASCADE")
+    code_hash = CharField()  # SHA-256 of user id and code; the code itself is shown once and never stored
+    used_at = DateTimeField(null=True)
 
 
 class Person(BaseModel):
@@ -457,6 +470,7 @@ MODELS = [
     Cooperative,
     User,
     LoginThrottle,
+    RecoveryCode,
     Person,
     PhoneNumber,
     RegistrationCode,

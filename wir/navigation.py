@@ -7,6 +7,7 @@ from flask import g, has_request_context
 from flask_login import current_user
 
 from wir.models import Cooperative, Person
+from wir.security import fully_signed_in
 from wir.services import documents, scope
 
 
@@ -28,8 +29,8 @@ class Viewer:
 
 
 def viewer() -> Viewer | None:
-    """The signed-in user as the layout needs it, loaded once per request."""
-    if not has_request_context() or not current_user.is_authenticated:
+    """The signed-in user as the layout needs it, loaded once per request; None before the second step of staff."""
+    if not has_request_context() or not fully_signed_in():
         return None
     if "viewer" not in g:
         if current_user.is_staff:

@@ -18,6 +18,10 @@ DOWNLOAD_SECURITY_POLICY = "sandbox; default-src 'none'; frame-ancestors 'none'"
 LOGIN_PLEASE = "Bitte melden Sie sich an, um diese Seite zu sehen."
 # htmx requests that run by themselves (status polls) send this header: they are no activity
 BACKGROUND_HEADER = "X-WIR-Background"
+# set in the session of staff between password and second factor
+SECOND_FACTOR_DUE = "second_factor_due"
+# all a session with SECOND_FACTOR_DUE reaches
+SECOND_STEP_ENDPOINTS = {"auth.second_factor", "auth.enrol", "auth.logout", "static", "vendor.static"}
 
 
 def init_app(app):
@@ -27,6 +31,7 @@ def init_app(app):
     # URL value preprocessors run before every before_request hook, so before CSRFProtect reads the body.
     app.url_value_preprocessor(_allow_uploads)
     app.before_request(_enforce_session_timeouts)
+    app.before_request(_hold_until_second_factor)
     app.after_request(_security_headers)
 
 
@@ -57,10 +62,38 @@ def _allow_uploads(endpoint, values):
 
 
 def start_session(user) -> None:
-    """A fresh session for a user who just proved who they are."""
+    """A fresh session for a user who just proved who they are.
+
+    Staff have proved it only half with their password: until the second step (a code from the
+    authenticator app, auth.second_factor) the session reaches nothing but that step and Abmelden.
+    """
     session.clear()
     login_user(user)
     session["signed_in_at"] = session["seen"] = clock.timestamp()
+    if user.is_staff:
+        session[SECOND_FACTOR_DUE] = True
+
+
+def complete_second_factor() -> None:
+    session.pop(SECOND_FACTOR_DUE, None)
+
+
+def fully_signed_in() -> bool:
+    """Signed in, and for staff with the second step done."""
+    return current_user.is_authenticated and not session.get(SECOND_FACTOR_DUE)
+
+
+def _hold_until_second_factor():
+    """Every request of a half signed-in session, except the second step itself and Abmelden, goes to that step."""
+    if not session.get(SECOND_FACTOR_DUE) or request.endpoint in SECOND_STEP_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:  # the session ended (timeout, Abmelden elsewhere): start again
+        session.clear()
+        return None
+    step = url_for("auth.second_factor")
+    if request.htmx:
+        return "", 401, {"HX-Redirect": step}
+    return redirect(step)
 
 
 @login_manager.user_loader
@@ -142,5 +175,13 @@ def require_role(*roles):
     return check
 
 
+def require_staff():
+    """A before_request hook of the internal area: it does not exist for anybody but signed-in staff.
+
+    Anonymous users and tenants get 404, not Anmelden or 403, so that the area cannot be discovered.
+    """
+    if not (fully_signed_in() and current_user.is_staff):
+        abort(404)
+
+
 require_tenant = require_role("tenant")
-require_staff = require_role("staff", "admin")

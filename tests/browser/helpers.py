@@ -141,19 +141,32 @@ class LiveServer:
 
 
 def login(page, user: dict, path: str = "/anmelden"):
-    """Sign in through the real form (works with and without JavaScript); waits until the login page is left."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+    """Sign in through the real form (works with and without JavaScript); waits until the login page is left.
 
+    Staff (a login with "totp_secret") then give the code of their authenticator app, computed with pyotp.
+    """
     page.goto(path)
     page.get_by_label("E-Mail-Adresse").fill(user["email"])
     page.get_by_label("Passwort", exact=True).fill(user["password"])
-    page.get_by_role("button", name="Anmelden").click()
+    page.get_by_role("button", name="Anmelden", exact=True).click()
+    _wait_until_left(page, user, "/anmelden")
+    if "totp_secret" in user:
+        import pyotp
+
+        page.get_by_label("Bestätigungscode aus Ihrer Authenticator-App").fill(pyotp.TOTP(user["totp_secret"]).now())
+        page.get_by_role("button", name="Anmelden", exact=True).click()
+        _wait_until_left(page, user, "/zwei-faktor")
+    return page
+
+
+def _wait_until_left(page, user: dict, path: str) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     try:
-        page.wait_for_url(lambda url: "/anmelden" not in url)
+        page.wait_for_url(lambda url: path not in url)
     except PlaywrightTimeoutError:
         errors = page.locator(".field__error, .notice").all_inner_texts()
         raise AssertionError(f"Anmeldung als {user['email']} gescheitert: {errors or page.url}") from None
-    return page
 
 
 def path_of(page) -> str:

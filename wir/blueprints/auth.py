@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
-from wtforms import PasswordField
+from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from wir import security_log
@@ -14,8 +14,9 @@ from wir.extensions import limiter
 from wir.formatting import german_datetime
 from wir.forms import NewPasswordForm, email_field, reject
 from wir.rendering import redirect_after_post, render
-from wir.security import start_session
+from wir.security import SECOND_FACTOR_DUE, complete_second_factor, start_session
 from wir.services import accounts
+from wir.services import second_factor as second_factor_service
 from wir.services.rejections import Rejected
 
 bp = Blueprint("auth", __name__)
@@ -82,9 +83,13 @@ def login():
             form.password.errors.append(_refusal_message(refused))
             unconfirmed = refused.reason == "unconfirmed"
         else:
-            security_log.event("login.succeeded", user=user.id)
             start_session(user)
-            return redirect_after_post(safe_next(request.args.get("next")) or url_for("home.index"), full_reload=True)
+            next_url = safe_next(request.args.get("next"))
+            if user.is_staff:
+                security_log.event("login.password_accepted", user=user.id)
+                return redirect_after_post(url_for("auth.second_factor", next=next_url), full_reload=True)
+            security_log.event("login.succeeded", user=user.id)
+            return redirect_after_post(next_url or url_for("home.index"), full_reload=True)
     return render(
         "auth/login.html", "auth/_login_form.html", form=form, unconfirmed=unconfirmed,
         status=422 if form.errors else 200,
@@ -103,6 +108,117 @@ def _log_refusal(email: str, refused: accounts.LoginRefused) -> None:
 def _address_ref(email: str) -> str:
     """Enough of the address's digest to follow one address through the log; strangers' addresses stay unread."""
     return accounts.address_hash(email)[:16]
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "Bestätigungscode aus Ihrer Authenticator-App",
+        validators=[DataRequired("Bitte geben Sie den Code aus Ihrer Authenticator-App ein."),
+                    Length(max=20, message="Der Code hat 6 Ziffern.")],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"},
+    )
+
+
+class RecoveryCodeForm(FlaskForm):
+    """On the code page beside CodeForm, its names prefixed with "recovery-"."""
+
+    code = StringField(
+        "Wiederherstellungscode",
+        validators=[DataRequired("Bitte geben Sie einen Ihrer Wiederherstellungscodes ein."),
+                    Length(max=40, message="Ein Wiederherstellungscode hat 16 Zeichen.")],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"},
+    )
+
+
+def _second_step_pending() -> bool:
+    return bool(session.get(SECOND_FACTOR_DUE))
+
+
+def _after_second_step() -> str:
+    return safe_next(request.args.get("next")) or url_for("staff.index")
+
+
+@bp.route("/zwei-faktor", methods=["GET", "POST"])
+@limiter.limit(_limit("LOGIN"), methods=["POST"])
+@login_required
+def second_factor():
+    """The second step of a staff sign-in: a code from the authenticator app, or a recovery code."""
+    if not _second_step_pending():
+        return redirect(url_for("home.index"))
+    if not second_factor_service.is_enrolled(current_user):
+        return redirect(url_for("auth.enrol", next=request.args.get("next")))
+    form, recovery = CodeForm(), RecoveryCodeForm(prefix="recovery")
+    submitted = recovery if "recovery-code" in request.form else form
+    if submitted.validate_on_submit():
+        user = current_user._get_current_object()
+        factor = "recovery" if submitted is recovery else "app"
+        check = second_factor_service.verify_recovery_code if submitted is recovery else second_factor_service.verify_code
+        try:
+            check(user, submitted.code.data)
+        except accounts.LoginRefused as refused:
+            if (ended := _refused_code(user, refused)) is not None:
+                return ended
+            submitted.code.errors.append(_refusal_message(refused))
+        except Rejected as rejected:
+            security_log.event("login.second_factor_failed", logging.WARNING, factor=factor)
+            reject(submitted, rejected)
+        else:
+            security_log.event("login.succeeded", factor=factor)
+            complete_second_factor()
+            return redirect_after_post(_after_second_step(), full_reload=True)
+    return render(
+        "auth/second_factor.html", "auth/_second_factor_forms.html", form=form, recovery=recovery,
+        status=422 if form.errors or recovery.errors else 200,
+    )
+
+
+def _refused_code(user, refused: accounts.LoginRefused):
+    """A wrong code that locks the address ends the half signed-in session (and every other one of the
+    account: only who knows the password gets this far); a short wait or an older lock is only said."""
+    security_log.event("login.second_factor_failed", logging.WARNING, reason=refused.reason)
+    if not refused.locked_now:
+        return None
+    security_log.event("login.locked", logging.WARNING,
+                       until=refused.until.isoformat(timespec="seconds") if refused.until else "reset")
+    accounts.end_all_sessions(user)
+    logout_user()
+    session.clear()
+    flash(_refusal_message(refused), "error")
+    return redirect_after_post(url_for("auth.login"), full_reload=True)
+
+
+@bp.route("/zwei-faktor/einrichten", methods=["GET", "POST"])
+@limiter.limit(_limit("LOGIN"), methods=["POST"])
+@login_required
+def enrol():
+    """Zwei-Faktor-Anmeldung einrichten: QR code and secret, one valid code, then the recovery codes once."""
+    if not _second_step_pending():
+        return redirect(url_for("home.index"))
+    user = current_user._get_current_object()
+    if second_factor_service.is_enrolled(user):
+        return redirect(url_for("auth.second_factor", next=request.args.get("next")))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            codes = second_factor_service.confirm_enrolment(user, form.code.data)
+        except accounts.LoginRefused as refused:
+            if (ended := _refused_code(user, refused)) is not None:
+                return ended
+            form.code.errors.append(_refusal_message(refused))
+        except Rejected as rejected:
+            security_log.event("login.second_factor_failed", logging.WARNING, factor="enrolment")
+            reject(form, rejected)
+        else:
+            security_log.event("login.succeeded", factor="enrolment")
+            complete_second_factor()
+            # shown once, in this answer: the codes are stored only as digests
+            return render("auth/recovery_codes.html", codes=codes, next_url=_after_second_step())
+    secret = second_factor_service.enrolment_secret(user)
+    return render(
+        "auth/enrol.html", form=form, secret=secret,
+        qr_code=second_factor_service.qr_code_data_uri(second_factor_service.provisioning_uri(user, secret)),
+        status=422 if form.errors else 200,
+    )
 
 
 @bp.route("/abmelden", methods=["POST"])

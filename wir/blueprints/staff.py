@@ -1,9 +1,14 @@
-"""The internal area for staff of one cooperative."""
+"""The internal area for staff of one cooperative (admins: both)."""
 
-from flask import Blueprint
+from flask import Blueprint, abort, flash, url_for
+from flask_login import current_user
 
-from wir.rendering import render
+from wir import security_log
+from wir.forms import EmptyForm
+from wir.models import User
+from wir.rendering import or_404, redirect_after_post, render
 from wir.security import require_staff
+from wir.services import second_factor
 
 bp = Blueprint("staff", __name__, url_prefix="/intern")
 bp.before_request(require_staff)
@@ -11,4 +16,36 @@ bp.before_request(require_staff)
 
 @bp.route("/")
 def index():
-    return render("staff/index.html")
+    return render("staff/index.html", is_admin=_is_admin(),
+                  recovery_codes_left=second_factor.unused_recovery_codes(current_user))
+
+
+def _is_admin() -> bool:
+    return current_user.role == User.ROLE_ADMIN
+
+
+def _require_admin() -> None:
+    if not _is_admin():
+        abort(404)
+
+
+@bp.route("/zugaenge")
+def accounts():
+    """Zugänge: the colleagues an admin looks after, with the state of their second factor."""
+    _require_admin()
+    return render("staff/accounts.html", colleagues=second_factor.staff_accounts(current_user))
+
+
+@bp.route("/zugaenge/<int:user_id>/zweiter-faktor", methods=["GET", "POST"])
+def reset_second_factor(user_id):
+    """Zweiten Faktor zurücksetzen (a lost phone): asks once more, then the colleague enrols anew."""
+    _require_admin()
+    colleague = or_404(second_factor.staff_account(current_user, user_id))
+    form = EmptyForm()
+    if form.validate_on_submit():
+        second_factor.reset(colleague, by=current_user)
+        security_log.event("second_factor.reset", target=colleague.id)
+        flash(f"Der zweite Faktor von {colleague.staff_name or colleague.email} ist zurückgesetzt. Bei der "
+              "nächsten Anmeldung richtet er oder sie die Zwei-Faktor-Anmeldung neu ein.", "success")
+        return redirect_after_post(url_for("staff.accounts"))
+    return render("staff/reset_second_factor.html", colleague=colleague, form=form)

@@ -68,8 +68,9 @@ def demo_logins() -> dict:
             "cooperatives": [p.cooperative for p in own],
         })
     staff = [
-        {"email": email, "password": password, "name": name, "cooperative": coop_names[coop], "slug": coop}
-        for _key, coop, name, _phone, email, _hours, password in STAFF
+        {"email": email, "password": password, "name": name, "cooperative": coop_names[coop], "slug": coop,
+         "totp_secret": totp_secret}
+        for _key, coop, name, _phone, email, _hours, password, totp_secret in STAFF
     ]
     unused = {
         code.code

@@ -107,11 +107,12 @@ class Builder:
         return self.now - timedelta(days=days)
 
     def staff(self):
-        for key, coop, name, phone, email, hours, password in STAFF:
+        for key, coop, name, phone, email, hours, password, totp_secret in STAFF:
             user = User.create(
                 email=email, password_hash=hash_password(password), role=User.ROLE_STAFF,
                 cooperative=self.cooperatives[coop], staff_name=name,
                 confirmed_at=self.days_ago(700), created_at=self.days_ago(700),
+                totp_secret=totp_secret, totp_confirmed_at=self.days_ago(700),
             )
             self.contact_persons[key] = ContactPerson.create(
                 cooperative=self.cooperatives[coop], name=name, phone=phone, email=email,
@@ -120,6 +121,7 @@ class Builder:
         User.create(
             email=ADMIN["email"], password_hash=hash_password(ADMIN["password"]), role=User.ROLE_ADMIN,
             staff_name=ADMIN["name"], confirmed_at=self.days_ago(720), created_at=self.days_ago(720),
+            totp_secret=ADMIN["totp_secret"], totp_confirmed_at=self.days_ago(720),
         )
 
     def tenant_users(self):

@@ -66,22 +66,23 @@ TICKET_PREFIX = {LIPSIA: "L", ELSTERAUE: "E"}
 MANDATE_PREFIX = {LIPSIA: "LIP", ELSTERAUE: "ELS"}
 SHARE_AMOUNT = {LIPSIA: Decimal("155.00"), ELSTERAUE: Decimal("160.00")}
 
-# Ansprechpartner, each signing in as staff of their cooperative.
-# key, cooperative, name, phone, e-mail (contact address and login), office hours, password
+# Ansprechpartner, each signing in as staff of their cooperative, enrolled in the second factor already.
+# key, cooperative, name, phone, e-mail (contact address and login), office hours, password, TOTP secret
 STAFF = [
     ("koehler", LIPSIA, "Sandra Köhler", "0341 41519-21", "sachbearbeitung@lipsia.example.org",
-     "Di 9–12 und 13–18 Uhr", "Akten-Stempel-Kranich-24"),
+     "Di 9–12 und 13–18 Uhr", "Akten-Stempel-Kranich-24", "IAEME7RFYUG6AP756XJTZZD2Z3OZO2C5"),
     ("schroeder", LIPSIA, "Thomas Schröder", "0341 41519-34", "t.schroeder@lipsia.example.org",
-     "Do 9–12 und 13–16 Uhr", "Wendeltreppe-Kiesel-58"),
+     "Do 9–12 und 13–16 Uhr", "Wendeltreppe-Kiesel-58", "SS4RBWZC7SVSGONU6GE4ILLXU7KYIUUI"),
     ("grosse", ELSTERAUE, "Birgit Große", "0341 42441-12", "sachbearbeitung@elsteraue.example.org",
-     "Di 9–12 und 13–18 Uhr", "Pfeffer-Minze-Segel-71"),
+     "Di 9–12 und 13–18 Uhr", "Pfeffer-Minze-Segel-71", "ZE5NWNX2IV6AE5SCOZUHHXHY5I4E6KFA"),
     ("hoffmann", ELSTERAUE, "René Hoffmann", "0341 42441-15", "r.hoffmann@elsteraue.example.org",
-     "Di 13–18 Uhr", "Glocken-Blume-Anker-36"),
+     "Di 13–18 Uhr", "Glocken-Blume-Anker-36", "JYON5O4L5P4E26ZADOYU7IEFHGLE7NM2"),
 ]
 ADMIN = {
     "email": "admin@wir-immerda.example.org",
     "password": "Schluessel-Turm-Mond-88",
     "name": "Portal-Administration",
+    "totp_secret": "V6GHKPL5UTC2AWQU7GEP74PY5UH2P5NL",
 }
 
 # Tenant logins. key, e-mail, password, registered (days ago), contact data reviewed, phone numbers (E.164)

@@ -71,9 +71,20 @@ def authenticate(email: str, password: str, *, sign_in: bool = False) -> User:
         raise _count_failure(key, user)
     if user.confirmed_at is None:
         raise LoginRefused("unconfirmed", user_id=user_id)
-    changes = {User.last_login_at: clock.now()} if sign_in else {}
+    # Staff sign in with a second factor (services.second_factor): their password alone ends no round of
+    # failures, so wrong codes count on from wrong passwords; the accepted code completes the sign-in.
+    second_step = sign_in and user.is_staff
+    changes = {}
     if passwords.needs_rehash(user.password_hash):
         changes[User.password_hash] = passwords.hash_password(password)
+    if second_step:
+        with db.write_transaction():
+            if changes:
+                User.update(changes).where(User.id == user.id).execute()
+            audit.record(user, "login.password_accepted")
+        return User.get_by_id(user.id)
+    if sign_in:
+        changes[User.last_login_at] = clock.now()
     if not (changes or throttle):
         return user
     with db.write_transaction():
@@ -86,11 +97,33 @@ def authenticate(email: str, password: str, *, sign_in: bool = False) -> User:
     return User.get_by_id(user.id)
 
 
+def complete_sign_in(user: User, detail: str) -> None:
+    """The second step of a staff sign-in succeeded: the round of failures ends, the sign-in is recorded.
+
+    Runs in the caller's transaction (the code's acceptance and this are one change).
+    """
+    User.update(last_login_at=clock.now()).where(User.id == user.id).execute()
+    LoginThrottle.delete().where(LoginThrottle.address_hash == address_hash(user.email)).execute()
+    audit.record(user, "login.succeeded", detail=detail)
+
+
+def ensure_not_locked(user: User) -> None:
+    """Raise LoginRefused('locked') while the user's address is locked (by wrong passwords or wrong codes)."""
+    throttle = LoginThrottle.get_or_none(LoginThrottle.address_hash == address_hash(user.email))
+    if throttle and _is_locked(throttle):
+        raise LoginRefused("locked", throttle.locked_until, user.id)
+
+
+def count_wrong_code(user: User) -> LoginRefused:
+    """A wrong second-factor code counts like a wrong password: the same waits and the same lock."""
+    return _count_failure(address_hash(user.email), user, "falsche Passwörter oder Codes")
+
+
 def _is_locked(throttle: LoginThrottle) -> bool:
     return throttle.failures >= MAX_FAILURES or bool(throttle.locked_until and throttle.locked_until > clock.now())
 
 
-def _count_failure(key: str, user: User | None) -> LoginRefused:
+def _count_failure(key: str, user: User | None, what: str = "falsche Passwörter") -> LoginRefused:
     """Count a wrong password for the address: the same writes whether or not ``user`` exists.
 
     Only the address waits: open sessions of its account go on (the failures may be a stranger's).
@@ -112,7 +145,7 @@ def _count_failure(key: str, user: User | None) -> LoginRefused:
         else:
             until, action = None, "login.failed"
         LoginThrottle.update(locked_until=until).where(LoginThrottle.address_hash == key).execute()
-        audit.record(user, action, detail=f"{failures} falsche Passwörter in Folge")
+        audit.record(user, action, detail=f"{failures} {what} in Folge")
     user_id = user.id if user else None
     if failures >= MAX_FAILURES or until:
         return LoginRefused("locked", until, user_id, locked_now=action == "login.locked")
