@@ -322,6 +322,7 @@ class Ticket(BaseModel):
         "withdrawn": "Zurückgezogen",
     }
     OPEN_STATUSES = ("received", "in_progress", "query", "commissioned")
+    WAITING_STATUSES = ("received", "in_progress")  # the cooperative's turn
 
     cooperative = ForeignKeyField(Cooperative, backref="tickets")
     number = CharField(unique=True)
@@ -336,11 +337,22 @@ class Ticket(BaseModel):
     created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     updated_at = DateTimeField(default=clock.now, index=True)  # every status change and message moves it
     tenant_seen_at = DateTimeField(null=True)  # the tenant last opened it: older changes are not "neu"
+    assigned_to = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL", index=True)
+    # every change counts up: a desk form based on an older version is refused instead of overwriting
+    version = IntegerField(default=1)
+    # since when the cooperative owes the next step (Eingegangen, In Bearbeitung); None while it waits for others
+    waiting_since = DateTimeField(null=True)
+    # any change staff see, internal notes and assignments too (updated_at moves only for what the tenant sees)
+    activity_at = DateTimeField(default=clock.now)
     # the form's one-time key: sending the same form twice files one ticket
     submission_key = CharField(null=True, unique=True)
 
     class Meta:
-        indexes = ((("person", "updated_at"), False),)
+        indexes = (
+            (("person", "updated_at"), False),
+            (("cooperative", "activity_at"), False),
+            (("cooperative", "waiting_since"), False),
+        )
 
     @classmethod
     def unseen(cls):
@@ -352,6 +364,7 @@ class TicketMessage(BaseModel):
     ticket = ForeignKeyField(Ticket, backref="messages", on_delete="CASCADE")
     author = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     from_staff = BooleanField(default=False)
+    internal = BooleanField(default=False)  # a note among staff: never on the tenant's pages, in mails or exports
     body = TextField()
     created_at = DateTimeField(default=clock.now)
 

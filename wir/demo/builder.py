@@ -229,7 +229,7 @@ class Builder:
             cooperative=coop, number=number, person=person, contract=contract,
             category=self.categories[coop.slug, spec["category"]], subject=spec["subject"],
             phone=spec.get("phone", ""), location=spec.get("location", ""), status="received",
-            created_at=created, created_by=tenant, updated_at=created,
+            created_at=created, created_by=tenant, updated_at=created, activity_at=created, waiting_since=created,
         )
         TicketStatusChange.create(ticket=ticket, new_status="received", changed_by=tenant, changed_at=created)
         for hours, who, *payload in spec["story"]:
@@ -241,13 +241,18 @@ class Builder:
                     ticket=ticket, old_status=ticket.status, new_status=new_status, reason=reason,
                     changed_by=tenant if new_status == "withdrawn" else staff, changed_at=moment,
                 )
+                if new_status not in Ticket.WAITING_STATUSES:
+                    ticket.waiting_since = None
+                elif ticket.status not in Ticket.WAITING_STATUSES:
+                    ticket.waiting_since = moment
                 ticket.status = new_status
             else:
                 TicketMessage.create(
                     ticket=ticket, author=staff if who == "staff" else tenant, from_staff=who == "staff",
                     body=payload[0], created_at=moment,
                 )
-            ticket.updated_at = moment
+            ticket.updated_at = ticket.activity_at = moment
+            ticket.version += 1
         # what changed in the last days is still "neu" for the tenant; older news they have seen
         recent = self.now - ticket.updated_at < timedelta(days=3)
         ticket.tenant_seen_at = created if recent else ticket.updated_at

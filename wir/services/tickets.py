@@ -140,6 +140,8 @@ def _insert(new: NewTicket, stored) -> Ticket:
         status="received",
         created_at=now,
         updated_at=now,
+        activity_at=now,
+        waiting_since=now,
         tenant_seen_at=now,
         created_by=new.created_by,
         submission_key=new.submission_key,
@@ -171,8 +173,20 @@ def _apply_status(ticket: Ticket, status: str, changed_by: User | None, reason: 
         ticket=ticket, old_status=ticket.status, new_status=status, reason=reason.strip(),
         changed_by=changed_by, changed_at=now,
     )
+    if status not in Ticket.WAITING_STATUSES:
+        ticket.waiting_since = None
+    elif ticket.status not in Ticket.WAITING_STATUSES:
+        ticket.waiting_since = now
     ticket.status = status
-    ticket.updated_at = now
+    _changed(ticket, now)
+
+
+def _changed(ticket: Ticket, now, seen_by_tenant: bool = True) -> None:
+    """Count the version up and move the activity times; the caller's transaction holds it."""
+    ticket.version += 1
+    ticket.activity_at = now
+    if seen_by_tenant:
+        ticket.updated_at = now
     ticket.save()
 
 
@@ -222,8 +236,7 @@ def add_staff_message(ticket: Ticket, body: str, author: User | None = None, sta
             _apply_status(ticket, status, author, body if status == "rejected" else "", now)
             _mail_status(ticket, body=body.strip())
         else:
-            ticket.updated_at = now
-            ticket.save()
+            _changed(ticket, now)
             _mail_tenant(ticket, f"Neue Nachricht zu Ihrer Meldung {ticket.number}", "ticket_answer", body=body.strip())
     return ticket
 
@@ -247,9 +260,9 @@ def answer_query(ticket: Ticket, body: str, author: User, attachments: list[Atta
             )
         TicketStatusChange.create(ticket=ticket, old_status="query", new_status="in_progress", changed_by=author, changed_at=now)
         ticket.status = "in_progress"
-        ticket.updated_at = now
+        ticket.waiting_since = now
         ticket.tenant_seen_at = now
-        ticket.save()
+        _changed(ticket, now)
     return ticket
 
 

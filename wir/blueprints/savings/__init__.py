@@ -1,4 +1,7 @@
-"""Sparen: savings accounts and their Umsätze (only where the cooperative runs savings)."""
+"""Sparen: savings accounts and their Umsätze (only where the cooperative runs savings).
+
+One blueprint; the Freistellungsauftrag and the savers' requests are modules below that add their views to ``bp``.
+"""
 
 from flask import Blueprint, Response, abort, current_app, request, stream_with_context
 from flask_login import current_user

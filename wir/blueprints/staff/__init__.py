@@ -1,4 +1,7 @@
-"""The internal area for staff of one cooperative (admins: both)."""
+"""The internal area for staff of one cooperative (admins: both).
+
+One blueprint; each part of the desk is a module below that adds its views to ``bp``.
+"""
 
 from flask import Blueprint, abort, flash, url_for
 from flask_login import current_user
