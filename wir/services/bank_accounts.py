@@ -11,10 +11,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from peewee import JOIN
 from schwifty import IBAN, exceptions, registry
 
 from wir import audit, clock, db, formatting, mail
-from wir.models import BankAccount, Contract, ContractParty, Cooperative, Person, User
+from wir.models import BankAccount, Contract, ContractParty, Cooperative, Person, Unit, User
 from wir.services import reauthentication
 from wir.services.contracts import ContractDetails
 from wir.services.rejections import Rejected
@@ -226,13 +227,32 @@ def request_change(
     return created
 
 
-def pending_accounts(cooperative: Cooperative | None = None) -> list[BankAccount]:
-    """The queue of changes waiting for a decision, oldest first (for the staff area)."""
-    query = (BankAccount.select(BankAccount, Contract).join(Contract).where(BankAccount.status == PENDING)
-             .order_by(BankAccount.created_at, BankAccount.id))
+def pending_queue(cooperative: Cooperative | None = None):
+    """The changes waiting for a decision, oldest first, as a query to paginate (the staff queue).
+
+    Each row carries its contract with unit and cooperative, and as ``tenant`` the filer's person at that
+    cooperative (None when the account was not filed through the portal): one query whatever the length.
+    ``cooperative`` None means both (admins).
+    """
+    tenant = Person.alias()
+    query = (
+        BankAccount.select(BankAccount, Contract, Unit, Cooperative, tenant)
+        .join(Contract).join(Unit, JOIN.LEFT_OUTER).switch(Contract).join(Cooperative)
+        .switch(BankAccount)
+        .join(tenant, JOIN.LEFT_OUTER,
+              on=(tenant.user == BankAccount.created_by) & (tenant.cooperative == Contract.cooperative),
+              attr="tenant")
+        .where(BankAccount.status == PENDING)
+        .order_by(BankAccount.created_at, BankAccount.id)
+    )
     if cooperative is not None:
         query = query.where(Contract.cooperative == cooperative)
-    return list(query)
+    return query
+
+
+def pending_accounts(cooperative: Cooperative | None = None) -> list[BankAccount]:
+    """The queue of changes waiting for a decision, oldest first."""
+    return list(pending_queue(cooperative))
 
 
 def _pending(account_id: int, cooperative: Cooperative | None) -> BankAccount:

@@ -52,3 +52,6 @@ def reset_second_factor(user_id):
               "nächsten Anmeldung richtet er oder sie die Zwei-Faktor-Anmeldung neu ein.", "success")
         return redirect_after_post(url_for("staff.accounts"))
     return render("staff/reset_second_factor.html", colleague=colleague, form=form)
+
+
+from wir.blueprints.staff import approvals  # noqa: E402,F401
