@@ -428,7 +428,7 @@ class SavingsTransaction(BaseModel):
 
 
 class ExemptionOrder(BaseModel):
-    """Freistellungsauftrag: every change is a new order, the old one is superseded."""
+    """Freistellungsauftrag: every change is a new order, the old one is superseded (see services.exemption_orders)."""
 
     person = ForeignKeyField(Person, backref="exemption_orders")
     joint = BooleanField(default=False)
@@ -440,7 +440,8 @@ class ExemptionOrder(BaseModel):
     partner_tax_id = CharField(default="")
     created_at = DateTimeField(default=clock.now)
     created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
-    superseded_at = DateTimeField(null=True)
+    superseded_at = DateTimeField(null=True)  # a newer order replaced this one
+    revoked_at = DateTimeField(null=True)  # the saver revoked it (Widerruf); valid_until says from when
 
 
 class NewsItem(BaseModel):
