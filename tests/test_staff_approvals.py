@@ -1,10 +1,12 @@
 """Freigaben at the staff desk: the queue of pending bank changes and their decision, Mietschuldenfreiheits-
 bescheinigungen that went to staff, and submitted forms (Untervermietung, Haustierhaltung, Personenzahl, Kündigung)."""
 
-from tests.helpers import AuthActions, htmx
+from datetime import timedelta
+
+from tests.helpers import AuthActions, deliver, htmx, mail_text, main_of
 from tests.test_contracts import NEW_IBAN_COMPACT, bank_form, contract_id
 from wir import clock
-from wir.models import BankAccount, Contract, Person, User
+from wir.models import AuditLog, BankAccount, Contract, Person
 from wir.services import bank_accounts
 
 GISELA_IBAN = "DE44500105175407324931"
@@ -85,3 +87,147 @@ def test_queue_pages_with_constant_queries(client, auth, data, count_queries):
     assert counts[0] == counts[1]
     page = client.get("/intern/bankverbindungen?seite=15").get_data(as_text=True)
     assert "Seite 15 von 15" in page and "Inhaber 296" in page
+
+
+# --- one change: the full IBAN and the decision ------------------------------------------------------------------
+
+
+def confirm_form(auth, **values):
+    return {"confirm-csrf_token": auth.csrf_token(), **{f"confirm-{k}": v for k, v in values.items()}}
+
+
+def reject_form(auth, **values):
+    return {"reject-csrf_token": auth.csrf_token(), **{f"reject-{k}": v for k, v in values.items()}}
+
+
+def test_detail_shows_full_iban_and_is_audited(client, auth, data):
+    account = file_change(client, auth, "juergen", "MV-1001-0203")
+    staff = auth.login_staff(0)
+    page = client.get(f"/intern/bankverbindungen/{account.id}").get_data(as_text=True)
+    assert "DE02 1203 0000 0000 2020 51" in page and "Deutsche Kreditbank" in page
+    assert "Bestätigen" in page and "Ablehnen" in page and "Bisherige Bankverbindung" in page
+    entry = AuditLog.get(AuditLog.action == "bank_account.viewed")
+    assert entry.user.email == staff["email"] and entry.object_id == str(account.id) and entry.ip
+    assert "2051" in entry.detail and NEW_IBAN_COMPACT not in entry.detail and "120300000000" not in entry.detail
+
+
+def test_confirm_shows_the_new_account_to_the_tenant(app, client, auth, data, smtp):
+    old = BankAccount.get((BankAccount.contract == contract_id("MV-1001-0203")) & (BankAccount.status == "active"))
+    account = file_change(client, auth, "juergen", "MV-1001-0203")
+    deliver(app)
+    staff = auth.login_staff(0)
+    response = client.post(f"/intern/bankverbindungen/{account.id}/bestaetigen",
+                           data=confirm_form(auth, valid_from=clock.today().isoformat()))
+    assert response.status_code == 303 and response.headers["Location"] == f"/intern/bankverbindungen/{account.id}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "ist bestätigt" in page and "Bestätigt" in page and 'action="/intern/bankverbindungen' not in page
+    assert BankAccount.get_by_id(account.id).status == "active"
+    assert BankAccount.get_by_id(old.id).status == "replaced"
+    entry = AuditLog.get(AuditLog.action == "bank_account.confirmed")
+    assert entry.user.email == staff["email"] and NEW_IBAN_COMPACT not in entry.detail
+
+    assert deliver(app) == 1 and smtp.messages[-1]["Subject"] == "Ihre neue Bankverbindung gilt"
+    assert "MV-1001-0203" in mail_text(smtp.messages[-1])
+    auth.logout()
+    auth.login_as("juergen")
+    contract_page = client.get(f"/vertraege/{contract_id('MV-1001-0203')}").get_data(as_text=True)
+    assert "IBAN endet auf 2051" in contract_page and "IBAN endet auf " + old.iban[-4:] not in contract_page
+    assert "Neue Bankverbindung in Prüfung" not in contract_page
+
+
+def test_confirm_from_a_stated_day_back_to_the_filing(client, auth, data, monkeypatch):
+    account = file_change(client, auth, "juergen", "MV-1001-0203")
+    auth.login_staff(0)
+    url = f"/intern/bankverbindungen/{account.id}/bestaetigen"
+    filed = clock.to_local(account.created_at).date()
+    for wrong, message in ((filed - timedelta(days=1), "nicht vor ihrer Angabe"),
+                           (clock.today() + timedelta(days=1), "spätestens das heutige Datum"),
+                           ("31.02.2026", "gültiges Datum"), ("<script>", "gültiges Datum")):
+        value = wrong if isinstance(wrong, str) else wrong.strftime("%d.%m.%Y")
+        response = client.post(url, data=confirm_form(auth, valid_from=value))
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422 and message in page, value
+        assert 'aria-invalid="true"' in page and "<script>" not in main_of(page)
+        assert BankAccount.get_by_id(account.id).status == "pending"
+    # without a day: today
+    assert client.post(url, data=confirm_form(auth)).status_code == 303
+    assert BankAccount.get_by_id(account.id).valid_from == clock.today()
+
+
+def test_reject_needs_a_reason_and_mails_it(app, client, auth, data, smtp):
+    account = file_change(client, auth, "juergen", "MV-1001-0203")
+    deliver(app)
+    auth.login_staff(0)
+    url = f"/intern/bankverbindungen/{account.id}/ablehnen"
+    for reason, message in (("", "Bitte geben Sie einen Grund an"), ("   ", "Bitte geben Sie einen Grund an"),
+                            ("x" * 1001, "Höchstens 1000 Zeichen"), ("Grund\x00", "Steuerzeichen")):
+        response = client.post(url, data=reject_form(auth, reason=reason))
+        assert response.status_code == 422 and message in response.get_data(as_text=True), repr(reason[:10])
+        assert BankAccount.get_by_id(account.id).status == "pending"
+    assert deliver(app) == 0
+
+    hostile = '<script>alert(1)</script> Kontoinhaber stimmt nicht'
+    response = client.post(url, data=reject_form(auth, reason=hostile))
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Kontoinhaber stimmt nicht" in page and "<script>alert" not in page
+    stored = BankAccount.get_by_id(account.id)
+    assert stored.status == "rejected" and stored.decision_note == hostile
+    assert AuditLog.get(AuditLog.action == "bank_account.rejected").object_id == str(account.id)
+    assert deliver(app) == 1 and smtp.messages[-1]["Subject"] == "Ihre neue Bankverbindung wurde nicht übernommen"
+    assert "Kontoinhaber stimmt nicht" in mail_text(smtp.messages[-1])
+
+
+def test_a_decided_change_is_not_decided_twice(app, client, auth, data, smtp):
+    account = file_change(client, auth, "juergen", "MV-1001-0203")
+    deliver(app)
+    auth.login_staff(0)
+    assert client.post(f"/intern/bankverbindungen/{account.id}/bestaetigen", data=confirm_form(auth)).status_code == 303
+    # a colleague's page was still open: both forms arrive after the decision
+    for action, form in (("ablehnen", reject_form(auth, reason="zu spät")), ("bestaetigen", confirm_form(auth))):
+        response = client.post(f"/intern/bankverbindungen/{account.id}/{action}", data=form)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 409 and "nicht mehr in Prüfung" in page and "Bestätigt" in page
+    assert BankAccount.get_by_id(account.id).status == "active"
+    assert AuditLog.select().where(AuditLog.action.in_(["bank_account.confirmed", "bank_account.rejected"])).count() == 1
+    assert deliver(app) == 1
+
+
+def test_htmx_swaps_the_decision_panel(client, auth, data):
+    account = file_change(client, auth, "juergen", "MV-1001-0203")
+    auth.login_staff(0)
+    response = client.post(f"/intern/bankverbindungen/{account.id}/ablehnen", data={"reject-reason": ""},
+                           headers=htmx(auth, "bank-decision"))
+    fragment = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<section id="bank-decision"' in fragment and "<html" not in fragment and "Bitte geben Sie einen Grund" in fragment
+    response = client.post(f"/intern/bankverbindungen/{account.id}/bestaetigen", data={},
+                           headers=htmx(auth, "bank-decision"))
+    assert response.status_code == 204 and response.headers["HX-Location"] == f"/intern/bankverbindungen/{account.id}"
+    assert BankAccount.get_by_id(account.id).status == "active"
+
+
+def test_another_cooperatives_change_is_unknown(client, auth, data):
+    account = file_change(client, auth, "gisela", "GA-G-014", holder="Gisela Weiß", iban=GISELA_IBAN)
+    auth.login_staff(0)  # Lipsia
+    assert client.get(f"/intern/bankverbindungen/{account.id}").status_code == 404
+    assert client.post(f"/intern/bankverbindungen/{account.id}/bestaetigen", data=confirm_form(auth)).status_code == 404
+    assert client.post(f"/intern/bankverbindungen/{account.id}/ablehnen",
+                       data=reject_form(auth, reason="nein")).status_code == 404
+    assert client.get("/intern/bankverbindungen/999999").status_code == 404
+    assert BankAccount.get_by_id(account.id).status == "pending"
+    assert not AuditLog.select().where(AuditLog.action == "bank_account.viewed").exists()
+    auth.logout()
+    auth.login_with_code(auth.logins["admin"])
+    assert client.get(f"/intern/bankverbindungen/{account.id}").status_code == 200
+
+
+def test_decisions_hidden_from_anonymous_and_tenants(client, auth, data):
+    account = file_change(client, auth, "juergen", "MV-1001-0203")
+    for signed_in in (False, True):
+        if signed_in:
+            auth.login_as("juergen")
+        assert client.get(f"/intern/bankverbindungen/{account.id}").status_code == 404
+        response = client.post(f"/intern/bankverbindungen/{account.id}/bestaetigen", data=confirm_form(auth))
+        assert response.status_code == 404
+    assert BankAccount.get_by_id(account.id).status == "pending"

@@ -66,8 +66,13 @@ def compact_iban(text: str) -> str:
     return "".join((text or "").split()).upper()
 
 
+def grouped_iban(iban: str) -> str:
+    """The whole IBAN in groups of four, as it is printed: "DE02 1203 0000 0000 2020 51" (only where it may be seen)."""
+    compact = compact_iban(iban)
+    return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))
+
+
 def masked_iban(iban: str) -> str:
     """All but the last four characters hidden, in groups of four: "•••• •••• •••• •••• ••30 00"."""
     compact = compact_iban(iban)
-    hidden = MASK * max(len(compact) - 4, 0) + compact[-4:]
-    return " ".join(hidden[i:i + 4] for i in range(0, len(hidden), 4))
+    return grouped_iban(MASK * max(len(compact) - 4, 0) + compact[-4:])

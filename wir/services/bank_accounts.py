@@ -10,6 +10,7 @@ show only the last four characters.
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 
 from peewee import JOIN
 from schwifty import IBAN, exceptions, registry
@@ -35,6 +36,7 @@ HOLDER_NOTE = (
 )
 HOLDER_MAX = 70  # SEPA limit for names
 IBAN_MAX = 34
+REASON_MAX = 1000  # the reason for a rejection, mailed to the tenant
 
 ACTIVE, PENDING, REJECTED, REPLACED = "active", "pending", "rejected", "replaced"
 
@@ -234,6 +236,10 @@ def pending_queue(cooperative: Cooperative | None = None):
     cooperative (None when the account was not filed through the portal): one query whatever the length.
     ``cooperative`` None means both (admins).
     """
+    return _for_staff(cooperative).where(BankAccount.status == PENDING).order_by(BankAccount.created_at, BankAccount.id)
+
+
+def _for_staff(cooperative: Cooperative | None):
     tenant = Person.alias()
     query = (
         BankAccount.select(BankAccount, Contract, Unit, Cooperative, tenant)
@@ -242,12 +248,20 @@ def pending_queue(cooperative: Cooperative | None = None):
         .join(tenant, JOIN.LEFT_OUTER,
               on=(tenant.user == BankAccount.created_by) & (tenant.cooperative == Contract.cooperative),
               attr="tenant")
-        .where(BankAccount.status == PENDING)
-        .order_by(BankAccount.created_at, BankAccount.id)
     )
-    if cooperative is not None:
-        query = query.where(Contract.cooperative == cooperative)
-    return query
+    return query.where(Contract.cooperative == cooperative) if cooperative is not None else query
+
+
+def account_for_staff(account_id: int, cooperative: Cooperative | None) -> BankAccount | None:
+    """One account of the cooperative's contracts (None: both, for admins) with the same data as the queue,
+    whatever its status; None when there is none (another cooperative's is as unknown as a missing one)."""
+    return _for_staff(cooperative).where(BankAccount.id == account_id).first()
+
+
+def replaced_by(account: BankAccount) -> BankAccount | None:
+    """What a pending account would replace: the contract's account collected now."""
+    return (BankAccount.select().where((BankAccount.contract == account.contract_id) & (BankAccount.status == ACTIVE))
+            .order_by(BankAccount.valid_from.desc(), BankAccount.id.desc()).first())
 
 
 def pending_accounts(cooperative: Cooperative | None = None) -> list[BankAccount]:
@@ -266,19 +280,45 @@ def _pending(account_id: int, cooperative: Cooperative | None) -> BankAccount:
     return account
 
 
-def confirm(account_id: int, decided_by: User | None = None, cooperative: Cooperative | None = None) -> BankAccount:
-    """The cooperative accepts the new account: it is collected from today, the old one is replaced.
+def record_view(user: User, account: BankAccount) -> None:
+    """Staff opened the account with its full IBAN: the trail says who and when (without the IBAN)."""
+    with db.write_transaction():
+        audit.record(user, "bank_account.viewed", account, _audit_detail(account.contract, account),
+                     account.contract.cooperative)
 
-    ``cooperative`` limits it to that cooperative's contracts (staff); raises NotPending.
+
+def check_valid_from(account: BankAccount, valid_from: date) -> None:
+    """The day the new account is collected from: not before it was filed, not after today.
+
+    Until an account can wait for a future start beside the old one, the confirmation takes effect now;
+    a day back to the filing covers a collection that already went to the new account.
+    """
+    filed = clock.to_local(account.created_at).date()
+    if valid_from < filed:
+        raise Rejected("valid_from", f"Die neue Bankverbindung kann nicht vor ihrer Angabe am "
+                                     f"{formatting.german_date(filed)} gelten.")
+    if valid_from > clock.today():
+        raise Rejected("valid_from", "Die neue Bankverbindung gilt ab der Bestätigung. Bitte wählen Sie "
+                                     "spätestens das heutige Datum.")
+
+
+def confirm(account_id: int, decided_by: User | None = None, cooperative: Cooperative | None = None,
+            valid_from: date | None = None) -> BankAccount:
+    """The cooperative accepts the new account: it is collected from ``valid_from`` (today when not given),
+    the old one is replaced.
+
+    ``cooperative`` limits it to that cooperative's contracts (staff); raises NotPending, Rejected('valid_from').
     """
     with db.write_transaction():
         account = _pending(account_id, cooperative)
+        valid_from = valid_from or clock.today()
+        check_valid_from(account, valid_from)
         now = clock.now()
+        _decide(account, status=ACTIVE, valid_from=valid_from, decided_at=now)
         BankAccount.update(status=REPLACED, decided_at=now).where(
             (BankAccount.contract == account.contract_id) & (BankAccount.status == ACTIVE)
+            & (BankAccount.id != account.id)
         ).execute()
-        account.status, account.valid_from, account.decided_at = ACTIVE, clock.today(), now
-        account.save()
         audit.record(decided_by, "bank_account.confirmed", account, _audit_detail(account.contract, account),
                      account.contract.cooperative)
         _mail_decision(account, "Ihre neue Bankverbindung gilt", "bank_change_confirmed")
@@ -291,14 +331,29 @@ def reject(account_id: int, reason: str, decided_by: User | None = None,
     reason = (reason or "").strip()
     if not reason:
         raise Rejected("reason", "Bitte geben Sie einen Grund an; er wird dem Mieter mitgeteilt.")
+    if len(reason) > REASON_MAX:
+        raise Rejected("reason", f"Der Grund darf höchstens {REASON_MAX} Zeichen lang sein.")
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in reason):
+        raise Rejected("reason", "Der Grund enthält Steuerzeichen. Bitte entfernen Sie sie.")
     with db.write_transaction():
         account = _pending(account_id, cooperative)
-        account.status, account.decided_at, account.decision_note = REJECTED, clock.now(), reason
-        account.save()
+        _decide(account, status=REJECTED, decided_at=clock.now(), decision_note=reason)
         audit.record(decided_by, "bank_account.rejected", account, _audit_detail(account.contract, account),
                      account.contract.cooperative)
         _mail_decision(account, "Ihre neue Bankverbindung wurde nicht übernommen", "bank_change_rejected")
     return account
+
+
+def _decide(account: BankAccount, **changes) -> None:
+    """Apply the decision only if the account is still pending: of two clerks deciding at once exactly one
+    wins (the other's update finds no pending row once the first committed), the other gets NotPending."""
+    updated = BankAccount.update(**changes).where(
+        (BankAccount.id == account.id) & (BankAccount.status == PENDING)
+    ).execute()
+    if updated != 1:
+        raise NotPending(account.id)
+    for name, value in changes.items():
+        setattr(account, name, value)
 
 
 def _audit_detail(contract: Contract, account: BankAccount) -> str:

@@ -1,17 +1,34 @@
 """Freigaben: pending bank changes, Mietschuldenfreiheitsbescheinigungen that went to staff, submitted forms."""
 
-from flask import current_app, request
+from flask import current_app, flash, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms.validators import Optional
 
-from wir import pagination
+from wir import clock, pagination
 from wir.blueprints.staff import bp
-from wir.rendering import render
+from wir.forms import GermanDateField, reject, text_field
+from wir.rendering import or_404, redirect_after_post, render
 from wir.services import bank_accounts, scope
+from wir.services.rejections import Rejected
+
+REASON_REQUIRED = "Bitte geben Sie einen Grund an; er wird dem Mieter mitgeteilt."
 
 
 def _cooperative():
     """The cooperative the staff member works for; None for admins, who see both."""
     return current_user.cooperative if current_user.cooperative_id else None
+
+
+# --- Bankverbindungen ------------------------------------------------------------------------------------------
+
+
+class ConfirmBankForm(FlaskForm):
+    valid_from = GermanDateField("Gültig ab", validators=[Optional()])
+
+
+class RejectBankForm(FlaskForm):
+    reason = text_field("Grund der Ablehnung", bank_accounts.REASON_MAX, required=REASON_REQUIRED, area=True)
 
 
 @bp.route("/bankverbindungen")
@@ -21,3 +38,66 @@ def bank_changes():
                                current_app.config["PAGE_SIZE"])
     return render("staff/bank_changes.html", "staff/_bank_changes.html", page=page,
                   contract_label=scope.contract_label)
+
+
+def _bank_account(account_id: int):
+    return or_404(bank_accounts.account_for_staff(account_id, _cooperative()))
+
+
+def _bank_decision(account, confirm_form=None, reject_form=None, status=200, conflict=False):
+    """The account's page, or for htmx its decision panel (with the forms' messages)."""
+    if confirm_form is None:
+        confirm_form = ConfirmBankForm(prefix="confirm", formdata=None, valid_from=clock.today())
+    return render("staff/bank_change.html", "staff/_bank_decision.html", status=status, account=account,
+                  previous=bank_accounts.replaced_by(account) if account.status == bank_accounts.PENDING else None,
+                  confirm_form=confirm_form, reject_form=reject_form or RejectBankForm(prefix="reject", formdata=None),
+                  contract_label=scope.contract_label, conflict=conflict)
+
+
+@bp.route("/bankverbindungen/<int:account_id>")
+def bank_change(account_id):
+    """One change with the IBAN in full (only here; each view is audited) and the decision."""
+    account = _bank_account(account_id)
+    bank_accounts.record_view(current_user, account)
+    return _bank_decision(account)
+
+
+@bp.route("/bankverbindungen/<int:account_id>/bestaetigen", methods=["POST"])
+def confirm_bank_change(account_id):
+    account = _bank_account(account_id)
+    form = ConfirmBankForm(prefix="confirm")
+    if form.validate_on_submit():
+        try:
+            bank_accounts.confirm(account.id, current_user, _cooperative(), valid_from=form.valid_from.data)
+        except bank_accounts.NotPending:
+            return _already_decided(account_id)
+        except Rejected as rejected:
+            reject(form, rejected)
+        else:
+            flash(f"Die neue Bankverbindung für {account.contract.number} ist bestätigt. "
+                  "Der Mieter wurde per E-Mail benachrichtigt.", "success")
+            return redirect_after_post(url_for("staff.bank_change", account_id=account.id))
+    return _bank_decision(account, confirm_form=form, status=422)
+
+
+@bp.route("/bankverbindungen/<int:account_id>/ablehnen", methods=["POST"])
+def reject_bank_change(account_id):
+    account = _bank_account(account_id)
+    form = RejectBankForm(prefix="reject")
+    if form.validate_on_submit():
+        try:
+            bank_accounts.reject(account.id, form.reason.data, current_user, _cooperative())
+        except bank_accounts.NotPending:
+            return _already_decided(account_id)
+        except Rejected as rejected:
+            reject(form, rejected)
+        else:
+            flash(f"Die neue Bankverbindung für {account.contract.number} ist abgelehnt. "
+                  "Der Mieter wurde per E-Mail mit Ihrer Begründung benachrichtigt.", "success")
+            return redirect_after_post(url_for("staff.bank_change", account_id=account.id))
+    return _bank_decision(account, reject_form=form, status=422)
+
+
+def _already_decided(account_id: int):
+    """A colleague decided first (or the tenant filed a newer change): show how it stands now, apply nothing."""
+    return _bank_decision(_bank_account(account_id), status=409, conflict=True)
