@@ -1,11 +1,15 @@
 """Form pieces shared by several areas: e-mail, new password with repeat, fields and messages in German,
 and the one way a service's refusal reaches a form."""
 
+import re
+from decimal import Decimal
+
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
+from wir.formatting import number
 from wir.services import email_addresses, password_rules
 from wir.services.rejections import Rejected
 
@@ -99,6 +103,31 @@ class GermanIntegerField(IntegerField):
         except ValueError:
             self.data = None
             raise ValueError("Bitte geben Sie eine ganze Zahl ein.") from None
+
+
+# an amount as Germans write it: 1.234,56 or 1234,56 or 1234 (a point only between groups of three digits)
+GERMAN_AMOUNT = re.compile(r"(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]{1,2})?")
+
+
+class GermanMoneyField(StringField):
+    """An amount in euros typed the German way ("1.234,56", "1234", "1.234,5 €"); its data is a Decimal
+    (None when empty). Signs and decimal points are refused: "12.5" would be ambiguous."""
+
+    def process_formdata(self, valuelist):
+        raw = valuelist[0] if valuelist else ""
+        text = "".join(raw.split()).removesuffix("€").removesuffix("EUR")
+        if not text:
+            self.data = None
+            return
+        if len(text) > 20 or not GERMAN_AMOUNT.fullmatch(text):
+            self.data = None
+            raise ValueError("Bitte geben Sie den Betrag in Euro so ein: 1.234,56") from None
+        self.data = Decimal(text.replace(".", "").replace(",", ".")).quantize(Decimal("0.01"))
+
+    def _value(self):
+        if self.raw_data:  # what the user typed, kept when the form comes back with a message
+            return self.raw_data[0]
+        return number(self.data, 2) if self.data is not None else ""
 
 
 def options(pairs, empty: str | None = None) -> list[SelectChoice]:

@@ -222,9 +222,9 @@ TICKET_TYPES = [
                   "Bitte nennen Sie eine Telefonnummer, unter der wir Sie tagsüber erreichen.", needs_phone=True),
     ]),
     ("Antrag", [
-        _category("Antrag auf Zusendung der Steuerbescheinigung", savings_only=True),
+        _category("Antrag auf Zusendung der Steuerbescheinigung", key="tax_certificate", savings_only=True),
         _category("Kündigung einer Spareinlage", "Die Kündigungsfrist richtet sich nach Ihrem Sparvertrag.",
-                  savings_only=True),
+                  key="savings_notice", savings_only=True),
         _category("Untervermietung", "Bitte nennen Sie Name und Geburtsdatum der Untermieterin oder des Untermieters.",
                   key="sublet", **CONTRACT),
         _category("Haustierhaltung", "Für Kleintiere wie Fische oder Hamster brauchen Sie keine Zustimmung.",

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from wir import clock, db, storage
 from wir.formatting import german_date
-from wir.models import Contract, Cooperative, Person, Ticket, User
+from wir.models import Contract, Cooperative, Person, Ticket, TicketCategory, User
 from wir.pdf import form_copy
 from wir.services import documents, scope, tickets
 from wir.services.certificates import (
@@ -276,24 +276,56 @@ def submit(
         if isinstance(value, str):
             require_printable(item.name, value)
     application.check(contract, today)
-    lines = [(label, value.strip()) for label, value in application.lines()]
-    cooperative = Cooperative.get_by_id(contract.cooperative_id)
+    signatures = party_names(contract) if isinstance(application, Termination) else []
+    return send_form(SentForm(
+        person=person,
+        contract=contract,
+        contract_label=scope.contract_label(contract),
+        category=category_for(contract.cooperative_id, kind.category_key),
+        title=kind.title,
+        lines=application.lines(),
+        notes=tuple(_notes(application, signatures)),
+        signatures=tuple(signatures),
+    ), user, submission_key)
+
+
+@dataclass(frozen=True)
+class SentForm:
+    """A checked form as it goes to the cooperative: its ticket's category and its PDF copy's content."""
+
+    person: Person
+    contract: Contract | None
+    contract_label: str  # what the copy names as the contract ("Sparbuch 5104711-01" for a savings account)
+    category: TicketCategory
+    title: str  # the ticket's subject and the copy's heading
+    lines: list[tuple[str, str]]  # label, value as entered
+    notes: tuple[str, ...] = ()
+    signatures: tuple[str, ...] = ()
+
+
+def send_form(sent: SentForm, user: User, submission_key: str | None = None) -> Outcome:
+    """File the form's ticket and keep its PDF copy in the sender's Dokumente, in one transaction.
+
+    The caller checked the form and returned the earlier ticket for a ``submission_key`` already used.
+    """
+    person = sent.person
+    today = clock.today()
+    lines = [(label, value.strip()) for label, value in sent.lines]
+    cooperative = Cooperative.get_by_id(person.cooperative_id)
     number = documents.new_number(cooperative)
     submitted_at = clock.to_local(clock.now()).replace(tzinfo=None)
-    signatures = party_names(contract) if isinstance(application, Termination) else []
-    notes = _notes(application, signatures)
     pdf = form_copy.build(form_copy.FormCopy(
         letterhead=documents.letterhead(cooperative),
         number=number,
         issued_on=today,
-        title=kind.title,
+        title=sent.title,
         submitted_at=submitted_at,
         sender=person.full_name,
         sender_address=f"{person.street}, {person.postcode} {person.city}",
-        contract_label=scope.contract_label(contract),
+        contract_label=sent.contract_label,
         fields=tuple((label, value or "–") for label, value in lines),
-        notes=tuple(notes),
-        signatures=tuple(signatures),
+        notes=sent.notes,
+        signatures=sent.signatures,
     ))
     message = "\n".join(f"{label}: {value or '–'}" for label, value in lines)
     message += f"\n\nEine Kopie dieses Formulars liegt in den Dokumenten des Mitglieds (Dokument-Nr. {number})."
@@ -301,15 +333,15 @@ def submit(
     with db.write_transaction():
         ticket = tickets.create_ticket(tickets.NewTicket(
             person=person,
-            category=category_for(contract.cooperative_id, kind.category_key),
-            subject=kind.title,
+            category=sent.category,
+            subject=sent.title,
             message=message,
-            contract=contract,
+            contract=sent.contract,
             created_by=user,
             submission_key=submission_key,
         ))
         document = documents.store_document(
-            person, contract, "form", f"{kind.title} vom {german_date(today)}", pdf, user, number=number
+            person, sent.contract, "form", f"{sent.title} vom {german_date(today)}", pdf, user, number=number
         )
     return Outcome(document=document, ticket=ticket)
 
