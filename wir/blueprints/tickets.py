@@ -227,7 +227,7 @@ def show(number):
         ticket=ticket,
         form=form,
         question=tickets.open_question(ticket),
-        history=tickets.history(ticket),
+        history=tickets.history(ticket, include_internal=False),
         status=422 if form.errors else 200,
     )
 

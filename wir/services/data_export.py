@@ -121,7 +121,9 @@ def _tickets(person_ids: list[int]) -> list[dict]:
         .order_by(Ticket.created_at)
     )
     ids = [t.id for t in tickets]
-    messages = _group(TicketMessage.select().where(TicketMessage.ticket.in_(ids)).order_by(TicketMessage.created_at),
+    # the staff's internal notes stay among staff: never in the export (as never on the pages or in mails)
+    messages = _group(TicketMessage.select().where(TicketMessage.ticket.in_(ids) & ~TicketMessage.internal)
+                      .order_by(TicketMessage.created_at),
                       lambda m: m.ticket_id)
     changes = _group(TicketStatusChange.select().where(TicketStatusChange.ticket.in_(ids))
                      .order_by(TicketStatusChange.changed_at), lambda c: c.ticket_id)

@@ -130,3 +130,35 @@ def savings_account_of(user: User, number: str) -> SavingsAccount | None:
 
 def phone_of(user: User, phone_id: int) -> PhoneNumber | None:
     return PhoneNumber.get_or_none((PhoneNumber.id == phone_id) & (PhoneNumber.user == user))
+
+
+# --- what staff see: the tickets and persons of their cooperative; admins (no cooperative) see both ---
+
+
+def in_staff_scope(query, user: User, field):
+    """``query`` kept to the staff member's cooperative by ``field`` (a cooperative foreign key); admins: both."""
+    if user.role == User.ROLE_ADMIN:
+        return query
+    return query.where(field == user.cooperative_id)
+
+
+def staff_ticket_of(user: User, number: str) -> Ticket | None:
+    """A ticket of the staff member's cooperative by number (admins: of either), with what the desk shows."""
+    query = (
+        Ticket.select(Ticket, TicketCategory, TicketType, Person, Cooperative)
+        .join(TicketCategory).join(TicketType)
+        .switch(Ticket).join(Person)
+        .switch(Ticket).join(Cooperative)
+        .where(Ticket.number == number)
+    )
+    return in_staff_scope(query, user, Ticket.cooperative).first()
+
+
+def staff_persons(user: User):
+    """The persons of the staff member's cooperative (admins: of both), by name (a query)."""
+    query = Person.select(Person, Cooperative).join(Cooperative).order_by(Person.last_name, Person.first_name, Person.id)
+    return in_staff_scope(query, user, Person.cooperative)
+
+
+def staff_person_of(user: User, person_id: int) -> Person | None:
+    return staff_persons(user).where(Person.id == person_id).first()

@@ -4,11 +4,12 @@ Every status change and every answer of the cooperative is recorded in the ticke
 history, moves ``updated_at`` (what the status poll watches) and is mailed to the tenant.
 """
 
+import re
 from dataclasses import dataclass, field
 
 from peewee import JOIN, IntegrityError, fn
 
-from wir import clock, db, mail, storage
+from wir import audit, clock, db, mail, storage
 from wir.models import (
     Contract,
     ContractParty,
@@ -111,7 +112,7 @@ def _create(new: NewTicket) -> tuple[Ticket, bool]:
         existing = Ticket.get_or_none(Ticket.submission_key == new.submission_key)
         if existing is not None:
             return existing, False
-    stored = [(a, storage.store(a.content)) for a in new.attachments]  # files first: no I/O inside the transaction
+    stored = store_files(new.attachments)
     try:
         with db.write_transaction():
             return _insert(new, stored), True
@@ -148,11 +149,9 @@ def _insert(new: NewTicket, stored) -> Ticket:
     )
     message = TicketMessage.create(ticket=ticket, author=new.created_by, body=new.message.strip(), created_at=now)
     TicketStatusChange.create(ticket=ticket, new_status="received", changed_by=new.created_by, changed_at=now)
-    for attachment, key in stored:
-        TicketAttachment.create(
-            ticket=ticket, message=message, filename=attachment.filename, storage_key=key,
-            content_type=attachment.content_type, size=len(attachment.content),
-        )
+    _attach(ticket, message, stored)
+    if new.created_by is not None and new.created_by.is_staff:  # taken down at the desk for the tenant
+        audit.record(new.created_by, "ticket.create", ticket, ticket.number, cooperative=cooperative)
     _mail_tenant(ticket, f"Ihre Meldung {ticket.number} ist eingegangen", "ticket_received")
     return ticket
 
@@ -222,42 +221,70 @@ def _mail_tenant(ticket: Ticket, subject: str, template: str, **context) -> None
     )
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # all but tab and line breaks
+
+
+def check_text(field: str, body: str, empty: str) -> None:
+    """A message of staff or tenant: not empty, at most MESSAGE_MAX characters, no control characters."""
+    if not body.strip():
+        raise Rejected(field, empty)
+    if len(body) > MESSAGE_MAX:
+        raise Rejected(field, f"Die Nachricht darf höchstens {MESSAGE_MAX:,} Zeichen lang sein.".replace(",", "."))
+    if CONTROL_CHARACTERS.search(body):
+        raise Rejected(field, "Die Nachricht enthält Steuerzeichen. Bitte entfernen Sie sie.")
+
+
+def store_files(attachments) -> list:
+    """The checked files stored before the transaction that records them (no I/O inside it)."""
+    return [(a, storage.store(a.content)) for a in attachments]
+
+
+def _attach(ticket: Ticket, message: TicketMessage, stored) -> None:
+    for attachment, key in stored:
+        TicketAttachment.create(
+            ticket=ticket, message=message, filename=attachment.filename, storage_key=key,
+            content_type=attachment.content_type, size=len(attachment.content),
+        )
+
+
 def add_staff_message(ticket: Ticket, body: str, author: User | None = None, status: str | None = None) -> Ticket:
     """An answer of the cooperative, optionally with a status change (Rückfrage: the message is the question)."""
-    if not body.strip():
-        raise Rejected("message", "Bitte schreiben Sie eine Nachricht.")
-    changes_status = status is not None and status != ticket.status
-    if changes_status:
-        _check_transition(ticket, status, body)
+    check_staff_message(ticket, body, status)
     with db.write_transaction():
-        now = clock.now()
-        TicketMessage.create(ticket=ticket, author=author, from_staff=True, body=body.strip(), created_at=now)
-        if changes_status:
-            _apply_status(ticket, status, author, body if status == "rejected" else "", now)
-            _mail_status(ticket, body=body.strip())
-        else:
-            _changed(ticket, now)
-            _mail_tenant(ticket, f"Neue Nachricht zu Ihrer Meldung {ticket.number}", "ticket_answer", body=body.strip())
+        record_staff_message(ticket, body, author, status, clock.now())
     return ticket
+
+
+def check_staff_message(ticket: Ticket, body: str, status: str | None, field: str = "message") -> None:
+    check_text(field, body, "Bitte schreiben Sie eine Nachricht.")
+    if status is not None and status != ticket.status:
+        _check_transition(ticket, status, body)
+
+
+def record_staff_message(ticket: Ticket, body: str, author: User | None, status: str | None, now,
+                         stored=()) -> TicketMessage:
+    """The answer (checked by check_staff_message) in the caller's transaction: recorded, mailed to the tenant."""
+    message = TicketMessage.create(ticket=ticket, author=author, from_staff=True, body=body.strip(), created_at=now)
+    _attach(ticket, message, stored)
+    if status is not None and status != ticket.status:
+        _apply_status(ticket, status, author, body if status == "rejected" else "", now)
+        _mail_status(ticket, body=body.strip())
+    else:
+        _changed(ticket, now)
+        _mail_tenant(ticket, f"Neue Nachricht zu Ihrer Meldung {ticket.number}", "ticket_answer", body=body.strip())
+    return message
 
 
 def answer_query(ticket: Ticket, body: str, author: User, attachments: list[Attachment] = ()) -> Ticket:
     """The tenant answers a Rückfrage; the ticket goes back to In Bearbeitung."""
     if ticket.status != "query":
         raise Rejected("message", "Zu dieser Meldung haben wir Ihnen keine Frage gestellt.")
-    if not body.strip():
-        raise Rejected("message", "Bitte schreiben Sie uns Ihre Antwort.")
-    if len(body) > MESSAGE_MAX:
-        raise Rejected("message", f"Die Nachricht darf höchstens {MESSAGE_MAX:,} Zeichen lang sein.".replace(",", "."))
-    stored = [(a, storage.store(a.content)) for a in attachments]
+    check_text("message", body, "Bitte schreiben Sie uns Ihre Antwort.")
+    stored = store_files(attachments)
     with db.write_transaction():
         now = clock.now()
         message = TicketMessage.create(ticket=ticket, author=author, body=body.strip(), created_at=now)
-        for attachment, key in stored:
-            TicketAttachment.create(
-                ticket=ticket, message=message, filename=attachment.filename, storage_key=key,
-                content_type=attachment.content_type, size=len(attachment.content),
-            )
+        _attach(ticket, message, stored)
         TicketStatusChange.create(ticket=ticket, old_status="query", new_status="in_progress", changed_by=author, changed_at=now)
         ticket.status = "in_progress"
         ticket.waiting_since = now
@@ -291,20 +318,28 @@ def mark_seen(ticket: Ticket) -> None:
     Ticket.update(tenant_seen_at=clock.now()).where(Ticket.id == ticket.id).execute()
 
 
-def history(ticket: Ticket) -> list:
-    """Messages and status changes in the order they happened, attachments with their message."""
-    messages = list(
-        TicketMessage.select(TicketMessage, User).join(User, join_type=JOIN.LEFT_OUTER).where(TicketMessage.ticket == ticket)
+def history(ticket: Ticket, include_internal: bool) -> list:
+    """Messages and status changes in the order they happened, attachments with their message, authors with
+    them. Internal notes (staff among themselves) only with ``include_internal``: never for the tenant."""
+    messages = TicketMessage.select(TicketMessage, User).join(User, join_type=JOIN.LEFT_OUTER).where(
+        TicketMessage.ticket == ticket
     )
+    if not include_internal:
+        messages = messages.where(~TicketMessage.internal)
+    messages = list(messages)
     attachments = {}
     for attachment in TicketAttachment.select().where(TicketAttachment.ticket == ticket).order_by(TicketAttachment.id):
         attachments.setdefault(attachment.message_id, []).append(attachment)
     for message in messages:
         message.files = attachments.get(message.id, [])
-    changes = list(TicketStatusChange.select().where(TicketStatusChange.ticket == ticket))
+    changes = list(
+        TicketStatusChange.select(TicketStatusChange, User)
+        .join(User, join_type=JOIN.LEFT_OUTER, on=TicketStatusChange.changed_by == User.id)
+        .where(TicketStatusChange.ticket == ticket)
+    )
     entries = [("message", m.created_at, m) for m in messages] + [("status", c.changed_at, c) for c in changes]
     # at the same moment the message comes first: it is what caused the status change
-    return sorted(entries, key=lambda entry: (entry[1], entry[0] == "status"))
+    return sorted(entries, key=lambda entry: (entry[1], entry[0] == "status", entry[2].id))
 
 
 def open_question(ticket: Ticket) -> TicketMessage | None:
@@ -313,7 +348,7 @@ def open_question(ticket: Ticket) -> TicketMessage | None:
         return None
     return (
         TicketMessage.select()
-        .where((TicketMessage.ticket == ticket) & TicketMessage.from_staff)
-        .order_by(TicketMessage.created_at.desc())
+        .where((TicketMessage.ticket == ticket) & TicketMessage.from_staff & ~TicketMessage.internal)
+        .order_by(TicketMessage.created_at.desc(), TicketMessage.id.desc())
         .first()
     )

@@ -55,3 +55,6 @@ def reset_second_factor(user_id):
 
 
 from wir.blueprints.staff import approvals  # noqa: E402,F401
+
+
+from wir.blueprints.staff import desk  # noqa: E402,F401

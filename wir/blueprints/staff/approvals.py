@@ -44,11 +44,15 @@ def _bank_account(account_id: int):
     return or_404(bank_accounts.account_for_staff(account_id, _cooperative()))
 
 
-def _bank_decision(account, confirm_form=None, reject_form=None, status=200, conflict=False):
-    """The account's page, or for htmx its decision panel (with the forms' messages)."""
+def _bank_decision(account, confirm_form=None, reject_form=None, status=200, conflict=False, panel=True):
+    """The account's page, or for a decision sent by htmx its decision panel (with the forms' messages).
+
+    The page itself is always whole: htmx loads it after a decision (HX-Location) to show the outcome.
+    """
     if confirm_form is None:
         confirm_form = ConfirmBankForm(prefix="confirm", formdata=None, valid_from=clock.today())
-    return render("staff/bank_change.html", "staff/_bank_decision.html", status=status, account=account,
+    return render("staff/bank_change.html", "staff/_bank_decision.html" if panel else None, status=status,
+                  account=account,
                   previous=bank_accounts.replaced_by(account) if account.status == bank_accounts.PENDING else None,
                   confirm_form=confirm_form, reject_form=reject_form or RejectBankForm(prefix="reject", formdata=None),
                   contract_label=scope.contract_label, conflict=conflict)
@@ -59,7 +63,7 @@ def bank_change(account_id):
     """One change with the IBAN in full (only here; each view is audited) and the decision."""
     account = _bank_account(account_id)
     bank_accounts.record_view(current_user, account)
-    return _bank_decision(account)
+    return _bank_decision(account, panel=False)
 
 
 @bp.route("/bankverbindungen/<int:account_id>/bestaetigen", methods=["POST"])

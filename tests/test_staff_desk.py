@@ -1,0 +1,524 @@
+"""The ticket at the desk (issue 11): actions with their version, the workflow rules, internal notes that the
+tenant never sees, conflicts between two clerks, Meldungen taken down for a tenant, audit and scope."""
+
+import io
+import re
+import threading
+
+import pytest
+
+from tests.helpers import AuthActions, htmx, mail_text
+from tests.test_tickets import jpeg, person_of, rental_of
+from wir import clock, db
+from wir.models import AuditLog, OutboxMail, Person, Ticket, TicketCategory, TicketMessage, TicketType, User
+from wir.services import data_export, ticket_desk, tickets
+from wir.services.rejections import Rejected
+
+NOTE = "Vermieter-intern: Mieter gilt als schwierig"
+
+
+def staff_user(logins, index=0):
+    return User.get(User.email == logins["staff"][index]["email"])
+
+
+def lipsia_ticket(app, logins, email_start="juergen", status="received"):
+    """A fresh ticket of a Lipsia tenant (first staff member's cooperative)."""
+    tenant = next(t for t in logins["tenants"] if t["email"].startswith(email_start))
+    person = person_of(tenant["email"])
+    category = (TicketCategory.select().join(TicketType)
+                .where((TicketType.cooperative == person.cooperative_id) & (TicketCategory.name == "Heizung/Warmwasser")).get())
+    with app.app_context():  # (only around services: a pushed context would share g with the client's requests)
+        ticket = tickets.create_ticket(tickets.NewTicket(
+            person=person, category=category, contract=rental_of(person), subject="Heizung kalt",
+            message="Die Heizung bleibt kalt.",
+        ))
+    if status != "received":
+        Ticket.update(status=status).where(Ticket.id == ticket.id).execute()
+    return Ticket.get_by_id(ticket.id)
+
+
+@pytest.fixture
+def clerk(auth, demo_logins, data):
+    """Signed in as Sandra Köhler (Lipsia)."""
+    auth.login_staff(0)
+    return staff_user(demo_logins, 0)
+
+
+@pytest.fixture
+def ticket(app, clerk, demo_logins):
+    return lipsia_ticket(app, demo_logins)
+
+
+def seen(ticket):
+    fresh = Ticket.get_by_id(ticket.id)
+    return ticket_desk.Seen(fresh.version, fresh.activity_at)
+
+
+def post(client, auth, ticket, action, prefix, headers=None, files=None, **fields):
+    fresh = Ticket.get_by_id(ticket.id)
+    data = {f"{prefix}-csrf_token": auth.csrf_token(), f"{prefix}-version": str(fresh.version),
+            f"{prefix}-seen_at": fresh.activity_at.isoformat()}
+    data.update({f"{prefix}-{name}": value for name, value in fields.items()})
+    if files is not None:
+        data[f"{prefix}-attachments"] = [(io.BytesIO(content), name) for name, content in files]
+        return client.post(f"/intern/meldungen/{ticket.number}/{action}", data=data,
+                           content_type="multipart/form-data", headers=headers or {})
+    return client.post(f"/intern/meldungen/{ticket.number}/{action}", data=data, headers=headers or {})
+
+
+# --- the page ---
+
+
+def test_desk_page_shows_what_the_tenant_sent_and_is_audited(client, clerk, ticket):
+    page = client.get(f"/intern/meldungen/{ticket.number}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    for expected in ("Heizung kalt", "Die Heizung bleibt kalt.", "Vertragsparteien", "Weitere offene Meldungen",
+                     "Antwort senden", "Rückfrage senden", "Notiz speichern", "Zuweisen"):
+        assert expected in text
+    entry = AuditLog.select().where(AuditLog.action == "ticket.view").order_by(AuditLog.id.desc()).first()
+    assert entry.user_id == clerk.id and entry.object_id == str(ticket.id) and entry.cooperative_id == ticket.cooperative_id
+    assert entry.ip == "127.0.0.1"
+
+
+def test_image_attachments_are_thumbnails_pdfs_links(client, auth, clerk, ticket):
+    response = post(client, auth, ticket, "antwort", "answer",
+                    files=[("foto.jpg", jpeg()), ("plan.pdf", _pdf())], message="Anbei Foto und Plan.")
+    assert response.status_code == 303, response.get_data(as_text=True)
+    page = client.get(f"/intern/meldungen/{ticket.number}").get_data(as_text=True)
+    thumb = re.search(r'<img class="desk-thumbnail" src="([^"]+)"', page)
+    assert thumb and "vorschau=1" in thumb.group(1)
+    image = client.get(thumb.group(1).replace("&amp;", "&"))
+    assert image.status_code == 200 and image.mimetype == "image/jpeg"
+    assert "inline" in image.headers.get("Content-Disposition", "inline")
+    assert "plan.pdf" in page and "PDF," in page
+
+
+def _pdf():
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    return bytes(pdf.output())
+
+
+def test_htmx_action_swaps_the_desk_with_the_new_version(client, auth, clerk, ticket):
+    response = post(client, auth, ticket, "notiz", "note", headers=htmx(auth, "desk"), note="Rückruf vereinbart")
+    assert response.status_code == 200
+    fragment = response.get_data(as_text=True)
+    assert fragment.lstrip().startswith('<div id="desk"') and "<html" not in fragment
+    assert "Die interne Notiz ist gespeichert." in fragment
+    version = Ticket.get_by_id(ticket.id).version
+    assert f'name="note-version" type="hidden" value="{version}"' in fragment or \
+        re.search(rf'name="note-version"[^>]*value="{version}"', fragment)
+
+
+def test_plain_action_redirects_back_to_the_ticket(client, auth, clerk, ticket):
+    response = post(client, auth, ticket, "notiz", "note", note="Rückruf vereinbart")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/intern/meldungen/{ticket.number}")
+
+
+# --- status workflow ---
+
+STATUSES = list(Ticket.STATUSES)
+
+
+@pytest.mark.parametrize("old", STATUSES)
+@pytest.mark.parametrize("new", ticket_desk.STATUS_CHOICES)
+def test_every_status_transition_allowed_or_refused(app, data, demo_logins, old, new):
+    ticket = lipsia_ticket(app, demo_logins, status=old)
+    clerk = staff_user(demo_logins)
+    allowed = new in tickets.TRANSITIONS[old] and new != old
+    with app.app_context():
+        _try_status(ticket, clerk, old, new, allowed)
+
+
+def _try_status(ticket, clerk, old, new, allowed):
+    if allowed:
+        ticket_desk.change_status(ticket, seen(ticket), new, clerk, reason="Kein Mangel feststellbar")
+        assert Ticket.get_by_id(ticket.id).status == new
+    else:
+        with pytest.raises(Rejected) as refused:
+            ticket_desk.change_status(ticket, seen(ticket), new, clerk, reason="Kein Mangel feststellbar")
+        assert refused.value.field == "status"
+        assert Ticket.get_by_id(ticket.id).status == old
+
+
+def test_query_only_through_ruckfrage_with_a_question(app, data, demo_logins):
+    ticket = lipsia_ticket(app, demo_logins)
+    with pytest.raises(Rejected), app.app_context():
+        ticket_desk.change_status(ticket, seen(ticket), "query", staff_user(demo_logins))
+    with pytest.raises(Rejected) as refused:
+        ticket_desk.ask(ticket, seen(ticket), "   ", staff_user(demo_logins))
+    assert refused.value.field == "question"
+
+
+def test_rejection_needs_a_reason(client, auth, clerk, ticket):
+    response = post(client, auth, ticket, "status", "status", status="rejected", reason="")
+    assert response.status_code == 422
+    assert re.search(r'id="status-reason-error">.*Grund', response.get_data(as_text=True), re.S)
+    assert Ticket.get_by_id(ticket.id).status == "received"
+    response = post(client, auth, ticket, "status", "status", status="rejected", reason="Kein Mangel der Wohnung")
+    assert response.status_code == 303
+    assert Ticket.get_by_id(ticket.id).status == "rejected"
+    mail = OutboxMail.select().order_by(OutboxMail.id.desc()).first()
+    assert "Abgelehnt" in mail.subject and "Kein Mangel der Wohnung" in mail.body_text
+
+
+def test_closing_with_a_message_for_the_tenant(client, auth, clerk, ticket):
+    response = post(client, auth, ticket, "status", "status", status="closed", message="Der Monteur war da. Alles gut.")
+    assert response.status_code == 303
+    fresh = Ticket.get_by_id(ticket.id)
+    assert fresh.status == "closed" and fresh.waiting_since is None
+    messages = [e for k, _, e in tickets.history(fresh, include_internal=False) if k == "message"]
+    assert messages[-1].body == "Der Monteur war da. Alles gut." and messages[-1].from_staff
+    mail = OutboxMail.select().order_by(OutboxMail.id.desc()).first()
+    assert "Abgeschlossen" in mail.subject and "Der Monteur war da." in mail.body_text
+
+
+def test_closing_without_a_message(client, auth, clerk, ticket):
+    assert post(client, auth, ticket, "status", "status", status="closed").status_code == 303
+    assert Ticket.get_by_id(ticket.id).status == "closed"
+
+
+# --- assigning ---
+
+
+def test_assign_to_me_and_to_a_colleague_of_the_same_cooperative(client, auth, clerk, ticket, demo_logins):
+    colleague = staff_user(demo_logins, 1)
+    assert post(client, auth, ticket, "zuweisen", "assign", assignee=str(clerk.id)).status_code == 303
+    assert Ticket.get_by_id(ticket.id).assigned_to_id == clerk.id
+    before = Ticket.get_by_id(ticket.id)
+    assert post(client, auth, ticket, "zuweisen", "assign", assignee=str(colleague.id)).status_code == 303
+    after = Ticket.get_by_id(ticket.id)
+    assert after.assigned_to_id == colleague.id and after.version == before.version + 1
+    assert after.updated_at == before.updated_at  # the tenant sees nothing of it
+    assert AuditLog.select().where(AuditLog.action == "ticket.assign").count() == 2
+
+
+def test_assigning_to_staff_of_the_other_cooperative_is_refused(client, auth, clerk, ticket, demo_logins):
+    other = staff_user(demo_logins, 2)  # Elsteraue
+    response = post(client, auth, ticket, "zuweisen", "assign", assignee=str(other.id))
+    assert response.status_code == 422
+    assert Ticket.get_by_id(ticket.id).assigned_to_id is None
+    with pytest.raises(Rejected):
+        ticket_desk.assign(ticket, seen(ticket), other.id, clerk)
+
+
+def test_admin_assigns_staff_of_the_tickets_cooperative(app, data, demo_logins):
+    ticket = lipsia_ticket(app, demo_logins)
+    admin = User.get(User.email == demo_logins["admin"]["email"])
+    ticket_desk.assign(ticket, seen(ticket), staff_user(demo_logins, 1).id, admin)
+    assert Ticket.get_by_id(ticket.id).assigned_to_id == staff_user(demo_logins, 1).id
+    with pytest.raises(Rejected):
+        ticket_desk.assign(ticket, seen(ticket), staff_user(demo_logins, 3).id, admin)
+    ticket_desk.assign(ticket, seen(ticket), admin.id, admin)  # to me
+    assert Ticket.get_by_id(ticket.id).assigned_to_id == admin.id
+
+
+# --- answers, Rückfrage ---
+
+
+def test_answer_is_mailed_to_the_tenant_with_a_link(app, client, auth, clerk, ticket, smtp):
+    response = post(client, auth, ticket, "antwort", "answer", message="Wir kommen am Dienstag.")
+    assert response.status_code == 303
+    from tests.helpers import deliver
+    deliver(app)
+    message = smtp.messages[-1]
+    assert message["To"] == "juergen.mueller@example.org"
+    body = mail_text(message)
+    assert "Wir kommen am Dienstag." in body and f"/meldungen/{ticket.number}" in body
+
+
+def test_query_answered_by_the_tenant_goes_back_to_in_progress(app, demo_logins, data):
+    ticket = lipsia_ticket(app, demo_logins)
+    staff_client, tenant_client = app.test_client(), app.test_client()
+    staff_auth, tenant_auth = AuthActions(staff_client, demo_logins), AuthActions(tenant_client, demo_logins)
+    staff_auth.login_staff(0)
+    assert post(staff_client, staff_auth, ticket, "rueckfrage", "query", question="Welcher Heizkörper?").status_code == 303
+    assert Ticket.get_by_id(ticket.id).status == "query"
+    tenant_auth.login_as("juergen")
+    page = tenant_client.get(f"/meldungen/{ticket.number}").get_data(as_text=True)
+    assert "Welcher Heizkörper?" in page
+    response = tenant_client.post(f"/meldungen/{ticket.number}",
+                                  data={"csrf_token": tenant_auth.csrf_token(), "message": "Der im Bad."})
+    assert response.status_code == 303
+    assert Ticket.get_by_id(ticket.id).status == "in_progress"
+    desk = staff_client.get(f"/intern/meldungen/{ticket.number}").get_data(as_text=True)
+    assert "Der im Bad." in desk
+
+
+# --- internal notes ---
+
+
+def test_internal_notes_stay_among_staff_everywhere(app, demo_logins, data):
+    ticket = lipsia_ticket(app, demo_logins)
+    staff_client, tenant_client = app.test_client(), app.test_client()
+    staff_auth, tenant_auth = AuthActions(staff_client, demo_logins), AuthActions(tenant_client, demo_logins)
+    staff_auth.login_staff(0)
+    tenant_auth.login_as("juergen")
+    with app.app_context():
+        ticket_desk.ask(ticket, seen(ticket), "Wann sind Sie zu Hause?", staff_user(demo_logins))
+    mails_before = OutboxMail.select().count()
+    since = Ticket.get_by_id(ticket.id).updated_at
+    before = Ticket.get_by_id(ticket.id)
+    assert post(staff_client, staff_auth, ticket, "notiz", "note", note=NOTE).status_code == 303
+    after = Ticket.get_by_id(ticket.id)
+    assert after.version == before.version + 1 and after.activity_at >= before.activity_at
+    assert after.updated_at == before.updated_at
+
+    # the desk shows it, marked
+    desk = staff_client.get(f"/intern/meldungen/{ticket.number}").get_data(as_text=True)
+    assert NOTE in desk and "Interne Notiz" in desk
+    # the tenant's ticket page (and its question box), list, poll, mails and data export do not
+    page = tenant_client.get(f"/meldungen/{ticket.number}").get_data(as_text=True)
+    assert NOTE not in page and "Wann sind Sie zu Hause?" in page
+    assert NOTE not in tenant_client.get("/meldungen").get_data(as_text=True)
+    poll = tenant_client.get(f"/meldungen/status?seit={since.isoformat()}&ids={ticket.id}")
+    assert poll.status_code == 204
+    assert OutboxMail.select().count() == mails_before
+    assert not OutboxMail.select().where(OutboxMail.body_text.contains("schwierig")).exists()
+    export = data_export.collect(User.get(User.email == "juergen.mueller@example.org"))
+    assert "schwierig" not in repr(export)
+    assert NOTE not in repr(tickets.history(after, include_internal=False))
+
+
+# --- two clerks ---
+
+
+def test_stale_version_is_refused_with_what_changed_and_the_text_kept(app, demo_logins, data):
+    ticket = lipsia_ticket(app, demo_logins)
+    first, second = app.test_client(), app.test_client()
+    first_auth, second_auth = AuthActions(first, demo_logins), AuthActions(second, demo_logins)
+    first_auth.login_staff(0)
+    second_auth.login_staff(1)
+    page = second.get(f"/intern/meldungen/{ticket.number}").get_data(as_text=True)
+    stale_version = re.search(r'name="answer-version"[^>]*value="(\d+)"', page).group(1)
+    stale_at = re.search(r'name="answer-seen_at"[^>]*value="([^"]+)"', page).group(1)
+    # meanwhile the first clerk asks a Rückfrage
+    assert post(first, first_auth, ticket, "rueckfrage", "query", question="Seit wann genau?").status_code == 303
+    messages = TicketMessage.select().count()
+    data_ = {"answer-csrf_token": second_auth.csrf_token(), "answer-version": stale_version,
+             "answer-seen_at": stale_at, "answer-message": "Mein getippter <b>Text</b>"}
+    response = second.post(f"/intern/meldungen/{ticket.number}/antwort", data=data_)
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "Diese Meldung wurde inzwischen geändert." in text and "Seit wann genau?" in text
+    assert "Mein getippter &lt;b&gt;Text&lt;/b&gt;" in text
+    assert TicketMessage.select().count() == messages  # nothing applied
+    current = Ticket.get_by_id(ticket.id).version
+    assert re.search(rf'name="answer-version"[^>]*value="{current}"', text)
+    # the deliberate resend with the new version goes through
+    data_["answer-version"] = str(current)
+    assert second.post(f"/intern/meldungen/{ticket.number}/antwort", data=data_).status_code == 303
+
+
+def test_stale_version_with_htmx_swaps_the_conflict(client, auth, clerk, ticket, demo_logins):
+    ticket_desk.add_note(ticket, seen(ticket), "zuerst", staff_user(demo_logins, 1))
+    response = client.post(f"/intern/meldungen/{ticket.number}/notiz", headers=htmx(auth, "desk"), data={
+        "note-version": "1", "note-seen_at": "", "note-note": "meine Notiz"})
+    assert response.status_code == 422
+    fragment = response.get_data(as_text=True)
+    assert fragment.lstrip().startswith('<div id="desk"') and "inzwischen geändert" in fragment and "meine Notiz" in fragment
+
+
+def test_two_concurrent_status_changes_exactly_one_applies(app, demo_logins):
+    with app.app_context():
+        ticket = lipsia_ticket(app, demo_logins)
+        basis = seen(ticket)
+        clerks = [staff_user(demo_logins, 0), staff_user(demo_logins, 1)]
+        db.database.close()
+    start = threading.Barrier(2)
+    results = []
+
+    def worker(clerk, status):
+        with app.app_context():
+            try:
+                start.wait()
+                ticket_desk.change_status(Ticket.get_by_id(ticket.id), basis, status, clerk)
+                results.append(("applied", status))
+            except ticket_desk.Conflict as conflict:
+                results.append(("conflict", conflict.ticket.status))
+            finally:
+                db.database.close()
+
+    threads = [threading.Thread(target=worker, args=(clerks[0], "in_progress")),
+               threading.Thread(target=worker, args=(clerks[1], "commissioned"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(kind for kind, _ in results) == ["applied", "conflict"], results
+    applied = next(status for kind, status in results if kind == "applied")
+    with app.app_context():
+        fresh = Ticket.get_by_id(ticket.id)
+        assert fresh.status == applied and fresh.version == basis.version + 1
+        assert [c.new_status for c in fresh.status_changes.order_by(fresh.status_changes.model.id)] == ["received", applied]
+
+
+# --- bad input ---
+
+
+@pytest.mark.parametrize("action, prefix, name, value, message", [
+    ("antwort", "answer", "message", "", "Bitte schreiben Sie eine Nachricht."),
+    ("antwort", "answer", "message", "x" * 10_001, "Höchstens 10.000 Zeichen."),
+    ("antwort", "answer", "message", "Hallo\x00Welt", "Steuerzeichen"),
+    ("notiz", "note", "note", "   ", "Bitte schreiben Sie eine Notiz."),
+    ("notiz", "note", "note", "a\x1b[31mrot", "Steuerzeichen"),
+    ("rueckfrage", "query", "question", "x" * 10_001, "Höchstens 10.000 Zeichen."),
+    ("status", "status", "status", "gibtsnicht", "Bitte wählen Sie einen Eintrag aus der Liste."),
+    ("zuweisen", "assign", "assignee", "999999", "Bitte wählen Sie einen Eintrag aus der Liste."),
+])
+def test_bad_input_is_refused_next_to_the_field_and_nothing_saved(client, auth, clerk, ticket, action, prefix, name,
+                                                                   value, message):
+    version = Ticket.get_by_id(ticket.id).version
+    messages = TicketMessage.select().count()
+    response = post(client, auth, ticket, action, prefix, **{name: value})
+    assert response.status_code == 422
+    error = re.search(rf'id="{prefix}-{name}-error">(.*?)</p>', response.get_data(as_text=True), re.S)
+    assert error and message in error.group(1)
+    assert Ticket.get_by_id(ticket.id).version == version and TicketMessage.select().count() == messages
+
+
+def test_hostile_html_is_shown_escaped(client, auth, clerk, ticket):
+    assert post(client, auth, ticket, "notiz", "note", note="<script>alert(1)</script>").status_code == 303
+    page = client.get(f"/intern/meldungen/{ticket.number}").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("virus.exe", b"MZ\x90\x00not an image", "kein Foto"),
+    ("riesig.pdf", b"%PDF-1.4" + b"0" * (10 * 1024 * 1024), "größer als 10 MB"),
+])
+def test_bad_files_are_refused(client, auth, clerk, ticket, name, content, message):
+    response = post(client, auth, ticket, "antwort", "answer", files=[(name, content)], message="Anbei")
+    assert response.status_code == 422
+    error = re.search(r'id="answer-attachments-error">(.*?)</p>', response.get_data(as_text=True), re.S)
+    assert error and message in error.group(1)
+    assert not TicketMessage.select().where(TicketMessage.body == "Anbei").exists()
+
+
+# --- scope ---
+
+
+def _desk_urls(ticket):
+    return [("get", f"/intern/meldungen/{ticket.number}")] + [
+        ("post", f"/intern/meldungen/{ticket.number}/{action}") for action in ticket_desk_actions()
+    ] + [("get", f"/intern/meldungen/{ticket.number}/anhang/1")]
+
+
+def ticket_desk_actions():
+    return ("zuweisen", "status", "antwort", "rueckfrage", "notiz")
+
+
+def test_other_cooperatives_ticket_is_404_on_every_desk_route(app, client, auth, demo_logins, data):
+    ticket = lipsia_ticket(app, demo_logins)
+    auth.login_staff(2)  # Elsteraue
+    for method, url in _desk_urls(ticket):
+        assert getattr(client, method)(url, headers={"X-CSRFToken": auth.csrf_token()}).status_code == 404, url
+
+
+def test_anonymous_and_tenants_get_404(app, demo_logins, data):
+    ticket = lipsia_ticket(app, demo_logins)
+    anonymous, tenant = app.test_client(), app.test_client()
+    AuthActions(tenant, demo_logins).login_as("juergen")
+    for client in (anonymous, tenant):
+        headers = {"X-CSRFToken": AuthActions(client, demo_logins).csrf_token()}
+        for method, url in _desk_urls(ticket) + [("get", "/intern/meldungen/neu")]:
+            assert getattr(client, method)(url, headers=headers).status_code == 404, url
+
+
+def test_admin_reaches_both_cooperatives(app, client, auth, demo_logins, data):
+    ticket = lipsia_ticket(app, demo_logins)
+    auth.login_with_code(demo_logins["admin"])
+    assert client.get(f"/intern/meldungen/{ticket.number}").status_code == 200
+
+
+# --- audit ---
+
+
+def test_every_action_is_audited(client, auth, clerk, ticket):
+    post(client, auth, ticket, "notiz", "note", note="n")
+    post(client, auth, ticket, "antwort", "answer", message="a")
+    post(client, auth, ticket, "rueckfrage", "query", question="q")
+    post(client, auth, ticket, "status", "status", status="in_progress")
+    post(client, auth, ticket, "zuweisen", "assign", assignee=str(clerk.id))
+    actions = [e.action for e in AuditLog.select().where((AuditLog.object_type == "Ticket")
+                                                          & (AuditLog.object_id == str(ticket.id))).order_by(AuditLog.id)]
+    assert actions == ["ticket.note", "ticket.answer", "ticket.query", "ticket.status", "ticket.assign"]
+    assert all(e.user_id == clerk.id and e.ip for e in AuditLog.select().where(AuditLog.action.startswith("ticket.")))
+
+
+# --- on behalf of a tenant ---
+
+
+def test_person_search_is_scoped_and_paginated_with_constant_queries(client, clerk, count_queries):
+    page = client.get("/intern/meldungen/neu?suche=Müller").get_data(as_text=True)
+    assert "Müller" in page and "gefunden" in page
+    elsteraue_only = Person.select().where(Person.cooperative != clerk.cooperative_id).first()
+    other = client.get(f"/intern/meldungen/neu?suche={elsteraue_only.number}").get_data(as_text=True)
+    assert "Niemand passt" in other or elsteraue_only.last_name not in other
+    assert client.get(f"/intern/meldungen/neu?person={elsteraue_only.id}").status_code == 404
+    with count_queries() as few:
+        client.get("/intern/meldungen/neu?suche=a")
+    Person.insert_many([
+        {"cooperative": clerk.cooperative_id, "number": f"X{i:05d}", "first_name": "Anna", "last_name": f"Muster{i}",
+         "street": "Weg 1", "postcode": "04109", "city": "Leipzig"} for i in range(300)
+    ]).execute()
+    with count_queries() as many:
+        page = client.get("/intern/meldungen/neu?suche=a&seite=3")
+    assert page.status_code == 200 and many.count == few.count
+
+
+def test_ticket_taken_down_for_a_tenant(client, auth, clerk, demo_logins, data):
+    person = person_of("juergen.mueller@example.org")
+    contract = rental_of(person)
+    category = (TicketCategory.select().join(TicketType)
+                .where((TicketType.cooperative == person.cooperative_id) & (TicketCategory.name == "Heizung/Warmwasser")).get())
+    form = client.get(f"/intern/meldungen/neu?person={person.id}").get_data(as_text=True)
+    key = re.search(r'name="submission_key" type="hidden" value="([^"]+)"', form) or \
+        re.search(r'name="submission_key"[^>]*value="([^"]+)"', form)
+    response = client.post(f"/intern/meldungen/neu?person={person.id}", data={
+        "csrf_token": auth.csrf_token(), "contract": str(contract.id), "category": str(category.id),
+        "subject": "Anruf: Heizung", "message": "Herr Müller rief an: Heizung kalt.", "submission_key": key.group(1)})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    created = Ticket.get(Ticket.subject == "Anruf: Heizung")
+    assert created.created_by_id == clerk.id and created.person_id == person.id
+    assert OutboxMail.select().where(OutboxMail.subject.contains(created.number)).exists()
+    assert AuditLog.select().where((AuditLog.action == "ticket.create") & (AuditLog.user == clerk)).exists()
+    # the tenant sees it, with who took it down
+    tenant_client = client.application.test_client()
+    AuthActions(tenant_client, demo_logins).login_as("juergen")
+    assert "Anruf: Heizung" in tenant_client.get("/meldungen").get_data(as_text=True)
+    page = tenant_client.get(f"/meldungen/{created.number}").get_data(as_text=True)
+    assert "aufgenommen von Sandra Köhler" in page
+
+
+def test_taking_down_refuses_missing_fields(client, auth, clerk):
+    person = person_of("juergen.mueller@example.org")
+    before = Ticket.select().count()
+    response = client.post(f"/intern/meldungen/neu?person={person.id}", data={
+        "csrf_token": auth.csrf_token(), "contract": "", "category": "", "subject": "", "message": "x" * 10_001})
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    for field in ("category", "subject", "message"):
+        assert f'id="{field}-error"' in text
+    assert Ticket.select().count() == before
+
+
+# --- query counts ---
+
+
+def test_desk_page_query_count_is_constant(client, clerk, ticket, demo_logins, count_queries):
+    with count_queries() as one:
+        assert client.get(f"/intern/meldungen/{ticket.number}").status_code == 200
+    other = staff_user(demo_logins, 1)
+    now = clock.now()
+    TicketMessage.insert_many([
+        {"ticket": ticket.id, "author": other.id, "from_staff": True, "internal": i % 2 == 0, "body": f"Eintrag {i}",
+         "created_at": now} for i in range(200)
+    ]).execute()
+    with count_queries() as many:
+        page = client.get(f"/intern/meldungen/{ticket.number}")
+    assert "Eintrag 199" in page.get_data(as_text=True)
+    assert many.count == one.count
