@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from peewee import DatabaseProxy, SqliteDatabase
+from peewee import DatabaseProxy, SqliteDatabase, fn
 from playhouse.db_url import connect
 from playhouse.migrations import Runner
 
@@ -22,12 +22,24 @@ def open_database(url: str):
     """Bind the proxy to the database at ``url`` (sqlite:///path or postgresql://...)."""
     options = {"pragmas": SQLITE_PRAGMAS, "timeout": 5} if url.startswith("sqlite") else {}
     db = connect(url, **options)
+    if isinstance(db, SqliteDatabase):
+        # SQLite's own lower() and LIKE fold only A-Z; contains_text needs Ä, Ö, Ü too
+        db.register_function(lambda text: text.lower() if isinstance(text, str) else text, "wir_lower", 1,
+                             deterministic=True)
     database.initialize(db)
     return db
 
 
 def is_sqlite() -> bool:
     return isinstance(database.obj, SqliteDatabase)
+
+
+def contains_text(column, text: str):
+    """``column`` contains ``text``, case-insensitive in every alphabet (Öztürk for "ÖZT"), with % and _ matched
+    as themselves: ILIKE on PostgreSQL, Python's lower() on both sides on SQLite."""
+    if is_sqlite():
+        return fn.wir_lower(column).contains(text.lower())
+    return column.contains(text)
 
 
 def write_transaction():

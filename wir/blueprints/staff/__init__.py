@@ -11,7 +11,7 @@ from wir.forms import EmptyForm
 from wir.models import User
 from wir.rendering import or_404, redirect_after_post, render
 from wir.security import require_staff
-from wir.services import second_factor
+from wir.services import second_factor, staff_queue
 
 bp = Blueprint("staff", __name__, url_prefix="/intern")
 bp.before_request(require_staff)
@@ -19,8 +19,10 @@ bp.before_request(require_staff)
 
 @bp.route("/")
 def index():
+    """Übersicht: the counts that lead to the filtered queues, the second factor, the admin's links."""
     return render("staff/index.html", is_admin=_is_admin(),
-                  recovery_codes_left=second_factor.unused_recovery_codes(current_user))
+                  recovery_codes_left=second_factor.unused_recovery_codes(current_user),
+                  overview=staff_queue.overview(current_user), overdue_days=staff_queue.OVERDUE_WORKING_DAYS)
 
 
 def _is_admin() -> bool:
@@ -58,3 +60,6 @@ from wir.blueprints.staff import approvals  # noqa: E402,F401
 
 
 from wir.blueprints.staff import desk  # noqa: E402,F401
+
+
+from wir.blueprints.staff import queue  # noqa: E402,F401
