@@ -7,6 +7,7 @@ def init_app(app):
     app.add_template_filter(formatting.phone, "phone")
     app.add_template_filter(formatting.masked_iban, "masked_iban")
     app.add_template_filter(formatting.grouped_iban, "grouped_iban")
+    app.add_template_filter(formatting.masked_tax_id, "masked_tax_id")
     app.add_template_filter(formatting.money, "money")
     app.add_template_filter(formatting.number, "number")
     app.add_template_filter(formatting.percent, "percent")

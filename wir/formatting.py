@@ -1,4 +1,4 @@
-"""Numbers, dates, phone numbers and IBANs printed the German way.
+"""Numbers, dates, phone numbers, IBANs and Steuer-IDs printed the German way.
 
 Pure functions for pages (wir.filters registers them with Jinja), mails, PDFs and services alike;
 this module imports nothing of ours but the clock, so any layer may use it.
@@ -76,3 +76,13 @@ def masked_iban(iban: str) -> str:
     """All but the last four characters hidden, in groups of four: "•••• •••• •••• •••• ••30 00"."""
     compact = compact_iban(iban)
     return grouped_iban(MASK * max(len(compact) - 4, 0) + compact[-4:])
+
+
+def masked_tax_id(value: str) -> str:
+    """All but the last three digits of a Steuer-ID hidden, grouped as the tax office prints it ("36 574 261 809"):
+    "•• ••• ••• 809". The full number is shown only where it is typed and in the person's own data download."""
+    digits = "".join(c for c in value or "" if c.isdigit())
+    if not digits:
+        return "–"
+    hidden = MASK * max(len(digits) - 3, 0) + digits[-3:]
+    return " ".join(part for part in (hidden[:2], hidden[2:5], hidden[5:8], hidden[8:]) if part)

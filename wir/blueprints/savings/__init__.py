@@ -13,7 +13,7 @@ from wir.models import SavingsTransaction
 from wir.navigation import viewer
 from wir.rendering import or_404, render
 from wir.security import require_tenant
-from wir.services import savings, scope
+from wir.services import exemption_orders, savings, scope
 
 bp = Blueprint("savings", __name__, url_prefix="/sparen")
 
@@ -32,7 +32,8 @@ def _only_for_savers_cooperatives():
 
 @bp.route("/")
 def index():
-    return render("savings/index.html", overview=savings.overview(scope.savings_accounts_of(current_user)))
+    return render("savings/index.html", overview=savings.overview(scope.savings_accounts_of(current_user)),
+                  exemption=exemption_orders.status(exemption_orders.saver_of(viewer().persons)))
 
 
 class FilterForm(FlaskForm):
@@ -106,3 +107,6 @@ def transactions_csv(number):
     response = Response(stream_with_context(savings.csv_lines(account, selection)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{savings.csv_filename(account, selection)}"'
     return response
+
+
+from wir.blueprints.savings import exemption  # noqa: E402,F401
