@@ -2,10 +2,20 @@
 and the one way a service's refusal reaches a form."""
 
 import re
+import uuid
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
@@ -16,6 +26,20 @@ from wir.services.rejections import Rejected
 
 class EmptyForm(FlaskForm):
     """Only the CSRF token: for buttons that change something (the button is the confirmation)."""
+
+
+def new_submission_key() -> str:
+    return uuid.uuid4().hex
+
+
+class RequestForm(FlaskForm):
+    """Every request carries a one-time key: sending it twice files one ticket."""
+
+    submission_key = HiddenField()
+
+    def key(self) -> str | None:
+        value = self.submission_key.data or ""
+        return value if re.fullmatch(r"[0-9a-f]{32}", value) else None
 
 
 def reject(form, rejected: Rejected, field_map: dict[str, str] | None = None) -> None:

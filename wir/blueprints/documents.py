@@ -1,18 +1,25 @@
 """Dokumente: the inbox of letters and certificates, Dokument anfordern, and the Formulare."""
 
-import re
-import uuid
 from io import BytesIO
 
 from flask import Blueprint, abort, current_app, flash, request, send_file, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField
+from wtforms import BooleanField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from wir import clock, pagination
 from wir.formatting import german_date
-from wir.forms import ChoiceField, GermanDateField, GermanIntegerField, options, reject, text_field
+from wir.forms import (
+    ChoiceField,
+    GermanDateField,
+    GermanIntegerField,
+    RequestForm,
+    new_submission_key,
+    options,
+    reject,
+    text_field,
+)
 from wir.models import Document
 from wir.navigation import viewer
 from wir.rendering import or_404, redirect_after_post, render
@@ -28,16 +35,6 @@ LIST_ID = "document-list"  # the element the filter and the page links replace
 
 def _date(label, required):
     return GermanDateField(label, validators=[InputRequired(required)])
-
-
-class RequestForm(FlaskForm):
-    """Every request carries a one-time key: sending it twice files one ticket."""
-
-    submission_key = HiddenField()
-
-    def key(self) -> str | None:
-        value = self.submission_key.data or ""
-        return value if re.fullmatch(r"[0-9a-f]{32}", value) else None
 
 
 class MoveInForm(RequestForm):
@@ -107,10 +104,6 @@ FORM_CLASSES = {
 }
 
 
-def _new_key() -> str:
-    return uuid.uuid4().hex
-
-
 def _persons():
     return viewer().persons
 
@@ -174,7 +167,7 @@ def index():
         contract_label=scope.contract_label,
         kinds=Document.KINDS,
         list_id=LIST_ID,
-        keys={offer.contract.id: _new_key() for offer in offers},
+        keys={offer.contract.id: new_submission_key() for offer in offers},
     )
 
 
@@ -204,7 +197,7 @@ def request_certificate(slug, contract_id):
         abort(404)
     form = MoveInForm() if kind.asks_for_details else RequestForm()
     if request.method == "GET":
-        form.submission_key.data = _new_key()
+        form.submission_key.data = new_submission_key()
         if kind.asks_for_details:
             default = certificates.default_move_in(contract)
             form.move_in.data = default.move_in
@@ -258,7 +251,7 @@ def application(slug, contract_id):
     form = FORM_CLASSES[slug]()
     notice = applications.notice_dates(clock.today()) if slug == "kuendigung" else None
     if request.method == "GET":
-        form.submission_key.data = _new_key()
+        form.submission_key.data = new_submission_key()
         if notice is not None:
             form.end_date.data = notice.earliest_end
     if form.validate_on_submit():

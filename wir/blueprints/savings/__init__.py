@@ -110,3 +110,4 @@ def transactions_csv(number):
 
 
 from wir.blueprints.savings import exemption  # noqa: E402,F401
+from wir.blueprints.savings import requests as savings_requests  # noqa: E402,F401
