@@ -2,12 +2,13 @@
 bescheinigungen that went to staff, and submitted forms (Untervermietung, Haustierhaltung, Personenzahl, Kündigung)."""
 
 from datetime import timedelta
+from decimal import Decimal
 
-from tests.helpers import AuthActions, deliver, htmx, mail_text, main_of
+from tests.helpers import AuthActions, deliver, htmx, mail_text, main_of, pdf_text
 from tests.test_contracts import NEW_IBAN_COMPACT, bank_form, contract_id
-from wir import clock
-from wir.models import AuditLog, BankAccount, Contract, Person
-from wir.services import bank_accounts
+from wir import clock, storage
+from wir.models import AuditLog, BankAccount, Contract, Document, Person, Ticket, User
+from wir.services import applications, bank_accounts, certificates
 
 GISELA_IBAN = "DE44500105175407324931"
 
@@ -231,3 +232,148 @@ def test_decisions_hidden_from_anonymous_and_tenants(client, auth, data):
         response = client.post(f"/intern/bankverbindungen/{account.id}/bestaetigen", data=confirm_form(auth))
         assert response.status_code == 404
     assert BankAccount.get_by_id(account.id).status == "pending"
+
+
+# --- Mietschuldenfreiheitsbescheinigung and Formulare -------------------------------------------------------------
+
+
+def juergen() -> tuple[User, Person, Contract]:
+    contract = Contract.get(Contract.number == "MV-1001-0203")
+    person = Person.get((Person.number == "104711"))
+    return person.user, person, contract
+
+
+def rent_clearance_ticket(app) -> Ticket:
+    """Jürgen asks for a Mietschuldenfreiheitsbescheinigung while his rent account has arrears: a ticket for staff."""
+    user, person, contract = juergen()
+    contract.arrears = Decimal("120.00")
+    contract.save()
+    with app.app_context():  # the mail's link is built from the configured base URL
+        outcome = certificates.request_certificate("mietschuldenfreiheitsbescheinigung", person, contract, user)
+    assert outcome.ticket is not None and outcome.document is None
+    return outcome.ticket
+
+
+def pets_ticket(app) -> tuple[Ticket, Document]:
+    user, person, contract = juergen()
+    with app.app_context():
+        outcome = applications.submit("haustierhaltung", person, contract, applications.PetApplication("Katze", 1), user)
+    return outcome.ticket, outcome.document
+
+
+def staff_of_lipsia(auth) -> User:
+    return User.get(User.email == auth.login_staff(0)["email"])
+
+
+def test_issue_rent_clearance(app, client, auth, data, smtp):
+    ticket = rent_clearance_ticket(app)
+    deliver(app)
+    clerk = staff_of_lipsia(auth)
+    page = client.get(f"/intern/meldungen/{ticket.number}").get_data(as_text=True)
+    assert "Bescheinigung ausstellen" in page and f"Stand {clock.today():%d.%m.%Y}" in page
+    response = client.post(f"/intern/meldungen/{ticket.number}/bescheinigung",
+                           data={"certificate-csrf_token": auth.csrf_token(), "decision": "ausstellen"})
+    assert response.status_code == 303 and response.headers["Location"] == f"/intern/meldungen/{ticket.number}"
+    assert Ticket.get_by_id(ticket.id).status == "closed"
+    document = Document.get((Document.kind == "certificate") & (Document.created_by == clerk))
+    assert document.read_at is None and document.title.startswith("Mietschuldenfreiheitsbescheinigung vom ")
+    text = pdf_text(storage.load(document.storage_key))
+    assert f"Stand {clock.today():%d.%m.%Y}" in text and "MV-1001-0203" in text
+    assert AuditLog.get(AuditLog.action == "rent_clearance.issued").user == clerk
+    assert deliver(app) == 1 and document.number in mail_text(smtp.messages[-1])
+    # the panel is gone with the open request; a second Ausstellen applies nothing
+    page = client.get(f"/intern/meldungen/{ticket.number}").get_data(as_text=True)
+    assert "Bescheinigung ausstellen" not in page
+    response = client.post(f"/intern/meldungen/{ticket.number}/bescheinigung",
+                           data={"certificate-csrf_token": auth.csrf_token(), "decision": "ausstellen"})
+    assert response.status_code == 409 and "nicht mehr offen" in response.get_data(as_text=True)
+    assert Document.select().where(Document.kind == "certificate", Document.created_by == clerk).count() == 1
+
+
+def test_refuse_rent_clearance_needs_a_reason(app, client, auth, data, smtp):
+    ticket = rent_clearance_ticket(app)
+    deliver(app)
+    auth.login_staff(0)
+    url = f"/intern/meldungen/{ticket.number}/bescheinigung"
+    for reason in ("", "  ", "x" * 5001, "Grund\x07"):
+        response = client.post(url, data={"certificate-csrf_token": auth.csrf_token(), "decision": "ablehnen",
+                                           "certificate-reason": reason})
+        assert response.status_code == 422 and 'aria-invalid="true"' in response.get_data(as_text=True)
+        assert Ticket.get_by_id(ticket.id).status == "received"
+    response = client.post(url, data={"certificate-csrf_token": auth.csrf_token(), "decision": "ablehnen",
+                                       "certificate-reason": "<b>Rückstand</b> von 120 € offen"},
+                           headers=htmx(auth, "decision"))
+    assert response.status_code == 204 and response.headers["HX-Location"] == f"/intern/meldungen/{ticket.number}"
+    assert Ticket.get_by_id(ticket.id).status == "rejected"
+    assert deliver(app) == 1 and "Begründung: <b>Rückstand</b> von 120 € offen" in mail_text(smtp.messages[-1])
+    assert AuditLog.get(AuditLog.action == "rent_clearance.refused").object_id == str(ticket.id)
+
+
+def test_application_approved_with_a_reply_letter(app, client, auth, data, smtp):
+    ticket, copy = pets_ticket(app)
+    deliver(app)
+    clerk = staff_of_lipsia(auth)
+    page = client.get(f"/intern/meldungen/{ticket.number}").get_data(as_text=True)
+    assert "Zustimmen" in page and f"/intern/dokumente/{copy.number}" in page
+    download = client.get(f"/intern/dokumente/{copy.number}")
+    assert download.status_code == 200 and "Haustierhaltung" in pdf_text(download.data)
+    assert Document.get_by_id(copy.id).read_at is None  # the tenant's proof of receipt stays untouched
+    assert AuditLog.get(AuditLog.action == "document.view").detail == copy.number
+
+    response = client.post(f"/intern/meldungen/{ticket.number}/antrag", data={
+        "application-csrf_token": auth.csrf_token(), "decision": "zustimmen",
+        "application-text": "Bitte halten Sie die Hausordnung ein."})
+    assert response.status_code == 303
+    assert Ticket.get_by_id(ticket.id).status == "closed"
+    letter = Document.get((Document.kind == "letter") & (Document.created_by == clerk))
+    text = pdf_text(storage.load(letter.storage_key))
+    assert f"Ihr Antrag „Antrag auf Haustierhaltung“ vom {clock.today():%d.%m.%Y}" in text
+    assert "Wir stimmen Ihrem Antrag zu." in text and "Bitte halten Sie die Hausordnung ein." in text
+    assert "Sehr geehrter Herr Müller" in text and "Sandra Köhler" in text and "WG „Lipsia“ eG" in text
+    assert deliver(app) == 1 and letter.number in mail_text(smtp.messages[-1])
+    assert AuditLog.get(AuditLog.action == "application.approved").user == clerk
+
+
+def test_application_refused_needs_a_reason(app, client, auth, data, smtp):
+    ticket, _ = pets_ticket(app)
+    deliver(app)
+    clerk = staff_of_lipsia(auth)
+    url = f"/intern/meldungen/{ticket.number}/antrag"
+    response = client.post(url, data={"application-csrf_token": auth.csrf_token(), "decision": "ablehnen",
+                                      "application-text": ""})
+    assert response.status_code == 422 and "Bitte geben Sie einen Grund an" in response.get_data(as_text=True)
+    assert not Document.select().where(Document.kind == "letter", Document.created_by == clerk).exists()
+    response = client.post(url, data={"application-csrf_token": auth.csrf_token(), "decision": "ablehnen",
+                                      "application-text": "Katzen sind im Haus nicht erlaubt."})
+    assert response.status_code == 303 and Ticket.get_by_id(ticket.id).status == "rejected"
+    letter = Document.get((Document.kind == "letter") & (Document.created_by == clerk))
+    text = pdf_text(storage.load(letter.storage_key))
+    assert "Leider können wir Ihrem Antrag nicht zustimmen." in text
+    assert "Begründung: Katzen sind im Haus nicht erlaubt." in text
+    assert deliver(app) == 1 and "Katzen sind im Haus nicht erlaubt." in mail_text(smtp.messages[-1])
+
+
+def test_panel_only_for_open_requests_of_those_categories(app, client, auth, data):
+    ticket, _ = pets_ticket(app)
+    auth.login_staff(0)
+    other = Ticket.select().where((Ticket.cooperative == ticket.cooperative) & (Ticket.id != ticket.id)
+                                  & Ticket.status.in_(Ticket.OPEN_STATUSES)).first()
+    page = client.get(f"/intern/meldungen/{other.number}").get_data(as_text=True)
+    assert 'id="decision"' not in page
+    response = client.post(f"/intern/meldungen/{other.number}/antrag",
+                           data={"application-csrf_token": auth.csrf_token(), "decision": "zustimmen"})
+    assert response.status_code == 409 and Ticket.get_by_id(other.id).status == other.status
+    Ticket.update(status="withdrawn").where(Ticket.id == ticket.id).execute()
+    assert 'id="decision"' not in client.get(f"/intern/meldungen/{ticket.number}").get_data(as_text=True)
+
+
+def test_decisions_of_another_cooperative_are_unknown(app, client, auth, data):
+    ticket, copy = pets_ticket(app)
+    auth.login_staff(2)  # Elsteraue
+    response = client.post(f"/intern/meldungen/{ticket.number}/antrag",
+                           data={"application-csrf_token": auth.csrf_token(), "decision": "zustimmen"})
+    assert response.status_code == 404 and Ticket.get_by_id(ticket.id).status == "received"
+    assert client.get(f"/intern/dokumente/{copy.number}").status_code == 404
+    auth.logout()
+    auth.login_as("juergen")
+    assert client.get(f"/intern/dokumente/{copy.number}").status_code == 404

@@ -329,7 +329,7 @@ class Builder:
                 issued_on=delivered.date(),
                 recipient=(person.full_name, person.street, f"{person.postcode} {person.city}"),
                 subject=subject,
-                salutation=_salutation([person]),
+                salutation=cooperative_letter.salutation([person]),
                 paragraphs=tuple(paragraphs),
                 signatory=contract.contact_person.name,
                 reference=(("Vertrag", contract.number),),
@@ -375,7 +375,7 @@ class Builder:
             number=documents.new_number(contract.cooperative, numbers),
             issued_on=delivered.date(),
             recipient=(" und ".join(p.full_name for p in parties), main.street, f"{main.postcode} {main.city}"),
-            salutation=_salutation(parties),
+            salutation=cooperative_letter.salutation(parties),
             contract_number=contract.number,
             flat=Flat(unit.street, unit.postcode, unit.city, unit.floor, unit.position, unit.number),
             period_start=date(year, 1, 1),
@@ -402,15 +402,3 @@ class Builder:
         if opened_days_ago is not None:
             document.read_at = self.days_ago(opened_days_ago)
             document.save()
-
-
-def _salutation(persons) -> str:
-    """ "Sehr geehrte Frau Müller, sehr geehrter Herr Müller," """
-    greetings = [
-        f"sehr geehrte Frau {p.last_name}" if p.salutation == "Frau"
-        else f"sehr geehrter Herr {p.last_name}" if p.salutation == "Herr"
-        else f"guten Tag {p.full_name}"
-        for p in persons
-    ]
-    text = ", ".join(greetings) + ","
-    return text[0].upper() + text[1:]

@@ -19,6 +19,18 @@ class Letter:
     reference: tuple[tuple[str, str], ...] = ()  # e.g. ("Vertrag", "MV-1001-0203")
 
 
+def salutation(persons) -> str:
+    """ "Sehr geehrte Frau Müller, sehr geehrter Herr Müller," for persons with salutation, last_name and full_name."""
+    greetings = [
+        f"sehr geehrte Frau {p.last_name}" if p.salutation == "Frau"
+        else f"sehr geehrter Herr {p.last_name}" if p.salutation == "Herr"
+        else f"guten Tag {p.full_name}"
+        for p in persons
+    ]
+    text = ", ".join(greetings) + ","
+    return text[0].upper() + text[1:]
+
+
 def build(data: Letter, *, creation_date: datetime | None = None) -> bytes:
     pdf = LetterPDF(data.letterhead, data.subject, data.number, data.issued_on, creation_date=creation_date)
     pdf.recipient(data.recipient)

@@ -154,6 +154,12 @@ def staff_ticket_of(user: User, number: str) -> Ticket | None:
     return in_staff_scope(query, user, Ticket.cooperative).first()
 
 
+def staff_document_of(user: User, number: str) -> Document | None:
+    """A document of a person of the staff member's cooperative by number (admins: of either)."""
+    query = Document.select(Document, Person).join(Person).where(Document.number == number)
+    return in_staff_scope(query, user, Person.cooperative).first()
+
+
 def staff_persons(user: User):
     """The persons of the staff member's cooperative (admins: of both), by name (a query)."""
     query = Person.select(Person, Cooperative).join(Cooperative).order_by(Person.last_name, Person.first_name, Person.id)

@@ -1,15 +1,17 @@
 """Freigaben: pending bank changes, Mietschuldenfreiheitsbescheinigungen that went to staff, submitted forms."""
 
-from flask import current_app, flash, request, url_for
+from io import BytesIO
+
+from flask import current_app, flash, request, send_file, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms.validators import Optional
 
-from wir import clock, pagination
+from wir import clock, pagination, storage
 from wir.blueprints.staff import bp
 from wir.forms import GermanDateField, reject, text_field
 from wir.rendering import or_404, redirect_after_post, render
-from wir.services import bank_accounts, scope
+from wir.services import approvals, bank_accounts, scope
 from wir.services.rejections import Rejected
 
 REASON_REQUIRED = "Bitte geben Sie einen Grund an; er wird dem Mieter mitgeteilt."
@@ -105,3 +107,96 @@ def reject_bank_change(account_id):
 def _already_decided(account_id: int):
     """A colleague decided first (or the tenant filed a newer change): show how it stands now, apply nothing."""
     return _bank_decision(_bank_account(account_id), status=409, conflict=True)
+
+
+# --- Mietschuldenfreiheitsbescheinigungen and Formulare at the ticket desk ----------------------------------------
+
+
+class CertificateDecisionForm(FlaskForm):
+    reason = text_field("Grund der Ablehnung (nur bei Ablehnen)", approvals.TEXT_MAX, area=True,
+                        render_kw={"rows": 3})
+
+
+class ApplicationDecisionForm(FlaskForm):
+    text = text_field("Text für das Schreiben (bei Ablehnen: die Begründung)", approvals.TEXT_MAX, area=True,
+                      render_kw={"rows": 5})
+
+
+FORMS = {"certificate": (CertificateDecisionForm, "certificate"), "application": (ApplicationDecisionForm, "application")}
+
+
+def approval_panel(ticket, form=None) -> dict:
+    """What staff/_decision.html shows for a ticket: the decision it awaits (None: no panel), its form and, for a
+    sent form, the PDF copy. A template global, so the desk's ticket page includes the panel with ``ticket`` only."""
+    decision = approvals.decision_of(ticket)
+    if decision is None:
+        return {"decision": None}
+    form_class, prefix = FORMS[decision]
+    copy = approvals.form_copy_of(ticket) if decision == "application" else None
+    return {"decision": decision, "form": form or form_class(prefix=prefix, formdata=None), "form_copy": copy,
+            "today": clock.today()}
+
+
+bp.add_app_template_global(approval_panel, "approval_panel")
+
+
+def _decide(number: str, decision: str, act):
+    """Shared by both decisions: the ticket through the staff scope, the form, the service, the answer."""
+    ticket = or_404(scope.staff_ticket_of(current_user, number))
+    form_class, prefix = FORMS[decision]
+    form = form_class(prefix=prefix)
+    choice = request.form.get("decision", "")
+    if approvals.decision_of(ticket) != decision:
+        return _not_open(ticket)
+    if form.validate_on_submit():
+        try:
+            done = act(ticket, choice, form)
+        except approvals.NotOpen:
+            return _not_open(or_404(scope.staff_ticket_of(current_user, number)))
+        except Rejected as rejected:
+            reject(form, rejected)
+        else:
+            flash(done, "success")
+            return redirect_after_post(url_for("staff.ticket", number=ticket.number))
+    return render("staff/decision.html", "staff/_decision.html", status=422, ticket=ticket,
+                  panel=approval_panel(ticket, form))
+
+
+def _not_open(ticket):
+    """Decided meanwhile (or not such a request): nothing applied; the panel says so and shows what is left."""
+    return render("staff/decision.html", "staff/_decision.html", status=409, ticket=ticket, message=approvals.NOT_OPEN)
+
+
+@bp.route("/meldungen/<number>/bescheinigung", methods=["POST"])
+def decide_certificate(number):
+    """Mietschuldenfreiheitsbescheinigung: Ausstellen or Ablehnen (with a reason)."""
+    def act(ticket, choice, form):
+        if choice == "ausstellen":
+            approvals.issue_rent_clearance(ticket, current_user)
+            return "Die Bescheinigung ist ausgestellt und liegt in den Dokumenten des Mieters; er erhält eine E-Mail."
+        if choice == "ablehnen":
+            approvals.refuse_rent_clearance(ticket, current_user, form.reason.data)
+            return "Die Anfrage ist abgelehnt; der Mieter erhält eine E-Mail mit Ihrer Begründung."
+        raise Rejected("decision", "Bitte wählen Sie Ausstellen oder Ablehnen.")
+    return _decide(number, "certificate", act)
+
+
+@bp.route("/meldungen/<number>/antrag", methods=["POST"])
+def decide_application(number):
+    """A sent form: Zustimmen or Ablehnen, each with a reply letter."""
+    def act(ticket, choice, form):
+        if choice not in ("zustimmen", "ablehnen"):
+            raise Rejected("decision", "Bitte wählen Sie Zustimmen oder Ablehnen.")
+        approvals.decide_application(ticket, current_user, choice == "zustimmen", form.text.data)
+        return ("Das Schreiben liegt in den Dokumenten des Mieters; die Meldung ist "
+                f"{'abgeschlossen' if choice == 'zustimmen' else 'abgelehnt'}. Der Mieter erhält eine E-Mail.")
+    return _decide(number, "application", act)
+
+
+@bp.route("/dokumente/<document_number>")
+def document(document_number):
+    """A tenant's document (e.g. a form's copy) for staff: audited; the tenant's first opening stays unrecorded."""
+    found = or_404(scope.staff_document_of(current_user, document_number))
+    approvals.record_document_view(current_user, found)
+    return send_file(BytesIO(storage.load(found.storage_key)), mimetype=found.content_type, as_attachment=True,
+                     download_name=found.filename, max_age=0)
