@@ -1,0 +1,146 @@
+"""The internal area's authorization matrix: every /intern/ route and fragment, found by walking app.url_map,
+for staff of the object's cooperative, staff of the other cooperative and the admin (anonymous users and
+tenants: tests/test_access.py). A route with a URL argument this file has no example object for fails here,
+so a new route cannot go unchecked."""
+
+import itertools
+
+import pytest
+from werkzeug.routing import AnyConverter
+
+from wir import storage
+from wir.models import BankAccount, Contract, Cooperative, Document, Person, Ticket, TicketAttachment, User
+from wir.services import bank_accounts
+
+# routes only an admin reaches; staff of either cooperative get 404
+ADMIN_ONLY = {"staff.accounts", "staff.reset_second_factor"}
+
+
+def _cooperative(slug: str) -> Cooperative:
+    return Cooperative.get(Cooperative.slug == slug)
+
+
+def _ticket(slug: str) -> Ticket:
+    return Ticket.select().where(Ticket.cooperative == _cooperative(slug)).order_by(Ticket.id).first()
+
+
+def _colleague(slug: str) -> User:
+    return User.select().where(User.cooperative == _cooperative(slug)).order_by(User.id.desc()).first()
+
+
+def _pending_account(slug: str) -> BankAccount:
+    pending = bank_accounts.pending_accounts(_cooperative(slug))
+    if pending:
+        return pending[0]
+    contract = Contract.select().where(Contract.cooperative == _cooperative(slug)).order_by(Contract.id).first()
+    return BankAccount.create(contract=contract, holder="Erika Beispiel", iban="DE02120300000000202051",
+                              mandate_reference=f"{contract.number}-T", valid_from=contract.start_date,
+                              status="pending")
+
+
+def _attachment(slug: str) -> TicketAttachment:
+    ticket = _ticket(slug)
+    found = TicketAttachment.get_or_none(TicketAttachment.ticket == ticket)
+    content = b"%PDF-1.4 Beispiel"
+    return found or TicketAttachment.create(ticket=ticket, filename="beleg.pdf", storage_key=storage.store(content),
+                                            content_type="application/pdf", size=len(content))
+
+
+def _document(slug: str) -> Document:
+    return Document.select().join(Person).where(Person.cooperative == _cooperative(slug)).order_by(Document.id).first()
+
+
+# an example object of a cooperative for each URL argument of an /intern/ route
+ARGUMENTS = {
+    "number": lambda slug: _ticket(slug).number,
+    "user_id": lambda slug: _colleague(slug).id,
+    "account_id": lambda slug: _pending_account(slug).id,
+    "attachment_id": lambda slug: _attachment(slug).id,
+    "document_number": lambda slug: _document(slug).number,
+}
+
+
+class RuleAt:
+    """A rule with its URL built for objects of one cooperative."""
+
+    def __init__(self, rule, values: dict):
+        self.rule = rule
+        self.endpoint = rule.endpoint
+        self.methods = rule.methods
+        self.arguments = rule.arguments
+        self.url = rule.build(values, append_unknown=False)[1]
+
+    def __repr__(self):
+        return self.url
+
+
+def _values(rule, slug: str):
+    """Every way to fill the rule's arguments: each word of an <any(...)> argument, an example object otherwise."""
+    choices = {}
+    for name in rule.arguments:
+        converter = rule._converters[name]
+        if isinstance(converter, AnyConverter):
+            choices[name] = sorted(converter.items)
+        else:
+            assert name in ARGUMENTS, f"{rule.endpoint}: add an example object for {name!r} to ARGUMENTS"
+            choices[name] = [ARGUMENTS[name](slug)]
+    for combination in itertools.product(*choices.values()):
+        yield dict(zip(choices, combination))
+
+
+def internal_rules(app, slug: str) -> list[RuleAt]:
+    rules = [RuleAt(rule, values) for rule in app.url_map.iter_rules() if rule.rule.startswith("/intern/")
+             for values in _values(rule, slug)]
+    assert len(rules) >= 3
+    return rules
+
+
+def open_all(client, auth, rules):
+    """Each method of each rule, plain and as htmx fragment request, with a valid CSRF token (so that the access
+    guard answers, not the CSRF check), like tests/test_access.open_every_method but on real objects."""
+    token = auth.csrf_token()
+    for rule in rules:
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            for extra in ({}, {"HX-Request": "true"}):
+                response = client.open(rule.url, method=method, data={"csrf_token": token},
+                                       headers={"X-CSRFToken": token, **extra})
+                yield rule, method, response
+
+
+def _reached(response) -> bool:
+    return response.status_code not in (401, 403, 404) and response.status_code < 500
+
+
+STAFF = {"lipsia": 0, "elsteraue": 2}  # index in the demo logins' staff list
+
+
+@pytest.mark.parametrize("own, other", [("lipsia", "elsteraue"), ("elsteraue", "lipsia")])
+def test_staff_reach_their_cooperative_and_nothing_of_the_other(app, client, auth, data, own, other):
+    staff = auth.login_staff(STAFF[own])
+    assert staff["slug"] == own
+    foreign = internal_rules(app, other)
+    for rule, method, response in open_all(client, auth, foreign):
+        if rule.endpoint in ADMIN_ONLY or rule.arguments:
+            assert response.status_code == 404, (rule, method, response.status_code)
+        else:  # the cooperative's own lists and forms
+            assert _reached(response), (rule, method, response.status_code)
+    for rule, method, response in open_all(client, auth, internal_rules(app, own)):
+        if rule.endpoint in ADMIN_ONLY:
+            assert response.status_code == 404, (rule, method, response.status_code)
+        else:
+            assert _reached(response), (rule, method, response.status_code)
+
+
+@pytest.mark.parametrize("slug", ["lipsia", "elsteraue"])
+def test_the_admin_reaches_both_cooperatives(app, client, auth, data, slug):
+    auth.login_with_code(auth.logins["admin"])
+    for rule, method, response in open_all(client, auth, internal_rules(app, slug)):
+        assert _reached(response), (rule, method, response.status_code)
+
+
+def test_every_argument_example_is_used(app):
+    """No example object for an argument no route has (it would hide a renamed one)."""
+    used = {name for rule in app.url_map.iter_rules() if rule.rule.startswith("/intern/") for name in rule.arguments
+            if not isinstance(rule._converters[name], AnyConverter)}
+    assert used == ARGUMENTS.keys()
+
