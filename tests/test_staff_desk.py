@@ -522,3 +522,9 @@ def test_desk_page_query_count_is_constant(client, clerk, ticket, demo_logins, c
         page = client.get(f"/intern/meldungen/{ticket.number}")
     assert "Eintrag 199" in page.get_data(as_text=True)
     assert many.count == one.count
+
+
+def test_person_search_ignores_case_of_non_ascii_names(client, auth, demo_logins, data):
+    auth.login_staff(2)  # Elsteraue
+    page = client.get("/intern/meldungen/neu?suche=şükrü yılmaz").get_data(as_text=True)
+    assert "Yılmaz, Şükrü" in page

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from peewee import JOIN, fn
+from peewee import JOIN
 
 from wir import audit, clock, db
 from wir.models import Contract, ContractParty, Person, Ticket, TicketMessage, Unit, User
@@ -194,11 +194,13 @@ def search_persons(user: User, text: str, page, size: int):
     """Persons of the staff member's cooperative whose name contains every word of ``text`` or whose number
     is one of them: a page of them (two queries whatever the number of persons)."""
     query = scope.staff_persons(user)
-    for word in text.lower().split()[:5]:
-        query = query.where(
-            fn.LOWER(Person.first_name).contains(word) | fn.LOWER(Person.last_name).contains(word)
-            | (fn.LOWER(Person.number) == word)
-        )
+    for word in text.split()[:5]:
+        # ILIKE (PostgreSQL) ignores case in any script, SQLite's LIKE only in ASCII: the spellings a name
+        # is usually stored in (Şükrü, şükrü) are tried as typed, lower-case and capitalized
+        condition = Person.number == word
+        for spelling in {word, word.lower(), word.capitalize()}:
+            condition |= Person.first_name.contains(spelling) | Person.last_name.contains(spelling)
+        query = query.where(condition)
     return paginate(query, page, size)
 
 
