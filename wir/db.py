@@ -26,6 +26,8 @@ def open_database(url: str):
         # SQLite's own lower() and LIKE fold only A-Z; contains_text needs Ä, Ö, Ü too
         db.register_function(lambda text: text.lower() if isinstance(text, str) else text, "wir_lower", 1,
                              deterministic=True)
+        db.register_function(lambda text: fold(text) if isinstance(text, str) else text, "wir_fold", 1,
+                             deterministic=True)
     database.initialize(db)
     return db
 
@@ -40,6 +42,29 @@ def contains_text(column, text: str):
     if is_sqlite():
         return fn.wir_lower(column).contains(text.lower())
     return column.contains(text)
+
+
+# German spellings without umlauts: "Mueller" is how Müller is typed on a keyboard without them
+UMLAUTS = (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"))
+
+
+def fold(text: str) -> str:
+    """``text`` as searches compare it: lower-case, umlauts and ß spelled out ("MÜLLER", "Müller" → "mueller")."""
+    text = text.lower()
+    for umlaut, spelled in UMLAUTS:
+        text = text.replace(umlaut, spelled)
+    return text
+
+
+def folded(expression):
+    """``fold`` in SQL: the function registered on SQLite, lower() and replace() on PostgreSQL (whose lower()
+    knows every alphabet). Compare it with ``fold`` of what was typed."""
+    if is_sqlite():
+        return fn.wir_fold(expression)
+    expression = fn.LOWER(expression)
+    for umlaut, spelled in UMLAUTS:
+        expression = fn.REPLACE(expression, umlaut, spelled)
+    return expression
 
 
 def write_transaction():
