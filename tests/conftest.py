@@ -54,9 +54,7 @@ def _app_on(template_url, tmp_path):
     app.test_client_class = ClosingClient
     limiter.reset()  # counters in Redis outlive an app; each test starts at zero
     yield app
-    if not db.database.is_closed():
-        db.database.close()
-    db.database.obj.close()
+    db.close_all()
     databases.drop(url)
 
 
@@ -116,7 +114,8 @@ class QueryCounter(logging.Handler):
         self.statements = []
 
     def emit(self, record):
-        self.statements.append(record.getMessage())
+        if record.name == "peewee":  # the statements; not the pool's notes (peewee.pool)
+            self.statements.append(record.getMessage())
 
     @property
     def count(self):

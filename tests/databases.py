@@ -81,7 +81,7 @@ def build_template(directory: Path, seed: bool) -> tuple[str, dict]:
         # fold the WAL into the main file so a plain copy is complete
         with db.database.connection_context():
             db.database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.database.obj.close()
+    db.close_all()
     return url, logins
 
 

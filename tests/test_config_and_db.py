@@ -1,5 +1,6 @@
 """Configuration layering, the secret key, migrations and SQLite settings."""
 
+from peewee import PostgresqlDatabase, SqliteDatabase
 from playhouse.schema_diff import diff_models
 
 from tests import databases
@@ -56,4 +57,15 @@ def test_postgres_when_configured(app):
     expected = "postgresql" if databases.postgres_url() else "sqlite"
     assert app.config["DATABASE_URL"].startswith(expected)
     with db.database.connection_context():
-        assert type(db.database.obj).__name__.lower().startswith(expected[:6])
+        assert isinstance(db.database.obj, PostgresqlDatabase if expected == "postgresql" else SqliteDatabase)
+
+
+def test_requests_reuse_a_pooled_connection(app, client):
+    """The pragmas or the PostgreSQL login run once per connection, not once per request."""
+    assert client.get("/healthz").status_code == 200
+    with db.database.connection_context():
+        first = db.database.connection()
+    assert client.get("/healthz").status_code == 200
+    with db.database.connection_context():
+        assert db.database.connection() is first
+    assert db.database.is_closed()  # back in the pool between requests

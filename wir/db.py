@@ -1,4 +1,9 @@
-"""The peewee database: chosen by URL, opened per request, migrated by numbered scripts."""
+"""The peewee database: chosen by URL, pooled, migrated by numbered scripts.
+
+A request takes a connection from the pool on its first query and gives it back at its end, so the SQLite
+pragmas and a PostgreSQL login run once per connection, not once per request (issue 14: they were most of the
+cost of /healthz). A connection left in a transaction is rolled back when it comes back to the pool.
+"""
 
 from pathlib import Path
 
@@ -18,10 +23,19 @@ SQLITE_PRAGMAS = {
 }
 
 
+# an idle connection older than this is closed instead of reused (a restarted server, a rotated password)
+STALE_SECONDS = 300
+
+
 def open_database(url: str):
-    """Bind the proxy to the database at ``url`` (sqlite:///path or postgresql://...)."""
-    options = {"pragmas": SQLITE_PRAGMAS, "timeout": 5} if url.startswith("sqlite") else {}
-    db = connect(url, **options)
+    """Bind the proxy to a connection pool for the database at ``url`` (sqlite:///path or postgresql://...)."""
+    scheme, rest = url.split("://", 1)
+    options = {"stale_timeout": STALE_SECONDS}
+    if scheme.startswith("sqlite"):
+        # the pool lends a connection to one thread at a time, but not always to the thread that opened it
+        options.update(pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+    pooled = scheme if scheme.endswith("+pool") else scheme + "+pool"
+    db = connect(f"{pooled}://{rest}", **options)
     if isinstance(db, SqliteDatabase):
         # SQLite's own lower() and LIKE fold only A-Z; contains_text needs Ä, Ö, Ü too
         db.register_function(lambda text: text.lower() if isinstance(text, str) else text, "wir_lower", 1,
@@ -30,6 +44,11 @@ def open_database(url: str):
                              deterministic=True)
     database.initialize(db)
     return db
+
+
+def close_all() -> None:
+    """Close every connection of the pool: before the database file is copied or the database dropped."""
+    database.obj.close_all()
 
 
 def is_sqlite() -> bool:
