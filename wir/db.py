@@ -65,14 +65,19 @@ def contains_text(column, text: str):
 
 # German spellings without umlauts: "Mueller" is how Müller is typed on a keyboard without them
 UMLAUTS = (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"))
+# other Latin letters with marks as a German keyboard types them: "Yilmaz" for Yılmaz, "Zolc" for Żółć
+ACCENTED = "áàâãåāăąçćčďđéèêëēėęěğíìîïīįıłńňñóòôõøōőřśšşťţúùûūůűųýÿźżž"
+PLAIN = "aaaaaaaacccddeeeeeeeegiiiiiiilnnnooooooorsssttuuuuuuuyyzzz"
+_PLAIN_LETTERS = str.maketrans(ACCENTED, PLAIN)
 
 
 def fold(text: str) -> str:
-    """``text`` as searches compare it: lower-case, umlauts and ß spelled out ("MÜLLER", "Müller" → "mueller")."""
+    """``text`` as searches compare it: lower-case, umlauts and ß spelled out, other marks dropped
+    ("MÜLLER", "Müller" → "mueller"; "Yılmaz" → "yilmaz")."""
     text = text.lower()
     for umlaut, spelled in UMLAUTS:
         text = text.replace(umlaut, spelled)
-    return text
+    return text.translate(_PLAIN_LETTERS)
 
 
 def folded(expression):
@@ -83,7 +88,7 @@ def folded(expression):
     expression = fn.LOWER(expression)
     for umlaut, spelled in UMLAUTS:
         expression = fn.REPLACE(expression, umlaut, spelled)
-    return expression
+    return fn.TRANSLATE(expression, ACCENTED, PLAIN)
 
 
 def write_transaction():
