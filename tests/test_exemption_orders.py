@@ -713,3 +713,32 @@ def test_revocation_from_now_on_new_years_day_ends_the_order_with_the_old_year(c
     assert response.status_code == 303
     assert orders()[0].valid_until == date(year, 12, 31)
     assert exemption_orders.status(juergen()).current is None
+
+
+def test_the_own_data_download_holds_the_orders_with_full_ids_and_the_revocation(app, data, demo_logins):
+    from wir.services import data_export
+
+    tenant = next(t for t in demo_logins["tenants"] if t["email"].startswith(JUERGEN))
+    place(app, user_of(tenant), juergen(), tenant["password"], kind=JOINT, amount=Decimal("1200"),
+          partner_name="Erika Meier", partner_tax_id=OTHER_ID)
+    revoke(app, tenant, YEAR_END)
+    with app.test_request_context():
+        exported = data_export.collect(user_of(tenant))["freistellungsauftraege"]
+    assert [o["steuer_id"] for o in exported] == [JUERGEN_ID, JUERGEN_ID]  # the person's own, in full
+    assert exported[0]["ersetzt_am"] is not None and exported[1]["widerrufen_am"] is not None
+    assert OTHER_ID not in str(exported)  # the partner's number is the partner's data
+
+
+def test_the_page_needs_the_same_queries_for_a_long_history(client, auth, data, count_queries):
+    sign_in(auth, JUERGEN)
+    client.get(URL)
+    with count_queries() as short:
+        assert client.get(URL).status_code == 200
+    now = clock.now()
+    for year in range(2000, 2020):
+        ExemptionOrder.create(person=juergen(), amount=Decimal("801.00"), valid_from=date(year, 1, 1),
+                              valid_until=date(year, 12, 31), tax_id=JUERGEN_ID, created_at=now, superseded_at=now)
+    with count_queries() as long:
+        page = client.get(URL).get_data(as_text=True)
+    assert page.count("801,00 €") == 20
+    assert long.count == short.count

@@ -213,7 +213,8 @@ def collect(user: User) -> dict:
         "freistellungsauftraege": [
             # a joint order names the partner; that is the partner's data and stays out
             {"gemeinsam": o.joint, "betrag": o.amount, "gueltig_ab": o.valid_from, "gueltig_bis": o.valid_until,
-             "steuer_id": o.tax_id, "erteilt_am": o.created_at, "ersetzt_am": o.superseded_at}
+             "steuer_id": o.tax_id, "erteilt_am": o.created_at, "ersetzt_am": o.superseded_at,
+             "widerrufen_am": o.revoked_at}
             for o in orders
         ],
         "protokoll": [{"am": e.at, "aktion": e.action, "details": e.detail, "ip_adresse": e.ip} for e in trail],
