@@ -1,13 +1,26 @@
-"""Command line: flask --app wir init-db | seed-demo | create-admin … | staff reset-2fa … | mail … | ticket … | bank …"""
+"""Command line: flask --app wir init-db | seed-demo | create-admin … | staff reset-2fa … | mail … | ticket … | bank …
+| backup … | restore … | import …"""
 
 import json
+import time
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 
-from wir import audit, clock, db, demo, formatting, mail
-from wir.models import Ticket, User
-from wir.services import accounts, bank_accounts, email_addresses, password_rules, passwords, second_factor, tickets
+from wir import audit, backup, clock, db, demo, formatting, mail, storage
+from wir.demo import generator
+from wir.models import Cooperative, Ticket, User
+from wir.services import (
+    accounts,
+    bank_accounts,
+    email_addresses,
+    erp_import,
+    password_rules,
+    passwords,
+    second_factor,
+    tickets,
+)
 from wir.services.rejections import Rejected
 
 
@@ -20,7 +33,11 @@ def init_db_command():
 
 @click.command("seed-demo")
 @click.option("--reset", is_flag=True, help="Delete all data first.")
-def seed_demo_command(reset):
+@click.option("--size", type=click.Choice(["demo", "large"]), default="demo", show_default=True,
+              help="large: the demo plus data at the scale of a real cooperative (wir/demo/generator.py).")
+@click.option("--scale", type=click.FloatRange(0.001, 1.0), default=1.0, show_default=True,
+              help="With --size large: this fraction of it (tests and quick trials).")
+def seed_demo_command(reset, size, scale):
     """Fill the demo data of both cooperatives (unless it is there already); prints the logins as JSON."""
     db.migrate()
     with db.database.connection_context():
@@ -31,6 +48,11 @@ def seed_demo_command(reset):
                 "Die Datenbank enthält bereits andere Daten als die Demo. "
                 "Mit --reset werden sie gelöscht und die Demo neu angelegt."
             ) from None
+        if size == "large" and not generator.is_loaded():
+            started = time.monotonic()
+            written = generator.generate(clock.now(), clock.today(), scale)
+            rows = ", ".join(f"{name} {count:,}".replace(",", ".") for name, count in written.items())
+            click.echo(f"Große Datenmenge angelegt in {time.monotonic() - started:.0f} s: {rows}", err=True)
     click.echo(json.dumps(logins, ensure_ascii=False, indent=2))
 
 
@@ -132,6 +154,64 @@ def reject_bank_account(account_id, reason):
     click.echo(f"Bankverbindung {account_id} für {account.contract.number} abgelehnt.")
 
 
+POSTGRES_BACKUP = (
+    "Die Datenbank ist PostgreSQL: sichern mit pg_dump --format=custom --file=wir.dump DATENBANK, "
+    "zurückspielen mit pg_restore --clean --if-exists --dbname=DATENBANK wir.dump (README, Abschnitt Betrieb)."
+)
+
+
+def _sqlite_file() -> Path:
+    if not db.is_sqlite():
+        raise click.ClickException(POSTGRES_BACKUP)
+    return Path(db.database.obj.database)
+
+
+@click.command("backup")
+@click.argument("destination", type=click.Path(path_type=Path))
+def backup_command(destination):
+    """Copy the SQLite database and the stored files into the new folder DESTINATION while the portal runs;
+    the copy is checked (integrity_check, every file it names present)."""
+    try:
+        summary = backup.backup(_sqlite_file(), storage.folder(), destination)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Sicherung vom {summary.created_at} in {summary.folder}: Datenbank geprüft "
+               f"({summary.database_bytes} Bytes, {summary.tickets} Meldungen), {summary.files} Dateien.")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--force", is_flag=True, help="Replace a database that holds data (everything since the backup is lost).")
+def restore_command(source, force):
+    """Bring the backup folder SOURCE back: the files, then the database in one transaction; then migrate."""
+    try:
+        summary = backup.restore(source, _sqlite_file(), storage.folder(), force=force)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    applied = db.migrate()
+    click.echo(f"Sicherung vom {summary.created_at} zurückgespielt: {summary.tickets} Meldungen, "
+               f"{summary.files} Dateien." + (f" Migrationen angewendet: {', '.join(applied)}" if applied else ""))
+
+
+@click.command("import")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--cooperative", "slug", required=True, help="Kurzname der Genossenschaft, z. B. lipsia.")
+@click.option("--dry-run", is_flag=True, help="Nur prüfen und berichten; nichts speichern.")
+@click.option("--full", is_flag=True, help="Vollständiger Abgleich: nicht mehr gelieferte Verträge und Sparkonten "
+                                          "beenden (nie löschen).")
+def import_command(directory, slug, dry_run, full):
+    """Import the ERP export in DIRECTORY (the CSV files of docs/import.md); all or nothing."""
+    cooperative = Cooperative.get_or_none(Cooperative.slug == slug)
+    if cooperative is None:
+        raise click.ClickException(f"Eine Genossenschaft „{slug}“ gibt es nicht.")
+    paths = sorted(path for path in directory.iterdir() if path.is_file() and path.suffix.lower() == ".csv")
+    _, report = erp_import.import_files(paths, cooperative, dry_run=dry_run, full=full)
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        raise SystemExit(1)
+
+
 def init_app(app):
     app.cli.add_command(init_db_command)
     app.cli.add_command(seed_demo_command)
@@ -140,3 +220,6 @@ def init_app(app):
     app.cli.add_command(mail.mail_cli)
     app.cli.add_command(ticket_cli)
     app.cli.add_command(bank_cli)
+    app.cli.add_command(import_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

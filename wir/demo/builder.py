@@ -76,6 +76,29 @@ def _months_ago(today: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, min(today.day, 28))
 
 
+def savings_bookings(opened: date, events, rate: Decimal, taxed: bool, today: date):
+    """An account's bookings in order: ``events`` (day, kind, amount) with the interest on every 31 December
+    before ``today``, taxed (KapESt and Soli) without an exemption order."""
+    events = events + [(date(year, 12, 31), "Zinsgutschrift", None) for year in range(opened.year, today.year)]
+    events.sort(key=lambda event: (event[0], event[2] is None))
+    balance = Decimal("0.00")
+    for day, kind, amount in events:
+        if amount is not None:
+            balance += amount
+            yield day, kind, amount
+            continue
+        days_held = (day - max(opened, date(day.year, 1, 1))).days + 1
+        interest = _money(balance * rate / 100 * days_held / 365)
+        balance += interest
+        yield day, kind, interest
+        if taxed:
+            kapest = _money(interest * KAPEST_RATE)
+            soli = _money(kapest * SOLI_RATE)
+            balance -= kapest + soli
+            yield day, "KapESt", -kapest
+            yield day, "Soli", -soli
+
+
 class Builder:
     """Creates the tables above in dependency order, remembering rows by their keys."""
 
@@ -287,24 +310,7 @@ class Builder:
         """The account's bookings in order, with interest on every 31 December (taxed without an exemption order)."""
         events = [(opened, "Einzahlung", _money(first))]
         events += [(_months_ago(self.today, months), kind, _money(amount)) for months, kind, amount in bookings]
-        events += [(date(year, 12, 31), "Zinsgutschrift", None) for year in range(opened.year, self.today.year)]
-        events.sort(key=lambda event: (event[0], event[2] is None))
-        balance = Decimal("0.00")
-        for day, kind, amount in events:
-            if amount is not None:
-                balance += amount
-                yield day, kind, amount
-                continue
-            days_held = (day - max(opened, date(day.year, 1, 1))).days + 1
-            interest = _money(balance * rate / 100 * days_held / 365)
-            balance += interest
-            yield day, kind, interest
-            if taxed:
-                kapest = _money(interest * KAPEST_RATE)
-                soli = _money(kapest * SOLI_RATE)
-                balance -= kapest + soli
-                yield day, "KapESt", -kapest
-                yield day, "Soli", -soli
+        return savings_bookings(opened, events, rate, taxed, self.today)
 
     def news(self):
         for coop, title, body, published, expires in NEWS:
