@@ -113,11 +113,13 @@ class Person(BaseModel):
     postcode = CharField()
     city = CharField()
     user = ForeignKeyField(User, null=True, backref="persons", on_delete="SET NULL")
+    erp_key = CharField(max_length=100, null=True)  # the ERP's own key of the row (wir.services.erp_import)
 
     class Meta:
         indexes = (
             (("cooperative", "number"), True),
             (("user", "cooperative"), True),
+            (("cooperative", "erp_key"), True),
         )
 
     @property
@@ -184,6 +186,10 @@ class ContactPerson(BaseModel):
     email = CharField()
     office_hours = CharField(default="")
     user = ForeignKeyField(User, null=True, backref="contact_person", on_delete="SET NULL")
+    erp_key = CharField(max_length=100, null=True)  # the ERP's own key of the row (wir.services.erp_import)
+
+    class Meta:
+        indexes = ((("cooperative", "erp_key"), True),)
 
 
 class Unit(BaseModel):
@@ -201,9 +207,10 @@ class Unit(BaseModel):
     living_area = DecimalField(max_digits=7, decimal_places=2, null=True)  # m²
     heating = CharField(default="")
     year_built = IntegerField(null=True)
+    erp_key = CharField(max_length=100, null=True)  # the ERP's own key of the row (wir.services.erp_import)
 
     class Meta:
-        indexes = ((("cooperative", "number"), True),)
+        indexes = ((("cooperative", "number"), True), (("cooperative", "erp_key"), True))
 
 
 class Contract(BaseModel):
@@ -228,9 +235,10 @@ class Contract(BaseModel):
     voluntary_shares = IntegerField(null=True)
     share_amount = MoneyField(null=True)
     paid_in = MoneyField(null=True)
+    erp_key = CharField(max_length=100, null=True)  # the ERP's own key of the row (wir.services.erp_import)
 
     class Meta:
-        indexes = ((("cooperative", "number"), True),)
+        indexes = ((("cooperative", "number"), True), (("cooperative", "erp_key"), True))
 
 
 class ContractParty(BaseModel):
@@ -239,6 +247,8 @@ class ContractParty(BaseModel):
     contract = ForeignKeyField(Contract, backref="parties", on_delete="CASCADE")
     person = ForeignKeyField(Person, backref="contract_parties")
     role = CharField(default="main")
+    # the ERP's own key (wir.services.erp_import), unique per cooperative, which the import keeps
+    erp_key = CharField(max_length=100, null=True, index=True)
 
     class Meta:
         indexes = ((("contract", "person"), True),)
@@ -261,6 +271,8 @@ class BankAccount(BaseModel):
     created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     decided_at = DateTimeField(null=True)
     decision_note = TextField(default="")  # why the cooperative rejected it
+    # the ERP's own key (wir.services.erp_import), unique per cooperative, which the import keeps
+    erp_key = CharField(max_length=100, null=True, index=True)
 
 
 class Document(BaseModel):
@@ -399,6 +411,9 @@ class SavingsAccount(BaseModel):
     opened_on = DateField()
     matures_on = DateField(null=True)  # end of a fixed term (Festzins); None: runs until given notice
     balance = MoneyField(default=0)  # as booked by the ERP
+    closed_on = DateField(null=True)  # aufgelöst: the ERP says so, or a full import no longer lists it
+    # the ERP's own key (wir.services.erp_import), unique per cooperative, which the import keeps
+    erp_key = CharField(max_length=100, null=True, index=True)
 
 
 class SavingsTransaction(BaseModel):
@@ -421,6 +436,8 @@ class SavingsTransaction(BaseModel):
     kind = CharField()  # a key of KINDS, as the ERP books it
     amount = MoneyField()
     balance_after = MoneyField()
+    # the ERP's own key (wir.services.erp_import), unique per cooperative, which the import keeps
+    erp_key = CharField(max_length=100, null=True, index=True)
 
     class Meta:
         # the Umsätze of one account, newest first, a page at a time (keyset pagination)
@@ -442,6 +459,8 @@ class ExemptionOrder(BaseModel):
     created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     superseded_at = DateTimeField(null=True)  # a newer order replaced this one
     revoked_at = DateTimeField(null=True)  # the saver revoked it (Widerruf); valid_until says from when
+    # the ERP's own key (wir.services.erp_import), unique per cooperative, which the import keeps
+    erp_key = CharField(max_length=100, null=True, index=True)
 
 
 class NewsItem(BaseModel):
@@ -480,6 +499,24 @@ class OutboxMail(BaseModel):
     last_error = TextField(default="")
 
 
+class ErpImport(BaseModel):
+    """One run of the ERP import (wir.services.erp_import): who, when, which files, what it found or changed."""
+
+    STATUSES = {"queued": "wartet", "running": "läuft", "done": "fertig", "failed": "mit Fehlern, nichts geändert"}
+
+    cooperative = ForeignKeyField(Cooperative, backref="+")
+    user = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")  # None: the command line
+    started_at = DateTimeField(default=clock.now, index=True)
+    finished_at = DateTimeField(null=True)
+    dry_run = BooleanField(default=False)
+    full = BooleanField(default=False)
+    status = CharField(default="queued")
+    files = TextField(default="[]")  # JSON: [{"name", "size", "sha256"}]
+    report = TextField(default="")  # JSON of the report (counts per file, errors)
+    bytes_done = IntegerField(default=0)  # progress the upload page polls: bytes read of all files
+    bytes_total = IntegerField(default=0)
+
+
 MODELS = [
     Cooperative,
     User,
@@ -508,4 +545,5 @@ MODELS = [
     NewsItem,
     AuditLog,
     OutboxMail,
+    ErpImport,
 ]
