@@ -9,7 +9,8 @@ import pytest
 from werkzeug.routing import AnyConverter
 
 from wir import storage
-from wir.models import BankAccount, Contract, Cooperative, Document, Person, Ticket, TicketAttachment, User
+from wir.models import (BankAccount, Contract, Cooperative, Document, DocumentBatch, NewsItem, Person, Ticket,
+                        TicketAttachment, User)
 from wir.services import bank_accounts
 
 # routes only an admin reaches; staff of either cooperative get 404
@@ -50,6 +51,16 @@ def _document(slug: str) -> Document:
     return Document.select().join(Person).where(Person.cooperative == _cooperative(slug)).order_by(Document.id).first()
 
 
+def _batch(slug: str) -> DocumentBatch:
+    """A Sammel-Upload of the cooperative (nothing matched: publishing it files nothing)."""
+    return DocumentBatch.create(key=f"beispiel-{slug}-{DocumentBatch.select().count()}", cooperative=_cooperative(slug),
+                                kind="operating_costs_statement", title="Betriebskostenabrechnung 2025")
+
+
+def _news(slug: str) -> NewsItem:
+    return NewsItem.select().where(NewsItem.cooperative == _cooperative(slug)).order_by(NewsItem.id).first()
+
+
 # an example object of a cooperative for each URL argument of an /intern/ route
 ARGUMENTS = {
     "number": lambda slug: _ticket(slug).number,
@@ -57,6 +68,8 @@ ARGUMENTS = {
     "account_id": lambda slug: _pending_account(slug).id,
     "attachment_id": lambda slug: _attachment(slug).id,
     "document_number": lambda slug: _document(slug).number,
+    "batch_key": lambda slug: _batch(slug).key,
+    "news_id": lambda slug: _news(slug).id,
 }
 
 

@@ -59,6 +59,12 @@ SESSION_IDLE_MINUTES = 30  # signed out after this long without a request; warne
 # security.accepts_uploads, and only for signed-in users.
 MAX_CONTENT_LENGTH = 1024 * 1024
 UPLOAD_MAX_CONTENT_LENGTH = 60 * 1024 * 1024
+# Staff's Sammel-Upload of documents (PDFs or ZIP files), one request: its body, the files in it (each entry of a
+# ZIP counted; each file at most 10 MB) and their size unpacked. Beyond a few hundred loose files a browser sends
+# them better as one ZIP (a form takes at most 1.000 parts).
+BULK_UPLOAD_MAX_CONTENT_LENGTH = 200 * 1024 * 1024
+BULK_UPLOAD_MAX_FILES = 1000
+BULK_UPLOAD_MAX_BYTES = 400 * 1024 * 1024
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
 # Argon2id parameters (argon2-cffi's RFC 9106 low-memory profile).

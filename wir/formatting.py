@@ -4,10 +4,12 @@ Pure functions for pages (wir.filters registers them with Jinja), mails, PDFs an
 this module imports nothing of ours but the clock, so any layer may use it.
 """
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
 import phonenumbers
+from markupsafe import Markup, escape
 
 from wir import clock
 
@@ -39,6 +41,11 @@ def percent(value: Decimal | None) -> str:
 
 def german_date(value: date | None) -> str:
     return value.strftime("%d.%m.%Y") if value else "–"
+
+
+def german_local_date(value: datetime | None) -> str:
+    """The day of a stored UTC time in Leipzig (a news item from midnight is dated that day, not the one before)."""
+    return clock.to_local(value).strftime("%d.%m.%Y") if value else "–"
 
 
 def german_datetime(value: datetime | None) -> str:
@@ -86,3 +93,35 @@ def masked_tax_id(value: str) -> str:
         return "–"
     hidden = MASK * max(len(digits) - 3, 0) + digits[-3:]
     return " ".join(part for part in (hidden[:2], hidden[2:5], hidden[5:8], hidden[8:]) if part)
+
+
+# an http(s) address up to the next space, quote or angle bracket; punctuation at its end belongs to the sentence
+_URL = re.compile(r"\bhttps?://[^\s<>\"'`]+", re.IGNORECASE)
+_SENTENCE_END = ".,;:!?'\"»«“”„)]}"
+
+
+def _linked(text: str) -> Markup:
+    """One line with its http(s) addresses as links; everything else escaped, piece by piece."""
+    parts, position = [], 0
+    for found in _URL.finditer(text):
+        url = found.group(0)
+        while url and url[-1] in _SENTENCE_END and not (url[-1] == ")" and url.count("(") >= url.count(")")):
+            url = url[:-1]
+        if len(url) <= len("https://"):
+            continue
+        parts.append(escape(text[position:found.start()]))
+        parts.append(Markup('<a href="{0}" rel="nofollow noopener noreferrer">{0}</a>').format(url))
+        position = found.start() + len(url)
+    parts.append(escape(text[position:]))
+    return Markup("").join(parts)
+
+
+def paragraphs(text: str | None) -> Markup:
+    """Plain text as HTML: a blank line starts a paragraph, a line break stays one, http(s) addresses become
+    links. No HTML of the text is ever rendered: it is escaped, then only our own <p>, <br> and <a> are added."""
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    blocks = [block.strip("\n") for block in re.split(r"\n[ \t]*\n", text) if block.strip()]
+    return Markup("\n").join(
+        Markup("<p>{}</p>").format(Markup("<br>\n").join(_linked(line) for line in block.split("\n")))
+        for block in blocks
+    )

@@ -473,6 +473,40 @@ class NewsItem(BaseModel):
     expires_at = DateTimeField(null=True)
 
 
+class DocumentBatch(BaseModel):
+    """Sammel-Upload: PDFs (the yearly Betriebskostenabrechnungen) uploaded at once, each matched to a contract
+    by the number in its file name, checked by a clerk in the preview and then published together."""
+
+    key = CharField(unique=True)  # random: the batch's address
+    cooperative = ForeignKeyField(Cooperative, backref="+")
+    kind = CharField()
+    title = CharField()
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = DateTimeField(default=clock.now)
+    published_at = DateTimeField(null=True)  # set once: publishing twice publishes nothing twice
+    published_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+
+
+class DocumentBatchFile(BaseModel):
+    """One file of a batch as the preview shows it; only "matched" ones are published."""
+
+    STATUSES = {"matched": "zugeordnet", "unmatched": "nicht zugeordnet", "duplicate": "doppelt",
+                "refused": "abgelehnt"}
+
+    batch = ForeignKeyField(DocumentBatch, backref="files", on_delete="CASCADE")
+    position = IntegerField()
+    filename = CharField()  # as uploaded, for the clerk's eyes only (never a path)
+    status = CharField()
+    note = CharField(default="")  # why it is not published
+    contract = ForeignKeyField(Contract, null=True, backref="+")
+    storage_key = CharField(null=True)  # kept for matched files only
+    size = IntegerField(default=0)
+    document = ForeignKeyField(Document, null=True, backref="+", on_delete="SET NULL")  # once published
+
+    class Meta:
+        indexes = ((("batch", "status", "position"), False),)
+
+
 class AuditLog(BaseModel):
     at = DateTimeField(default=clock.now, index=True)
     user = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
@@ -546,4 +580,6 @@ MODELS = [
     AuditLog,
     OutboxMail,
     ErpImport,
+    DocumentBatch,
+    DocumentBatchFile,
 ]

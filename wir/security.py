@@ -46,19 +46,24 @@ def _trust_proxy(app) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
-def accepts_uploads(view):
-    """Marks a view that takes files: signed-in users may send it UPLOAD_MAX_CONTENT_LENGTH bytes.
+def accepts_uploads(view=None, *, limit: str = "UPLOAD_MAX_CONTENT_LENGTH"):
+    """Marks a view that takes files: signed-in users may send it UPLOAD_MAX_CONTENT_LENGTH bytes, or as many as
+    the setting ``limit`` names (``@accepts_uploads(limit="BULK_UPLOAD_MAX_CONTENT_LENGTH")``: staff's Sammel-Upload).
 
     Every other request, and every anonymous one, is refused (413) beyond MAX_CONTENT_LENGTH.
     """
-    view.accepts_uploads = True
-    return view
+    def mark(view):
+        view.upload_limit = limit
+        return view
+
+    return mark if view is None else mark(view)
 
 
 def _allow_uploads(endpoint, values):
     view = current_app.view_functions.get(endpoint)
-    if getattr(view, "accepts_uploads", False) and current_user.is_authenticated:
-        request.max_content_length = current_app.config["UPLOAD_MAX_CONTENT_LENGTH"]
+    limit = getattr(view, "upload_limit", None)
+    if limit and current_user.is_authenticated:
+        request.max_content_length = current_app.config[limit]
 
 
 def start_session(user) -> None:

@@ -9,7 +9,11 @@ A PDF is kept as sent only when it parses and carries nothing a viewer would run
 import io
 import re
 import unicodedata
+import zipfile
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader
@@ -135,13 +139,17 @@ def _check_pdf(label: str, content: bytes) -> None:
         raise UploadRejected(f"{label} {problem}")
 
 
-def check_file(filename: str, content: bytes) -> Attachment:
-    """The file as it will be stored; raises UploadRejected with a German message."""
-    label = f"„{filename}“"
+def _check_size(label: str, content: bytes) -> None:
     if len(content) > MAX_FILE_BYTES:
         raise UploadRejected(f"{label} ist größer als 10 MB.")
     if not content:
         raise UploadRejected(f"{label} ist leer.")
+
+
+def check_file(filename: str, content: bytes) -> Attachment:
+    """The file as it will be stored; raises UploadRejected with a German message."""
+    label = f"„{filename}“"
+    _check_size(label, content)
     content_type = _content_type(content)
     if content_type is None:
         raise UploadRejected(f"{label} ist kein Foto (JPEG, PNG) und kein PDF.")
@@ -156,3 +164,118 @@ def check_files(files: list[tuple[str, bytes]]) -> list[Attachment]:
     if len(files) > MAX_FILES:
         raise UploadRejected(f"Bitte hängen Sie höchstens {MAX_FILES} Dateien an.")
     return [check_file(name, content) for name, content in files]
+
+
+def check_pdf(filename: str, content: bytes) -> Attachment:
+    """A PDF and nothing else, by its content (a renamed photo or text file is refused): what staff put into a
+    tenant's Dokumente. Raises UploadRejected."""
+    label = f"„{filename}“"
+    _check_size(label, content)
+    if _content_type(content) != "application/pdf":
+        raise UploadRejected(f"{label} ist keine PDF-Datei.")
+    _check_pdf(label, content)
+    return Attachment(safe_filename(filename, "application/pdf"), "application/pdf", content)
+
+
+# --- many files at once (staff's Sammel-Upload): plain files and ZIP archives ---
+
+ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")  # an archive with entries, an empty archive
+IGNORED_FOLDERS = ("__MACOSX/",)  # what macOS adds to every archive it packs
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+@dataclass(frozen=True)
+class BulkLimits:
+    files: int  # files in all, each entry of a ZIP counted
+    total_bytes: int  # all files together, unpacked
+
+
+@dataclass(frozen=True)
+class BulkFile:
+    """A file of a bulk upload, not read yet: ``read()`` gives at most MAX_FILE_BYTES + 1 bytes of it."""
+
+    name: str  # its own name, without the folders of a ZIP
+    size: int  # as declared (a ZIP's directory) or measured (a plain file)
+    read: Callable[[], bytes]
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:,.0f} MB".replace(",", ".")
+
+
+def _unsafe_path(name: str) -> bool:
+    """A path that would leave the folder it is unpacked to, or one that means different things on different
+    systems (backslashes, drive letters, NUL)."""
+    return ("\\" in name or "\0" in name or name.startswith("/") or bool(_DRIVE.match(name))
+            or ".." in name.split("/"))
+
+
+def _zip_entries(label: str, stream: BinaryIO) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+    """The files in the archive, from its directory alone (nothing unpacked): refused as a whole when a path
+    tries to leave its folder or an entry is encrypted."""
+    try:
+        archive = zipfile.ZipFile(stream)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise UploadRejected(f"{label} ist keine gültige ZIP-Datei.") from None
+    entries = []
+    for info in archive.infolist():
+        if any(_unsafe_path(name) for name in (info.orig_filename, info.filename)):
+            raise UploadRejected(
+                f"{label} enthält unzulässige Pfadangaben (zum Beispiel „{info.orig_filename[:80]}“). Bitte "
+                "packen Sie nur die PDF-Dateien ein, ohne „..“, Laufwerke und absolute Pfade.")
+        if info.is_dir() or info.filename.startswith(IGNORED_FOLDERS):
+            continue
+        if info.flag_bits & 0x1:
+            raise UploadRejected(f"{label} ist verschlüsselt. Bitte packen Sie die Dateien ohne Kennwort ein.")
+        entries.append(info)
+    return archive, entries
+
+
+def _zip_reader(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> Callable[[], bytes]:
+    def read() -> bytes:
+        # zipfile stops at the size the directory declares and refuses data that differs from it (CRC),
+        # so an entry that lies about its size is never unpacked further than that
+        try:
+            with archive.open(info) as member:
+                return member.read(MAX_FILE_BYTES + 1)
+        except (zipfile.BadZipFile, zlib.error, NotImplementedError, OSError, EOFError, ValueError):
+            raise UploadRejected(f"„{info.filename.rsplit('/', 1)[-1]}“ in {label} {DAMAGED}") from None
+    return read
+
+
+def _plain_reader(stream: BinaryIO) -> Callable[[], bytes]:
+    def read() -> bytes:
+        stream.seek(0)
+        return stream.read(MAX_FILE_BYTES + 1)
+    return read
+
+
+def bulk_files(uploaded: list[tuple[str, BinaryIO]], limits: BulkLimits) -> list[BulkFile]:
+    """Every file of a bulk upload: the plain files and the entries of each ZIP (told by content, not name).
+
+    Checked before anything is unpacked, from the archives' directories: paths, the number of files and the
+    declared size of all of them together; a ZIP bomb is refused here. Each file is then read on its own
+    (``BulkFile.read``), never further than its declared size. Raises UploadRejected for the whole upload.
+    """
+    found: list[BulkFile] = []
+    for filename, stream in uploaded:
+        label = f"„{filename}“"
+        stream.seek(0)
+        if stream.read(4) in ZIP_SIGNATURES:
+            stream.seek(0)
+            archive, entries = _zip_entries(label, stream)
+            found.extend(BulkFile(info.filename.rsplit("/", 1)[-1], info.file_size, _zip_reader(archive, info, label))
+                         for info in entries)
+        else:
+            size = stream.seek(0, io.SEEK_END)
+            found.append(BulkFile(filename, size, _plain_reader(stream)))
+        if len(found) > limits.files:
+            raise UploadRejected(f"Das sind mehr als {limits.files:,} Dateien auf einmal. Bitte teilen Sie den "
+                                 "Upload auf.".replace(",", "."))
+    total = sum(file.size for file in found)
+    if total > limits.total_bytes:
+        raise UploadRejected(
+            f"Die Dateien wären entpackt {megabytes(total)} groß, höchstens {megabytes(limits.total_bytes)} sind "
+            "erlaubt. Eine ZIP-Datei, die sich so stark entpacken würde, nehmen wir nicht an (ZIP-Bombe). Bitte "
+            "prüfen Sie die Datei oder teilen Sie den Upload auf.")
+    return found

@@ -87,12 +87,31 @@ def store_document(
     The file is stored before the row is written, so a row never points to a missing file.
     Runs in its own transaction, or inside the caller's (then it is part of that unit of work).
     """
+    key = storage.store(pdf_bytes)
+    return file_document(person, contract, kind, title, key, len(pdf_bytes), created_by, number=number,
+                         created_at=created_at)
+
+
+def file_document(
+    person: Person,
+    contract: Contract | None,
+    kind: str,
+    title: str,
+    storage_key: str,
+    size: int,
+    created_by: User | None,
+    *,
+    number: str | None = None,
+    created_at: datetime | None = None,
+    cooperative: Cooperative | None = None,
+) -> Document:
+    """The row of a PDF already in storage (``storage_key``), as store_document writes it; ``cooperative``:
+    the person's, when the caller has it at hand (saves a query per document of a batch)."""
     if kind not in Document.KINDS:
         raise ValueError(f"unknown document kind {kind!r}")
     if contract is not None and contract.cooperative_id != person.cooperative_id:
         raise ValueError("contract and person belong to different cooperatives")
-    cooperative = Cooperative.get_by_id(person.cooperative_id)
-    key = storage.store(pdf_bytes)
+    cooperative = cooperative or Cooperative.get_by_id(person.cooperative_id)
     for attempt in range(3):
         document_number = number or new_number(cooperative)
         try:
@@ -104,9 +123,9 @@ def store_document(
                     title=title,
                     number=document_number,
                     filename=file_name(title, document_number),
-                    storage_key=key,
+                    storage_key=storage_key,
                     content_type="application/pdf",
-                    size=len(pdf_bytes),
+                    size=size,
                     created_at=created_at or clock.now(),
                     created_by=created_by,
                 )

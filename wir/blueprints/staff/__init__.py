@@ -63,3 +63,9 @@ from wir.blueprints.staff import desk  # noqa: E402,F401
 
 
 from wir.blueprints.staff import queue  # noqa: E402,F401
+
+
+from wir.blueprints.staff import documents  # noqa: E402,F401
+
+
+from wir.blueprints.staff import news  # noqa: E402,F401

@@ -1,0 +1,120 @@
+"""Neuigkeiten: the cooperative's news for the tenants' Startseite: list, write, edit, preview, delete."""
+
+from flask import current_app, flash, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+from wtforms.validators import AnyOf, InputRequired, Optional
+
+from wir import clock, pagination
+from wir.blueprints.staff import bp
+from wir.forms import ChoiceField, GermanDateField, options, reject, text_field
+from wir.models import Cooperative, User
+from wir.rendering import or_404, redirect_after_post, render
+from wir.services import news
+from wir.services.rejections import Rejected
+
+EDITOR_ID = "news-editor"
+
+
+class NewsForm(FlaskForm):
+    cooperative = ChoiceField("Genossenschaft")  # admins writing a new one; staff write for their own
+    title = text_field("Überschrift", news.TITLE_MAX, "Bitte geben Sie eine Überschrift ein.")
+    body = text_field("Text", news.BODY_MAX, "Bitte schreiben Sie den Text der Neuigkeit.", area=True,
+                      render_kw={"rows": 10})
+    publish_on = GermanDateField("Sichtbar ab",
+                                 validators=[InputRequired("Bitte geben Sie an, ab wann die Neuigkeit erscheint.")])
+    expires_on = GermanDateField("Ausblenden am (freiwillig)", validators=[Optional()])
+
+    def draft(self) -> news.Draft:
+        return news.Draft(self.title.data or "", self.body.data or "", self.publish_on.data, self.expires_on.data)
+
+
+def _user() -> User:
+    return current_user._get_current_object()
+
+
+def _is_admin() -> bool:
+    return current_user.role == User.ROLE_ADMIN
+
+
+@bp.route("/neuigkeiten")
+def news_list():
+    """Neuigkeiten: every news item of the cooperative, latest start first, with whether tenants see it now."""
+    page = pagination.paginate(news.staff_news(current_user), request.args.get("seite"),
+                               current_app.config["PAGE_SIZE"])
+    return render("staff/news.html", "staff/_news_list.html", page=page, state=news.state, local_day=news.local_day)
+
+
+def _editor(form, item=None, preview=None, status: int = 200):
+    """The page, or for htmx the editor (form and preview) alone."""
+    return render("staff/news_form.html", "staff/_news_editor.html", status=status, form=form, item=item,
+                  preview=preview, editor_id=EDITOR_ID, today=clock.today())
+
+
+def _save_or_preview(form, item, save):
+    """Vorschau shows the item as tenants will see it, saving nothing; Speichern saves it (``save``)."""
+    if request.method == "GET":
+        return _editor(form, item)
+    if not form.validate_on_submit():
+        return _editor(form, item, status=422)
+    try:
+        if "vorschau" in request.form:
+            cooperative = item.cooperative if item else _chosen_cooperative(form)
+            return _editor(form, item, preview=news.preview(form.draft(), cooperative))
+        saved = save()
+    except Rejected as rejected:
+        reject(form, rejected)
+        return _editor(form, item, status=422)
+    flash(f"Die Neuigkeit „{saved.title}“ ist gespeichert ({news.state(saved)}).", "success")
+    return redirect_after_post(url_for("staff.news_list"))
+
+
+def _chosen_cooperative(form) -> Cooperative:
+    if not _is_admin():
+        return current_user.cooperative
+    if not form.cooperative.data:
+        raise Rejected("cooperative", "Bitte wählen Sie die Genossenschaft.")
+    return Cooperative.get_by_id(int(form.cooperative.data))
+
+
+@bp.route("/neuigkeiten/neu", methods=["GET", "POST"])
+def news_new():
+    form = NewsForm(publish_on=clock.today())
+    if _is_admin():
+        form.cooperative.choices = options(((c.id, c.name) for c in Cooperative.select().order_by(Cooperative.name)),
+                                           empty="Bitte wählen")
+    else:
+        del form.cooperative
+    return _save_or_preview(form, None, lambda: news.create(_user(), _chosen_cooperative(form), form.draft()))
+
+
+def _item(news_id: int):
+    return or_404(news.news_item_of(current_user, news_id))
+
+
+@bp.route("/neuigkeiten/<int:news_id>", methods=["GET", "POST"])
+def news_edit(news_id):
+    item = _item(news_id)
+    form = NewsForm(title=item.title, body=item.body, publish_on=news.local_day(item.published_at),
+                    expires_on=news.local_day(item.expires_at))
+    del form.cooperative
+    return _save_or_preview(form, item, lambda: news.update(_user(), item, form.draft()))
+
+
+class DeleteForm(FlaskForm):
+    # the answer of the confirmation page: a POST without it (a stray or replayed request) deletes nothing
+    confirm = HiddenField(validators=[AnyOf(["ja"], message="Bitte bestätigen Sie das Löschen.")])
+
+
+@bp.route("/neuigkeiten/<int:news_id>/loeschen", methods=["GET", "POST"])
+def news_delete(news_id):
+    """Löschen asks once more; the item then disappears from the Startseite at once."""
+    item = _item(news_id)
+    form = DeleteForm()
+    if form.validate_on_submit():
+        news.delete(_user(), item)
+        flash(f"Die Neuigkeit „{item.title}“ ist gelöscht.", "success")
+        return redirect_after_post(url_for("staff.news_list"))
+    return render("staff/news_delete.html", status=422 if form.errors else 200, item=item, form=form,
+                  state=news.state(item))
