@@ -29,6 +29,8 @@ TEST_CONFIG = {
     "RATELIMIT_STORAGE_URL": os.environ.get("WIR_TEST_REDIS_URL", "memory://"),
     # tests deliver mails explicitly (mail.deliver_pending) unless they test the background path
     "MAIL_DELIVER_IN_BACKGROUND": False,
+    # background tasks (wir.tasks) run at once in the caller's thread; tests of the consumer switch it off
+    "TASKS_IMMEDIATE": True,
 }
 
 

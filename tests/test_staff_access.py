@@ -11,7 +11,7 @@ from werkzeug.routing import AnyConverter
 from wir import storage
 from wir.models import (BankAccount, Contract, Cooperative, Document, DocumentBatch, NewsItem, Person, Ticket,
                         TicketAttachment, User)
-from wir.services import bank_accounts
+from wir.services import bank_accounts, registration, registration_letters
 
 # routes only an admin reaches; staff of either cooperative get 404
 ADMIN_ONLY = {"staff.accounts", "staff.reset_second_factor"}
@@ -57,6 +57,26 @@ def _batch(slug: str) -> DocumentBatch:
                                 kind="operating_costs_statement", title="Betriebskostenabrechnung 2025")
 
 
+def _letter_batch(slug: str):
+    """Registrierungsbriefe of the cooperative, made (so its PDF is there)."""
+    found = registration_letters.batches_of(_colleague(slug)).where(
+        registration_letters.RegistrationLetterBatch.status == registration_letters.DONE).first()
+    if found:
+        return found
+    staff = _colleague(slug)
+    person = Person.select().where((Person.cooperative == _cooperative(slug)) & Person.user.is_null()).first()
+    batch = registration_letters.create_batch(staff, [person.id], [])
+    registration_letters.build_batch(batch.id, "http://localhost/registrieren/", "http://localhost")
+    return batch
+
+
+def _number_request(slug: str):
+    """An open "Registrierungsnummer anfordern" request for the cooperative."""
+    return registration.request_registration_number(
+        cooperative=_cooperative(slug).id, first_name="Erika", last_name="Beispiel", street="Teststraße 1",
+        postcode="04109", city="Leipzig")
+
+
 def _news(slug: str) -> NewsItem:
     return NewsItem.select().where(NewsItem.cooperative == _cooperative(slug)).order_by(NewsItem.id).first()
 
@@ -70,6 +90,8 @@ ARGUMENTS = {
     "document_number": lambda slug: _document(slug).number,
     "batch_key": lambda slug: _batch(slug).key,
     "news_id": lambda slug: _news(slug).id,
+    "letter_batch_id": lambda slug: _letter_batch(slug).id,
+    "number_request_id": lambda slug: _number_request(slug).id,
 }
 
 

@@ -20,7 +20,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     _ensure_secret_key(app)
     _derive_settings(app)
 
-    from wir import cli, db, errors, filters, mail, navigation, security, storage
+    from wir import cli, db, errors, filters, mail, navigation, security, storage, tasks
     from wir.extensions import csrf, htmx, limiter
     from wir.services import confirmations, passwords
 
@@ -36,7 +36,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     security.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
-    mail.init_app(app)
+    tasks.init_app(app)
     navigation.init_app(app)
     cli.init_app(app)
     _register_blueprints(app)

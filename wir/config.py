@@ -39,7 +39,12 @@ RATELIMIT_NUMBER_REQUEST = "5 per hour"
 RATELIMIT_PASSWORD_CHECK = "120 per minute"
 RATELIMIT_EMAIL_CHANGE = "3 per hour; 10 per day"  # per account; each request sends two mails
 
-# After a request that queued mail, a background thread delivers it (wir.mail.init_app); tests may deliver by hand.
+# Background tasks (wir.tasks, huey): None keeps the queue in instance/huey.db (SQLite) for the consumers
+# of this machine; redis://host:6379/0 shares it between app servers. Consumers: `flask --app wir worker`.
+TASK_QUEUE_URL = None
+# Run every task at once in the caller's thread instead of queueing it (the tests).
+TASKS_IMMEDIATE = False
+# After a request that queued mail, a task delivers it (wir.tasks); tests may deliver by hand.
 MAIL_DELIVER_IN_BACKGROUND = True
 
 # The portal's own contact (footer, Impressum): the guide's WIR-immerda team.

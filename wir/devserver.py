@@ -1,8 +1,8 @@
-"""`make run`: migrate, load the demo data into an empty database, print the logins, serve."""
+"""`make run`: migrate, load the demo data into an empty database, print the logins, serve with a task consumer."""
 
 import os
 
-from wir import create_app, db, demo
+from wir import create_app, db, demo, tasks
 
 
 def print_logins(logins: dict) -> None:
@@ -32,7 +32,12 @@ def main() -> None:
         except demo.OtherData:
             print("\nDie Datenbank enthält andere Daten als die Demo: keine Demo-Zugänge.\n")
     print(f"WIR-immerda läuft auf http://{host}:{port}/  (Beenden mit Strg+C)\n", flush=True)
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    # background tasks (mail, letters) in this process: a new user needs no second command
+    consumer = tasks.start_in_process()
+    try:
+        app.run(host=host, port=port, debug=False, use_reloader=False)
+    finally:
+        consumer.stop(graceful=True)
 
 
 if __name__ == "__main__":

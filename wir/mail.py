@@ -4,15 +4,14 @@ Delivery leases one due mail at a time in a short transaction, sends it with no
 transaction open, then records the outcome in another short transaction. The
 lease (status 'sending', next_attempt_at pushed into the future) keeps other
 workers away; a worker that dies mid-send lets its lease run out, and the mail
-becomes due again.
+becomes due again. Delivery runs as a background task (wir.tasks) after the request
+that queued the mail and every minute for whatever is due; `flask mail deliver` by hand.
 """
 
 import logging
 import re
 import smtplib
 import sys
-import threading
-import time
 import unicodedata
 from contextlib import contextmanager
 from datetime import timedelta, timezone
@@ -51,8 +50,8 @@ def queue_mail(recipient: str, subject: str, template: str, **context) -> Outbox
     """Render mail/<template>.txt and .html and put the mail into the outbox.
 
     Call it inside the transaction of the change that causes the mail: it is
-    sent only if that transaction commits (in a request, delivery starts after
-    the response: see init_app). Pass ``cooperative`` (or None) so the mail is
+    sent only if that transaction commits (in a request, its delivery is
+    enqueued after the response: see wir.tasks). Pass ``cooperative`` (or None) so the mail is
     signed by the cooperative.
     """
     config = current_app.config
@@ -252,66 +251,25 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:60] or "mail"
 
 
-# --- in the background -------------------------------------------------------
+# --- after the request ------------------------------------------------------
 
 
-class _Courier:
-    """At most one delivery thread per app; a call while it runs makes it go round once more."""
+def deliver_due() -> int:
+    """Rounds of deliver_pending() until one delivers nothing (all done, or the server is down).
 
-    def __init__(self, app):
-        self.app = app
-        self.lock = threading.Lock()
-        self.thread = None
-        self.again = False
-
-    def request(self) -> threading.Thread:
-        with self.lock:
-            if self.thread is not None:
-                self.again = True
-            else:
-                self.thread = threading.Thread(target=self._run, name="mail-delivery", daemon=True)
-                self.thread.start()
-            return self.thread
-
-    def _run(self):
-        with self.app.app_context():
-            try:
-                while True:
-                    try:
-                        deliver_pending()
-                    except Exception:  # a database hiccup must not end the thread silently
-                        log.exception("Mail-Zustellung im Hintergrund fehlgeschlagen")
-                    with self.lock:
-                        if not self.again:
-                            self.thread = None
-                            return
-                        self.again = False
-            finally:
-                # peewee keeps a connection per thread; this thread's would leak
-                if not db.database.is_closed():
-                    db.database.close()
-
-
-def deliver_soon(app) -> threading.Thread | None:
-    """Deliver pending mails in a background thread; call it after the transaction committed.
-
-    Returns the delivery thread, or None when MAIL_DELIVER_IN_BACKGROUND is off.
+    The background tasks of wir.tasks call it after a request that queued mail and every minute.
     """
-    if not app.config["MAIL_DELIVER_IN_BACKGROUND"]:
-        return None
-    return app.extensions.setdefault("wir_mail_courier", _Courier(app)).request()
+    total = 0
+    while (delivered := deliver_pending()) > 0:
+        total += delivered
+    return total
 
 
-def init_app(app) -> None:
-    """After every request that queued mail, start delivery: no view has to remember it."""
-
-    @app.after_request
-    def _deliver_queued(response):
-        queued = g.pop("queued_mail_ids", None)
-        # the views' transactions have ended by now; a mail still there was committed, not rolled back
-        if queued and OutboxMail.select().where(OutboxMail.id.in_(queued)).exists():
-            deliver_soon(app)
-        return response
+def committed_in_request() -> bool:
+    """Whether this request queued mail that is now in the outbox (its transaction committed, not rolled
+    back); call it once the views' transactions have ended. Forgets the request's mails."""
+    queued = g.pop("queued_mail_ids", None)
+    return bool(queued) and OutboxMail.select().where(OutboxMail.id.in_(queued)).exists()
 
 
 def announce_dev_mailbox(app) -> None:
@@ -331,36 +289,8 @@ def announce_dev_mailbox(app) -> None:
 mail_cli = AppGroup("mail", help="Mails aus dem Postausgang zustellen.")
 
 
-def _deliver_due() -> int:
-    """Rounds of deliver_pending() until one delivers nothing (all done, or the server is down)."""
-    total = 0
-    while (delivered := deliver_pending()) > 0:
-        total += delivered
-    return total
-
-
 @mail_cli.command("deliver")
 def deliver_command():
-    """Deliver every mail that is due now and print how many."""
+    """Deliver every mail that is due now and print how many (the worker does it by itself)."""
     with db.database.connection_context():
-        click.echo(f"Zugestellte Mails: {_deliver_due()}")
-
-
-@mail_cli.command("worker")
-@click.option("--interval", default=WORKER_INTERVAL, show_default=True, help="Sekunden zwischen zwei Durchgängen.")
-def worker_command(interval):
-    """Keep delivering due mails until Ctrl+C (production)."""
-    click.echo("Mail-Zustellung läuft (Beenden mit Strg+C).", err=True)
-    try:
-        while True:
-            try:
-                _deliver_due()
-            except Exception:  # the worker outlives a database restart
-                log.exception("Mail-Zustellung fehlgeschlagen")
-                db.database.close()  # reconnect on the next round
-            time.sleep(interval)
-    except KeyboardInterrupt:
-        click.echo("Mail-Zustellung beendet.", err=True)
-    finally:
-        if not db.database.is_closed():
-            db.database.close()
+        click.echo(f"Zugestellte Mails: {deliver_due()}")

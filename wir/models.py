@@ -174,7 +174,37 @@ class RegistrationNumberRequest(BaseModel):
     reference_number = CharField(default="")  # member or contract number, if known
     email = CharField(default="")
     created_at = DateTimeField(default=clock.now, index=True)
-    handled_at = DateTimeField(null=True)
+    handled_at = DateTimeField(null=True)  # a letter answered it (services.registration_letters)
+    # the person a clerk assigned when none matched by name and address by itself
+    person = ForeignKeyField(Person, null=True, backref="+", on_delete="SET NULL")
+
+
+class RegistrationLetterBatch(BaseModel):
+    """Registrierungsbriefe made together in the background (wir.tasks): one PDF, a letter per page."""
+
+    STATUSES = {"queued": "wartet", "running": "wird erstellt", "done": "fertig", "failed": "fehlgeschlagen"}
+
+    cooperative = ForeignKeyField(Cooperative, null=True, backref="+")  # None: an admin's batch for both
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = DateTimeField(default=clock.now, index=True)
+    status = CharField(default="queued")
+    total = IntegerField(default=0)
+    done = IntegerField(default=0)  # letters built so far: the progress the page shows
+    error = TextField(default="")  # why it failed, for the clerk
+    storage_key = CharField(default="")  # the PDF (wir.storage) once done
+    finished_at = DateTimeField(null=True)
+
+
+class RegistrationLetter(BaseModel):
+    """One letter of a batch: a new Registrierungsnummer for the person, perhaps answering a request."""
+
+    batch = ForeignKeyField(RegistrationLetterBatch, backref="letters", on_delete="CASCADE")
+    position = IntegerField()
+    person = ForeignKeyField(Person, backref="+", on_delete="CASCADE")
+    request = ForeignKeyField(RegistrationNumberRequest, null=True, backref="+", on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("batch", "position"), True),)
 
 
 class ContactPerson(BaseModel):
@@ -561,6 +591,8 @@ MODELS = [
     RegistrationCode,
     EmailConfirmation,
     RegistrationNumberRequest,
+    RegistrationLetterBatch,
+    RegistrationLetter,
     ContactPerson,
     Unit,
     Contract,

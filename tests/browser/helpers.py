@@ -46,8 +46,9 @@ LOGIN_FAILED = "E-Mail-Adresse oder Passwort ist nicht richtig."
 # The instance folder (uploads, mails without SMTP) is the server's own, not the checkout's.
 _SERVER_CODE = (
     "import sys\n"
-    "from wir import create_app\n"
+    "from wir import create_app, tasks\n"
     "app = create_app({}, instance_path=sys.argv[2])\n"
+    "tasks.start_in_process()  # mails and letters in the background, as make run does\n"
     "app.run(host='127.0.0.1', port=int(sys.argv[1]), use_reloader=False, threaded=True)\n"
 )
 

@@ -65,6 +65,9 @@ class RegistrationForm(NewPasswordForm):
 @limiter.limit(_limit("REGISTER_PER_CODE"), methods=["POST"], key_func=_submitted_code)
 def register():
     form = RegistrationForm()
+    if not form.is_submitted() and request.args.get("code"):
+        # the QR code of the Registrierungsbrief opens this page with the number filled in; checked on submit
+        form.registration_number.data = "".join(c for c in request.args["code"][:40] if c.isprintable()).strip()
     if form.validate_on_submit():
         data = registration.RegistrationData(
             form.registration_number.data, form.last_name.data, form.email.data, form.password.data

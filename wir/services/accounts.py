@@ -228,3 +228,21 @@ def set_password(user: User, new_password: str) -> None:
     user.save()
     LoginThrottle.delete().where(LoginThrottle.address_hash == address_hash(user.email)).execute()
     mail_to_user(user, "Ihr Passwort wurde geändert", "password_changed")
+
+
+THROTTLE_KEPT = timedelta(days=1)  # a round of wrong passwords is forgotten a day after its last one
+
+
+def prune_login_throttles(now: datetime) -> int:
+    """Delete the rounds of wrong passwords that hold nothing back any more: the last failure over a day ago,
+    no lock running. A lock for good (MAX_FAILURES) stays until the password is reset. Returns how many."""
+    with db.write_transaction():
+        return (
+            LoginThrottle.delete()
+            .where(
+                (LoginThrottle.last_failure_at < now - THROTTLE_KEPT)
+                & (LoginThrottle.failures < MAX_FAILURES)
+                & (LoginThrottle.locked_until.is_null() | (LoginThrottle.locked_until < now))
+            )
+            .execute()
+        )

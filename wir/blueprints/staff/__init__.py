@@ -69,3 +69,6 @@ from wir.blueprints.staff import documents  # noqa: E402,F401
 
 
 from wir.blueprints.staff import news  # noqa: E402,F401
+
+
+from wir.blueprints.staff import letters  # noqa: E402,F401

@@ -1,0 +1,158 @@
+"""Background work on huey: one queue for every task (mail delivery, registration letters, clean-ups).
+
+The queue lives in instance/huey.db (huey's SQLite storage) unless TASK_QUEUE_URL names a Redis server
+(redis://host:6379/0), which several app servers share. ``flask --app wir worker`` runs the consumer;
+``make run`` runs one inside the development server (start_in_process). With TASKS_IMMEDIATE (the tests)
+a task runs at once in the caller's thread.
+
+A task runs in the app's context and closes the database connection it opened; whatever a page shows of
+a task (progress, outcome) lives in the database, never in huey's result store. The mail outbox stays
+the source of truth for mail: a task delivers after the request that queued it, a sweep every minute
+delivers whatever is due (retries, a lost task), and the outbox's lease sends each mail once.
+"""
+
+import functools
+import logging
+from pathlib import Path
+
+import click
+from huey import Huey, crontab
+from huey.consumer import Consumer
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+
+from wir import clock, db, mail
+from wir.services import accounts, registration_letters
+
+log = logging.getLogger(__name__)
+
+# the storage is chosen by configure() from the app's configuration
+huey = Huey("wir", results=False, storage_class=MemoryStorage)
+_app = None
+
+
+def init_app(app) -> None:
+    configure(app)
+    app.cli.add_command(worker_command)
+
+    @app.after_request
+    def _deliver_queued_mail(response):
+        # no view has to remember it: every request that queued mail enqueues its delivery
+        if app.config["MAIL_DELIVER_IN_BACKGROUND"] and mail.committed_in_request():
+            try:
+                deliver_mail()
+            except Exception:  # the queue is out of reach: the change stands, the sweep delivers later
+                log.exception("Mail-Zustellung konnte nicht eingereiht werden")
+        return response
+
+
+def configure(app) -> None:
+    """Tasks run in ``app``'s context, on the queue its configuration names."""
+    global _app
+    _app = app
+    url = app.config["TASK_QUEUE_URL"]
+    if url:
+        huey.storage_class, huey.storage_kwargs = RedisStorage, {"url": url}
+    else:
+        huey.storage_class, huey.storage_kwargs = SqliteStorage, {"filename": str(Path(app.instance_path) / "huey.db")}
+    huey.storage.close()
+    huey.immediate = bool(app.config["TASKS_IMMEDIATE"])
+    huey.storage = huey.create_storage()
+
+
+def _in_app(function):
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        with _app.app_context():
+            opened_here = db.database.is_closed()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                # a worker thread's connection would stay open until the thread ends
+                if opened_here and not db.database.is_closed():
+                    db.database.close()
+
+    return run
+
+
+def task(**options):
+    """A huey task that runs inside the app's context: calling it enqueues it."""
+    return lambda function: huey.task(**options)(_in_app(function))
+
+
+def periodic_task(schedule, **options):
+    """A task the consumer's scheduler enqueues on ``schedule`` (a huey crontab)."""
+    return lambda function: huey.periodic_task(schedule, **options)(_in_app(function))
+
+
+# --- the tasks ---------------------------------------------------------------
+
+
+@task()
+def deliver_mail() -> None:
+    """Enqueued after a request that queued mail."""
+    mail.deliver_due()
+
+
+@periodic_task(crontab())  # every minute
+def sweep_outbox() -> None:
+    """Whatever is due: retries after a failure, mails of a crashed worker, mails whose task was lost."""
+    mail.deliver_due()
+
+
+@task()
+def build_registration_letters(batch_id: int) -> None:
+    """A batch of Registrierungsbriefe (services.registration_letters.build_batch)."""
+    registration_letters.build_batch(batch_id, mail.external_url("registration.register"),
+                                     _app.config["BASE_URL"].rstrip("/"))
+
+
+@periodic_task(crontab(minute="*/10"))
+def give_up_stale_letter_batches() -> None:
+    """A batch whose worker died (or that no worker took) says so instead of showing progress forever."""
+    registration_letters.give_up_stale(clock.now())
+
+
+@periodic_task(crontab(minute="17"))
+def prune_login_throttles() -> None:
+    """Hourly: forget rounds of wrong passwords that no longer hold anything back."""
+    pruned = accounts.prune_login_throttles(clock.now())
+    if pruned:
+        log.info("%s abgelaufene Anmeldesperren entfernt", pruned)
+
+
+# --- consumers ---------------------------------------------------------------
+
+
+class _InProcessConsumer(Consumer):
+    """The consumer inside the development server: Ctrl+C and SIGTERM stay the server's."""
+
+    def _set_signal_handlers(self):
+        pass
+
+
+def start_in_process(workers: int = 2) -> Consumer:
+    """Run the consumer in threads of this process (make run, the browser tests' server); stop() ends it."""
+    consumer = _InProcessConsumer(huey, workers=workers, worker_type="thread", periodic=True)
+    consumer.start()
+    return consumer
+
+
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, help="Anzahl gleichzeitig laufender Aufgaben (Threads).")
+def worker_command(workers):
+    """Run the background tasks (mail delivery, letters, clean-ups) until Ctrl+C or SIGTERM."""
+    if huey.immediate:
+        raise click.ClickException("TASKS_IMMEDIATE ist eingeschaltet: Aufgaben laufen sofort, kein Worker nötig.")
+    where = _app.config["TASK_QUEUE_URL"] or huey.storage.filename
+    click.echo(f"Hintergrundaufgaben laufen ({workers} Threads, Warteschlange {_redacted(where)}); "
+               "Beenden mit Strg+C.", err=True)
+    huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+
+
+def _redacted(url: str) -> str:
+    """A queue URL without its password, for the console."""
+    scheme, separator, rest = url.partition("://")
+    if separator and "@" in rest:
+        credentials, _, host = rest.rpartition("@")
+        return f"{scheme}://{credentials.split(':')[0]}:***@{host}"
+    return url
