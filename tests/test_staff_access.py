@@ -14,7 +14,7 @@ from wir.models import (BankAccount, Contract, Cooperative, Document, DocumentBa
 from wir.services import bank_accounts, registration, registration_letters
 
 # routes only an admin reaches; staff of either cooperative get 404
-ADMIN_ONLY = {"staff.accounts", "staff.reset_second_factor"}
+ADMIN_ONLY = {"staff.accounts", "staff.reset_second_factor", "staff.audit_log", "staff.audit_log_csv"}
 
 
 def _cooperative(slug: str) -> Cooperative:
@@ -81,6 +81,12 @@ def _news(slug: str) -> NewsItem:
     return NewsItem.select().where(NewsItem.cooperative == _cooperative(slug)).order_by(NewsItem.id).first()
 
 
+def _person(slug: str) -> Person:
+    """A person with a portal account (the account actions have something to act on)."""
+    return Person.select().where((Person.cooperative == _cooperative(slug)) & Person.user.is_null(False)) \
+        .order_by(Person.id).first()
+
+
 # an example object of a cooperative for each URL argument of an /intern/ route
 ARGUMENTS = {
     "number": lambda slug: _ticket(slug).number,
@@ -88,6 +94,7 @@ ARGUMENTS = {
     "account_id": lambda slug: _pending_account(slug).id,
     "attachment_id": lambda slug: _attachment(slug).id,
     "document_number": lambda slug: _document(slug).number,
+    "person_id": lambda slug: _person(slug).id,
     "batch_key": lambda slug: _batch(slug).key,
     "news_id": lambda slug: _news(slug).id,
     "letter_batch_id": lambda slug: _letter_batch(slug).id,

@@ -65,6 +65,12 @@ from wir.blueprints.staff import desk  # noqa: E402,F401
 from wir.blueprints.staff import queue  # noqa: E402,F401
 
 
+from wir.blueprints.staff import persons  # noqa: E402,F401
+
+
+from wir.blueprints.staff import audit_log  # noqa: E402,F401
+
+
 from wir.blueprints.staff import documents  # noqa: E402,F401
 
 

@@ -1,0 +1,103 @@
+"""Personen: search the cooperative's persons, a person's page (contracts, portal account, open Meldungen,
+documents), and the account actions, each asked once more on a page of its own before it is done."""
+
+from flask import flash, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from wir.blueprints.staff import bp
+from wir.forms import EmptyForm, reject, text_field
+from wir.rendering import or_404, redirect_after_post, render
+from wir.services import staff_persons
+from wir.services.rejections import Rejected
+
+RESULTS_ID = "persons"  # the element the search form and the page links replace
+
+
+class PersonSearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    suche = text_field("Suche", staff_persons.SEARCH_MAX, filters=[staff_persons.clean_search],
+                       render_kw={"type": "search", "spellcheck": "false", "autocomplete": "off"})
+
+
+@bp.route("/personen")
+def persons():
+    """Personen: the search; without a search word every person, by name."""
+    form = PersonSearchForm(request.args)
+    valid = form.validate()
+    text = (form.suche.data or "") if valid else ""
+    found = staff_persons.page_of(current_user, text, request.args.get("seite")) if valid else None
+    fragment = "staff/_persons.html" if request.headers.get("HX-Target") == RESULTS_ID else None
+    return render("staff/persons.html", fragment, status=200 if valid else 422, form=form, found=found,
+                  params={"suche": text or None}, results_id=RESULTS_ID, account_state=staff_persons.account_state)
+
+
+def _person(person_id: int):
+    return or_404(staff_persons.person_of(current_user, person_id))
+
+
+@bp.route("/personen/<int:person_id>")
+def person(person_id):
+    found = _person(person_id)
+    staff_persons.record_view(found, current_user._get_current_object())
+    view = staff_persons.person_view(found)
+    return render("staff/person.html", view=view, actions=staff_persons.available_actions(view),
+                  action_titles={action: texts["title"] for action, texts in ACTION_TEXTS.items()})
+
+
+# what each action's page and button say, and the message when it is done
+ACTION_TEXTS = {
+    staff_persons.RESEND: {
+        "title": "Bestätigungs-E-Mail erneut senden",
+        "explain": "Die Person erhält eine neue E-Mail mit Bestätigungslink und Bestätigungscode (24 Stunden gültig) "
+                   "an die Adresse, mit der sie sich registriert hat. Frühere Links und Codes gelten nicht mehr.",
+        "done": "Die Bestätigungs-E-Mail ist erneut gesendet.",
+    },
+    staff_persons.UNLOCK: {
+        "title": "Anmeldesperre aufheben",
+        "explain": "Nach mehreren falschen Passwörtern ist die Anmeldung mit dieser E-Mail-Adresse gesperrt. Heben Sie "
+                   "die Sperre nur auf, wenn die Person selbst darum gebeten hat (zum Beispiel am Telefon) – die "
+                   "falschen Versuche können auch von Fremden stammen.",
+        "done": "Die Anmeldesperre ist aufgehoben. Die Person kann sich wieder anmelden.",
+    },
+    staff_persons.BLOCK: {
+        "title": "Benutzerkonto sperren",
+        "explain": "Die Person kann sich danach nicht mehr anmelden, und alle ihre Sitzungen enden sofort, auf jedem "
+                   "Gerät. Das gilt für das ganze Benutzerkonto, auch bei Verträgen mit der anderen Genossenschaft. "
+                   "Sie können das Benutzerkonto später wieder freigeben.",
+        "done": "Das Benutzerkonto ist gesperrt. Alle Sitzungen sind beendet.",
+    },
+    staff_persons.UNBLOCK: {
+        "title": "Benutzerkonto freigeben",
+        "explain": "Die Person kann sich danach wieder mit ihrem Passwort anmelden.",
+        "done": "Das Benutzerkonto ist wieder freigegeben.",
+    },
+}
+
+
+@bp.route("/personen/<int:person_id>/<any(bestaetigung, entsperren, sperren, freigeben):action>",
+          methods=["GET", "POST"])
+def person_action(person_id, action):
+    """The action's page asks once more; its button sends it (a plain form, without JavaScript too)."""
+    found = _person(person_id)
+    form = EmptyForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            staff_persons.act(action, found, current_user._get_current_object())
+        except Rejected as rejected:
+            reject(form, rejected)
+            status = 409
+        else:
+            flash(ACTION_TEXTS[action]["done"], "success")
+            return redirect_after_post(url_for("staff.person", person_id=found.id))
+    elif request.method == "POST":
+        status = 422  # the CSRF token expired: the form says so
+    view = staff_persons.person_view(found)
+    if status == 200 and action not in staff_persons.available_actions(view):
+        form.form_errors.append(staff_persons.NOT_NOW[action])
+        status = 409
+    return render("staff/person_action.html", status=status, view=view, action=action, form=form,
+                  texts=ACTION_TEXTS[action])
