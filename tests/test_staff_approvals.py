@@ -1,14 +1,17 @@
 """Freigaben at the staff desk: the queue of pending bank changes and their decision, Mietschuldenfreiheits-
 bescheinigungen that went to staff, and submitted forms (Untervermietung, Haustierhaltung, Personenzahl, Kündigung)."""
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+
 from tests.helpers import AuthActions, deliver, htmx, mail_text, main_of, pdf_text
 from tests.test_contracts import NEW_IBAN_COMPACT, bank_form, contract_id
-from wir import clock, storage
+from wir import clock, db, storage
 from wir.models import AuditLog, BankAccount, Contract, Document, Person, Ticket, User
-from wir.services import applications, bank_accounts, certificates
+from wir.services import applications, approvals, bank_accounts, certificates
 
 GISELA_IBAN = "DE44500105175407324931"
 
@@ -377,3 +380,63 @@ def test_decisions_of_another_cooperative_are_unknown(app, client, auth, data):
     auth.logout()
     auth.login_as("juergen")
     assert client.get(f"/intern/dokumente/{copy.number}").status_code == 404
+
+
+def test_desk_actions_with_htmx_bring_the_decision_panel_up_to_date(app, client, auth, data):
+    ticket = rent_clearance_ticket(app)
+    auth.login_staff(0)
+    for action, prefix, fields, panel in (("notiz", "note", {"note": "Rückstand geklärt?"}, True),
+                                          ("status", "status", {"status": "closed"}, False)):
+        fresh = Ticket.get_by_id(ticket.id)
+        data_ = {f"{prefix}-csrf_token": auth.csrf_token(), f"{prefix}-version": str(fresh.version),
+                 f"{prefix}-seen_at": fresh.activity_at.isoformat(),
+                 **{f"{prefix}-{name}": value for name, value in fields.items()}}
+        response = client.post(f"/intern/meldungen/{ticket.number}/{action}", data=data_, headers=htmx(auth, "desk"))
+        assert response.status_code == 200
+        fragment = response.get_data(as_text=True)
+        assert fragment.lstrip().startswith('<div id="desk"')
+        # the panel is part of the swapped desk: there while the request is open, gone once it is closed
+        assert ('id="decision"' in fragment) is panel and ("Bescheinigung ausstellen" in fragment) is panel
+    assert client.post(f"/intern/meldungen/{ticket.number}/bescheinigung", data={
+        "certificate-csrf_token": auth.csrf_token(), "decision": "ausstellen"}).status_code == 409
+
+
+@pytest.mark.parametrize("decisions", [("ausstellen", "ausstellen"), ("ausstellen", "ablehnen")])
+def test_two_clerks_deciding_at_once_exactly_one_applies(app, data, decisions):
+    with app.app_context():
+        ticket = rent_clearance_ticket(app)
+        clerks = list(User.select().where((User.role == User.ROLE_STAFF)
+                                          & (User.cooperative == ticket.cooperative_id)).order_by(User.id).limit(2))
+        db.database.close()
+    start = threading.Barrier(2)
+    results = []
+
+    def worker(clerk, decision):
+        with app.app_context():
+            try:
+                current = Ticket.get_by_id(ticket.id)
+                start.wait()
+                if decision == "ausstellen":
+                    approvals.issue_rent_clearance(current, clerk)
+                else:
+                    approvals.refuse_rent_clearance(current, clerk, "Mietrückstand offen")
+                results.append(("applied", decision))
+            except approvals.NotOpen:
+                results.append(("not open", decision))
+            finally:
+                db.database.close()
+
+    threads = [threading.Thread(target=worker, args=(clerk, decision)) for clerk, decision in zip(clerks, decisions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(kind for kind, _ in results) == ["applied", "not open"], results
+    applied = next(decision for kind, decision in results if kind == "applied")
+    with app.app_context():
+        fresh = Ticket.get_by_id(ticket.id)
+        assert fresh.status == ("closed" if applied == "ausstellen" else "rejected")
+        assert [c.new_status for c in fresh.status_changes] == ["received", fresh.status]
+        assert Document.select().where(Document.kind == "certificate").count() == (applied == "ausstellen")
+        decided = AuditLog.select().where(AuditLog.action.in_(["rent_clearance.issued", "rent_clearance.refused"]))
+        assert decided.count() == 1

@@ -4,13 +4,26 @@ tenant never sees, conflicts between two clerks, Meldungen taken down for a tena
 import io
 import re
 import threading
+from datetime import timedelta
 
 import pytest
 
 from tests.helpers import AuthActions, htmx, mail_text
 from tests.test_tickets import jpeg, person_of, rental_of
 from wir import clock, db
-from wir.models import AuditLog, OutboxMail, Person, Ticket, TicketCategory, TicketMessage, TicketType, User
+from wir.models import (
+    AuditLog,
+    OutboxMail,
+    Person,
+    Ticket,
+    TicketAssignment,
+    TicketAttachment,
+    TicketCategory,
+    TicketMessage,
+    TicketStatusChange,
+    TicketType,
+    User,
+)
 from wir.services import data_export, ticket_desk, tickets
 from wir.services.rejections import Rejected
 
@@ -113,6 +126,36 @@ def test_htmx_action_swaps_the_desk_with_the_new_version(client, auth, clerk, ti
         re.search(rf'name="note-version"[^>]*value="{version}"', fragment)
 
 
+def test_desk_leads_back_to_the_queue_it_was_opened_from(client, auth, clerk, ticket):
+    queue = client.get(f"/intern/meldungen?suche={ticket.number}&status=alle&sortierung=neueste").get_data(as_text=True)
+    link = re.search(rf'href="(/intern/meldungen/{ticket.number}\?liste=[^"]+)"', queue).group(1).replace("&amp;", "&")
+    page = client.get(link).get_data(as_text=True)
+    back = re.search(r'<a href="([^"]+)">Zurück zu den Meldungen</a>', page).group(1).replace("&amp;", "&")
+    assert back.startswith("/intern/meldungen?")
+    assert sorted(back.split("?", 1)[1].split("&")) == sorted(["sortierung=neueste", "status=alle",
+                                                              f"suche={ticket.number}"])
+    # the actions keep the way back: after a plain form the desk still leads to the same queue
+    fresh = Ticket.get_by_id(ticket.id)
+    response = client.post(link.replace(ticket.number, f"{ticket.number}/notiz", 1), data={
+        "note-csrf_token": auth.csrf_token(), "note-version": str(fresh.version),
+        "note-seen_at": fresh.activity_at.isoformat(), "note-note": "Rückruf"})
+    assert response.status_code == 303 and "liste=" in response.headers["Location"]
+    assert back in client.get(response.headers["Location"]).get_data(as_text=True).replace("&amp;", "&")
+    # foreign arguments are dropped; without a queue the desk leads to the open queue
+    odd = client.get(f"/intern/meldungen/{ticket.number}?liste=next%3Dhttps%3A%2F%2Fevil.example%26status%3Dalle")
+    assert '<a href="/intern/meldungen?status=alle">Zurück zu den Meldungen</a>' in odd.get_data(as_text=True)
+    plain = client.get(f"/intern/meldungen/{ticket.number}").get_data(as_text=True)
+    assert '<a href="/intern/meldungen">Zurück zu den Meldungen</a>' in plain
+
+
+def test_neue_meldung_aufnehmen_in_the_menu_and_on_the_uebersicht(client, clerk):
+    page = client.get("/intern/").get_data(as_text=True)
+    nav = page.split('aria-label="Hauptmenü"', 1)[1].split("</nav>", 1)[0]
+    assert '<a href="/intern/meldungen/neu">Neue Meldung</a>' in nav
+    assert '<a href="/intern/meldungen/neu">Neue Meldung aufnehmen</a>' in page.split("</nav>", 1)[1]
+    assert 'aria-current="page">Neue Meldung</a>' in client.get("/intern/meldungen/neu").get_data(as_text=True)
+
+
 def test_plain_action_redirects_back_to_the_ticket(client, auth, clerk, ticket):
     response = post(client, auth, ticket, "notiz", "note", note="Rückruf vereinbart")
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/intern/meldungen/{ticket.number}")
@@ -194,6 +237,29 @@ def test_assign_to_me_and_to_a_colleague_of_the_same_cooperative(client, auth, c
     assert after.assigned_to_id == colleague.id and after.version == before.version + 1
     assert after.updated_at == before.updated_at  # the tenant sees nothing of it
     assert AuditLog.select().where(AuditLog.action == "ticket.assign").count() == 2
+
+
+def test_assignments_show_in_the_desk_history_never_the_tenants(app, client, auth, clerk, ticket, demo_logins):
+    colleague = staff_user(demo_logins, 1)
+    assert post(client, auth, ticket, "zuweisen", "assign", assignee=str(colleague.id)).status_code == 303
+    assert post(client, auth, ticket, "zuweisen", "assign", assignee="").status_code == 303
+    history = client.get(f"/intern/meldungen/{ticket.number}").get_data(as_text=True).split('id="history-heading"')[1]
+    assert f"Zugewiesen an <strong>{colleague.staff_name}</strong> von {clerk.staff_name}" in history
+    assert f"Zuweisung aufgehoben von {clerk.staff_name}" in history
+    assert history.index("Zugewiesen an") < history.index("Zuweisung aufgehoben")
+    tenant = AuthActions(app.test_client(), demo_logins)
+    tenant.login_as(next(t for t in demo_logins["tenants"] if t["email"].startswith("juergen"))["email"])
+    page = tenant.client.get(f"/meldungen/{ticket.number}").get_data(as_text=True)
+    assert "Zugewiesen" not in page and "Zuweisung" not in page and colleague.staff_name not in page
+    assert "Zugewiesen" not in repr(tickets.history(ticket, include_internal=False))
+
+
+def test_assigning_to_whom_it_already_is_changes_nothing(client, auth, clerk, ticket):
+    assert post(client, auth, ticket, "zuweisen", "assign", assignee=str(clerk.id)).status_code == 303
+    version = Ticket.get_by_id(ticket.id).version
+    response = post(client, auth, ticket, "zuweisen", "assign", assignee=str(clerk.id))
+    assert response.status_code == 422 and "bereits" in response.get_data(as_text=True)
+    assert Ticket.get_by_id(ticket.id).version == version
 
 
 def test_assigning_to_staff_of_the_other_cooperative_is_refused(client, auth, clerk, ticket, demo_logins):
@@ -311,6 +377,29 @@ def test_stale_version_is_refused_with_what_changed_and_the_text_kept(app, demo_
     # the deliberate resend with the new version goes through
     data_["answer-version"] = str(current)
     assert second.post(f"/intern/meldungen/{ticket.number}/antwort", data=data_).status_code == 303
+
+
+def test_conflict_names_an_assignment_made_meanwhile(app, demo_logins, data):
+    ticket = lipsia_ticket(app, demo_logins)
+    first, second = app.test_client(), app.test_client()
+    first_auth, second_auth = AuthActions(first, demo_logins), AuthActions(second, demo_logins)
+    first_auth.login_staff(0)
+    second_auth.login_staff(1)
+    page = second.get(f"/intern/meldungen/{ticket.number}").get_data(as_text=True)
+    stale = {name: re.search(rf'name="status-{name}"[^>]*value="([^"]+)"', page).group(1)
+             for name in ("version", "seen_at")}
+    colleague = staff_user(demo_logins, 1)
+    assert post(first, first_auth, ticket, "zuweisen", "assign", assignee=str(colleague.id)).status_code == 303
+    for headers in ({}, htmx(second_auth, "desk")):
+        response = second.post(f"/intern/meldungen/{ticket.number}/status", headers=headers, data={
+            "status-csrf_token": second_auth.csrf_token(), "status-version": stale["version"],
+            "status-seen_at": stale["seen_at"], "status-status": "rejected", "status-reason": "Kein Mangel erkennbar"})
+        assert response.status_code == 422
+        conflict = response.get_data(as_text=True).split('id="conflict"')[1].split("</div>")[0]
+        assert f"Zugewiesen an <strong>{colleague.staff_name}</strong> von {staff_user(demo_logins).staff_name}" \
+            in conflict
+        assert "Kein Mangel erkennbar" in response.get_data(as_text=True)  # the typed reason stays
+    assert Ticket.get_by_id(ticket.id).status == "received"
 
 
 def test_stale_version_with_htmx_swaps_the_conflict(client, auth, clerk, ticket, demo_logins):
@@ -449,6 +538,27 @@ def test_every_action_is_audited(client, auth, clerk, ticket):
     assert all(e.user_id == clerk.id and e.ip for e in AuditLog.select().where(AuditLog.action.startswith("ticket.")))
 
 
+def test_opening_a_tenants_file_is_audited(client, auth, clerk, ticket):
+    post(client, auth, ticket, "antwort", "answer", files=[("plan.pdf", _pdf())], message="Anbei der Plan")
+    attachment = TicketAttachment.get(TicketAttachment.ticket == ticket.id)
+    url = f"/intern/meldungen/{ticket.number}/anhang/{attachment.id}"
+    assert client.get(url).status_code == 200
+    entry = AuditLog.get(AuditLog.action == "ticket.attachment.view")
+    assert (entry.user_id, entry.object_id, entry.cooperative_id) == (clerk.id, str(attachment.id), ticket.cooperative_id)
+    assert ticket.number in entry.detail and entry.ip
+
+
+def test_staff_sign_in_ends_after_8_hours_even_when_active(client, clerk, ticket, monkeypatch):
+    start = clock.now()
+    for minutes in range(25, 8 * 60, 25):
+        monkeypatch.setattr(clock, "now", lambda m=minutes: start + timedelta(minutes=m))
+        assert client.get(f"/intern/meldungen/{ticket.number}").status_code == 200
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(hours=8, minutes=1))
+    response = client.get(f"/intern/meldungen/{ticket.number}")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/anmelden")
+    assert client.get(f"/intern/meldungen/{ticket.number}").status_code == 404
+
+
 # --- on behalf of a tenant ---
 
 
@@ -518,9 +628,20 @@ def test_desk_page_query_count_is_constant(client, clerk, ticket, demo_logins, c
         {"ticket": ticket.id, "author": other.id, "from_staff": True, "internal": i % 2 == 0, "body": f"Eintrag {i}",
          "created_at": now} for i in range(200)
     ]).execute()
+    for number in range(30):  # files, status changes, assignments and other open tickets: still as many queries
+        message = TicketMessage.create(ticket=ticket, author=other, from_staff=True, body=f"Datei {number}",
+                                       created_at=now)
+        TicketAttachment.create(ticket=ticket, message=message, filename=f"foto{number}.jpg", storage_key="x",
+                                content_type="image/jpeg", size=10)
+        TicketStatusChange.create(ticket=ticket, old_status="received", new_status="in_progress", changed_by=other,
+                                  changed_at=now)
+        TicketAssignment.create(ticket=ticket, assignee=other, assigned_by=clerk, assigned_at=now)
+        Ticket.insert(**{**{f.name: getattr(ticket, f.name) for f in Ticket._meta.sorted_fields if f.name != "id"},
+                         "number": f"{ticket.number}-{number}", "submission_key": None}).execute()
     with count_queries() as many:
         page = client.get(f"/intern/meldungen/{ticket.number}")
-    assert "Eintrag 199" in page.get_data(as_text=True)
+    text = page.get_data(as_text=True)
+    assert "Eintrag 199" in text and "foto29.jpg" in text and text.count("Zugewiesen an") == 30
     assert many.count == one.count
 
 

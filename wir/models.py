@@ -420,6 +420,15 @@ class TicketStatusChange(BaseModel):
     changed_at = DateTimeField(default=clock.now)
 
 
+class TicketAssignment(BaseModel):
+    """Who a ticket was assigned to (None: to nobody), by whom, when: in the desk's history, never the tenant's."""
+
+    ticket = ForeignKeyField(Ticket, backref="assignments", on_delete="CASCADE")
+    assignee = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    assigned_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    assigned_at = DateTimeField(default=clock.now)
+
+
 class TicketAttachment(BaseModel):
     ticket = ForeignKeyField(Ticket, backref="attachments", on_delete="CASCADE")
     message = ForeignKeyField(TicketMessage, null=True, backref="attachments", on_delete="CASCADE")
@@ -604,6 +613,7 @@ MODELS = [
     Ticket,
     TicketMessage,
     TicketStatusChange,
+    TicketAssignment,
     TicketAttachment,
     SavingsAccount,
     SavingsTransaction,

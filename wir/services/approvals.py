@@ -13,7 +13,6 @@ from wir.formatting import german_date
 from wir.models import Contract, Document, Person, Ticket, TicketMessage, User
 from wir.pdf import cooperative_letter, rent_clearance, reply_letter
 from wir.services import applications, certificates, documents, tickets
-from wir.services.rejections import Rejected
 
 RENT_CLEARANCE = "rent_clearance"
 # category key → the form's title (the ticket's subject)
@@ -57,23 +56,14 @@ def record_document_view(user: User, document: Document) -> None:
 
 
 def _check_text(field: str, text: str, required: str | None) -> str:
-    text = (text or "").strip()
-    if required and not text:
-        raise Rejected(field, required)
-    if len(text) > TEXT_MAX:
-        raise Rejected(field, f"Höchstens {TEXT_MAX:,} Zeichen.".replace(",", "."))
-    if tickets.CONTROL_CHARACTERS.search(text):
-        raise Rejected(field, "Der Text enthält Steuerzeichen. Bitte entfernen Sie sie.")
+    text = tickets.check_text(field, text, required, TEXT_MAX)
     certificates.require_printable(field, text)  # it is printed in the letter
     return text
 
 
 def _open_ticket(ticket: Ticket, decision: str) -> Ticket:
     """The ticket as it is now, locked for the transaction, if it still awaits this decision; else NotOpen."""
-    query = Ticket.select().where(Ticket.id == ticket.id)
-    if not db.is_sqlite():
-        query = query.for_update()
-    current = query.get()
+    current = tickets.locked(ticket)
     current.category = ticket.category  # already loaded with the ticket
     if decision_of(current) != decision:
         raise NotOpen(ticket.number)

@@ -17,7 +17,7 @@ from schwifty import IBAN, exceptions, registry
 
 from wir import audit, clock, db, formatting, mail
 from wir.models import BankAccount, Contract, ContractParty, Cooperative, Person, Unit, User
-from wir.services import reauthentication
+from wir.services import reauthentication, tickets
 from wir.services.contracts import ContractDetails
 from wir.services.rejections import Rejected
 
@@ -328,13 +328,8 @@ def confirm(account_id: int, decided_by: User | None = None, cooperative: Cooper
 def reject(account_id: int, reason: str, decided_by: User | None = None,
            cooperative: Cooperative | None = None) -> BankAccount:
     """The cooperative refuses the new account (with a reason for the tenant); the old one stays."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise Rejected("reason", "Bitte geben Sie einen Grund an; er wird dem Mieter mitgeteilt.")
-    if len(reason) > REASON_MAX:
-        raise Rejected("reason", f"Der Grund darf höchstens {REASON_MAX} Zeichen lang sein.")
-    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in reason):
-        raise Rejected("reason", "Der Grund enthält Steuerzeichen. Bitte entfernen Sie sie.")
+    reason = tickets.check_text("reason", reason, "Bitte geben Sie einen Grund an; er wird dem Mieter mitgeteilt.",
+                                REASON_MAX)
     with db.write_transaction():
         account = _pending(account_id, cooperative)
         _decide(account, status=REJECTED, decided_at=clock.now(), decision_note=reason)

@@ -2,8 +2,7 @@
 
 Two clerks may work on the same ticket. Every action names the version of the ticket its form was based
 on (``Seen``) and applies only while the ticket still has it: the row is read again inside the write
-transaction (locked: ``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already holds
-the only write lock), compared, changed and counted up before anyone else may look. A stale version
+transaction, locked (tickets.locked), compared, changed and counted up before anyone else may look. A stale version
 raises ``Conflict`` with what happened since, and nothing is applied.
 
 Every action and every view of a ticket by staff is written to the audit log in the same transaction.
@@ -16,7 +15,17 @@ from datetime import datetime
 from peewee import JOIN
 
 from wir import audit, clock, db
-from wir.models import Contract, ContractParty, Person, Ticket, TicketMessage, Unit, User
+from wir.models import (
+    Contract,
+    ContractParty,
+    Person,
+    Ticket,
+    TicketAssignment,
+    TicketAttachment,
+    TicketMessage,
+    Unit,
+    User,
+)
 from wir.pagination import paginate
 from wir.services import scope, tickets
 from wir.services.rejections import Rejected
@@ -52,6 +61,13 @@ def record_view(ticket: Ticket, user: User) -> None:
     """Staff opened the ticket: audited, since it shows a tenant's personal data."""
     with db.write_transaction():
         audit.record(user, "ticket.view", ticket, ticket.number, cooperative=ticket.cooperative_id)
+
+
+def record_attachment_view(ticket: Ticket, attachment: TicketAttachment, user: User) -> None:
+    """Staff opened a file the tenant sent (the thumbnails belong to the ticket's audited view)."""
+    with db.write_transaction():
+        audit.record(user, "ticket.attachment.view", attachment, f"{ticket.number} {attachment.filename}",
+                     cooperative=ticket.cooperative_id)
 
 
 @dataclass
@@ -100,10 +116,7 @@ def colleagues(ticket: Ticket, user: User) -> list[User]:
 def _acting_on(ticket: Ticket, seen: Seen, user: User, action: str, detail: str = ""):
     """The ticket as it is now, locked, if it still has the seen version; audited with the action."""
     with db.write_transaction():
-        query = Ticket.select().where(Ticket.id == ticket.id)
-        if not db.is_sqlite():
-            query = query.for_update()
-        current = query.get()
+        current = tickets.locked(ticket)
         if current.version != seen.version:
             raise Conflict(current, _since(current, seen))
         yield current
@@ -118,7 +131,8 @@ def _since(ticket: Ticket, seen: Seen) -> list:
 
 
 def assign(ticket: Ticket, seen: Seen, assignee_id: int | None, user: User) -> Ticket:
-    """Assign to a colleague of the ticket's cooperative or to oneself; None: to nobody. The tenant sees nothing."""
+    """Assign to a colleague of the ticket's cooperative or to oneself; None: to nobody. In the desk's history
+    ("zugewiesen an … von …"); the tenant sees nothing."""
     assignee = None
     if assignee_id is not None:
         assignee = next((c for c in colleagues(ticket, user) if c.id == assignee_id), None)
@@ -126,8 +140,13 @@ def assign(ticket: Ticket, seen: Seen, assignee_id: int | None, user: User) -> T
             raise Rejected("assignee", "Bitte wählen Sie eine Kollegin oder einen Kollegen aus der Liste.")
     name = (assignee.staff_name or assignee.email) if assignee else "niemand"
     with _acting_on(ticket, seen, user, "ticket.assign", f"zugewiesen: {name}") as current:
+        if current.assigned_to_id == assignee_id:
+            raise Rejected("assignee", f"Die Meldung ist bereits {'niemandem' if assignee is None else name} "
+                                       "zugewiesen.")
+        now = clock.now()
         current.assigned_to = assignee
-        tickets._changed(current, clock.now(), seen_by_tenant=False)
+        TicketAssignment.create(ticket=current, assignee=assignee, assigned_by=user, assigned_at=now)
+        tickets._changed(current, now, seen_by_tenant=False)
     return current
 
 
@@ -137,21 +156,18 @@ def change_status(ticket: Ticket, seen: Seen, status: str, user: User, reason: s
     if status not in STATUS_CHOICES:
         raise Rejected("status", "Bitte wählen Sie einen Status aus der Liste.")
     if status == "rejected":
-        tickets.check_text("reason", reason, "Bitte geben Sie einen Grund für die Ablehnung an.")
-        if len(reason) > REASON_MAX:
-            raise Rejected("reason", f"Die Begründung darf höchstens {REASON_MAX:,} Zeichen lang sein.".replace(",", "."))
-    if status == "closed" and message.strip():
-        tickets.check_text("message", message, "")
+        reason = tickets.check_text("reason", reason, "Bitte geben Sie einen Grund für die Ablehnung an.", REASON_MAX)
+    message = tickets.check_text("message", message, None) if status == "closed" else ""
     with _acting_on(ticket, seen, user, "ticket.status", Ticket.STATUSES[status]) as current:
         if status == current.status:
             raise Rejected("status", f"Die Meldung hat bereits den Status „{Ticket.STATUSES[status]}“.")
         tickets._check_transition(current, status, reason)
         now = clock.now()
-        if status == "closed" and message.strip():
+        if message:
             tickets.record_staff_message(current, message, user, status, now)
         else:
             tickets._apply_status(current, status, user, reason if status == "rejected" else "", now)
-            tickets._mail_status(current, reason=reason.strip())
+            tickets._mail_status(current, reason=reason if status == "rejected" else "")
     return current
 
 

@@ -16,6 +16,7 @@ from wir.models import (
     Cooperative,
     Person,
     Ticket,
+    TicketAssignment,
     TicketAttachment,
     TicketCategory,
     TicketMessage,
@@ -82,9 +83,13 @@ def _check(new: NewTicket) -> None:
 
 def _next_number(cooperative: Cooperative) -> str:
     prefix = f"{cooperative.slug[0].upper()}-{clock.now().year}-"
+    # the longest, then the highest: L-2026-10000 follows L-2026-9999 (a cooperative of 8,000 flats files
+    # more than 9,999 Meldungen a year), which MAX() of the text would put before it
     last = (
-        Ticket.select(fn.MAX(Ticket.number))
+        Ticket.select(Ticket.number)
         .where((Ticket.cooperative == cooperative) & Ticket.number.startswith(prefix))
+        .order_by(fn.LENGTH(Ticket.number).desc(), Ticket.number.desc())
+        .limit(1)
         .scalar()
     )
     return f"{prefix}{int(last.rsplit('-', 1)[1]) + 1 if last else 1:04d}"
@@ -224,14 +229,27 @@ def _mail_tenant(ticket: Ticket, subject: str, template: str, **context) -> None
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # all but tab and line breaks
 
 
-def check_text(field: str, body: str, empty: str) -> None:
-    """A message of staff or tenant: not empty, at most MESSAGE_MAX characters, no control characters."""
-    if not body.strip():
+def check_text(field: str, body: str, empty: str | None, limit: int = MESSAGE_MAX) -> str:
+    """A text of staff or tenant (a message, a reason): not empty (``empty`` is the message; None: it may be),
+    at most ``limit`` characters, no control characters. Returns it stripped."""
+    body = (body or "").strip()
+    if not body:
+        if empty is None:
+            return body
         raise Rejected(field, empty)
-    if len(body) > MESSAGE_MAX:
-        raise Rejected(field, f"Die Nachricht darf höchstens {MESSAGE_MAX:,} Zeichen lang sein.".replace(",", "."))
+    if len(body) > limit:
+        shown = f"{limit:,}".replace(",", ".") if limit >= 10_000 else limit  # as wir.forms.text_field says it
+        raise Rejected(field, f"Höchstens {shown} Zeichen.")
     if CONTROL_CHARACTERS.search(body):
-        raise Rejected(field, "Die Nachricht enthält Steuerzeichen. Bitte entfernen Sie sie.")
+        raise Rejected(field, "Der Text enthält Steuerzeichen. Bitte entfernen Sie sie.")
+    return body
+
+
+def locked(ticket: Ticket) -> Ticket:
+    """The ticket as it is now, read inside the caller's write transaction and locked until it ends
+    (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already holds the only write lock)."""
+    query = Ticket.select().where(Ticket.id == ticket.id)
+    return (query if db.is_sqlite() else query.for_update()).get()
 
 
 def store_files(attachments) -> list:
@@ -320,7 +338,8 @@ def mark_seen(ticket: Ticket) -> None:
 
 def history(ticket: Ticket, include_internal: bool) -> list:
     """Messages and status changes in the order they happened, attachments with their message, authors with
-    them. Internal notes (staff among themselves) only with ``include_internal``: never for the tenant."""
+    them. Internal notes and assignments (staff among themselves) only with ``include_internal``: never for
+    the tenant."""
     messages = TicketMessage.select(TicketMessage, User).join(User, join_type=JOIN.LEFT_OUTER).where(
         TicketMessage.ticket == ticket
     )
@@ -338,8 +357,20 @@ def history(ticket: Ticket, include_internal: bool) -> list:
         .where(TicketStatusChange.ticket == ticket)
     )
     entries = [("message", m.created_at, m) for m in messages] + [("status", c.changed_at, c) for c in changes]
+    if include_internal:
+        entries += [("assignment", a.assigned_at, a) for a in _assignments(ticket)]
     # at the same moment the message comes first: it is what caused the status change
     return sorted(entries, key=lambda entry: (entry[1], entry[0] == "status", entry[2].id))
+
+
+def _assignments(ticket: Ticket) -> list[TicketAssignment]:
+    assignee, assigned_by = User.alias(), User.alias()
+    return list(
+        TicketAssignment.select(TicketAssignment, assignee, assigned_by)
+        .join_from(TicketAssignment, assignee, JOIN.LEFT_OUTER, on=TicketAssignment.assignee == assignee.id)
+        .join_from(TicketAssignment, assigned_by, JOIN.LEFT_OUTER, on=TicketAssignment.assigned_by == assigned_by.id)
+        .where(TicketAssignment.ticket == ticket)
+    )
 
 
 def open_question(ticket: Ticket) -> TicketMessage | None:

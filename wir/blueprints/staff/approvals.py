@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms.validators import Optional
 
 from wir import clock, pagination, storage
-from wir.blueprints.staff import bp
+from wir.blueprints.staff import bp, queue
 from wir.forms import GermanDateField, reject, text_field
 from wir.rendering import or_404, redirect_after_post, render
 from wir.services import approvals, bank_accounts, scope
@@ -70,38 +70,37 @@ def bank_change(account_id):
 
 @bp.route("/bankverbindungen/<int:account_id>/bestaetigen", methods=["POST"])
 def confirm_bank_change(account_id):
-    account = _bank_account(account_id)
-    form = ConfirmBankForm(prefix="confirm")
-    if form.validate_on_submit():
-        try:
-            bank_accounts.confirm(account.id, current_user, _cooperative(), valid_from=form.valid_from.data)
-        except bank_accounts.NotPending:
-            return _already_decided(account_id)
-        except Rejected as rejected:
-            reject(form, rejected)
-        else:
-            flash(f"Die neue Bankverbindung für {account.contract.number} ist bestätigt. "
-                  "Der Mieter wurde per E-Mail benachrichtigt.", "success")
-            return redirect_after_post(url_for("staff.bank_change", account_id=account.id))
-    return _bank_decision(account, confirm_form=form, status=422)
+    return _decide_bank_change(
+        account_id, ConfirmBankForm(prefix="confirm"), "confirm_form",
+        lambda account, form: bank_accounts.confirm(account.id, current_user, _cooperative(),
+                                                    valid_from=form.valid_from.data),
+        "ist bestätigt. Der Mieter wurde per E-Mail benachrichtigt.",
+    )
 
 
 @bp.route("/bankverbindungen/<int:account_id>/ablehnen", methods=["POST"])
 def reject_bank_change(account_id):
+    return _decide_bank_change(
+        account_id, RejectBankForm(prefix="reject"), "reject_form",
+        lambda account, form: bank_accounts.reject(account.id, form.reason.data, current_user, _cooperative()),
+        "ist abgelehnt. Der Mieter wurde per E-Mail mit Ihrer Begründung benachrichtigt.",
+    )
+
+
+def _decide_bank_change(account_id: int, form, form_name: str, decide, done: str):
+    """Shared by Bestätigen and Ablehnen: the change through the staff scope, the form, the service, the answer."""
     account = _bank_account(account_id)
-    form = RejectBankForm(prefix="reject")
     if form.validate_on_submit():
         try:
-            bank_accounts.reject(account.id, form.reason.data, current_user, _cooperative())
+            decide(account, form)
         except bank_accounts.NotPending:
             return _already_decided(account_id)
         except Rejected as rejected:
             reject(form, rejected)
         else:
-            flash(f"Die neue Bankverbindung für {account.contract.number} ist abgelehnt. "
-                  "Der Mieter wurde per E-Mail mit Ihrer Begründung benachrichtigt.", "success")
+            flash(f"Die neue Bankverbindung für {account.contract.number} {done}", "success")
             return redirect_after_post(url_for("staff.bank_change", account_id=account.id))
-    return _bank_decision(account, reject_form=form, status=422)
+    return _bank_decision(account, status=422, **{form_name: form})
 
 
 def _already_decided(account_id: int):
@@ -157,14 +156,15 @@ def _decide(number: str, decision: str, act):
             reject(form, rejected)
         else:
             flash(done, "success")
-            return redirect_after_post(url_for("staff.ticket", number=ticket.number))
+            return redirect_after_post(url_for("staff.ticket", number=ticket.number, liste=queue.opened_from()))
     return render("staff/decision.html", "staff/_decision.html", status=422, ticket=ticket,
-                  panel=approval_panel(ticket, form))
+                  panel=approval_panel(ticket, form), liste=queue.opened_from())
 
 
 def _not_open(ticket):
     """Decided meanwhile (or not such a request): nothing applied; the panel says so and shows what is left."""
-    return render("staff/decision.html", "staff/_decision.html", status=409, ticket=ticket, message=approvals.NOT_OPEN)
+    return render("staff/decision.html", "staff/_decision.html", status=409, ticket=ticket, message=approvals.NOT_OPEN,
+                  liste=queue.opened_from())
 
 
 @bp.route("/meldungen/<number>/bescheinigung", methods=["POST"])

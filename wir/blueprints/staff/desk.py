@@ -17,7 +17,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, MultipleFileField
 
 from wir import storage, uploads
-from wir.blueprints.staff import bp
+from wir.blueprints.staff import bp, queue
 from wir.forms import ChoiceField, options, reject, text_field
 from wir.models import Ticket
 from wir.rendering import or_404, redirect_after_post, render, wants_fragment
@@ -133,6 +133,7 @@ def _render_desk(ticket: Ticket, sent=None, status: int = 200, conflict=None, do
     return render(
         "staff/ticket.html", "staff/_ticket_desk.html", status=status, ticket=ticket, view=view,
         forms=_forms(ticket, view.colleagues, sent, rebase=conflict is not None), conflict=conflict, done=done,
+        liste=queue.opened_from(), back_to_queue=queue.back_to_queue(),
         assignee=next((c for c in view.colleagues if c.id == ticket.assigned_to_id), None),
     )
 
@@ -185,15 +186,18 @@ def ticket_action(number, action):
             if wants_fragment():
                 return _render_desk(_ticket(number), done=DONE[action])
             flash(DONE[action], "success")
-            return redirect_after_post(url_for("staff.ticket", number=number))
+            return redirect_after_post(url_for("staff.ticket", number=number, liste=queue.opened_from()))
     return _render_desk(found, sent=(action, form), status=422)
 
 
 @bp.route("/meldungen/<number>/anhang/<int:attachment_id>")
 def ticket_attachment(number, attachment_id):
     """An attachment of a ticket of the staff member's cooperative; images inline (thumbnails), else a download."""
-    file = or_404(scope.attachment_of(_ticket(number), attachment_id))
+    found = _ticket(number)
+    file = or_404(scope.attachment_of(found, attachment_id))
     inline = file.content_type.startswith("image/") and request.args.get("vorschau") == "1"
+    if not inline:
+        ticket_desk.record_attachment_view(found, file, current_user._get_current_object())
     return send_file(
         io.BytesIO(storage.load(file.storage_key)),
         mimetype=file.content_type,

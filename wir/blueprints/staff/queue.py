@@ -1,8 +1,9 @@
 """Meldungen: the queue of the cooperative's tickets with filters, search, sort and pages, refreshing itself."""
 
 from datetime import datetime
+from urllib.parse import parse_qsl, urlencode
 
-from flask import abort, request
+from flask import abort, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms.validators import NumberRange, Optional
@@ -100,10 +101,31 @@ def _params(selection: staff_queue.Selection) -> dict:
     }
 
 
+def _list_query(params: dict, page) -> str:
+    """The queue's own query string (the selection and its page) for the ticket links."""
+    args = {**params, "seite": page.page if page.page > 1 else None}
+    return urlencode({name: value for name, value in args.items() if value is not None})
+
+
+def opened_from() -> str | None:
+    """The queue's query string a ticket page was opened with (``liste``), for its forms to pass on."""
+    return request.args.get("liste") or None
+
+
+def back_to_queue() -> str:
+    """The queue the clerk opened the ticket from: only the queue's own arguments of ``liste`` are kept (the queue
+    checks their values as always); without it the open queue."""
+    names = {*_params(staff_queue.Selection()), "seite"}
+    return url_for("staff.queue", **{name: value for name, value in parse_qsl(opened_from() or "") if name in names})
+
+
 def _context(form, selection, since: datetime, changed=()) -> dict:
     page = staff_queue.page_of(current_user, selection, request.args.get("seite")) if selection else None
+    params = _params(selection) if selection else {}
     return {
-        "form": form, "selection": selection, "page": page, "params": _params(selection) if selection else {},
+        "form": form, "selection": selection, "page": page, "params": params,
+        # a ticket opened from the queue carries it as ``liste``: the desk leads back to the same list
+        "list_query": _list_query(params, page) if page else "",
         "queue_id": QUEUE_ID, "poll_since": since, "poll_seconds": POLL_SECONDS,
         "overdue_before": staff_queue.waiting_cutoff(staff_queue.OVERDUE_WORKING_DAYS),
         "overdue_days": staff_queue.OVERDUE_WORKING_DAYS, "changed": changed,
