@@ -29,6 +29,7 @@ from wir.models import (
     Unit,
     User,
 )
+from wir.services import tickets
 
 SCALE = 0.01
 
@@ -163,3 +164,19 @@ def test_seed_demo_size_large_adds_the_data_once(runner, data):
     result = runner.invoke(args=["seed-demo", "--size", "large", "--scale", "0.002"])
     assert result.exit_code == 0 and Person.select().count() == persons
     assert '"tenants"' in result.output
+
+
+def test_numbers_go_on_past_9999_tickets_a_year(app, data):
+    """Lipsia files more than 9,999 Meldungen a year: L-2026-10000 follows L-2026-9999, and then L-2026-10001."""
+    year = clock.now().year
+    lipsia = of(LIPSIA)
+    two = list(Ticket.select().where(Ticket.cooperative == lipsia).order_by(Ticket.id).limit(2))
+    Ticket.update(number=f"L-{year}-9999").where(Ticket.id == two[0].id).execute()
+    Ticket.update(number=f"L-{year}-10000").where(Ticket.id == two[1].id).execute()
+    juergen = Person.get(Person.number == "104711")
+    with app.test_request_context():
+        ticket = tickets.create_ticket(tickets.NewTicket(
+            person=juergen, category=two[0].category, contract=two[0].contract, subject="Nach der zehntausendsten",
+            message="Die Nummer folgt der höchsten.", created_by=juergen.user,
+        ))
+    assert ticket.number == f"L-{year}-10001"
