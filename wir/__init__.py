@@ -24,7 +24,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from wir.extensions import csrf, htmx, limiter
     from wir.services import confirmations, passwords
 
-    storage.configure(Path(app.instance_path) / "uploads")
+    storage.configure(app.config["STORAGE"], app.config["STORAGE_PATH"] or Path(app.instance_path) / "uploads")
     confirmations.configure(app.config["SECRET_KEY"])
     passwords.configure(
         app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"], app.config["ARGON2_PARALLELISM"]

@@ -10,6 +10,11 @@ from datetime import timedelta
 # None means: the instance folder's SQLite database (sqlite:///instance/wir.db).
 DATABASE_URL = None
 BASE_URL = "http://127.0.0.1:5000"
+# Stored files (attachments, documents): "folder" under STORAGE_PATH (None: instance/uploads/), or "database"
+# (table stored_file), which every app server on the same database reaches. Several app servers need
+# "database" or a STORAGE_PATH on a mount they all share.
+STORAGE = "folder"
+STORAGE_PATH = None
 # Trusted proxies in front of the app (the TLS proxy = 1): client address, scheme and host are
 # then taken from their X-Forwarded-For/-Proto/-Host headers. 0: the headers are ignored.
 PROXY_HOPS = 0

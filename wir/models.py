@@ -5,6 +5,7 @@ Timestamps are naive UTC (wir.clock.now); money is Decimal, never float.
 
 from flask_login import UserMixin
 from peewee import (
+    BlobField,
     BooleanField,
     CharField,
     DateField,
@@ -590,6 +591,14 @@ class ErpImport(BaseModel):
     bytes_total = IntegerField(default=0)
 
 
+class StoredFile(BaseModel):
+    """A stored file's content when STORAGE is "database" (wir.storage): every app server on the database reaches it."""
+
+    key = CharField(max_length=64, primary_key=True)  # SHA-256 of the content, as Document.storage_key
+    content = BlobField()
+    created_at = DateTimeField(default=clock.now)
+
+
 MODELS = [
     Cooperative,
     User,
@@ -624,4 +633,5 @@ MODELS = [
     ErpImport,
     DocumentBatch,
     DocumentBatchFile,
+    StoredFile,
 ]

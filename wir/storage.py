@@ -1,30 +1,63 @@
-"""Files outside the database: stored under instance/uploads/ by content hash, never served statically."""
+"""Files (attachments, documents) by content hash, never served statically.
+
+Where they live is set by STORAGE (wir.config): "folder" keeps them under STORAGE_PATH (default
+instance/uploads/, the embedded default; several app servers need it on a shared mount), "database"
+in the stored_file table, which every app server on that database reaches and a database backup holds.
+"""
 
 import hashlib
 import os
 import tempfile
 from pathlib import Path
 
+from wir import db
+from wir.models import StoredFile
+
+KINDS = ("folder", "database")
+
+_kind: str | None = None
 _root: Path | None = None
 
 
-def configure(root: Path) -> None:
+def configure(kind: str, root: Path) -> None:
     """Where files live; create_app() sets it once, so the CLI and the demo loader need no request or app context."""
-    global _root
-    _root = Path(root)
+    global _kind, _root
+    if kind not in KINDS:
+        raise ValueError(f"STORAGE must be one of {', '.join(KINDS)}, not {kind!r}")
+    _kind, _root = kind, Path(root)
+
+
+def folder() -> Path | None:
+    """The folder the files are kept in; None when they are in the database."""
+    _configured()
+    return _root if _kind == "folder" else None
+
+
+def _configured() -> None:
+    if _kind is None:
+        raise RuntimeError("storage.configure() was not called (create_app does it)")
+
+
+def _checked(key: str) -> str:
+    if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
+        raise ValueError("not a storage key")
+    _configured()
+    return key
 
 
 def _path(key: str) -> Path:
-    if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
-        raise ValueError("not a storage key")
-    if _root is None:
-        raise RuntimeError("storage.configure() was not called (create_app does it)")
     return _root / key[:2] / key
 
 
 def store(content: bytes) -> str:
-    """Keep the bytes; returns their key (sha256). Storing the same content twice keeps one file."""
-    key = hashlib.sha256(content).hexdigest()
+    """Keep the bytes; returns their key (sha256). Storing the same content twice keeps one copy."""
+    key = _checked(hashlib.sha256(content).hexdigest())
+    if _kind == "database":
+        # its own short transaction (a savepoint inside the caller's); a twin stored meanwhile is the same bytes
+        if not StoredFile.select().where(StoredFile.key == key).exists():
+            with db.write_transaction():
+                StoredFile.insert(key=key, content=content).on_conflict_ignore().execute()
+        return key
     target = _path(key)
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -37,4 +70,11 @@ def store(content: bytes) -> str:
 
 
 def load(key: str) -> bytes:
+    """The stored bytes; FileNotFoundError when nothing is stored under ``key``."""
+    key = _checked(key)
+    if _kind == "database":
+        row = StoredFile.select(StoredFile.content).where(StoredFile.key == key).first()
+        if row is None:
+            raise FileNotFoundError(f"stored file {key}")
+        return bytes(row.content)
     return _path(key).read_bytes()

@@ -67,10 +67,13 @@ class LiveServer:
     ``{"WIR_SMTP_HOST": "127.0.0.1", "WIR_SMTP_PORT": "2525"}`` to send its mails to a test SMTP server.
     """
 
-    def __init__(self, template_url: str, directory: Path, env: dict[str, str] | None = None):
+    def __init__(self, template_url: str, directory: Path, env: dict[str, str] | None = None,
+                 database_url: str | None = None):
+        """``database_url``: serve that (another server's) database instead of a clone of the template."""
         self.directory = directory
         self.extra_env = dict(env or {})
-        self.database_url = databases.clone(template_url, directory)
+        self.owns_database = database_url is None
+        self.database_url = database_url or databases.clone(template_url, directory)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = directory / "server.log"
@@ -99,10 +102,14 @@ class LiveServer:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [project, env.get("PYTHONPATH")]))
         return env
 
+    def command(self) -> list[str]:
+        """What serves the app in the child process (a subclass may choose gunicorn)."""
+        return [sys.executable, "-c", _SERVER_CODE, str(self.port), str(self.instance_path)]
+
     def start(self) -> "LiveServer":
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-c", _SERVER_CODE, str(self.port), str(self.instance_path)],
+                self.command(),
                 cwd=self.directory,
                 env=self.environment(),
                 stdout=log,
@@ -132,7 +139,8 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        databases.drop(self.database_url)
+        if self.owns_database:
+            databases.drop(self.database_url)
 
     def output(self) -> str:
         try:
