@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wir
 
-.PHONY: run test install
+.PHONY: run test install bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,3 +20,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# the requests on the large data set (made once, then a fresh copy per run); WIR_DATABASE_URL=postgresql://… for PostgreSQL
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
