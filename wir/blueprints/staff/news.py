@@ -15,6 +15,7 @@ from wir.services import news
 from wir.services.rejections import Rejected
 
 EDITOR_ID = "news-editor"
+LIST_ID = "news-list"
 
 
 class NewsForm(FlaskForm):
@@ -43,7 +44,9 @@ def news_list():
     """Neuigkeiten: every news item of the cooperative, latest start first, with whether tenants see it now."""
     page = pagination.paginate(news.staff_news(current_user), request.args.get("seite"),
                                current_app.config["PAGE_SIZE"])
-    return render("staff/news.html", "staff/_news_list.html", page=page, state=news.state, local_day=news.local_day)
+    # only the page links ask for the list alone; HX-Location after saving needs the page (with its message)
+    fragment = "staff/_news_list.html" if request.headers.get("HX-Target") == LIST_ID else None
+    return render("staff/news.html", fragment, page=page, state=news.state, local_day=news.local_day)
 
 
 def _editor(form, item=None, preview=None, status: int = 200):
