@@ -461,3 +461,15 @@ def test_check_pdf_refuses_what_is_not_a_pdf():
     with pytest.raises(uploads.UploadRejected, match="keine PDF-Datei"):
         uploads.check_pdf("bild.pdf", PNG)
     assert uploads.check_pdf("a/b\\Brief.pdf", pdf_bytes()).filename == "Brief.pdf"
+
+
+def test_the_preview_runs_constant_queries(client, auth, data, count_queries):
+    auth.login_staff(0)
+    counts = []
+    for size in (3, 40):
+        files = [(f"BK_MV-1001-0203_{i}.pdf" if i % 2 else f"ohne_{i}.pdf", pdf_bytes(200 + size + i)) for i in range(size)]
+        batch = batch_of(upload_bulk(client, auth, files))
+        with count_queries() as queries:
+            assert client.get(f"/intern/dokumente/stapel/{batch.key}").status_code == 200
+        counts.append(queries.count)
+    assert counts[0] == counts[1]
