@@ -534,6 +534,7 @@ def test_errors_stand_next_to_their_fields_and_nothing_is_saved(client, auth, da
     assert response.status_code == 422
     fragment = response.get_data(as_text=True)
     assert "<html" not in fragment and "1.234,56" in field_error(fragment, "amount")
+    assert 'hx-trigger="change"' in fragment  # not fitted again on load: that would replace the messages
     assert 'id="partner-fields"' not in fragment  # a single order with htmx: no partner fields
     assert stored_counts() == before
 

@@ -103,7 +103,7 @@ def exemption_form():
     form.set_choices(state.today)
     if request.method == "POST" and request.form.get("action") == "choose":
         # htmx, the kind was chosen: the form again with or without the partner's fields, no messages yet
-        return _form_page(form, state, chosen=True)
+        return _form_page(form, state)
     if form.is_submitted():
         form.validate()  # the CSRF token and the password's presence; the service checks the rest
         order_request = form.order_request()
@@ -123,13 +123,15 @@ def exemption_form():
     return _form_page(form, state, status=422 if form.errors else 200)
 
 
-def _form_page(form, state, chosen=False, status=200):
-    # without JavaScript the page always shows the partner's fields; htmx shows them for a joint order only
-    partner_shown = (not wants_fragment() or form.kind.data == JOINT
+def _form_page(form, state, status=200):
+    # without JavaScript the page always shows the partner's fields; htmx shows them for a joint order only,
+    # fitting a whole page to the chosen kind as soon as it has loaded (a fragment is fitted already)
+    fragment = wants_fragment()
+    partner_shown = (not fragment or form.kind.data == JOINT
                      or bool(form.partner_name.errors or form.partner_tax_id.errors))
     return render(
         "savings/exemption_form.html", "savings/_exemption_form.html", status=status,
-        form=form, state=state, partner_shown=partner_shown, chosen=chosen, form_id=FORM_ID,
+        form=form, state=state, partner_shown=partner_shown, fit_on_load=not fragment, form_id=FORM_ID,
     )
 
 
