@@ -2,15 +2,17 @@
 idempotence, dry run, --full, all or nothing, encodings and German notation, references and duplicate keys."""
 
 import hashlib
+import io
 import shutil
+import zipfile
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import AuthActions
-from wir import clock
+from tests.helpers import AuthActions, htmx
+from wir import clock, tasks
 from wir.demo.tables import COOPERATIVES
 from wir.models import (
     AuditLog,
@@ -346,3 +348,137 @@ def test_another_cooperatives_keys_are_not_this_ones(empty_app, lipsia):
     _, report = erp_import.import_files(persons, elsteraue)
     assert report.ok and report.totals()["created"] == 7
     assert Person.select().where(Person.erp_key == "P-1").count() == 2
+
+
+# --- the upload page (/intern/import) ------------------------------------------------------------------------------
+
+
+def _upload(client, auth, files, **fields):
+    data = {"csrf_token": auth.csrf_token(), "cooperative": str(Cooperative.get(Cooperative.slug == "lipsia").id),
+            "files": files, **fields}
+    return client.post("/intern/import", data=data, content_type="multipart/form-data")
+
+
+def _example_files():
+    return [(io.BytesIO(path.read_bytes()), path.name) for path in sorted(EXAMPLE.glob("*.csv"))]
+
+
+def _example_zip(extra: dict[str, bytes] | None = None) -> io.BytesIO:
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        for path in sorted(EXAMPLE.glob("*.csv")):
+            archive.writestr(f"export/{path.name}", path.read_bytes())
+        for name, content in (extra or {}).items():
+            archive.writestr(name, content)
+    packed.seek(0)
+    return packed
+
+
+def test_an_admin_uploads_files_for_a_dry_run_and_reads_the_report(client, auth, data):
+    auth.login_with_code(auth.logins["admin"])
+    page = client.get("/intern/import")
+    assert page.status_code == 200 and "ERP-Import" in page.get_data(as_text=True)
+    before = counts()
+    response = _upload(client, auth, _example_files(), dry_run="y")
+    assert response.status_code == 303
+    record = ErpImport.select().order_by(ErpImport.id.desc()).first()
+    assert response.headers["Location"] == f"/intern/import/{record.id}"
+    assert (record.status, record.dry_run, record.user.email) == ("done", True, auth.logins["admin"]["email"])
+    assert counts() == before  # a dry run
+    report = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Probelauf ohne Fehler" in report and "personen.csv" in report
+    assert hashlib.sha256((EXAMPLE / "personen.csv").read_bytes()).hexdigest() in report
+    listing = client.get("/intern/import").get_data(as_text=True)
+    assert f"/intern/import/{record.id}" in listing and "Probelauf" in listing
+
+
+def test_an_admin_imports_a_zip_and_the_run_page_answers_htmx_with_its_fragment(client, auth, data):
+    auth.login_with_code(auth.logins["admin"])
+    before = counts()
+    response = _upload(client, auth, [(_example_zip(), "export.zip")])
+    assert response.status_code == 303
+    record = ErpImport.select().order_by(ErpImport.id.desc()).first()
+    assert record.status == "done" and not record.dry_run
+    assert counts()["Contract"] == before["Contract"] + 4
+    fragment = client.get(f"/intern/import/{record.id}", headers=htmx(auth))
+    text = fragment.get_data(as_text=True)
+    assert text.lstrip().startswith('<div id="erp-import-run"') and "<html" not in text
+    assert "Import abgeschlossen" in text and "hx-trigger" not in text  # finished: no more polling
+
+
+def test_a_running_import_polls_and_offers_a_reload_link(client, auth, data, app):
+    auth.login_with_code(auth.logins["admin"])
+    record = ErpImport.create(cooperative=Cooperative.get(Cooperative.slug == "lipsia"), status="running",
+                              bytes_total=4 * 1024 * 1024)
+    work = tasks.erp_import_work(app)
+    work.mkdir(parents=True, exist_ok=True)
+    (work / f"{record.id}.progress").write_text(str(1024 * 1024))
+    text = client.get(f"/intern/import/{record.id}").get_data(as_text=True)
+    assert 'hx-trigger="every 2s"' in text and f'href="/intern/import/{record.id}">Stand aktualisieren' in text
+    assert "1 MB von 4 MB gelesen" in text
+
+
+def test_an_upload_with_errors_changes_nothing_and_the_report_names_them(client, auth, data):
+    auth.login_with_code(auth.logins["admin"])
+    before = counts()
+    files = [f for f in _example_files() if f[1] != "sparumsaetze.csv"]
+    files.append((io.BytesIO("Schlüssel;Sparkonto\nU-9;S-1\n".encode()), "sparumsaetze.csv"))
+    response = _upload(client, auth, files)
+    record = ErpImport.select().order_by(ErpImport.id.desc()).first()
+    assert response.status_code == 303 and record.status == "failed"
+    assert counts() == before
+    text = client.get(f"/intern/import/{record.id}").get_data(as_text=True)
+    assert "Es wurde nichts geändert." in text and "Es fehlen Pflichtspalten: Buchungstag, Art, Betrag, Saldo." in text
+
+
+@pytest.mark.parametrize("name", ["../personen.csv", "/etc/personen.csv", "C:/personen.csv", "a\\personen.csv"])
+def test_a_zip_with_path_tricks_is_refused_whole(client, auth, data, name):
+    auth.login_with_code(auth.logins["admin"])
+    response = _upload(client, auth, [(_example_zip({name: b"x"}), "export.zip")])
+    assert response.status_code == 422
+    assert "unzulässige Pfadangaben" in response.get_data(as_text=True)
+    assert ErpImport.select().count() == 0
+
+
+def test_a_zip_with_too_many_files_is_refused(client, auth, data):
+    auth.login_with_code(auth.logins["admin"])
+    extra = {f"export/datei-{number}.csv": b"a;b\n" for number in range(20)}
+    response = _upload(client, auth, [(_example_zip(extra), "export.zip")])
+    assert response.status_code == 422 and "mehr als 20 Dateien" in response.get_data(as_text=True)
+    assert ErpImport.select().count() == 0
+
+
+def test_the_form_asks_for_cooperative_and_files(client, auth, data):
+    auth.login_with_code(auth.logins["admin"])
+    response = client.post("/intern/import", data={"csrf_token": auth.csrf_token(), "cooperative": ""},
+                           content_type="multipart/form-data")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Bitte wählen Sie die Genossenschaft." in text
+    assert ErpImport.select().count() == 0
+
+
+def test_a_queue_out_of_reach_fails_the_run_with_the_reason(client, auth, data, monkeypatch):
+    auth.login_with_code(auth.logins["admin"])
+
+    def unreachable(erp_import_id):
+        raise ConnectionError("no queue")
+
+    monkeypatch.setattr(tasks, "run_erp_import", unreachable)
+    response = _upload(client, auth, _example_files())
+    record = ErpImport.select().order_by(ErpImport.id.desc()).first()
+    assert response.status_code == 303 and record.status == "failed"
+    assert "Die Hintergrundverarbeitung ist nicht erreichbar." in client.get(
+        f"/intern/import/{record.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("who", ["anonymous", "tenant", "staff"])
+def test_only_admins_reach_the_upload_page(client, auth, data, who):
+    record = ErpImport.create(cooperative=Cooperative.get(Cooperative.slug == "lipsia"), status="done")
+    if who == "tenant":
+        auth.login_as()
+    elif who == "staff":
+        auth.login_staff()
+    assert client.get("/intern/import").status_code == 404
+    assert client.get(f"/intern/import/{record.id}").status_code == 404
+    assert _upload(client, auth, _example_files()).status_code == 404
+    assert ErpImport.select().count() == 1

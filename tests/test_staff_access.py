@@ -9,12 +9,13 @@ import pytest
 from werkzeug.routing import AnyConverter
 
 from wir import storage
-from wir.models import (BankAccount, Contract, Cooperative, Document, DocumentBatch, NewsItem, Person, Ticket,
-                        TicketAttachment, User)
+from wir.models import (BankAccount, Contract, Cooperative, Document, DocumentBatch, ErpImport, NewsItem, Person,
+                        Ticket, TicketAttachment, User)
 from wir.services import bank_accounts, registration, registration_letters
 
 # routes only an admin reaches; staff of either cooperative get 404
-ADMIN_ONLY = {"staff.accounts", "staff.reset_second_factor", "staff.audit_log", "staff.audit_log_csv"}
+ADMIN_ONLY = {"staff.accounts", "staff.reset_second_factor", "staff.audit_log", "staff.audit_log_csv", "staff.imports",
+              "staff.import_run"}
 
 
 def _cooperative(slug: str) -> Cooperative:
@@ -81,6 +82,10 @@ def _news(slug: str) -> NewsItem:
     return NewsItem.select().where(NewsItem.cooperative == _cooperative(slug)).order_by(NewsItem.id).first()
 
 
+def _erp_import(slug: str) -> ErpImport:
+    return ErpImport.create(cooperative=_cooperative(slug), status="done")
+
+
 def _person(slug: str) -> Person:
     """A person with a portal account (the account actions have something to act on)."""
     return Person.select().where((Person.cooperative == _cooperative(slug)) & Person.user.is_null(False)) \
@@ -97,6 +102,7 @@ ARGUMENTS = {
     "person_id": lambda slug: _person(slug).id,
     "batch_key": lambda slug: _batch(slug).key,
     "news_id": lambda slug: _news(slug).id,
+    "erp_import_id": lambda slug: _erp_import(slug).id,
     "letter_batch_id": lambda slug: _letter_batch(slug).id,
     "number_request_id": lambda slug: _number_request(slug).id,
 }

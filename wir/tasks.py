@@ -21,7 +21,7 @@ from huey.consumer import Consumer
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
 from wir import clock, db, mail
-from wir.services import accounts, registration_letters
+from wir.services import accounts, erp_import, registration_letters
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,17 @@ def build_registration_letters(batch_id: int) -> None:
 def give_up_stale_letter_batches() -> None:
     """A batch whose worker died (or that no worker took) says so instead of showing progress forever."""
     registration_letters.give_up_stale(clock.now())
+
+
+@task()
+def run_erp_import(erp_import_id: int) -> None:
+    """An ERP import uploaded on /intern/import (services.erp_import.run_stored)."""
+    erp_import.run_stored(erp_import_id, erp_import_work(_app))
+
+
+def erp_import_work(app) -> Path:
+    """Where a running import keeps its files and its progress (the upload page reads it)."""
+    return Path(app.instance_path) / "imports"
 
 
 @periodic_task(crontab(minute="17"))

@@ -78,3 +78,6 @@ from wir.blueprints.staff import news  # noqa: E402,F401
 
 
 from wir.blueprints.staff import letters  # noqa: E402,F401
+
+
+from wir.blueprints.staff import erp_import  # noqa: E402,F401

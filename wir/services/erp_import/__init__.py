@@ -4,24 +4,28 @@ Every run is recorded as an ErpImport (who, when, files with SHA-256, the report
 """
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from wir import clock, db
+from peewee import JOIN
+
+from wir import clock, db, storage
 from wir.models import Cooperative, ErpImport, User
 from wir.services.erp_import.importer import run
 from wir.services.erp_import.kinds import BY_FILE, KINDS
 from wir.services.erp_import.report import Report
 
-__all__ = ["BY_FILE", "KINDS", "Report", "start", "execute", "import_files", "report_of", "files_of", "recent"]
+__all__ = ["BY_FILE", "KINDS", "Report", "start", "execute", "import_files", "upload", "run_stored", "fail",
+           "progress_of", "report_of", "files_of", "recent", "run_of"]
 
 
-def start(cooperative: Cooperative, user: User | None, *, dry_run: bool, full: bool,
-          bytes_total: int = 0) -> ErpImport:
+def start(cooperative: Cooperative, user: User | None, *, dry_run: bool, full: bool, bytes_total: int = 0,
+          files: list[dict] | None = None) -> ErpImport:
     """Record a run before it starts (the upload page shows it waiting)."""
     with db.write_transaction():
         return ErpImport.create(cooperative=cooperative, user=user, dry_run=dry_run, full=full,
-                                status="queued", bytes_total=bytes_total)
+                                status="queued", bytes_total=bytes_total, files=json.dumps(files or []))
 
 
 def execute(record: ErpImport, paths: list[Path], progress: Callable[[int], None] | None = None) -> Report:
@@ -55,6 +59,75 @@ def import_files(paths: list[Path], cooperative: Cooperative, user: User | None 
     return ErpImport.get_by_id(record.id), report
 
 
+def upload(cooperative: Cooperative, user: User, files: list[tuple[str, bytes]], *, dry_run: bool,
+           full: bool) -> ErpImport:
+    """Keep uploaded files (by their SHA-256, wir.storage: every app server and the worker reach them) and record
+    the run that will import them (run_stored, in the background)."""
+    kept = [{"name": _base_name(name), "size": len(content), "sha256": storage.store(content)}
+            for name, content in files]
+    return start(cooperative, user, dry_run=dry_run, full=full, bytes_total=sum(f["size"] for f in kept), files=kept)
+
+
+def _base_name(name: str) -> str:
+    """The file's own name without any folder a browser or archive put before it; what the report calls it."""
+    base = "".join(c for c in name.replace("\\", "/").rsplit("/", 1)[-1] if c.isprintable()).strip()[:200]
+    return base if base.strip(".") else "ohne Namen"
+
+
+def run_stored(erp_import_id: int, work: Path) -> Report | None:
+    """Import the stored files of a recorded run (the background task). ``work`` is a folder of the instance for
+    the files while they are read, and for the progress the page shows."""
+    record = ErpImport.get_or_none(ErpImport.id == erp_import_id)
+    if record is None or record.status != "queued":
+        return None
+    folder = work / str(record.id)
+    shutil.rmtree(folder, ignore_errors=True)
+    paths = []
+    for number, entry in enumerate(files_of(record)):
+        # each file in a folder of its own: two files of the same name stay two (the report names both)
+        path = folder / str(number) / entry["name"]
+        path.parent.mkdir(parents=True)
+        path.write_bytes(storage.load(entry["sha256"]))
+        paths.append(path)
+    progress_file = _progress_file(work, record)
+    try:
+        return execute(record, paths, progress=lambda done: progress_file.write_text(str(done)))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        progress_file.unlink(missing_ok=True)
+
+
+def _progress_file(work: Path, record: ErpImport) -> Path:
+    work.mkdir(parents=True, exist_ok=True)
+    return work / f"{record.id}.progress"
+
+
+def progress_of(record: ErpImport, work: Path) -> int:
+    """Bytes read so far of a running import (the worker writes them beside its files; the database cannot be
+    written while the import's own transaction holds it)."""
+    if record.status != "running":
+        return record.bytes_done
+    try:
+        return min(int(_progress_file(work, record).read_text() or 0), record.bytes_total)
+    except (OSError, ValueError):
+        return 0
+
+
+def fail(erp_import_id: int, message: str) -> None:
+    """The run could not start (the queue is out of reach): it says why; nothing was imported."""
+    record = ErpImport.get_by_id(erp_import_id)
+    report = Report(dry_run=record.dry_run, full=record.full)
+    report.error("", None, "", message)
+    with db.write_transaction():
+        ErpImport.update(status="failed", finished_at=clock.now(),
+                         report=json.dumps(report.to_dict(), ensure_ascii=False)).where(
+            ErpImport.id == erp_import_id).execute()
+
+
+def run_of(erp_import_id: int) -> ErpImport | None:
+    return recent().where(ErpImport.id == erp_import_id).first()
+
+
 def report_of(record: ErpImport) -> Report | None:
     return Report.from_dict(json.loads(record.report)) if record.report else None
 
@@ -65,8 +138,8 @@ def files_of(record: ErpImport) -> list[dict]:
 
 def recent(cooperative: Cooperative | None = None):
     """The runs newest first, as a query to paginate; ``cooperative`` None: both (admins)."""
-    query = ErpImport.select(ErpImport, Cooperative, User).join(Cooperative).switch(ErpImport).join(
-        User, on=(ErpImport.user == User.id), join_type="LEFT OUTER")
+    query = (ErpImport.select(ErpImport, Cooperative, User).join(Cooperative).switch(ErpImport)
+             .join(User, JOIN.LEFT_OUTER))
     if cooperative is not None:
         query = query.where(ErpImport.cooperative == cooperative)
     return query.order_by(ErpImport.started_at.desc(), ErpImport.id.desc())

@@ -75,6 +75,13 @@ class Rows:
     def __init__(self, path: Path, encoding: str):
         self._raw = open(path, "rb")
         self._text = io.TextIOWrapper(self._raw, encoding=encoding, newline="")
+        try:
+            self._read_header()
+        except BaseException:
+            self.close()
+            raise
+
+    def _read_header(self):
         first = self._text.readline()
         if first.startswith("\ufeff") or first.startswith("ï»¿"):  # a BOM, also when read as Windows-1252
             first = first[1:] if first.startswith("\ufeff") else first[3:]
