@@ -1,7 +1,9 @@
 """The ticket at the desk in a real browser: a clerk signs in (password + TOTP), opens the ticket from the queue,
 asks a Rückfrage, the tenant answers in a second browser context, the clerk closes the ticket and goes back to
 the same queue; the tenant's open Meldungen page shows each new status without reload. The same clerk flow
-without JavaScript; axe on the desk and the new-ticket page, 360 px."""
+without JavaScript; axe on the desk and the new-ticket page, 360 px. Two clerks on one ticket: an answer sent on
+a stale version is refused with what changed, keeps its text and applies when sent again (with and without
+JavaScript)."""
 
 import re
 
@@ -122,3 +124,44 @@ def test_desk_and_new_ticket_pages_are_accessible_and_fit_a_phone(new_page, demo
     for path in (f"/intern/meldungen/{number}", "/intern/meldungen/neu"):
         phone.goto(path)
         assert_no_horizontal_scroll(phone)
+
+
+STALE_ANSWER = "Der Hausmeister kommt am Donnerstag zwischen 8 und 12 Uhr."
+
+
+# two Lipsia clerks no other test here signs in: each signs in once for the module (a code counts once a window)
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+def test_an_answer_on_a_stale_version_is_kept_and_applies_when_resent(new_page, demo_logins, javascript):
+    clerk_a = new_page("desktop", user=demo_logins["staff"][0])
+    clerk_a.goto("/intern/meldungen")
+    number = clerk_a.locator("#queue-table a[href^='/intern/meldungen/']").first.inner_text()
+    clerk_b = new_page("desktop", javascript=javascript, user=demo_logins["staff"][1])
+    clerk_b.goto(f"/intern/meldungen/{number}")
+    clerk_a.goto(f"/intern/meldungen/{number}")
+
+    # A closes the ticket while B, on the page from before, types an answer
+    clerk_a.get_by_label("Neuer Status").select_option(label="Abgeschlossen")
+    clerk_a.get_by_role("button", name="Status ändern").click()
+    expect(clerk_a.locator("#desk .desk-state")).to_contain_text("Abgeschlossen")
+    answer = clerk_b.get_by_label("Antwort an die Mieterin oder den Mieter")
+    answer.fill(STALE_ANSWER)
+    clerk_b.get_by_role("button", name="Antwort senden").click()
+
+    conflict = clerk_b.locator("#conflict")
+    expect(conflict).to_contain_text("Diese Meldung wurde inzwischen geändert.")
+    expect(conflict).to_contain_text("Jetzt: Status „Abgeschlossen“")
+    expect(conflict.get_by_role("listitem")).to_contain_text(["Status „Abgeschlossen“ (Sandra Köhler)"])
+    expect(answer).to_have_value(STALE_ANSWER)
+    expect(clerk_b.locator("#desk .desk-state")).to_contain_text("Abgeschlossen")  # the desk as it is now
+    expect(clerk_b.locator(".history")).not_to_contain_text(STALE_ANSWER)
+    assert_accessible(clerk_b)
+
+    # sent again on purpose: it applies, once
+    clerk_b.get_by_role("button", name="Antwort senden").click()
+    expect(clerk_b.locator("main")).to_contain_text("Ihre Antwort ist gesendet.")
+    expect(clerk_b.locator("#conflict")).to_have_count(0)
+    expect(clerk_b.locator(".history")).to_contain_text(STALE_ANSWER)
+    expect(clerk_b.get_by_label("Antwort an die Mieterin oder den Mieter")).to_have_value("")
+    clerk_a.reload()
+    expect(clerk_a.locator(".history").get_by_text(STALE_ANSWER)).to_have_count(1)
+    assert not unexpected_errors(clerk_a) and not unexpected_errors(clerk_b)
