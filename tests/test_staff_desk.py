@@ -649,3 +649,9 @@ def test_person_search_ignores_case_of_non_ascii_names(client, auth, demo_logins
     auth.login_staff(2)  # Elsteraue
     page = client.get("/intern/meldungen/neu?suche=şükrü yılmaz").get_data(as_text=True)
     assert "Yılmaz, Şükrü" in page
+
+
+def test_the_ticket_page_is_whole_also_when_htmx_asks(client, auth, ticket):
+    """After a decision htmx follows HX-Location to the ticket and swaps the <body>: menu and <main> must come too."""
+    page = client.get(f"/intern/meldungen/{ticket.number}", headers=htmx(auth)).get_data(as_text=True)
+    assert "<main" in page and "Abmelden" in page and 'id="desk"' in page

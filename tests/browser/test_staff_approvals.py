@@ -108,15 +108,9 @@ def document_in_history(clerk) -> str:
     return re.findall(r"Dokument-Nr\. ([A-Z0-9-]+)\)", clerk.locator(".history").inner_text())[-1]
 
 
-# With JavaScript a decision answers HX-Location to the ticket, and the ticket's view answers that htmx GET with
-# only the desk fragment, which replaces the whole <body> (no menu, no <main>, no message). Proposed fix: the
-# ticket's GET renders the whole page (staff/desk.py, ticket(): no fragment), as bank_change does. Strict: once
-# fixed this variant passes, fails as XPASS, and the mark goes.
-DESK_GET_BUG = pytest.mark.xfail(strict=True, reason="HX-Location after a decision swaps only #desk into <body>")
-
 
 # the clerk signs in once for the module (René Hoffmann, Elsteraue; no other test here signs him in)
-@pytest.mark.parametrize("javascript", [pytest.param(True, marks=DESK_GET_BUG), False], ids=["js", "nojs"])
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
 def test_clerk_issues_a_certificate_and_refuses_a_form(new_page, demo_logins, javascript):
     tenant = new_page("desktop", javascript=javascript, user=demo_tenant(demo_logins, "dieter"))
     tenant.goto("/dokumente/")

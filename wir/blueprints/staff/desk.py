@@ -128,10 +128,11 @@ def _ticket(number: str) -> Ticket:
     return or_404(scope.staff_ticket_of(current_user, number))
 
 
-def _render_desk(ticket: Ticket, sent=None, status: int = 200, conflict=None, done: str | None = None):
+def _render_desk(ticket: Ticket, sent=None, status: int = 200, conflict=None, done: str | None = None,
+                 whole_page: bool = False):
     view = ticket_desk.desk_view(ticket, current_user)
     return render(
-        "staff/ticket.html", "staff/_ticket_desk.html", status=status, ticket=ticket, view=view,
+        "staff/ticket.html", None if whole_page else "staff/_ticket_desk.html", status=status, ticket=ticket, view=view,
         forms=_forms(ticket, view.colleagues, sent, rebase=conflict is not None), conflict=conflict, done=done,
         liste=queue.opened_from(), back_to_queue=queue.back_to_queue(),
         assignee=next((c for c in view.colleagues if c.id == ticket.assigned_to_id), None),
@@ -142,7 +143,8 @@ def _render_desk(ticket: Ticket, sent=None, status: int = 200, conflict=None, do
 def ticket(number):
     found = _ticket(number)
     ticket_desk.record_view(found, current_user._get_current_object())
-    return _render_desk(found)
+    # always whole: htmx comes here after a decision (HX-Location) and swaps the <body>
+    return _render_desk(found, whole_page=True)
 
 
 def _uploaded(field) -> list[tuple[str, bytes]]:
