@@ -308,6 +308,35 @@ def test_background_requests_do_not_keep_the_session_alive(client, auth, monkeyp
     assert client.get("/").status_code == 302
 
 
+def test_activity_is_recorded_to_the_minute_and_the_warning_counts_from_it(client, auth, monkeypatch):
+    """The session cookie is sent again only when the recorded activity moves by a minute (issue 14); the session
+    still ends no later than 30 minutes after the last request, and the page and htmx answers tell session.js how
+    long it has left, so the warning still comes 2 minutes before the sign-out."""
+    auth.login_as()
+    start = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: start)
+    client.get("/")  # the page's form token goes into the session once
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(seconds=40))
+    response = client.get("/")
+    assert "Set-Cookie" not in response.headers  # nothing new in the session
+    assert 'data-session-idle-seconds="1760"' in response.get_data(as_text=True)
+    htmx = client.get("/vertraege/", headers={"HX-Request": "true"})
+    assert htmx.headers["X-WIR-Idle-Seconds"] == "1760"
+    poll = client.get("/vertraege/", headers={"HX-Request": "true", "X-WIR-Background": "1"})
+    assert "X-WIR-Idle-Seconds" not in poll.headers
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(seconds=70))
+    response = client.get("/")
+    assert "Set-Cookie" in response.headers  # a minute on: recorded
+    assert 'data-session-idle-seconds="1800"' in response.get_data(as_text=True)
+    # the request at 100 s is not recorded: the sign-out comes 30 minutes after 70 s, before 30 minutes after 100 s
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(seconds=100))
+    assert client.get("/", headers={"HX-Request": "true"}).headers["X-WIR-Idle-Seconds"] == "1770"
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(seconds=70, minutes=30))
+    assert client.get("/", headers={"X-WIR-Background": "1"}).status_code == 200  # no activity itself
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(seconds=71, minutes=30))
+    assert client.get("/").status_code == 302
+
+
 def test_sign_in_ends_after_8_hours_even_when_active(client, auth, monkeypatch):
     auth.login_as()
     start = clock.now()

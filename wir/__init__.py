@@ -21,7 +21,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     _derive_settings(app)
 
     from wir import cli, db, errors, filters, mail, navigation, security, storage, tasks
-    from wir.extensions import csrf, htmx, limiter
+    from wir.extensions import csrf, htmx, init_limiter
     from wir.services import confirmations, passwords
 
     storage.configure(app.config["STORAGE"], app.config["STORAGE_PATH"] or Path(app.instance_path) / "uploads")
@@ -32,7 +32,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     db.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
-    limiter.init_app(app)
+    init_limiter(app)
     security.init_app(app)
     errors.init_app(app)
     filters.init_app(app)

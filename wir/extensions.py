@@ -10,3 +10,13 @@ csrf = CSRFProtect()
 htmx = Htmx()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def init_limiter(app) -> None:
+    """Bind the limiter. Its check before every request serves only default, application and blueprint limits;
+    the portal has none (each limited view carries its own @limiter.limit, checked when the view runs), so the
+    check is dropped unless such limits are configured (issue 14: it cost every request, /healthz most)."""
+    limiter.init_app(app)
+    manager = limiter.limit_manager
+    if not (manager.default_limits or manager.application_limits):
+        app.before_request_funcs[None].remove(limiter._check_request_limit)

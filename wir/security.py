@@ -18,6 +18,9 @@ DOWNLOAD_SECURITY_POLICY = "sandbox; default-src 'none'; frame-ancestors 'none'"
 LOGIN_PLEASE = "Bitte melden Sie sich an, um diese Seite zu sehen."
 # htmx requests that run by themselves (status polls) send this header: they are no activity
 BACKGROUND_HEADER = "X-WIR-Background"
+IDLE_SECONDS_HEADER = "X-WIR-Idle-Seconds"
+# activity is recorded in the session when it is at least this much newer than the time recorded
+SEEN_STEP_SECONDS = 60
 # set in the session of staff between password and second factor
 SECOND_FACTOR_DUE = "second_factor_due"
 # all a session with SECOND_FACTOR_DUE reaches
@@ -33,6 +36,7 @@ def init_app(app):
     app.before_request(_enforce_session_timeouts)
     app.before_request(_hold_until_second_factor)
     app.after_request(_security_headers)
+    app.add_template_global(idle_seconds_left)
 
 
 def _trust_proxy(app) -> None:
@@ -136,9 +140,17 @@ def _enforce_session_timeouts():
         session.clear()
         return to_login("Sie wurden aus Sicherheitsgründen abgemeldet, weil Sie längere Zeit nicht aktiv waren. "
                         "Bitte melden Sie sich erneut an.")
-    if request.headers.get(BACKGROUND_HEADER) != "1":
+    # the session cookie is signed and sent again only when "seen" moves by a minute or more; the warning before
+    # the sign-out reckons with the time recorded (idle_seconds_left), so it still comes 2 minutes before
+    if request.headers.get(BACKGROUND_HEADER) != "1" and now - session.get("seen", 0) >= SEEN_STEP_SECONDS:
         session["seen"] = now
     return None
+
+
+def idle_seconds_left() -> int:
+    """Seconds until the idle sign-out as the server counts them (from the activity recorded in the session)."""
+    idle_limit = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    return max(idle_limit - int(clock.timestamp() - session.get("seen", 0)), 0)
 
 
 def _security_headers(response):
@@ -155,6 +167,9 @@ def _security_headers(response):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if current_user.is_authenticated and not (request.endpoint or "").endswith("static"):
         headers["Cache-Control"] = "no-store"
+        if request.htmx and request.headers.get(BACKGROUND_HEADER) != "1":
+            # session.js schedules the warning before the idle sign-out from it
+            headers[IDLE_SECONDS_HEADER] = str(idle_seconds_left())
     return response
 
 

@@ -152,11 +152,16 @@ def _count_failure(key: str, user: User | None, what: str = "falsche Passwörter
     return LoginRefused("invalid", user_id=user_id)
 
 
+# every request of a signed-in user runs it
+_USER_FOR_SESSION = db.Prepared(
+    lambda user_id, session_version: User.select()
+    .where((User.id == user_id) & (User.session_version == session_version) & User.is_active)
+)
+
+
 def user_for_session(user_id: int, session_version: int) -> User | None:
     """The user of a session, unless the session was revoked (version bumped) or the user disabled."""
-    return User.get_or_none(
-        (User.id == user_id) & (User.session_version == session_version) & (User.is_active == True)  # noqa: E712
-    )
+    return _USER_FOR_SESSION.first(user_id, session_version)
 
 
 def end_all_sessions(user: User) -> None:

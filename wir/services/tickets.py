@@ -320,9 +320,15 @@ def withdraw(ticket: Ticket, author: User) -> Ticket:
 # --- what a tenant sees: always through their own persons (scope), so another person's ticket is never found ---
 
 
+# the status poll runs it every 15 s in every open Meldungen tab
+_LAST_CHANGE = db.Prepared(
+    lambda user_id: Ticket.select(fn.MAX(Ticket.updated_at)).where(Ticket.person.in_(scope.person_ids(user_id)))
+)
+
+
 def last_change(user: User):
     """When any of the user's tickets last changed: one indexed query for the status poll."""
-    return Ticket.select(fn.MAX(Ticket.updated_at)).where(Ticket.person.in_(scope.person_ids(user))).scalar()
+    return _LAST_CHANGE.scalar(user.id, field=Ticket.updated_at)
 
 
 def changed_since(user: User, since, ticket_ids: list[int]) -> list[Ticket]:

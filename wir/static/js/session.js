@@ -5,8 +5,10 @@
   var WARN_BEFORE_MS = 2 * 60 * 1000;
   var timer = null;
 
-  function schedule(body, warning) {
-    var idleMs = Number(body.dataset.sessionIdleSeconds) * 1000;
+  // seconds: the server's count until the sign-out (it records activity to the minute, so it may be less than
+  // the full idle time), from the page or from the header of an htmx answer
+  function schedule(body, warning, seconds) {
+    var idleMs = Number(seconds || body.dataset.sessionIdleSeconds) * 1000;
     window.clearTimeout(timer);
     warning.hidden = true;
     timer = window.setTimeout(function () {
@@ -24,7 +26,9 @@
     // every request the user makes (not background polls) counts as activity on the server
     document.body.addEventListener("htmx:afterRequest", function (event) {
       var headers = event.detail.requestConfig && event.detail.requestConfig.headers;
-      if (!headers || headers["X-WIR-Background"] !== "1") { schedule(body, warning); }
+      var xhr = event.detail.xhr;
+      var left = xhr && xhr.getResponseHeader("X-WIR-Idle-Seconds");
+      if (left && (!headers || headers["X-WIR-Background"] !== "1")) { schedule(body, warning, left); }
     });
   });
 })();
