@@ -1,11 +1,12 @@
 """`make bench`: the portal's requests on the large data set, one row each (median and p95 in process, SQL
 statements), printed as a table and written as JSON to benchmarks/results/latency-<database>.json.
 
-    .venv/bin/python -m benchmarks [--runs 40] [--profile ROW]
+    .venv/bin/python -m benchmarks [--runs 40] [--seconds 10] [--profile ROW]
     WIR_DATABASE_URL=postgresql://root@127.0.0.1:5432/wir_bench .venv/bin/python -m benchmarks
 
-The first run makes the large data set (seed-demo --size large, a minute or two); every run works on a fresh
-copy of it. A benchmark, never a test: the figures depend on the machine and on what else runs on it.
+Then the throughput under gunicorn and wrk as a ratio to a bare Flask app, the first visit's size and the memory
+per worker (benchmarks/throughput.py; --seconds 0 leaves it out). The first run makes the large data set
+(seed-demo --size large, a minute or two); every run works on a fresh copy of it. A benchmark, never a test: the figures depend on the machine and on what else runs on it.
 """
 
 import argparse
@@ -16,7 +17,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks import data, latency
+from benchmarks import data, latency, throughput
 
 RESULTS = Path(__file__).parent / "results"
 TARGET_P95_MS = 50
@@ -34,6 +35,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=40, help="timed requests per row")
     parser.add_argument("--profile", metavar="ROW", help="profile the row starting with ROW instead")
+    parser.add_argument("--seconds", type=int, default=10, help="wrk's time per throughput row (0: none)")
     args = parser.parse_args(argv)
     # the database of a run is a copy; WIR_DATABASE_URL names the template and must not override the copy's URL
     template = os.environ.pop("WIR_DATABASE_URL", None)
@@ -42,6 +44,7 @@ def main(argv=None) -> int:
         latency.Bench(url).profile(args.profile, args.runs)
         return 0
     results = latency.run(url, args.runs)
+    served = throughput.run(url, args.seconds) if args.seconds else None
     backend = "postgresql" if url.startswith("postgres") else "sqlite"
     report = {
         "database": backend,
@@ -50,12 +53,16 @@ def main(argv=None) -> int:
         "runs": args.runs,
         "rows": latency.count_rows(url),
         "requests": results,
+        "throughput": served,
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"latency-{backend}.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     print(f"{backend}, {report['machine']}, {args.runs} Läufe je Zeile, Daten: "
           + ", ".join(f"{name} {count:,}".replace(",", ".") for name, count in report["rows"].items()))
     print(table(results))
+    if served:
+        print()
+        print(throughput.table(served))
     return 0
 
 
