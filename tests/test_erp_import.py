@@ -285,14 +285,6 @@ def test_bad_values_are_named_by_line_and_column(empty_app, lipsia, files, colum
     assert sum(counts().values()) == 0
 
 
-def test_a_key_with_a_nul_character_is_an_error_on_every_database(empty_app, lipsia, files):
-    replace_in(files / "personen.csv", "P-4;10004;", "P-\x004;;")  # PostgreSQL refuses NUL in any text
-    _, report = run(files, lipsia)
-    assert {(e.line, e.column) for e in report.errors if e.file == "personen.csv"} == {(5, "Schlüssel"),
-                                                                                        (5, "Nummer")}
-    assert sum(counts().values()) == 0
-
-
 def test_iban_and_tax_id_are_checked(empty_app, lipsia, files):
     replace_in(files / "bankverbindungen.csv", "DE02120300000000202051", "DE02120300000000202052")
     replace_in(files / "freistellungsauftraege.csv", "47159362482", "47159362483")

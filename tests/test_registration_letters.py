@@ -174,6 +174,9 @@ def test_an_unmatched_request_is_assigned_by_the_clerk(app, client, auth, data):
     fragment = found.get_data(as_text=True)
     assert found.status_code == 200 and "<html" not in fragment and "Monika Müller" in fragment
     assert "Jürgen" not in fragment  # has an account
+    # the staff search: any word's start, umlauts typed either way
+    by_street = client.get(page_url, query_string={"suche": "brünnler schuetz"}).get_data(as_text=True)
+    assert "Hannelore Schütz" in by_street and "Monika" not in by_street
     monika = person("Monika Müller")
     hannelore = person("Hannelore Schütz")
     ayse = person("Ayşe Yılmaz")

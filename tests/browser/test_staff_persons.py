@@ -140,3 +140,19 @@ def test_staff_pages_are_accessible_and_fit_a_phone(new_page, demo_logins, monik
     phone_admin = new_page("phone", user=demo_logins["admin"])
     phone_admin.goto("/intern/protokoll")
     assert_no_horizontal_scroll(phone_admin)
+
+
+def test_the_protokoll_without_javascript(new_page, demo_logins, monika_registered):
+    clerk = new_page("desktop", javascript=False, user=demo_logins["staff"][0])
+    clerk.goto("/intern/personen?suche=mueller")
+    clerk.get_by_role("link", name="Müller, Monika").click()  # written to the log
+    admin = new_page("desktop", javascript=False, user=demo_logins["admin"])
+    admin.goto("/intern/protokoll")
+    admin.get_by_label("Person (Mitgliedsnummer)").fill("104712")
+    admin.get_by_label("Aktion").select_option(value="person.view")
+    admin.get_by_role("button", name="Anzeigen").click()
+    expect(admin).to_have_url(re.compile(r"aktion=person\.view"))
+    log = admin.locator(".audit-log")
+    expect(log).to_contain_text("Person angesehen")
+    expect(log).to_contain_text(demo_logins["staff"][0]["name"])
+    assert_accessible(admin)

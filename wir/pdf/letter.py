@@ -124,6 +124,13 @@ class LetterPDF(FPDF):
         self._font("", BODY_SIZE)
 
     def footer(self):
+        self.footer_contact()
+        self.cell(0, 4, f"Dokument-Nr. {self.number}", new_x=XPos.RIGHT, new_y=YPos.TOP)
+        self.cell(0, 4, f"Seite {self.page_no()} von {{nb}}", align=Align.R)
+        self.set_text_color(*INK)
+
+    def footer_contact(self):
+        """The footer's rule, the cooperative's address and its contact lines (muted; the caller sets INK again)."""
         head = self.letterhead
         self.set_y(-24)
         self.set_draw_color(*MUTED)
@@ -135,9 +142,6 @@ class LetterPDF(FPDF):
         contact = " · ".join(part for part in (f"Telefon {head.phone}", head.email, head.website) if part)
         self.cell(0, 4, f"{head.name} · {head.address} · {head.register}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.cell(0, 4, contact, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.cell(0, 4, f"Dokument-Nr. {self.number}", new_x=XPos.RIGHT, new_y=YPos.TOP)
-        self.cell(0, 4, f"Seite {self.page_no()} von {{nb}}", align=Align.R)
-        self.set_text_color(*INK)
 
     # --- blocks ---
 

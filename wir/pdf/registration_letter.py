@@ -59,17 +59,7 @@ class RegistrationLetterPDF(LetterPDF):
     """LetterPDF with a letter per page: each page has its own cooperative, no document number or page count."""
 
     def footer(self):
-        head = self.letterhead
-        self.set_y(-24)
-        self.set_draw_color(*MUTED)
-        self.set_line_width(0.2)
-        self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
-        self.set_y(self.get_y() + 1.5)
-        self.set_text_color(*MUTED)
-        self._font("", 8.5)
-        contact = " · ".join(part for part in (f"Telefon {head.phone}", head.email, head.website) if part)
-        self.cell(0, 4, f"{head.name} · {head.address} · {head.register}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.cell(0, 4, contact, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.footer_contact()
         self.set_text_color(*INK)
 
     def letter(self, data: Letter, issued_on: date):

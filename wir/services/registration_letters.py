@@ -29,7 +29,7 @@ from wir.models import (
 )
 from wir.pdf import registration_letter
 from wir.pdf.cooperative_letter import salutation
-from wir.services import scope
+from wir.services import scope, staff_persons
 from wir.services.documents import NUMBER_ALPHABET, letterhead
 from wir.services.rejections import Rejected
 
@@ -82,11 +82,9 @@ def open_request_of(user: User, request_id: int) -> RegistrationNumberRequest | 
 
 
 def search_persons_without_account(user: User, text: str):
-    """Persons without an account whose last name or number begins with ``text`` (any case, umlauts spelled
-    either way), by name (a query to paginate)."""
-    folded = db.fold(text.strip())
-    return persons_without_account(user).where(
-        db.folded(Person.last_name).startswith(folded) | (Person.number == text.strip()))
+    """The staff search (staff_persons.search: any word's start, umlauts either way) among persons without an
+    account (a query to paginate)."""
+    return staff_persons.search(user, text).where(without_account())
 
 
 def _fold(text: str) -> str:

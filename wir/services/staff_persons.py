@@ -97,6 +97,11 @@ def search(staff: User, text: str = ""):
     return scope.in_staff_scope(query, staff, Person.cooperative)
 
 
+def search_page(staff: User, text: str, page, size: int = PAGE_SIZE) -> pagination.Page:
+    """One page of the search (two queries): Personen, Neue Meldung aufnehmen and Dokument hochladen."""
+    return pagination.paginate(search(staff, text), page, size)
+
+
 @dataclass(frozen=True)
 class Found:
     page: pagination.Page
@@ -105,7 +110,7 @@ class Found:
 
 def page_of(staff: User, text: str, page) -> Found:
     """One page of the search with the contract numbers of its persons: three queries."""
-    found = pagination.paginate(search(staff, text), page, PAGE_SIZE)
+    found = search_page(staff, text, page)
     contracts = {person.id: [] for person in found.items}
     if contracts:
         rows = (ContractParty.select(ContractParty.person, Contract.number).join(Contract)

@@ -26,7 +26,6 @@ from wir.models import (
     Unit,
     User,
 )
-from wir.pagination import paginate
 from wir.services import scope, tickets
 from wir.services.rejections import Rejected
 
@@ -202,23 +201,6 @@ def add_note(ticket: Ticket, seen: Seen, body: str, user: User) -> Ticket:
 
 
 # --- a Meldung taken down for a tenant (phone or counter): tickets.create_ticket with created_by the clerk ---
-
-SEARCH_MAX = 100
-
-
-def search_persons(user: User, text: str, page, size: int):
-    """Persons of the staff member's cooperative whose name contains every word of ``text`` or whose number
-    is one of them: a page of them (two queries whatever the number of persons)."""
-    query = scope.staff_persons(user)
-    for word in text.split()[:5]:
-        # ILIKE (PostgreSQL) ignores case in any script, SQLite's LIKE only in ASCII: the spellings a name
-        # is usually stored in (Şükrü, şükrü) are tried as typed, lower-case and capitalized
-        condition = Person.number == word
-        for spelling in {word, word.lower(), word.capitalize()}:
-            condition |= Person.first_name.contains(spelling) | Person.last_name.contains(spelling)
-        query = query.where(condition)
-    return paginate(query, page, size)
-
 
 def contracts_of(person: Person) -> list[Contract]:
     """The person's contracts with their units, to choose the one the Meldung is about."""

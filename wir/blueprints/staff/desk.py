@@ -11,13 +11,14 @@ import io
 import uuid
 from datetime import datetime
 
-from flask import current_app, flash, request, send_file, url_for
+from flask import flash, request, send_file, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, MultipleFileField
 
 from wir import storage, uploads
 from wir.blueprints.staff import bp, queue
+from wir.blueprints.staff.persons import chosen_person
 from wir.forms import ChoiceField, options, reject, text_field
 from wir.models import Ticket
 from wir.rendering import or_404, redirect_after_post, render, wants_fragment
@@ -242,12 +243,8 @@ def _category_chosen(form: NewTicketForm) -> bool:
 @bp.route("/meldungen/neu", methods=["GET", "POST"])
 def new_ticket():
     """Step 1: find the person (by name or number); step 2 (?person=<id>): what they report."""
-    query = (request.args.get("suche") or "").strip()[: ticket_desk.SEARCH_MAX]
-    person_id = request.args.get("person", type=int)
-    person = or_404(scope.staff_person_of(current_user, person_id)) if person_id else None
+    query, person, found = chosen_person()
     if person is None:
-        found = ticket_desk.search_persons(current_user, query, request.args.get("seite"),
-                                           current_app.config["PAGE_SIZE"]) if query else None
         return render("staff/new_ticket.html", "staff/_person_search.html", query=query, found=found, person=None)
 
     form = NewTicketForm()

@@ -8,11 +8,12 @@ from wtforms import FileField, MultipleFileField
 
 from wir import clock, pagination, uploads
 from wir.blueprints.staff import bp
+from wir.blueprints.staff.persons import chosen_person
 from wir.forms import ChoiceField, EmptyForm, options, reject, text_field
 from wir.models import Cooperative, User
 from wir.rendering import or_404, redirect_after_post, render
 from wir.security import accepts_uploads
-from wir.services import scope, staff_documents, ticket_desk
+from wir.services import scope, staff_documents
 from wir.services.rejections import Rejected
 
 LIST_ID = "sent-documents"  # the element the filter and page links replace
@@ -72,12 +73,8 @@ class DocumentForm(FlaskForm):
 @accepts_uploads
 def new_document():
     """Step 1: find the person; step 2 (?person=<id>): the PDF for them or one of their contracts."""
-    query = (request.args.get("suche") or "").strip()[: ticket_desk.SEARCH_MAX]
-    person_id = request.args.get("person", type=int)
-    person = or_404(scope.staff_person_of(current_user, person_id)) if person_id else None
+    query, person, found = chosen_person()
     if person is None:
-        found = ticket_desk.search_persons(current_user, query, request.args.get("seite"),
-                                           current_app.config["PAGE_SIZE"]) if query else None
         return render("staff/new_document.html", "staff/_person_search.html", query=query, found=found,
                       person=None, search_endpoint="staff.new_document")
 

@@ -14,7 +14,7 @@ from wir import audit, db, pagination, tasks
 from wir.blueprints.staff import bp
 from wir.forms import ChoiceField, EmptyForm, options, reject, text_field
 from wir.rendering import or_404, redirect_after_post, render
-from wir.services import registration_letters
+from wir.services import registration_letters, staff_persons
 from wir.services.rejections import Rejected
 
 REQUESTS_SHOWN = 50  # the oldest open requests; answering them brings up the next
@@ -118,7 +118,7 @@ class PersonSearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    suche = text_field("Nachname oder Mitgliedsnummer", 100, render_kw={"type": "search", "spellcheck": "false"})
+    suche = text_field("Name, Anschrift oder Nummer", staff_persons.SEARCH_MAX, render_kw={"type": "search", "spellcheck": "false"})
 
 
 @bp.route("/registrierungsbriefe/anfrage/<int:number_request_id>", methods=["GET", "POST"])

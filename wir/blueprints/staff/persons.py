@@ -1,17 +1,31 @@
 """Personen: search the cooperative's persons, a person's page (contracts, portal account, open Meldungen,
 documents), and the account actions, each asked once more on a page of its own before it is done."""
 
-from flask import flash, request, url_for
+from flask import current_app, flash, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from wir.blueprints.staff import bp
 from wir.forms import EmptyForm, reject, text_field
 from wir.rendering import or_404, redirect_after_post, render
-from wir.services import staff_persons
+from wir.services import scope, staff_persons
 from wir.services.rejections import Rejected
 
 RESULTS_ID = "persons"  # the element the search form and the page links replace
+
+
+def chosen_person():
+    """Step 1 of Neue Meldung aufnehmen and Dokument hochladen (staff/_person_search_form.html): the search as
+    typed, the person chosen by ?person= (404 unless the staff member's) and, while none is chosen, a page of the
+    persons the search finds (None before a search)."""
+    query = (request.args.get("suche") or "").strip()[: staff_persons.SEARCH_MAX]
+    person_id = request.args.get("person", type=int)
+    person = or_404(scope.staff_person_of(current_user, person_id)) if person_id else None
+    found = None
+    if person is None and query:
+        found = staff_persons.search_page(current_user, query, request.args.get("seite"),
+                                          current_app.config["PAGE_SIZE"])
+    return query, person, found
 
 
 class PersonSearchForm(FlaskForm):
