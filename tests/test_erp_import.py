@@ -285,6 +285,14 @@ def test_bad_values_are_named_by_line_and_column(empty_app, lipsia, files, colum
     assert sum(counts().values()) == 0
 
 
+def test_a_key_with_a_nul_character_is_an_error_on_every_database(empty_app, lipsia, files):
+    replace_in(files / "personen.csv", "P-4;10004;", "P-\x004;;")  # PostgreSQL refuses NUL in any text
+    _, report = run(files, lipsia)
+    assert {(e.line, e.column) for e in report.errors if e.file == "personen.csv"} == {(5, "Schlüssel"),
+                                                                                        (5, "Nummer")}
+    assert sum(counts().values()) == 0
+
+
 def test_iban_and_tax_id_are_checked(empty_app, lipsia, files):
     replace_in(files / "bankverbindungen.csv", "DE02120300000000202051", "DE02120300000000202052")
     replace_in(files / "freistellungsauftraege.csv", "47159362482", "47159362483")
@@ -469,6 +477,21 @@ def test_a_queue_out_of_reach_fails_the_run_with_the_reason(client, auth, data, 
     assert response.status_code == 303 and record.status == "failed"
     assert "Die Hintergrundverarbeitung ist nicht erreichbar." in client.get(
         f"/intern/import/{record.id}").get_data(as_text=True)
+
+
+def test_the_list_of_imports_takes_the_same_queries_for_few_and_many(client, auth, data, count_queries):
+    auth.login_with_code(auth.logins["admin"])
+    admin = User.get(User.email == auth.logins["admin"]["email"])
+
+    def queries_with(runs: int) -> int:
+        for cooperative in Cooperative.select():
+            for _ in range(runs):
+                ErpImport.create(cooperative=cooperative, user=admin, status="done")
+        with count_queries() as counted:
+            assert client.get("/intern/import").status_code == 200
+        return counted.count
+
+    assert queries_with(2) == queries_with(40)
 
 
 @pytest.mark.parametrize("who", ["anonymous", "tenant", "staff"])

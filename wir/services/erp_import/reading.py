@@ -41,7 +41,8 @@ def inspect(path: Path) -> FileInfo:
     """Size, SHA-256 and encoding in one pass: UTF-8 (a BOM is allowed) if every byte decodes so, else
     Windows-1252; neither raises FileProblem."""
     digest = hashlib.sha256()
-    decoders = {"utf-8-sig": codecs.getincrementaldecoder("utf-8")(), "cp1252": codecs.getincrementaldecoder("cp1252")()}
+    decoders = {"utf-8-sig": codecs.getincrementaldecoder("utf-8")(),
+                "cp1252": codecs.getincrementaldecoder("cp1252")()}
     fits = dict.fromkeys(decoders, True)
     size = 0
 
