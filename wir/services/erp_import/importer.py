@@ -160,10 +160,16 @@ class Run:
 
     def _remember_failed(self, kind: Kind, columns, failed: list[dict]) -> None:
         """The keys of rows with errors: a reference to one of them is no second error (it is not missing)."""
-        header = next(header for column, header in columns if column.name == KEY)
-        keys = {" ".join(cells[header].split()) for cells in failed} - {""}
+        column, header = next((column, header) for column, header in columns if column.name == KEY)
+        keys = set()
+        for cells in failed:
+            try:
+                keys.add(column.parse(cells[header]))
+            except BadValue:
+                continue  # a key that is no key cannot be referenced either
+        keys.discard("")
         if keys:
-            _Seen.insert_many([{"kind": f"{kind.file}#failed", "value": key[:300], "line": 0} for key in keys]
+            _Seen.insert_many([{"kind": f"{kind.file}#failed", "value": key, "line": 0} for key in keys]
                               ).on_conflict_ignore().execute()
 
     def _first_of_each(self, kind: Kind, attr: str, column: str, rows):
