@@ -342,6 +342,29 @@ def test_confirmation_pdf_mail_and_audit_show_the_ids_masked(app, data, demo_log
     assert entry.user_id == user_of(tenant).id and entry.cooperative_id == juergen().cooperative_id
 
 
+def test_the_staff_side_sees_the_ids_masked_only(client, auth, data):
+    """After a joint order and its Widerruf the admin's Protokoll (page and CSV) and the saver's person page in the
+    internal area never show a Steuer-ID in full, in any grouping."""
+    tenant = sign_in(auth, JUERGEN)
+    assert client.post(FORM_URL, data=form_data(auth, tenant["password"], kind=JOINT, amount="1500",
+                                                partner_name="Erika Meier", partner_tax_id=OTHER_ID)).status_code == 303
+    assert client.post("/sparen/freistellungsauftrag/widerruf", data={
+        "csrf_token": auth.csrf_token(), "when": YEAR_END, "password": tenant["password"]}).status_code == 303
+    auth.logout()
+    auth.login_with_code(auth.logins["admin"])
+    pages = {
+        "Protokoll": client.get("/intern/protokoll?aktion=exemption_order.placed").get_data(as_text=True),
+        "CSV": client.get("/intern/protokoll.csv").get_data().decode("utf-8-sig"),
+        "Person": client.get(f"/intern/personen/{juergen().id}").get_data(as_text=True),
+    }
+    assert "•• ••• ••• 809" in pages["CSV"] and "•• ••• ••• 719" in pages["CSV"]
+    assert "••• 809" in unescape(pages["Protokoll"])
+    for name, text in pages.items():
+        digits_only = re.sub(r"\D", "", unescape(text))
+        for full in (JUERGEN_ID, OTHER_ID):
+            assert full not in digits_only, (name, full)
+
+
 def test_wrong_password_stores_nothing(app, data, demo_logins):
     tenant = next(t for t in demo_logins["tenants"] if t["email"].startswith(JUERGEN))
     before = stored_counts()

@@ -240,6 +240,24 @@ def test_a_second_request_for_the_year_is_refused_while_the_first_is_open(client
     assert len(tickets_of("tax_certificate")) == 3
 
 
+def test_the_page_lists_open_tax_requests_also_those_typed_as_a_meldung(client, auth, data):
+    """The demo's Jürgen asked in his own words ("Steuerbescheinigung für das Vorjahr"): the form shows that request
+    and then the one it filed, each with its link, so that nobody asks twice without seeing it."""
+    sign_in(auth, JUERGEN)
+    typed = Ticket.get(Ticket.subject == "Steuerbescheinigung für das Vorjahr")
+    page = main_of(client.get("/sparen/steuerbescheinigung").get_data(as_text=True))
+    assert "bearbeiten wir noch" in page and f'href="/meldungen/{typed.number}"' in page
+    year = clock.today().year - 1
+    post(client, auth, "/sparen/steuerbescheinigung", year=str(year))
+    [filed] = tickets_of("tax_certificate")
+    page = main_of(client.get("/sparen/steuerbescheinigung").get_data(as_text=True))
+    assert page.index(f'href="/meldungen/{filed.number}"') < page.index(f'href="/meldungen/{typed.number}"')
+    for ticket in (typed, filed):
+        ticket.status = "closed"
+        ticket.save()
+    assert "bearbeiten wir noch" not in client.get("/sparen/steuerbescheinigung").get_data(as_text=True)
+
+
 def test_the_same_tax_form_sent_twice_files_one_ticket(client, auth, data):
     sign_in(auth, JUERGEN)
     key = savings_requests_key()
@@ -349,7 +367,12 @@ def test_up_to_2000_a_month_without_notice_and_more_after_the_period(client, aut
             "Ohne Kündigung können Sie bis zu 2.000,00 € im Kalendermonat abheben; im November 2025 sind davon "
             "noch 500,00 € frei.") in message
     assert tickets_of("savings_notice") == [] and copies() == []
+    # the form says what the portal cannot see (notices not yet booked) and where the money goes
+    assert "noch nicht gebucht sind, rechnen wir für ihren Monat" in " ".join(page.split())
+    assert "auf das Referenzkonto, das für Ihren Sparvertrag bei uns hinterlegt ist" in " ".join(page.split())
     assert send_notice(client, auth, amount="500,00", payout_on="25.11.2025").status_code == 303
+    text = " ".join(pdf_text(documents.open_document(copies()[0])).split())
+    assert "noch nicht gebucht sind" in text and "Referenzkonto" in text
     # December starts afresh, before the notice period ends
     assert send_notice(client, auth, amount="2.000", payout_on="2025-12-01").status_code == 303
     response = send_notice(client, auth, amount="2.000,01", payout_on="2026-01-15")
@@ -467,6 +490,8 @@ def test_notice_files_a_ticket_and_a_copy_in_dokumente(client, auth, data, monke
     text = pdf_text(client.get(f"/dokumente/{copy.number}/pdf").data)
     assert f"Vertrag Sparbuch {CRAFTED}" in text and "Betrag 1.234,56 €" in text
     assert "Auszahlung zum 21.04.2026" in text and "Jürgen Müller" in text
+    # after the notice period the allowance plays no part; the money goes to the reference account
+    assert "Referenzkonto" in " ".join(text.split()) and "noch nicht gebucht" not in " ".join(text.split())
 
 
 def test_whole_balance_closes_the_account(client, auth, data, monkeypatch):

@@ -128,7 +128,10 @@ def slice_at(query, keys, size: int, after=None, before=None) -> Slice:
         return Slice(rows, None, position_of(rows[-1], keys) if more else None)
     # the other side: rows beyond this page's edge (or beyond the position, when the page is empty)
     edge = tuple(getattr(rows[0 if older else -1], key.name) for key in keys) if rows else position
-    other = _position(edge) if query.where(_beyond(keys, edge, older=not older)).exists() else None
+    # the nearest row there, read in the index's order (an EXISTS lets PostgreSQL scan the table for any row)
+    nearest = [key.asc() if older else key.desc() for key in keys]
+    beyond = query.where(_beyond(keys, edge, older=not older)).order_by(*nearest).limit(1).select(keys[-1])
+    other = _position(edge) if beyond.scalar() is not None else None
     if older:
         return Slice(rows, other, position_of(rows[-1], keys) if more else None)
     return Slice(rows, position_of(rows[0], keys) if more else None, other)

@@ -18,7 +18,7 @@ from peewee import fn
 
 from wir import clock
 from wir.formatting import german_date, money
-from wir.models import Person, SavingsAccount, SavingsTransaction, Ticket, User
+from wir.models import Person, SavingsAccount, SavingsTransaction, Ticket, TicketCategory, TicketType, User
 from wir.services import tickets
 from wir.services.applications import SentForm, send_form
 from wir.services.certificates import NotOffered, Outcome, category_for
@@ -31,13 +31,14 @@ STATUTORY_NOTICE_MONTHS = 3  # the Spareinlage with the legal minimum: it has th
 FREE_PER_MONTH = Decimal("2000.00")  # per account and calendar month, without notice
 WITHDRAWALS = ("Auszahlung",)  # the bookings the allowance is used by (a Kündigung is paid after its period)
 AHEAD = timedelta(days=366)  # a payout date further after the earliest one is a typing mistake
+# where the money goes: the saver names no account here, the cooperative pays to the one it keeps for the savings
+PAYOUT_TO = ("Wir überweisen den Betrag auf das Referenzkonto, das für Ihren Sparvertrag bei uns hinterlegt ist. Soll "
+             "er auf ein anderes Konto gehen, schreiben Sie uns das bitte unter „Meldungen“ zu dieser Kündigung.")
+# the portal sees booked withdrawals only: notices sent but not yet paid out are checked by the cooperative
+PENDING_COUNT = ("Kündigungen und Auszahlungen, die Sie schon beauftragt haben und die noch nicht gebucht sind, "
+                 "rechnen wir für ihren Monat auf die frei verfügbaren 2.000 € an; wir prüfen das vor der Auszahlung.")
 MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
           "November", "Dezember")
-
-
-def saver(persons) -> Person | None:
-    """The person who saves: the first of the user's persons at a cooperative with a savings facility."""
-    return next((person for person in persons if person.cooperative.has_savings), None)
 
 
 def accounts_of(person: Person) -> list[SavingsAccount]:
@@ -76,6 +77,17 @@ def open_tax_request(person: Person, year: int) -> Ticket | None:
         & (Ticket.subject == tax_certificate_subject(year))
         & Ticket.status.in_(Ticket.OPEN_STATUSES)
     ).first()
+
+
+def open_tax_requests(person: Person) -> list[Ticket]:
+    """The person's open requests in the Steuerbescheinigung category, newest first, whatever their subject (a request
+    typed as a Meldung names its year in its own words): the form lists them so that nobody asks twice."""
+    return list(
+        Ticket.select().join(TicketCategory).join(TicketType)
+        .where((Ticket.person == person) & (TicketCategory.key == TAX_CERTIFICATE_KEY)
+               & (TicketType.cooperative == person.cooperative_id) & Ticket.status.in_(Ticket.OPEN_STATUSES))
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+    )
 
 
 def request_tax_certificate(person: Person, year: int, user: User, submission_key: str | None = None) -> Ticket:
@@ -245,7 +257,9 @@ def give_notice(account: SavingsAccount, notice: SavingsNotice, user: User,
     shown_amount = (f"das gesamte Guthaben, zurzeit {money(account.balance)}; der Sparvertrag wird aufgelöst"
                     if closing else money(amount))
     label = f"{account.product} {account.number}"
-    notes = ["Wir prüfen Ihre Kündigung und bestätigen Ihnen den Auszahlungstermin unter „Meldungen“."]
+    notes = ["Wir prüfen Ihre Kündigung und bestätigen Ihnen den Auszahlungstermin unter „Meldungen“.", PAYOUT_TO]
+    if notice.payout_on < terms.earliest:  # within the monthly allowance
+        notes.append(PENDING_COUNT)
     if closing:
         notes.append("Bei einer Auflösung schreiben wir Ihnen die Zinsen bis zum Auszahlungstag gut; ausgezahlt "
                      "wird das Guthaben an diesem Tag, nach Abzug der gegebenenfalls fälligen Steuern.")

@@ -12,7 +12,7 @@ from wir.blueprints.savings import bp
 from wir.forms import ChoiceField, GermanDateField, GermanMoneyField, RequestForm, new_submission_key, options, reject
 from wir.navigation import viewer
 from wir.rendering import or_404, redirect_after_post, render
-from wir.services import savings_requests, savings_statements, scope
+from wir.services import exemption_orders, savings_requests, savings_statements, scope
 from wir.services.certificates import NotOffered
 from wir.services.rejections import Rejected
 
@@ -42,7 +42,7 @@ class TaxCertificateForm(RequestForm):
 
 
 def _saver():
-    return or_404(savings_requests.saver(viewer().persons))
+    return or_404(exemption_orders.saver_of(viewer().persons))
 
 
 @bp.route("/steuerbescheinigung", methods=["GET", "POST"])
@@ -66,7 +66,8 @@ def tax_certificate():
                   "eingegangen. Wir senden Ihnen die Bescheinigung per Post zu.", "success")
             return redirect_after_post(url_for("tickets.show", number=ticket.number))
     return render("savings/tax_certificate.html", "savings/_tax_certificate_form.html",
-                  status=422 if form.errors else 200, form=form, years=years)
+                  status=422 if form.errors else 200, form=form, years=years,
+                  open_requests=savings_requests.open_tax_requests(person))
 
 
 # --- Kündigung einer Spareinlage ---
@@ -102,4 +103,5 @@ def notice(number):
             return redirect_after_post(url_for("tickets.show", number=outcome.ticket.number))
     return render("savings/notice.html", "savings/_notice_form.html", status=422 if form.errors else 200,
                   form=form, account=account, terms=terms, free_per_month=savings_requests.FREE_PER_MONTH,
-                  month_name=savings_requests.month_name)
+                  month_name=savings_requests.month_name, payout_to=savings_requests.PAYOUT_TO,
+                  pending_count=savings_requests.PENDING_COUNT)
