@@ -5,13 +5,15 @@ file count and unpacked size; who may see what."""
 import io
 import re
 import struct
+import threading
 import zipfile
 
 import pytest
 from pypdf import PdfWriter
 
 from tests.helpers import deliver, htmx, mail_text, main_of
-from wir import uploads
+from wir import db, uploads
+from wir.services import staff_documents
 from wir.models import AuditLog, Contract, Document, DocumentBatch, DocumentBatchFile, OutboxMail, Person, User
 
 NEW = "/intern/dokumente/neu"
@@ -294,18 +296,98 @@ def test_another_cooperatives_batch_is_unknown(client, auth, data):
     auth.logout()
     auth.login_staff(0)  # Lipsia
     assert client.get(f"/intern/dokumente/stapel/{batch.key}").status_code == 404
-    response = client.post(f"/intern/dokumente/stapel/{batch.key}/veroeffentlichen", data={"csrf_token": auth.csrf_token()})
-    assert response.status_code == 404 and DocumentBatch.get_by_id(batch.id).published_at is None
+    for action in ("veroeffentlichen", "verwerfen"):
+        response = client.post(f"/intern/dokumente/stapel/{batch.key}/{action}", data={"csrf_token": auth.csrf_token()})
+        assert response.status_code == 404
     auth.logout()
     for signed_in in (False, True):
         if signed_in:
             auth.login_as("gisela")
         for url in (LIST, NEW, BULK, f"/intern/dokumente/stapel/{batch.key}"):
             assert client.get(url).status_code == 404, url
-        response = client.post(f"/intern/dokumente/stapel/{batch.key}/veroeffentlichen",
-                               data={"csrf_token": auth.csrf_token()})
-        assert response.status_code == 404
-    assert DocumentBatch.get_by_id(batch.id).published_at is None
+        for action in ("veroeffentlichen", "verwerfen"):
+            response = client.post(f"/intern/dokumente/stapel/{batch.key}/{action}",
+                                   data={"csrf_token": auth.csrf_token()})
+            assert response.status_code == 404
+    unchanged = DocumentBatch.get_by_id(batch.id)
+    assert unchanged.published_at is None and unchanged.discarded_at is None and len(files_of(batch)) == 1
+
+
+def test_a_batch_is_discarded_instead_of_published(client, auth, data):
+    auth.login_staff(0)
+    batch = batch_of(upload_bulk(client, auth, [("BK2025_MV-1001-0203.pdf", pdf_bytes(91)), ("notiz.pdf", pdf_bytes(92))]))
+    before = documents_count()
+    preview = client.get(f"/intern/dokumente/stapel/{batch.key}").get_data(as_text=True)
+    assert "Sammel-Upload verwerfen" in preview
+    bad = client.post(f"/intern/dokumente/stapel/{batch.key}/verwerfen", data={})  # no CSRF token
+    assert bad.status_code == 400 and DocumentBatch.get_by_id(batch.id).discarded_at is None
+    # with htmx the answer leads to the upload page as a whole
+    response = client.post(f"/intern/dokumente/stapel/{batch.key}/verwerfen", data={"csrf_token": auth.csrf_token()},
+                           headers=htmx(auth))
+    assert response.status_code == 204 and BULK in response.headers["HX-Location"]
+    assert "ist verworfen; nichts wurde veröffentlicht" in client.get(BULK).get_data(as_text=True)
+    assert DocumentBatch.get_by_id(batch.id).discarded_at is not None and files_of(batch) == {}
+    page = client.get(f"/intern/dokumente/stapel/{batch.key}").get_data(as_text=True)
+    assert "Verworfen am" in page and "Veröffentlichen (" not in page and "Sammel-Upload verwerfen" not in page
+    for action in ("veroeffentlichen", "verwerfen"):  # nothing more to do with it
+        again = client.post(f"/intern/dokumente/stapel/{batch.key}/{action}", data={"csrf_token": auth.csrf_token()})
+        assert again.status_code == 409 and "schon verworfen" in again.get_data(as_text=True)
+    assert documents_count() == before and OutboxMail.select().count() == 0
+    assert AuditLog.select().where(AuditLog.action == "documents.batch_discarded").count() == 1
+    # a published batch is not discarded
+    published = batch_of(upload_bulk(client, auth, [("BK2025_MV-1004-0112.pdf", pdf_bytes(93))]))
+    client.post(f"/intern/dokumente/stapel/{published.key}/veroeffentlichen", data={"csrf_token": auth.csrf_token()})
+    refused = client.post(f"/intern/dokumente/stapel/{published.key}/verwerfen", data={"csrf_token": auth.csrf_token()})
+    assert refused.status_code == 409 and "war schon veröffentlicht" in refused.get_data(as_text=True)
+    assert DocumentBatch.get_by_id(published.id).discarded_at is None and documents_count() == before + 1
+
+
+@pytest.mark.parametrize("actions", [("publish", "publish"), ("publish", "discard")])
+def test_two_clerks_at_the_same_moment_exactly_one_applies(app, client, auth, data, actions):
+    """Two clerks (or two clicks) publish a batch at once, or one discards it meanwhile: one applies, nothing twice."""
+    staff = auth.login_staff(0)
+    batch = batch_of(upload_bulk(client, auth, [("BK2025_MV-1001-0203.pdf", pdf_bytes(94)),
+                                                ("BK2025_MV-1004-0112.pdf", pdf_bytes(95))]))
+    with app.app_context():
+        before = documents_count()
+        clerks = list(User.select().where((User.role == User.ROLE_STAFF)
+                                          & (User.cooperative == Person.get(Person.number == "104711").cooperative_id))
+                      .order_by(User.id).limit(2))
+        assert staff["email"] in {clerk.email for clerk in clerks}
+        db.database.close()
+    start = threading.Barrier(2)
+    results = []
+
+    def worker(clerk, action):
+        with app.app_context():
+            try:
+                current = DocumentBatch.get_by_id(batch.id)
+                start.wait()
+                if action == "publish":
+                    staff_documents.publish(current, clerk)
+                else:
+                    staff_documents.discard(current, clerk)
+                results.append(("applied", action))
+            except staff_documents.AlreadyPublished:
+                results.append(("refused", action))
+            finally:
+                db.database.close()
+
+    threads = [threading.Thread(target=worker, args=pair) for pair in zip(clerks, actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(kind for kind, _ in results) == ["applied", "refused"], results
+    applied = next(action for kind, action in results if kind == "applied")
+    with app.app_context():
+        fresh = DocumentBatch.get_by_id(batch.id)
+        published = applied == "publish"
+        assert (fresh.published_at is not None) is published and (fresh.discarded_at is not None) is not published
+        assert documents_count() == before + (2 if published else 0)
+        assert OutboxMail.select().count() == (2 if published else 0)  # Jürgen and Gisela, once each
+        assert AuditLog.select().where(AuditLog.action.in_(
+            ["documents.batch_published", "documents.batch_discarded"])).count() == 1
 
 
 def test_the_preview_pages_its_matched_files_with_htmx(app, client, auth, data):

@@ -525,6 +525,7 @@ class DocumentBatch(BaseModel):
     created_at = DateTimeField(default=clock.now)
     published_at = DateTimeField(null=True)  # set once: publishing twice publishes nothing twice
     published_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    discarded_at = DateTimeField(null=True)  # Verwerfen: never published (its files are forgotten)
 
 
 class DocumentBatchFile(BaseModel):

@@ -134,6 +134,38 @@ def test_one_pdf_for_a_person_found_by_name(new_page, demo_logins, mailbox):
     assert not unexpected_errors(page), page.wir_console_errors
 
 
+def test_without_javascript_one_pdf_for_a_person_and_a_discarded_batch(new_page, demo_logins, mailbox):
+    clerk = demo_logins["staff"][1]  # Lipsia
+    page = new_page("desktop", javascript=False, user=clerk)
+    page.goto("/intern/dokumente/neu")
+    page.get_by_label("Name oder Mitgliedsnummer").fill("mueller")  # the Personen search: umlauts either way
+    page.get_by_role("button", name="Suchen").click()
+    expect(page).to_have_url(re.compile(r"suche=mueller"))
+    page.get_by_role("link", name="Müller, Jürgen").click()
+    expect(page.get_by_role("heading", level=2, name="Jürgen Müller")).to_be_visible()
+    page.get_by_label("Titel").fill("Modernisierungsankündigung")
+    page.get_by_label("PDF-Datei").set_input_files(upload("ankuendigung.pdf", pdf_bytes(50)))
+    page.get_by_role("button", name="Hochladen und bereitstellen").click()
+    expect(page.get_by_text("„Modernisierungsankündigung“ liegt jetzt in den Dokumenten")).to_be_visible()
+    wait_for_mail(mailbox, demo_tenant(demo_logins, "juergen")["email"], "Neues Dokument im Portal")
+
+    # a Sammel-Upload with the wrong files is discarded instead of published
+    page.goto("/intern/dokumente/hochladen")
+    page.get_by_label("Titel (für alle Dateien)").fill("Falscher Stapel")
+    page.get_by_label(re.compile("^PDF-Dateien oder eine ZIP-Datei")).set_input_files([
+        upload("BK2025_MV-1004-0112.pdf", pdf_bytes(51))])
+    page.get_by_role("button", name="Hochladen und Vorschau zeigen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sammel-Upload: Falscher Stapel")
+    batch_url = page.url
+    page.get_by_role("button", name="Sammel-Upload verwerfen").click()
+    expect(page.get_by_role("heading", level=1, name="Sammel-Upload")).to_be_visible()
+    expect(page.get_by_text("„Falscher Stapel“ ist verworfen; nichts wurde veröffentlicht.")).to_be_visible()
+    page.goto(batch_url)
+    expect(page.locator("main")).to_contain_text("Verworfen am")
+    expect(page.get_by_role("button", name=re.compile("^Veröffentlichen"))).to_have_count(0)
+    assert_accessible(page)
+
+
 def test_staff_document_pages_fit_a_phone(new_page, demo_logins):
     page = new_page("phone", user=demo_logins["staff"][0])
     for path in ("/intern/dokumente", "/intern/dokumente/hochladen", "/intern/dokumente/neu?suche=M%C3%BCller"):

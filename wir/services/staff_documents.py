@@ -41,7 +41,7 @@ RECIPIENT_ROLES = ("main", "member", "co")
 
 
 class AlreadyPublished(Exception):
-    """The batch was published before (by this clerk or a colleague): nothing published again."""
+    """The batch was published or discarded before (by this clerk or a colleague): nothing published again."""
 
 
 def check_title(title: str) -> str:
@@ -326,6 +326,11 @@ def batch_files(batch: DocumentBatch, matched: bool):
     return query.order_by(DocumentBatchFile.position, DocumentBatchFile.id)
 
 
+def _open():
+    """A batch neither published nor discarded."""
+    return DocumentBatch.published_at.is_null() & DocumentBatch.discarded_at.is_null()
+
+
 def publish(batch: DocumentBatch, clerk: User) -> int:
     """Veröffentlichen: every matched file into its tenant's Dokumente, one mail per tenant, in one transaction
     that also marks the batch published. Returns the number of documents. Raises AlreadyPublished."""
@@ -336,7 +341,7 @@ def publish(batch: DocumentBatch, clerk: User) -> int:
     with db.write_transaction():
         # of two clerks (or two clicks) exactly one finds the batch unpublished
         if DocumentBatch.update(published_at=clock.now(), published_by=clerk).where(
-                (DocumentBatch.id == batch.id) & DocumentBatch.published_at.is_null()).execute() != 1:
+                (DocumentBatch.id == batch.id) & _open()).execute() != 1:
             raise AlreadyPublished(batch.key)
         receiving = recipients({f.contract_id for f in files})
         by_person: dict[int, list[Document]] = defaultdict(list)
@@ -355,3 +360,15 @@ def publish(batch: DocumentBatch, clerk: User) -> int:
         audit.record(clerk, "documents.batch_published", batch,
                      f"{batch.title}: {count} Dokumente veröffentlicht, {mails} E-Mails", cooperative)
     return count
+
+
+def discard(batch: DocumentBatch, clerk: User) -> None:
+    """Verwerfen: the batch is never published and its file list goes (the stored content may be shared with
+    documents, so it stays). Raises AlreadyPublished for a batch published or discarded meanwhile."""
+    with db.write_transaction():
+        if DocumentBatch.update(discarded_at=clock.now()).where(
+                (DocumentBatch.id == batch.id) & _open()).execute() != 1:
+            raise AlreadyPublished(batch.key)
+        DocumentBatchFile.delete().where(DocumentBatchFile.batch == batch.id).execute()
+        audit.record(clerk, "documents.batch_discarded", batch, f"{batch.title}: verworfen",
+                     Cooperative.get_by_id(batch.cooperative_id))

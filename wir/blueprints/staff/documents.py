@@ -170,16 +170,37 @@ def document_batch(batch_key):
     return _render_batch(_batch(batch_key))
 
 
-@bp.route("/dokumente/stapel/<batch_key>/veroeffentlichen", methods=["POST"])
-def publish_batch(batch_key):
+def _decide(batch_key: str, decision, done: str):
+    """Veröffentlichen or Verwerfen (``decision(batch, clerk)``, which returns the message shown after it); a batch
+    decided meanwhile answers 409 and changes nothing. ``done``: where the clerk goes afterwards."""
     batch = _batch(batch_key)
-    form = EmptyForm()
-    if not form.validate_on_submit():
+    if not EmptyForm().validate_on_submit():
         return _render_batch(batch, status=422)
     try:
-        count = staff_documents.publish(batch, _user())
+        message = decision(batch, _user())
     except staff_documents.AlreadyPublished:
         return _render_batch(_batch(batch_key), status=409, already=True)
-    flash(f"{count} {'Dokument ist' if count == 1 else 'Dokumente sind'} veröffentlicht. Jede Mieterin und jeder "
-          "Mieter mit Benutzerkonto erhält eine E-Mail.", "success")
-    return redirect_after_post(url_for("staff.document_batch", batch_key=batch.key))
+    flash(message, "success")
+    return redirect_after_post(done)
+
+
+def _publish(batch, clerk) -> str:
+    count = staff_documents.publish(batch, clerk)
+    return (f"{count} {'Dokument ist' if count == 1 else 'Dokumente sind'} veröffentlicht. Jede Mieterin und jeder "
+            "Mieter mit Benutzerkonto erhält eine E-Mail.")
+
+
+def _discard(batch, clerk) -> str:
+    staff_documents.discard(batch, clerk)
+    return f"Der Sammel-Upload „{batch.title}“ ist verworfen; nichts wurde veröffentlicht."
+
+
+@bp.route("/dokumente/stapel/<batch_key>/veroeffentlichen", methods=["POST"])
+def publish_batch(batch_key):
+    return _decide(batch_key, _publish, url_for("staff.document_batch", batch_key=batch_key))
+
+
+@bp.route("/dokumente/stapel/<batch_key>/verwerfen", methods=["POST"])
+def discard_batch(batch_key):
+    """Verwerfen: a batch that is not to be published (wrong files, wrong title) goes before anyone sees it."""
+    return _decide(batch_key, _discard, url_for("staff.upload_documents"))
