@@ -114,17 +114,22 @@ class Prepared:
             self._query[kind] = (text, query)
         return self._query[kind]
 
-    def first(self, *values):
-        """The first row as a model instance (the query's model), or None."""
+    def _run(self, values):
         text, query = self._text(values)
-        return next(iter(query.model.raw(text, *values)), None)
+        # the rows as the query itself makes them (models with their joined models, converted values)
+        return query._get_cursor_wrapper(database.execute_sql(text, values))
 
-    def scalar(self, *values, field=None):
-        """The first column of the first row; ``field`` converts it as that field would (a datetime on SQLite)."""
-        text, _query = self._text(values)
-        row = database.execute_sql(text, values).fetchone()
-        value = row[0] if row else None
-        return field.python_value(value) if field is not None and value is not None else value
+    def rows(self, *values) -> list:
+        return list(self._run(values))
+
+    def first(self, *values):
+        """The first row, or None."""
+        return next(iter(self._run(values)), None)
+
+    def scalar(self, *values):
+        """The first column of the first row (of a query made with .tuples())."""
+        row = self.first(*values)
+        return row[0] if row else None
 
 
 def write_transaction():

@@ -8,6 +8,7 @@ tenant's object must be as unknown as one that does not exist.
 
 from peewee import JOIN
 
+from wir import db
 from wir.models import (
     Contract,
     ContractParty,
@@ -25,14 +26,16 @@ from wir.models import (
 )
 
 
+# every tenant page runs it (the layout's name and cooperatives)
+_PERSONS_OF = db.Prepared(
+    lambda user_id: Person.select(Person, Cooperative).join(Cooperative).where(Person.user == user_id)
+    .order_by(Cooperative.name)
+)
+
+
 def persons_of(user: User) -> list[Person]:
     """The user's persons (one per cooperative) with their cooperatives, in one query."""
-    return list(
-        Person.select(Person, Cooperative)
-        .join(Cooperative)
-        .where(Person.user == user)
-        .order_by(Cooperative.name)
-    )
+    return _PERSONS_OF.rows(user.id)
 
 
 def person_ids(user: User):

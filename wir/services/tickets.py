@@ -322,13 +322,15 @@ def withdraw(ticket: Ticket, author: User) -> Ticket:
 
 # the status poll runs it every 15 s in every open Meldungen tab
 _LAST_CHANGE = db.Prepared(
-    lambda user_id: Ticket.select(fn.MAX(Ticket.updated_at)).where(Ticket.person.in_(scope.person_ids(user_id)))
+    lambda user_id: Ticket.select(fn.MAX(Ticket.updated_at))
+    .where(Ticket.person.in_(scope.person_ids(user_id)))
+    .tuples()
 )
 
 
 def last_change(user: User):
     """When any of the user's tickets last changed: one indexed query for the status poll."""
-    return _LAST_CHANGE.scalar(user.id, field=Ticket.updated_at)
+    return _LAST_CHANGE.scalar(user.id)
 
 
 def changed_since(user: User, since, ticket_ids: list[int]) -> list[Ticket]:
