@@ -158,6 +158,30 @@ def test_overview_shows_each_account_with_its_terms_and_the_total(client, auth, 
     assert total == sum(row.amount for row in rows_of(SPARBUCH) + rows_of(WACHSTUM))
 
 
+def test_a_closed_account_is_listed_apart_and_out_of_the_total_its_history_stays(client, auth, data):
+    """Aufgelöst (the ERP import sets closed_on): no balance in the sum, nothing to give notice on, Umsätze readable."""
+    SavingsAccount.update(closed_on=clock.today()).where(SavingsAccount.number == WACHSTUM).execute()
+    sign_in(auth, JUERGEN)
+    page = main_of(client.get("/sparen/").get_data(as_text=True))
+    table, closed = page.split("Aufgelöste Sparverträge", 1)
+    assert WACHSTUM not in table and SPARBUCH in table
+    footer = " ".join(re.sub(r"<[^>]+>", " ", table.split("<tfoot>", 1)[1]).split())
+    assert footer.startswith(f"Summe aller Sparverträge {money(account(SPARBUCH).balance)}")
+    assert f"Wachstumssparen {WACHSTUM}, aufgelöst am {german_date(clock.today())}" in " ".join(closed.split())
+    assert f'href="/sparen/{WACHSTUM}/umsaetze"' in closed and "/kuendigung" not in closed
+    assert client.get(f"/sparen/{WACHSTUM}/umsaetze").status_code == 200
+    notice = client.get(f"/sparen/{WACHSTUM}/kuendigung").get_data(as_text=True)
+    assert "aufgelöst" in notice and 'name="amount"' not in notice
+
+
+def test_an_account_closed_from_a_later_day_still_counts(client, auth, data):
+    SavingsAccount.update(closed_on=clock.today() + timedelta(days=1)).where(
+        SavingsAccount.number == WACHSTUM).execute()
+    sign_in(auth, JUERGEN)
+    page = main_of(client.get("/sparen/").get_data(as_text=True))
+    assert "Aufgelöste Sparverträge" not in page and WACHSTUM in page
+
+
 def test_fixed_term_shows_its_maturity_and_only_the_savers_accounts(client, auth, data):
     sign_in(auth, GISELA)
     page = main_of(client.get("/sparen/").get_data(as_text=True))

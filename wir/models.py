@@ -455,6 +455,10 @@ class SavingsAccount(BaseModel):
     # the ERP's own key (wir.services.erp_import), unique per cooperative, which the import keeps
     erp_key = CharField(max_length=100, null=True, index=True)
 
+    def closed_by(self, day) -> bool:
+        """Aufgelöst on or before ``day``: no balance to count and nothing left to give notice on."""
+        return self.closed_on is not None and self.closed_on <= day
+
 
 class SavingsTransaction(BaseModel):
     """Umsatz."""

@@ -19,14 +19,18 @@ CSV_HEADER = ("Buchungstag", "Wertstellung", "Art", "Betrag (EUR)", "Kontostand 
 
 @dataclass(frozen=True)
 class Overview:
-    accounts: list[SavingsAccount]
+    accounts: list[SavingsAccount]  # the running ones
     total: Decimal
+    closed: list[SavingsAccount]  # aufgelöst: their Umsätze and Kontoauszüge stay readable (the tax return)
 
 
-def overview(accounts) -> Overview:
-    """The accounts with the sum of their balances."""
+def overview(accounts, today: date | None = None) -> Overview:
+    """The running accounts with the sum of their balances, and the closed ones apart."""
+    today = today or clock.today()
     accounts = list(accounts)
-    return Overview(accounts, sum((account.balance for account in accounts), Decimal("0.00")))
+    running = [account for account in accounts if not account.closed_by(today)]
+    closed = [account for account in accounts if account.closed_by(today)]
+    return Overview(running, sum((account.balance for account in running), Decimal("0.00")), closed)
 
 
 @dataclass(frozen=True)

@@ -148,10 +148,14 @@ class NoticeTerms:
     notice_ends: date | None  # a notice given today ends with this day (None: the account has no period)
     earliest: date  # the first day any amount can be paid out
     free_amount: Decimal | None  # left without notice this calendar month; None: the account has no allowance
+    closed_on: date | None = None  # the account is aufgelöst
 
     @property
     def refusal(self) -> str | None:
         """Why the account cannot be given notice at all, or None."""
+        if self.closed_on is not None:
+            return (f"Dieser Sparvertrag ist seit dem {german_date(self.closed_on)} aufgelöst. Es gibt nichts mehr "
+                    "zu kündigen; seine Umsätze und Kontoauszüge können Sie weiter ansehen.")
         if self.fixed_until is None:
             return None
         return (f"Ihr Sparvertrag läuft mit festem Zins bis zum {german_date(self.fixed_until)}. Vor dem Ende der "
@@ -175,6 +179,8 @@ def free_left(account: SavingsAccount, day: date) -> Decimal:
 
 def notice_terms(account: SavingsAccount, today: date | None = None) -> NoticeTerms:
     today = today or clock.today()
+    if account.closed_by(today):
+        return NoticeTerms(today, account.notice_months, None, None, today, None, closed_on=account.closed_on)
     if account.matures_on is not None:
         running = account.matures_on > today
         return NoticeTerms(today, account.notice_months, account.matures_on if running else None, None,
