@@ -5,7 +5,7 @@ import hashlib
 import io
 import shutil
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -505,3 +505,19 @@ def test_only_admins_reach_the_upload_page(client, auth, data, who):
     assert client.get(f"/intern/import/{record.id}").status_code == 404
     assert _upload(client, auth, _example_files()).status_code == 404
     assert ErpImport.select().count() == 1
+
+
+def test_a_run_no_worker_finished_is_given_up_after_an_hour(empty_app, lipsia):
+    with empty_app.app_context():
+        old = erp_import.start(lipsia, None, dry_run=False, full=False)
+        ErpImport.update(status="running", started_at=clock.now() - erp_import.STALE_AFTER - timedelta(minutes=1)).where(
+            ErpImport.id == old.id).execute()
+        recent = erp_import.start(lipsia, None, dry_run=False, full=False)
+        done = erp_import.start(lipsia, None, dry_run=False, full=False)
+        ErpImport.update(status="done", started_at=clock.now() - timedelta(days=1)).where(
+            ErpImport.id == done.id).execute()
+        assert erp_import.give_up_stale(clock.now()) == [old.id]
+        assert ErpImport.get_by_id(old.id).status == "failed"
+        assert "nicht rechtzeitig erledigt" in ErpImport.get_by_id(old.id).report
+        assert [ErpImport.get_by_id(i).status for i in (recent.id, done.id)] == ["queued", "done"]
+        assert erp_import.give_up_stale(clock.now()) == []

@@ -118,6 +118,12 @@ def run_erp_import(erp_import_id: int) -> None:
     erp_import.run_stored(erp_import_id, erp_import_work(_app))
 
 
+@periodic_task(crontab(minute="*/10"))
+def give_up_stale_erp_imports() -> None:
+    """An import whose worker died (or that no worker took) says so instead of "läuft" forever."""
+    erp_import.give_up_stale(clock.now())
+
+
 def erp_import_work(app) -> Path:
     """Where a running import keeps its files and its progress (the upload page reads it)."""
     return Path(app.instance_path) / "imports"

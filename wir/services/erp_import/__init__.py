@@ -6,6 +6,7 @@ Every run is recorded as an ErpImport (who, when, files with SHA-256, the report
 import json
 import shutil
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from peewee import JOIN
@@ -17,7 +18,9 @@ from wir.services.erp_import.kinds import BY_FILE, KINDS
 from wir.services.erp_import.report import Report
 
 __all__ = ["BY_FILE", "KINDS", "Report", "start", "execute", "import_files", "upload", "run_stored", "fail",
-           "progress_of", "report_of", "files_of", "recent", "run_of"]
+           "give_up_stale", "progress_of", "report_of", "files_of", "recent", "run_of"]
+
+STALE_AFTER = timedelta(hours=1)  # far longer than the largest import takes (100,000 Umsätze: about 20 s)
 
 
 def start(cooperative: Cooperative, user: User | None, *, dry_run: bool, full: bool, bytes_total: int = 0,
@@ -114,14 +117,26 @@ def progress_of(record: ErpImport, work: Path) -> int:
 
 
 def fail(erp_import_id: int, message: str) -> None:
-    """The run could not start (the queue is out of reach): it says why; nothing was imported."""
+    """The run could not start or finish (the queue out of reach, its worker gone): it says why; nothing was
+    imported (the import's transaction ends with its process). A run that finished meanwhile keeps its outcome."""
     record = ErpImport.get_by_id(erp_import_id)
     report = Report(dry_run=record.dry_run, full=record.full)
     report.error("", None, "", message)
     with db.write_transaction():
         ErpImport.update(status="failed", finished_at=clock.now(),
                          report=json.dumps(report.to_dict(), ensure_ascii=False)).where(
-            ErpImport.id == erp_import_id).execute()
+            (ErpImport.id == erp_import_id) & ErpImport.status.in_(["queued", "running"])).execute()
+
+
+def give_up_stale(now) -> list[int]:
+    """Fail the runs no worker finished within STALE_AFTER (a crashed worker, none running), so their page says
+    so instead of "läuft" forever; returns their ids."""
+    stale = [record.id for record in ErpImport.select(ErpImport.id).where(
+        ErpImport.status.in_(["queued", "running"]) & (ErpImport.started_at < now - STALE_AFTER))]
+    for erp_import_id in stale:
+        fail(erp_import_id, "Die Hintergrundverarbeitung hat den Import nicht rechtzeitig erledigt. Es wurde "
+                            "nichts importiert; bitte starten Sie ihn erneut.")
+    return stale
 
 
 def run_of(erp_import_id: int) -> ErpImport | None:
