@@ -22,8 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import psycopg2
-
+from tests.databases import _admin_cursor
 from wir import create_app, db
 from wir.demo.tables import COOPERATIVES
 from wir.models import Cooperative
@@ -62,17 +61,6 @@ def fresh_database(server_url: str, folder: Path):
         db.close_all()
         with _admin_cursor(server_url) as cursor:
             cursor.execute(f"DROP DATABASE {name}")
-
-
-@contextmanager
-def _admin_cursor(url: str):
-    connection = psycopg2.connect(url)
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            yield cursor
-    finally:
-        connection.close()
 
 
 def run_once(url: str, rows: int, measure_memory: bool) -> tuple[float, int, dict]:
