@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from wir.pdf import form_copy, landlord_confirmation, membership_certificate, rent_clearance, rental_certificate
-from wir.pdf.letter import Flat, Letterhead
+from wir.pdf.data import Flat, Letterhead
 
 BUDGET_MS = {"Mietbescheinigung": 30.0}
 

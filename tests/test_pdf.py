@@ -17,8 +17,8 @@ from wir.pdf import (
     rent_clearance,
     rental_certificate,
 )
-from wir.pdf.fonts import unprintable
-from wir.pdf.letter import Flat, Letterhead
+from wir.pdf.charset import unprintable
+from wir.pdf.data import Flat, Letterhead
 from wir.services import certificates
 
 CREATED = datetime(2026, 5, 12, 9, 30)

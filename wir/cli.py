@@ -8,8 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from wir import audit, backup, clock, db, demo, formatting, mail, storage
-from wir.demo import generator
+from wir import audit, backup, clock, db, formatting, mail, storage
 from wir.models import Cooperative, Ticket, User
 from wir.services import (
     accounts,
@@ -39,6 +38,10 @@ def init_db_command():
               help="With --size large: this fraction of it (tests and quick trials).")
 def seed_demo_command(reset, size, scale):
     """Fill the demo data of both cooperatives (unless it is there already); prints the logins as JSON."""
+    # the demo (~4 MB) and the fpdf it prints with (~22 MB): loaded when needed (issue 14)
+    from wir import demo
+    from wir.demo import generator
+
     db.migrate()
     with db.database.connection_context():
         try:

@@ -3,8 +3,6 @@
 import io
 from functools import lru_cache
 
-from PIL import Image, ImageDraw
-
 BLUE = (0, 61, 122)
 WHITE = (255, 255, 255)
 SIZES = (192, 512)
@@ -12,6 +10,8 @@ SIZES = (192, 512)
 
 @lru_cache(maxsize=len(SIZES))
 def icon_png(size: int) -> bytes:
+    from PIL import Image, ImageDraw  # Pillow, ~3 MB: loaded when needed (issue 14)
+
     image = Image.new("RGB", (size, size), BLUE)
     draw = ImageDraw.Draw(image)
     s = size / 100  # drawn on a 100×100 grid, inside the maskable safe zone (centre 80 %)

@@ -13,12 +13,10 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from PIL import Image, ImageOps, UnidentifiedImageError
-from pypdf import PdfReader
-from pypdf.errors import DependencyError
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILES = 5
@@ -73,6 +71,8 @@ def _reduced_size(width: int, height: int) -> tuple[int, int]:
 
 
 def _reencode(label: str, content: bytes, content_type: str) -> bytes:
+    from PIL import Image, ImageOps, UnidentifiedImageError  # Pillow, ~3 MB: loaded when needed (issue 14)
+
     try:
         with Image.open(io.BytesIO(content)) as image:  # reads the header only
             if image.width * image.height > MAX_PIXELS[content_type]:
@@ -92,8 +92,10 @@ def _reencode(label: str, content: bytes, content_type: str) -> bytes:
         raise UploadRejected(f"{label} {DAMAGED}") from None
 
 
-def _has_active_content(reader: PdfReader) -> bool:
+def _has_active_content(reader: "PdfReader") -> bool:
     """Walks every object reachable from the trailer (the ones a viewer can reach), each once."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject  # loaded when needed (issue 14)
+
     seen: set[tuple[int, int]] = set()
     pending: list = [reader.trailer]
     while pending:
@@ -114,6 +116,9 @@ def _has_active_content(reader: PdfReader) -> bool:
 
 def _pdf_problem(content: bytes) -> str | None:
     """Why the PDF cannot be kept, or None."""
+    from pypdf import PdfReader  # pypdf, ~10 MB: loaded when needed (issue 14)
+    from pypdf.errors import DependencyError
+
     reader = PdfReader(io.BytesIO(content))
     if reader.is_encrypted:
         try:

@@ -62,7 +62,7 @@ from wir.models import (
     User,
 )
 from wir.pdf import cooperative_letter, operating_costs
-from wir.pdf.letter import Flat
+from wir.pdf.data import Flat
 from wir.services import documents
 from wir.services.passwords import hash_password
 

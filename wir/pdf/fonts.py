@@ -4,8 +4,7 @@ fpdf2 parses and subsets the whole font for every document it writes; for the fu
 Source Sans Pro files that alone costs about 60 ms. So each process prepares, once,
 lean copies of the two weights we print: every character the font has, but without
 hinting and OpenType layout tables (fpdf2 drops those from the embedded subset anyway),
-and only the Latin scripts: German, Polish, Turkish, Vietnamese … names, punctuation and €.
-Forms refuse text the font cannot print (``unprintable``), so nothing prints as boxes.
+and only the characters of the Latin scripts (``charset.RANGES``).
 """
 
 import atexit
@@ -16,26 +15,14 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import font_source_sans_pro
 from fontTools import subset
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.fonts import SubsetMap, TTFFont
 
+from wir.pdf.charset import PACKAGE_FILES, WEIGHTS, wanted
+
 FAMILY = "SourceSans"
-# fpdf2 style letter -> file of the package
-WEIGHTS = {"": "SourceSansPro-Regular.ttf", "B": "SourceSansPro-Semibold.ttf"}
-_PACKAGE_FILES = Path(font_source_sans_pro.__file__).parent / "files"
-# Basic Latin, Latin-1, Latin Extended-A/B, spacing and combining marks, Latin Extended Additional,
-# general punctuation („“ – …), currency (€), letterlike symbols (№), arrows, minus sign
-RANGES = (
-    (0x20, 0x7E), (0xA0, 0x24F), (0x2B0, 0x36F), (0x1E00, 0x1EFF), (0x2000, 0x206F),
-    (0x20A0, 0x20CF), (0x2100, 0x214F), (0x2190, 0x21FF), (0x2212, 0x2212),
-)
-
-
-def _wanted(codepoint: int) -> bool:
-    return any(low <= codepoint <= high for low, high in RANGES)
 
 
 def _lean_copy(source: Path, target: Path) -> None:
@@ -44,7 +31,7 @@ def _lean_copy(source: Path, target: Path) -> None:
     options.drop_tables += ["GDEF", "GPOS", "GSUB", "DSIG", "hdmx", "FFTM", "meta"]
     subsetter = subset.Subsetter(options)
     with TTFont(source) as font:
-        subsetter.populate(unicodes=[c for c in font.getBestCmap() if _wanted(c)])
+        subsetter.populate(unicodes=[c for c in font.getBestCmap() if wanted(c)])
         subsetter.subset(font)
         font.save(target)
 
@@ -57,7 +44,7 @@ def font_files() -> dict[str, Path]:
     files = {}
     for style, name in WEIGHTS.items():
         files[style] = folder / name
-        _lean_copy(_PACKAGE_FILES / name, files[style])
+        _lean_copy(PACKAGE_FILES / name, files[style])
     return files
 
 
@@ -99,15 +86,3 @@ def add_fonts(pdf: FPDF) -> None:
         font._hbfont = None
         font.subset = SubsetMap(font)
         pdf.fonts[_key(style)] = font
-
-
-@functools.cache
-def _characters() -> frozenset[int]:
-    with TTFont(_PACKAGE_FILES / WEIGHTS[""], lazy=True) as font:
-        return frozenset(c for c in font.getBestCmap() if _wanted(c))
-
-
-def unprintable(text: str) -> list[str]:
-    """The characters of ``text`` the font cannot print (line breaks and tabs are fine)."""
-    known = _characters()
-    return sorted({c for c in text if ord(c) not in known and c not in "\r\n\t"})

@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from wir.formatting import german_date
-from wir.pdf.letter import Letterhead, LetterPDF
+from wir.pdf.data import Letterhead
+from wir.pdf.letter import LetterPDF
 
 
 @dataclass(frozen=True)

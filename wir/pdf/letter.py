@@ -8,7 +8,6 @@ name and address at the top; register entry, contact, document number and
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -17,6 +16,7 @@ from fpdf.enums import Align, XPos, YPos
 
 from wir.formatting import german_date, money
 from wir.pdf import fonts
+from wir.pdf.data import Letterhead
 
 PORTAL = "WIR-immerda-Serviceportal"
 INK = (26, 26, 26)
@@ -25,53 +25,6 @@ BRAND = (0, 61, 122)
 BODY_SIZE = 11
 LINE = 5.2  # mm per line of body text
 PAD = 0.9  # mm above and below a row of a two-column block
-
-
-@dataclass(frozen=True)
-class Letterhead:
-    """What a cooperative prints at the top and bottom of its documents."""
-
-    name: str
-    street: str
-    postcode: str
-    city: str
-    register_court: str
-    register_number: str
-    phone: str
-    email: str
-    website: str = ""
-
-    @property
-    def address(self) -> str:
-        return f"{self.street}, {self.postcode} {self.city}"
-
-    @property
-    def register(self) -> str:
-        return f"{self.register_court}, {self.register_number}"
-
-
-@dataclass(frozen=True)
-class Flat:
-    """A unit's address as certificates print it: with floor and position (EG/OG, links/rechts)."""
-
-    street: str
-    postcode: str
-    city: str
-    floor: str = ""
-    position: str = ""
-    unit_number: str = ""
-
-    @property
-    def address(self) -> str:
-        return f"{self.street}, {self.postcode} {self.city}"
-
-    @property
-    def location(self) -> str:
-        """ "2. OG links, Wohnung Nr. 1001-0203" """
-        parts = [" ".join(p for p in (self.floor, self.position) if p)]
-        if self.unit_number:
-            parts.append(f"Nr. {self.unit_number}")
-        return ", ".join(p for p in parts if p)
 
 
 class LetterPDF(FPDF):

@@ -5,7 +5,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from wir.formatting import german_date, money
-from wir.pdf.letter import Letterhead, LetterPDF
+from wir.pdf.data import Letterhead
+from wir.pdf.letter import LetterPDF
 
 TITLE = "Mitgliedsbescheinigung"
 

@@ -9,7 +9,8 @@ from decimal import Decimal
 from fpdf.enums import Align
 
 from wir.formatting import german_date, money
-from wir.pdf.letter import Flat, Letterhead, LetterPDF
+from wir.pdf.data import Flat, Letterhead
+from wir.pdf.letter import LetterPDF
 
 
 @dataclass(frozen=True)

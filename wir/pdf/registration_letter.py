@@ -14,7 +14,8 @@ import segno
 from fpdf.enums import Align, XPos, YPos
 
 from wir.formatting import german_date
-from wir.pdf.letter import BRAND, INK, MUTED, PORTAL, Letterhead, LetterPDF
+from wir.pdf.data import Letterhead
+from wir.pdf.letter import BRAND, INK, MUTED, PORTAL, LetterPDF
 
 # DIN 5008 form B: the address field 85 x 45 mm at 20 mm from the left and 45 mm from the top; in it
 # the Zusatz- und Vermerkzone (return line at its foot) and from 62.7 mm the Anschriftzone (27.3 mm)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from wir.formatting import german_date
-from wir.pdf.letter import Flat, Letterhead, LetterPDF
+from wir.pdf.data import Flat, Letterhead
+from wir.pdf.letter import LetterPDF
 
 TITLE = "Mietschuldenfreiheitsbescheinigung"
 

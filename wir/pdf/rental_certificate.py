@@ -11,7 +11,8 @@ from decimal import Decimal
 
 from wir.formatting import german_date
 from wir.pdf._format import area, rooms
-from wir.pdf.letter import Flat, Letterhead, LetterPDF
+from wir.pdf.data import Flat, Letterhead
+from wir.pdf.letter import LetterPDF
 
 TITLE = "Mietbescheinigung"
 

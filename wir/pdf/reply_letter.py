@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from wir.formatting import german_date
 from wir.pdf import cooperative_letter
-from wir.pdf.letter import Letterhead
+from wir.pdf.data import Letterhead
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from wir import clock, db, storage
 from wir.formatting import german_date
 from wir.models import Contract, Cooperative, Person, Ticket, TicketCategory, User
-from wir.pdf import form_copy
 from wir.services import documents, scope, tickets
 from wir.services.certificates import (
     NotOffered,
@@ -308,6 +307,8 @@ def send_form(sent: SentForm, user: User, submission_key: str | None = None) -> 
 
     The caller checked the form and returned the earlier ticket for a ``submission_key`` already used.
     """
+    from wir.pdf import form_copy  # fpdf, ~22 MB: loaded when needed (issue 14)
+
     person = sent.person
     today = clock.today()
     lines = [(label, value.strip()) for label, value in sent.lines]

@@ -11,7 +11,6 @@ import re
 from wir import audit, clock, db, storage
 from wir.formatting import german_date
 from wir.models import Contract, Document, Person, Ticket, TicketMessage, User
-from wir.pdf import cooperative_letter, rent_clearance, reply_letter
 from wir.services import applications, certificates, documents, tickets
 
 RENT_CLEARANCE = "rent_clearance"
@@ -77,6 +76,8 @@ def _parts(ticket: Ticket) -> tuple[Person, Contract]:
 def issue_rent_clearance(ticket: Ticket, clerk: User) -> Document:
     """Ausstellen: the certificate "Stand <today>" into the tenant's Dokumente, the ticket closed with a message
     that says so (mailed to the tenant). Raises NotOpen."""
+    from wir.pdf import rent_clearance  # fpdf, ~22 MB: loaded when needed (issue 14)
+
     if decision_of(ticket) != "certificate":
         raise NotOpen(ticket.number)
     person, contract = _parts(ticket)
@@ -115,6 +116,8 @@ def refuse_rent_clearance(ticket: Ticket, clerk: User, reason: str) -> Ticket:
 def decide_application(ticket: Ticket, clerk: User, approve: bool, text: str) -> Document:
     """Zustimmen (``approve``; the text is optional) or Ablehnen (the text is the reason): a reply letter into the
     tenant's Dokumente, the ticket Abgeschlossen or Abgelehnt, a mail to the tenant. Raises Rejected('text'), NotOpen."""
+    from wir.pdf import cooperative_letter, reply_letter  # fpdf, ~22 MB: loaded when needed (issue 14)
+
     text = _check_text("text", text, None if approve else
                        "Bitte geben Sie einen Grund an; er steht im Schreiben an den Mieter.")
     if decision_of(ticket) != "application":

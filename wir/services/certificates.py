@@ -15,9 +15,8 @@ from peewee import JOIN
 from wir import clock
 from wir.formatting import german_date
 from wir.models import Contract, ContractParty, Cooperative, Document, Person, Ticket, TicketCategory, TicketType, Unit, User
-from wir.pdf import landlord_confirmation, membership_certificate, rent_clearance, rental_certificate
-from wir.pdf.letter import Flat
-from wir.pdf.fonts import unprintable
+from wir.pdf.charset import unprintable
+from wir.pdf.data import Flat
 from wir.services import documents, scope, tickets
 from wir.services.rejections import Rejected
 
@@ -131,6 +130,8 @@ def party_names(contract: Contract) -> list[str]:
 
 
 def rental_certificate_data(contract: Contract, number: str, issued_on: date, requested_by: str = ""):
+    from wir.pdf import rental_certificate  # fpdf, ~22 MB: loaded when needed (issue 14)
+
     parties = _parties(contract)
     person_ids = [party.person_id for party in parties]
     parking = (
@@ -174,6 +175,8 @@ def rental_certificate_data(contract: Contract, number: str, issued_on: date, re
 
 def landlord_confirmation_data(contract: Contract, number: str, issued_on: date, move_in: date,
                                persons: list[str], requested_by: str = ""):
+    from wir.pdf import landlord_confirmation  # fpdf, ~22 MB: loaded when needed (issue 14)
+
     return landlord_confirmation.LandlordConfirmation(
         letterhead=documents.letterhead(Cooperative.get_by_id(contract.cooperative_id)),
         number=number,
@@ -195,6 +198,8 @@ def membership_status(contract: Contract, today: date) -> str:
 
 
 def membership_certificate_data(contract: Contract, number: str, issued_on: date, requested_by: str = ""):
+    from wir.pdf import membership_certificate  # fpdf, ~22 MB: loaded when needed (issue 14)
+
     member = _parties(contract)[0].person
     return membership_certificate.MembershipCertificate(
         letterhead=documents.letterhead(Cooperative.get_by_id(contract.cooperative_id)),
@@ -215,6 +220,8 @@ def membership_certificate_data(contract: Contract, number: str, issued_on: date
 
 
 def rent_clearance_data(contract: Contract, number: str, issued_on: date, requested_by: str = ""):
+    from wir.pdf import rent_clearance  # fpdf, ~22 MB: loaded when needed (issue 14)
+
     return rent_clearance.RentClearance(
         letterhead=documents.letterhead(Cooperative.get_by_id(contract.cooperative_id)),
         number=number,
@@ -286,6 +293,9 @@ def request_certificate(
     submission_key: str | None = None,
 ) -> Outcome:
     """Issue the certificate into ``person``'s Dokumente; raises NotOffered, Rejected."""
+    # fpdf, ~22 MB: loaded when needed (issue 14)
+    from wir.pdf import landlord_confirmation, membership_certificate, rent_clearance, rental_certificate
+
     today = clock.today()
     kind = certificate_kind(slug, contract, today)
     cooperative = Cooperative.get_by_id(contract.cooperative_id)

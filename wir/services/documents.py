@@ -23,7 +23,7 @@ from peewee import IntegrityError, JOIN, fn
 
 from wir import clock, db, storage
 from wir.models import Contract, Cooperative, Document, Person, Unit, User
-from wir.pdf.letter import Letterhead
+from wir.pdf.data import Letterhead
 
 # the Registrierungsnummer alphabet: no 0/O, 1/I/L, so a number read out on the phone is unambiguous
 NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"

@@ -31,7 +31,6 @@ from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
 from wir import audit, clock, db, mail, storage
 from wir.formatting import german_date, masked_tax_id, money
 from wir.models import Cooperative, ExemptionOrder, Person, SavingsAccount, SavingsTransaction, User
-from wir.pdf import exemption_confirmation
 from wir.services import documents, reauthentication
 from wir.services.rejections import Rejected
 
@@ -418,6 +417,8 @@ def _end(orders: list[ExemptionOrder], last_day: date) -> None:
 
 def _confirmation(person, order, replaced, title, now, revoked_from=None) -> tuple[bytes, str]:
     """The confirmation PDF and its document number; the file is stored before any transaction begins."""
+    from wir.pdf import exemption_confirmation  # fpdf, ~22 MB: loaded when needed (issue 14)
+
     cooperative = Cooperative.get_by_id(person.cooperative_id)
     number = documents.new_number(cooperative)
     pdf = exemption_confirmation.build(exemption_confirmation.Confirmation(

@@ -4,8 +4,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from zxcvbn import zxcvbn
-
 from wir.services.rejections import Rejected
 
 MIN_LENGTH = 12
@@ -36,12 +34,18 @@ def context_words(*texts: str) -> list[str]:
     return sorted(words)
 
 
+def _hard_to_guess(password: str, words: list[str]) -> bool:
+    from zxcvbn import zxcvbn  # zxcvbn, ~12 MB: loaded when needed (issue 14)
+
+    return zxcvbn(password[:100], user_inputs=words)["score"] >= MIN_SCORE
+
+
 def evaluate(password: str, words: list[str]) -> list[Criterion]:
     """Each rule with whether the password meets it, in the order shown beside the field."""
     folded = _fold(password)
     long_enough = MIN_LENGTH <= len(password) <= MAX_LENGTH
     personal = [word for word in words if word in folded]
-    strong = long_enough and zxcvbn(password[:100], user_inputs=words)["score"] >= MIN_SCORE
+    strong = long_enough and _hard_to_guess(password, words)
     return [
         Criterion("length", f"Mindestens {MIN_LENGTH} Zeichen", long_enough),
         Criterion("personal", "Enthält weder Ihren Namen noch Ihre E-Mail-Adresse oder den Namen der Genossenschaft",

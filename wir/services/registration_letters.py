@@ -27,8 +27,6 @@ from wir.models import (
     RegistrationNumberRequest,
     User,
 )
-from wir.pdf import registration_letter
-from wir.pdf.cooperative_letter import salutation
 from wir.services import scope, staff_persons
 from wir.services.documents import NUMBER_ALPHABET, letterhead
 from wir.services.rejections import Rejected
@@ -234,6 +232,9 @@ def build_batch(batch_id: int, register_url: str, portal_url: str) -> None:
 
 
 def _build(batch: RegistrationLetterBatch, register_url: str, portal_url: str) -> None:
+    from wir.pdf import registration_letter  # fpdf, ~22 MB: loaded when needed (issue 14)
+    from wir.pdf.cooperative_letter import salutation
+
     rows = list(
         RegistrationLetter.select(RegistrationLetter, Person, Cooperative, User)
         .join(Person).join(Cooperative)

@@ -12,7 +12,6 @@ from decimal import Decimal
 from wir import clock
 from wir.formatting import percent
 from wir.models import Cooperative, Person, SavingsAccount, SavingsTransaction
-from wir.pdf import savings_statement
 from wir.services import documents, savings
 
 # what the summary sums, in this order; interest and taxes always appear, other kinds when booked
@@ -74,6 +73,8 @@ def year_summary(account: SavingsAccount, year: int) -> YearSummary | None:
 
 def statement_pdf(account: SavingsAccount, year: int) -> bytes | None:
     """The Kontoauszug of ``year`` as PDF, or None for a year outside the account's bookings."""
+    from wir.pdf import savings_statement  # fpdf, ~22 MB: loaded when needed (issue 14)
+
     if year not in statement_years(account):
         return None
     summary = year_summary(account, year)
