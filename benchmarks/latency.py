@@ -7,12 +7,14 @@ wall time of ``client.open``). What a request needs beforehand (a fresh form key
 is prepared outside the timing. Mails are left in the outbox (delivery runs after a request, in production
 in a thread of its own, and would only blur the numbers).
 
-``--profile NAME`` runs that row under cProfile instead and prints where its time goes.
+``--profile NAME`` runs that row under cProfile instead and prints where its time goes (by cumulative time;
+BENCH_SORT=tottime sorts by the time spent in each function itself).
 """
 
 import contextlib
 import cProfile
 import logging
+import os
 import pstats
 import re
 import statistics
@@ -232,7 +234,7 @@ class Bench:
 
         for _ in range(runs):
             self.once(row, profiling)
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(45)
 
 
 class _Counter(logging.Handler):

@@ -1,5 +1,6 @@
 """Configuration layering, the secret key, migrations and SQLite settings."""
 
+import pytest
 from peewee import PostgresqlDatabase, SqliteDatabase
 from playhouse.schema_diff import diff_models
 
@@ -69,3 +70,24 @@ def test_requests_reuse_a_pooled_connection(app, client):
     with db.database.connection_context():
         assert db.database.connection() is first
     assert db.database.is_closed()  # back in the pool between requests
+
+
+def test_prepared_query_runs_its_text_with_other_values(app, data):
+    """A prepared query gives what peewee's query gives, for any values and any length of a list (built once
+    per length), and refuses a builder whose parameters are not its values in order."""
+    from wir.models import Cooperative
+
+    def names(*ids):
+        return Cooperative.select(Cooperative.name).where(Cooperative.id.in_(ids)).order_by(Cooperative.id).tuples()
+
+    prepared = db.Prepared(names)
+    ids = [cooperative.id for cooperative in Cooperative.select().order_by(Cooperative.id)]
+    assert len(ids) >= 2
+    for chosen in ([ids[0]], [ids[1]], ids, [ids[1], ids[0], -1]):
+        assert prepared.rows(*chosen) == list(names(*chosen))
+    assert prepared.scalar(-1) is None
+
+    swapped = db.Prepared(lambda limit, cooperative_id: Cooperative.select().where(Cooperative.id == cooperative_id)
+                          .limit(limit))
+    with pytest.raises(ValueError, match="not the values"):
+        swapped.rows(5, ids[1])

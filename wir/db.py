@@ -97,22 +97,23 @@ class Prepared:
     took a third of the status poll's time, running it a tenth).
 
     ``build(*values)`` makes the query with peewee as usual; its parameters must be exactly ``values`` in that
-    order (checked when the text is built), so that the text holds for any other values.
+    order (checked when the text is built), so that the text holds for any other values. A query with a list
+    (``in_`` the user's persons) takes a variable number of values: its text is built once per number of values.
     """
 
     def __init__(self, build):
         self._build = build
-        self._query = {}  # type of database -> (text, the built query)
+        self._query = {}  # (type of database, number of values) -> (text, the built query)
 
     def _text(self, values):
-        kind = type(database.obj)
-        if kind not in self._query:
+        key = (type(database.obj), len(values))
+        if key not in self._query:
             query = self._build(*values)
             text, params = query.sql()
             if list(params) != list(values):
                 raise ValueError(f"Prepared: parameters {params!r} are not the values {values!r}")
-            self._query[kind] = (text, query)
-        return self._query[kind]
+            self._query[key] = (text, query)
+        return self._query[key]
 
     def _run(self, values):
         text, query = self._text(values)

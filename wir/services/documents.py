@@ -199,22 +199,38 @@ def _as_datetime(value) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
+# every tenant page runs it: the number beside Dokumente in the navigation
+_UNREAD_COUNT = db.Prepared(
+    lambda *person_ids: Document.select(fn.COUNT(Document.id))
+    .where(Document.person.in_(person_ids) & Document.read_at.is_null())
+    .tuples()
+)
+
+
 def unread_count(persons) -> int:
     if not persons:
         return 0
-    return Document.select().where(Document.person.in_(_person_ids(persons)) & Document.read_at.is_null()).count()
+    return _UNREAD_COUNT.scalar(*_person_ids(persons))
+
+
+def _unread_query(*values):  # the persons' ids, then the limit
+    *person_ids, limit = values
+    return (
+        Document.select()
+        .where(Document.person.in_(person_ids) & Document.read_at.is_null())
+        .order_by(Document.created_at.desc(), Document.id.desc())
+        .limit(limit)
+    )
+
+
+_UNREAD = db.Prepared(_unread_query)  # the Startseite
 
 
 def unread(persons, limit: int = 5) -> list[Document]:
     """The newest documents not opened yet (Startseite)."""
     if not persons:
         return []
-    return list(
-        Document.select()
-        .where(Document.person.in_(_person_ids(persons)) & Document.read_at.is_null())
-        .order_by(Document.created_at.desc(), Document.id.desc())
-        .limit(limit)
-    )
+    return _UNREAD.rows(*_person_ids(persons), limit)
 
 
 def open_document(document: Document) -> bytes:

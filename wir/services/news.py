@@ -17,19 +17,29 @@ BODY_MAX = 5_000
 PLANNED, SHOWN, EXPIRED = "geplant", "sichtbar", "abgelaufen"
 
 
-def current_news(cooperatives, limit: int = 5) -> list[NewsItem]:
-    """Published, unexpired news of these cooperatives, newest first."""
-    moment = clock.now()
-    return list(
+def _current_news_query(*values):  # the cooperatives' ids, the moment (twice), the limit
+    *cooperative_ids, moment, _moment, limit = values
+    return (
         NewsItem.select()
         .where(
-            NewsItem.cooperative.in_([c.id for c in cooperatives])
+            NewsItem.cooperative.in_(cooperative_ids)
             & (NewsItem.published_at <= moment)
             & (NewsItem.expires_at.is_null() | (NewsItem.expires_at > moment))
         )
         .order_by(NewsItem.published_at.desc(), NewsItem.id.desc())
         .limit(limit)
     )
+
+
+_CURRENT_NEWS = db.Prepared(_current_news_query)  # the Startseite
+
+
+def current_news(cooperatives, limit: int = 5) -> list[NewsItem]:
+    """Published, unexpired news of these cooperatives, newest first."""
+    if not cooperatives:
+        return []
+    moment = clock.now()
+    return _CURRENT_NEWS.rows(*[c.id for c in cooperatives], moment, moment, limit)
 
 
 # --- for staff ---------------------------------------------------------------------------------------------------
