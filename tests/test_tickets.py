@@ -12,7 +12,7 @@ from wir import clock, mail
 from wir.models import (
     Contract, ContractParty, OutboxMail, Person, Ticket, TicketAttachment, TicketCategory, TicketType, User,
 )
-from wir.services import scope, tickets
+from wir.services import accounts, scope, tickets
 from wir.services.rejections import Rejected
 
 
@@ -479,13 +479,36 @@ def _poll(client, since, ids):
     )
 
 
-def test_poll_answers_204_with_two_queries_when_nothing_changed(client, auth, tenant, count_queries):
+def test_poll_answers_204_with_one_query_when_nothing_changed(client, auth, tenant, count_queries):
     own = list(Ticket.select().where(Ticket.person == tenant["person"]))
     since = max(t.updated_at for t in own)
     with count_queries() as queries:
         response = _poll(client, since, [t.id for t in own])
     assert response.status_code == 204 and response.data == b""
-    assert queries.count <= 2, queries.statements
+    assert response.headers["Cache-Control"] == "no-store"
+    # the session is checked in the same query as the last change: no user loaded (issue 14)
+    assert queries.count == 1, queries.statements
+
+
+def _unreviewed(user):
+    User.update(contact_reviewed_at=None).where(User.id == user.id).execute()
+
+
+@pytest.mark.parametrize("refuse, expected", [
+    (accounts.end_all_sessions, 401),  # Abmelden on all devices, a new password
+    (lambda user: User.update(is_active=False).where(User.id == user.id).execute(), 401),
+    (_unreviewed, 302),  # the contact data first, as on every tenant page
+    (lambda user: User.update(role=User.ROLE_STAFF).where(User.id == user.id).execute(), 403),
+])
+def test_unchanged_poll_is_answered_only_for_a_session_every_page_accepts(client, auth, tenant, refuse, expected):
+    own = list(Ticket.select().where(Ticket.person == tenant["person"]))
+    since = max(t.updated_at for t in own)
+    assert _poll(client, since, [t.id for t in own]).status_code == 204
+    refuse(User.get(User.email == tenant["login"]["email"]))
+    response = _poll(client, since, [t.id for t in own])
+    assert response.status_code == expected
+    if expected == 401:
+        assert response.headers["HX-Redirect"].startswith("/anmelden")
 
 
 def test_poll_sends_only_the_changed_cells(app, client, auth, tenant, monkeypatch):
@@ -520,7 +543,8 @@ def test_poll_never_shows_other_users_tickets(app, client, auth, tenant, demo_lo
     assert response.status_code == 204
 
 
-@pytest.mark.parametrize("since, ids", [("gestern", "1"), ("2026-01-01T00:00:00", "a,b")])
+@pytest.mark.parametrize("since, ids", [("gestern", "1"), ("2026-01-01T00:00:00", "a,b"),
+                                        ("2026-01-01T00:00:00%2B01:00", "1")])
 def test_poll_refuses_garbage(client, auth, tenant, since, ids):
     assert client.get(f"/meldungen/status?seit={since}&ids={ids}").status_code == 400
 

@@ -25,6 +25,8 @@ SEEN_STEP_SECONDS = 60
 SECOND_FACTOR_DUE = "second_factor_due"
 # all a session with SECOND_FACTOR_DUE reaches
 SECOND_STEP_ENDPOINTS = {"auth.second_factor", "auth.enrol", "auth.logout", "static", "vendor.static"}
+# where flask-login keeps the signed-in user's get_id() in the session
+SESSION_USER_KEY = "_user_id"
 
 
 def init_app(app):
@@ -105,14 +107,20 @@ def _hold_until_second_factor():
     return redirect(step)
 
 
-@login_manager.user_loader
-def _load_user(session_id: str):
-    # get_id() is "<id>:<session_version>"; a bumped version ends the session.
+def session_user() -> tuple[int, int] | None:
+    """The user id and session version the (signed) session names, not yet checked against the database:
+    get_id() is "<id>:<session_version>"; a bumped version ends the session."""
     try:
-        user_id, version = (int(part) for part in session_id.split(":"))
+        user_id, version = (int(part) for part in session.get(SESSION_USER_KEY, "").split(":"))
     except ValueError:
         return None
-    return accounts.user_for_session(user_id, version)
+    return user_id, version
+
+
+@login_manager.user_loader
+def _load_user(_session_id: str):
+    found = session_user()
+    return accounts.user_for_session(*found) if found else None
 
 
 def to_login(message: str):
@@ -130,7 +138,8 @@ def _unauthorized():
 
 
 def _enforce_session_timeouts():
-    if (request.endpoint or "").endswith("static") or not current_user.is_authenticated:
+    # from the session alone: loading the user is left to what needs it (the status poll does not, issue 14)
+    if (request.endpoint or "").endswith("static") or SESSION_USER_KEY not in session:
         return None
     now = clock.timestamp()
     idle_limit = current_app.config["SESSION_IDLE_MINUTES"] * 60
@@ -177,7 +186,7 @@ def _security_headers(response):
     for name, value in defaults:
         if name.lower() not in present:
             headers.add(name, value)
-    if current_user.is_authenticated and not (request.endpoint or "").endswith("static"):
+    if SESSION_USER_KEY in session and not (request.endpoint or "").endswith("static"):
         headers["Cache-Control"] = "no-store"
         if request.htmx and request.headers.get(BACKGROUND_HEADER) != "1":
             # session.js schedules the warning before the idle sign-out from it
