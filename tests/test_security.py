@@ -104,6 +104,18 @@ def test_session_cookie_flags(client):
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
+def test_session_signed_with_a_retired_key_holds_only_while_the_key_is_a_fallback(app, client, auth):
+    """The session's serializer is made once per key (issue 14); a new key still takes effect at once."""
+    auth.login_as()
+    assert client.get("/").status_code == 200
+    old_key = app.secret_key
+    app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    app.secret_key = "a new key"
+    assert client.get("/").status_code == 200
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    assert client.get("/").headers["Location"].startswith("/anmelden")
+
+
 def test_personal_pages_are_not_cached(client, auth):
     auth.login_as()
     assert client.get("/").headers["Cache-Control"] == "no-store"
