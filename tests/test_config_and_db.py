@@ -1,10 +1,12 @@
 """Configuration layering, the secret key, migrations and SQLite settings."""
 
+import psycopg2
 import pytest
 from peewee import PostgresqlDatabase, SqliteDatabase
 from playhouse.schema_diff import diff_models
 
 from tests import databases
+from tests.conftest import IN_CI
 from wir import create_app, db
 from wir.models import MODELS
 
@@ -91,3 +93,37 @@ def test_prepared_query_runs_its_text_with_other_values(app, data):
                           .limit(limit))
     with pytest.raises(ValueError, match="not the values"):
         swapped.rows(5, ids[1])
+
+
+def _postgres_or_skip() -> str:
+    url = databases.postgres_url() or "postgresql://root@127.0.0.1:5432/test"
+    try:
+        psycopg2.connect(url, connect_timeout=3).close()
+    except psycopg2.OperationalError as error:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL nicht erreichbar ({error}); CI startet ihn in .ci/run", pytrace=False)
+        pytest.skip(f"PostgreSQL nicht erreichbar: {error}")
+    return url
+
+
+def test_postgres_pool_asks_the_server_only_about_a_connection_idle_for_a_while(monkeypatch):
+    """Under load a connection is lent again without a round trip (issue 14); one idle for longer is asked first,
+    so a connection the server ended meanwhile is replaced, not lent."""
+    pool = db.connect_pool(_postgres_or_skip())
+    asked = []
+    ask = pool._adapter.is_connection_closed
+    monkeypatch.setattr(pool._adapter, "is_connection_closed", lambda conn: asked.append(conn) or ask(conn))
+
+    def backend():
+        with pool.connection_context():
+            return pool.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+
+    first = backend()
+    assert backend() == first and asked == []
+
+    with databases._admin_cursor(_postgres_or_skip()) as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", (first,))
+    monkeypatch.setattr(db, "PING_AFTER_SECONDS", 0)
+    replaced = backend()
+    assert len(asked) == 1 and replaced != first
+    pool.close_all()
