@@ -127,3 +127,7 @@ def test_postgres_pool_asks_the_server_only_about_a_connection_idle_for_a_while(
     replaced = backend()
     assert len(asked) == 1 and replaced != first
     pool.close_all()
+
+
+def test_prepared_text_numbers_placeholders_for_postgresql():
+    assert db._numbered("a = %s AND b LIKE 'x%%' AND c IN (%s, %s)") == "a = $1 AND b LIKE 'x%' AND c IN ($2, $3)"
