@@ -2,7 +2,7 @@
 
 import psycopg2
 import pytest
-from peewee import PostgresqlDatabase, SqliteDatabase
+from peewee import PostgresqlDatabase, Select, SqliteDatabase, Value
 from playhouse.schema_diff import diff_models
 
 from tests import databases
@@ -131,3 +131,19 @@ def test_postgres_pool_asks_the_server_only_about_a_connection_idle_for_a_while(
 
 def test_prepared_text_numbers_placeholders_for_postgresql():
     assert db._numbered("a = %s AND b LIKE 'x%%' AND c IN (%s, %s)") == "a = $1 AND b LIKE 'x%' AND c IN ($2, $3)"
+
+
+def test_prepared_on_postgresql_is_prepared_again_when_the_server_forgot_it():
+    """E.g. after DISCARD ALL: the query runs, prepared anew, instead of failing on every request."""
+    pool = db.connect_pool(_postgres_or_skip())
+    previous = db.database.obj
+    db.database.initialize(pool)
+    try:
+        prepared = db.Prepared(lambda number: Select(columns=[Value(number).cast("int")]).bind(db.database).tuples())
+        with pool.connection_context():
+            assert prepared.scalar(5) == 5
+            pool.execute_sql("DEALLOCATE ALL")
+            assert prepared.scalar(6) == 6
+    finally:
+        db.database.initialize(previous)
+        pool.close_all()

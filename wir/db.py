@@ -12,7 +12,9 @@ import time
 import weakref
 from pathlib import Path
 
-from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase, fn
+from peewee import (
+    DatabaseError, DatabaseProxy, PostgresqlDatabase, SqliteDatabase, __exception_wrapper__, fn,
+)
 from playhouse.db_url import connect, register_database
 from playhouse.migrations import Runner
 from playhouse.pool import PooledPostgresqlDatabase
@@ -187,17 +189,35 @@ _prepared_on = weakref.WeakKeyDictionary()  # a PostgreSQL connection -> the nam
 _prepared_lock = threading.Lock()
 
 
+# the server no longer has the statement (26000; DISCARD ALL), or its plan no longer fits a changed table (0A000)
+_PREPARED_LOST = {"26000", "0A000"}
+
+
 def _execute_prepared(name: str, text: str, values):
     connection = database.connection()
     with _prepared_lock:
         names = _prepared_on.setdefault(connection, set())
-    if name not in names:
-        # once per connection, not a statement of the request: run past peewee, whose log the tests count
-        with connection.cursor() as cursor:
-            cursor.execute(f"PREPARE {name} AS {_numbered(text)}")
-        names.add(name)
     arguments = f" ({', '.join(['%s'] * len(values))})" if values else ""
-    return database.execute_sql(f"EXECUTE {name}{arguments}", values)
+    for attempt in (1, 2):
+        if name not in names:
+            # once per connection, not a statement of the request: run past peewee, whose log the tests count
+            with __exception_wrapper__, connection.cursor() as cursor:
+                cursor.execute(f"PREPARE {name} AS {_numbered(text)}")
+            names.add(name)
+        try:
+            return database.execute_sql(f"EXECUTE {name}{arguments}", values)
+        except DatabaseError as error:
+            code = getattr(error.orig, "pgcode", None)
+            if code not in _PREPARED_LOST or attempt == 2:
+                raise
+            if code == "26000":
+                names.discard(name)
+            if database.in_transaction():  # the transaction failed with it; the next request mends it
+                raise
+            if code == "0A000":
+                with connection.cursor() as cursor:
+                    cursor.execute(f"DEALLOCATE {name}")
+                names.discard(name)
 
 
 def _numbered(text: str) -> str:

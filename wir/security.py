@@ -137,7 +137,10 @@ def session_user() -> tuple[int, int] | None:
 @login_manager.user_loader
 def _load_user(_session_id: str):
     found = session_user()
-    return accounts.user_for_session(*found) if found else None
+    user = accounts.user_for_session(*found) if found else None
+    if user is None:  # a revoked session is no session: nothing reads its user id again
+        session.pop(SESSION_USER_KEY, None)
+    return user
 
 
 def to_login(message: str):

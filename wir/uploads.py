@@ -136,6 +136,8 @@ def _pdf_problem(content: bytes) -> str | None:
 
 
 def _check_pdf(label: str, content: bytes) -> None:
+    import pypdf  # noqa: F401 - a broken install fails here, not as "damaged" below
+
     try:
         problem = _pdf_problem(content)
     except Exception:  # noqa: BLE001 - whatever the parser trips over, the file does not parse
