@@ -116,6 +116,14 @@ def test_session_signed_with_a_retired_key_holds_only_while_the_key_is_a_fallbac
     assert client.get("/").headers["Location"].startswith("/anmelden")
 
 
+def test_static_files_for_a_signed_in_user_stay_cacheable_without_a_query(client, auth, count_queries):
+    auth.login_as()
+    with count_queries() as queries:
+        response = client.get("/static/css/wir.css")
+    assert response.status_code == 200 and queries.count == 0
+    assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
 def test_personal_pages_are_not_cached(client, auth):
     auth.login_as()
     assert client.get("/").headers["Cache-Control"] == "no-store"
