@@ -43,6 +43,29 @@ def test_startseite_lists_unread_documents_and_links_onward(client, auth, data):
     assert "Sie haben alle Dokumente gelesen." in page
 
 
+def test_startseite_shows_the_cooperatives_documents_first_never_hidden_by_own_ones(client, auth, data):
+    # a tenant who asked for many receipts and certificates still sees the cooperative's letter, first
+    sign_in(auth, SUEKRUE)
+    person = person_of(auth, SUEKRUE)
+    Document.update(read_at=clock.now()).where(Document.person == person).execute()
+    now = clock.now()
+    letter = Document.create(person=person, kind="letter", title="Ablesung der Heizkostenverteiler", number="T-L",
+                             filename="x.pdf", storage_key="0" * 64, created_at=now - timedelta(days=3))
+    clerk = User.get(User.role == User.ROLE_STAFF)
+    issued = Document.create(person=person, kind="certificate", title="Mietschuldenfreiheitsbescheinigung",
+                             number="T-C", filename="x.pdf", storage_key="0" * 64,
+                             created_at=now - timedelta(days=1), created_by=clerk)  # a clerk's: the cooperative's
+    for i in range(6):  # more than the box shows, all newer than the cooperative's
+        Document.create(person=person, kind="receipt", title=f"Eingangsbestätigung {i}", number=f"T-R{i}",
+                        filename="x.pdf", storage_key="0" * 64, created_at=now - timedelta(hours=i),
+                        created_by=person.user)
+    page = main(client.get("/").get_data(as_text=True))
+    shown = re.findall(r'href="/dokumente/(T-[^/]+)/pdf"', page)
+    assert shown == [issued.number, letter.number, "T-R0", "T-R1", "T-R2"]
+    assert f'href="/dokumente/{letter.number}/pdf">Ablesung der Heizkostenverteiler</a>' in page
+    assert "Sie haben 8 neue Dokumente." in page
+
+
 def test_startseite_shows_tickets_with_news_since_the_last_visit(client, auth, data):
     sign_in(auth, DIETER)
     person = person_of(auth, DIETER)

@@ -7,7 +7,7 @@ from wir.models import Document, Ticket
 from wir.navigation import viewer
 from wir.rendering import render
 from wir.security import require_role
-from wir.services import documents, home, news
+from wir.services import home, news
 
 bp = Blueprint("home", __name__)
 bp.before_request(require_role("tenant", "staff", "admin"))
@@ -21,7 +21,7 @@ def index():
     return render(
         "home/index.html",
         news=news.current_news(me.cooperatives),
-        unread=documents.unread(me.persons),
+        unread=home.new_documents(me.persons),
         tickets=home.tickets_with_news(me.persons),
         statuses=Ticket.STATUSES,
         kinds=Document.KINDS,

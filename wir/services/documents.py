@@ -213,26 +213,6 @@ def unread_count(persons) -> int:
     return _UNREAD_COUNT.scalar(*_person_ids(persons))
 
 
-def _unread_query(*values):  # the persons' ids, then the limit
-    *person_ids, limit = values
-    return (
-        Document.select()
-        .where(Document.person.in_(person_ids) & Document.read_at.is_null())
-        .order_by(Document.created_at.desc(), Document.id.desc())
-        .limit(limit)
-    )
-
-
-_UNREAD = db.Prepared(_unread_query)  # the Startseite
-
-
-def unread(persons, limit: int = 5) -> list[Document]:
-    """The newest documents not opened yet (Startseite)."""
-    if not persons:
-        return []
-    return _UNREAD.rows(*_person_ids(persons), limit)
-
-
 def open_document(document: Document) -> bytes:
     """The document's bytes (``document`` found through scope.document_of); the first opening is recorded
     (the proof of receipt)."""

@@ -1,7 +1,32 @@
 """Startseite: what is new for a person since they last looked."""
 
+from peewee import JOIN
+
 from wir import db
-from wir.models import Ticket
+from wir.models import Document, Ticket, User
+
+
+def _new_documents_query(*values):  # the tenants' role, the persons' ids, then the limit
+    tenant_role, *person_ids, limit = values
+    return (
+        Document.select()
+        # the creator when it is a tenant: documents the tenant made themselves (receipts, certificates, forms)
+        .join(User, JOIN.LEFT_OUTER, on=(Document.created_by == User.id) & (User.role == tenant_role))
+        .where(Document.person.in_(person_ids) & Document.read_at.is_null())
+        # the cooperative's (a clerk's, a batch's) first: never pushed out of the box by the tenant's own
+        .order_by(User.id.is_null(False), Document.created_at.desc(), Document.id.desc())
+        .limit(limit)
+    )
+
+
+_NEW_DOCUMENTS = db.Prepared(_new_documents_query)
+
+
+def new_documents(persons, limit: int = 5) -> list[Document]:
+    """The persons' documents not opened yet: the cooperative's newest first, then those the tenant made."""
+    if not persons:
+        return []
+    return _NEW_DOCUMENTS.rows(User.ROLE_TENANT, *[person.id for person in persons], limit)
 
 
 def _tickets_with_news_query(*values):  # the persons' ids, then the limit
