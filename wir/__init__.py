@@ -25,11 +25,13 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from wir.services import confirmations, passwords
 
     storage.configure(app.config["STORAGE"], app.config["STORAGE_PATH"] or Path(app.instance_path) / "uploads")
+    mail.configure(app.config, app.jinja_env, app.url_map, app.instance_path)
     confirmations.configure(app.config["SECRET_KEY"])
     passwords.configure(
         app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"], app.config["ARGON2_PARALLELISM"]
     )
     db.init_app(app)
+    _hand_request_down(app)
     csrf.init_app(app)
     htmx.init_app(app)
     init_limiter(app)
@@ -67,6 +69,22 @@ def _derive_settings(app: Flask) -> None:
     if config["DEVELOPMENT"]:
         config["SESSION_COOKIE_SECURE"] = False
         config["REMEMBER_COOKIE_SECURE"] = False
+
+
+def _hand_request_down(app: Flask) -> None:
+    """Services know nothing of requests; what the audit trail records of one (the client's address) is
+    handed down for the request's duration."""
+    from flask import request
+
+    from wir import audit
+
+    @app.before_request
+    def _remember_client_address():
+        audit.client_address.set(request.remote_addr or "")
+
+    @app.teardown_request
+    def _forget_client_address(_error):
+        audit.client_address.set("")
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -3,9 +3,12 @@
 Callers write only what may be read by staff: never passwords, tokens or full IBANs.
 """
 
-from flask import has_request_context, request
+from contextvars import ContextVar
 
 from wir.models import AuditLog, Cooperative, User
+
+# the client's address while a request runs, set by the app (wir.security); empty for the CLI and tasks
+client_address: ContextVar[str] = ContextVar("audit_client_address", default="")
 
 
 def record(user: User | None, action: str, obj=None, detail: str = "", cooperative: Cooperative | None = None) -> None:
@@ -19,5 +22,5 @@ def record(user: User | None, action: str, obj=None, detail: str = "", cooperati
         # one line per entry, whatever the input contained (no forged log lines)
         detail=" ".join(detail.split()),
         # the address belongs to the trail, not to the domain rule: taken here so services stay request-free
-        ip=(request.remote_addr or "") if has_request_context() else "",
+        ip=client_address.get(),
     )

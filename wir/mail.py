@@ -14,6 +14,8 @@ import smtplib
 import sys
 import unicodedata
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -21,8 +23,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
-from flask import current_app, g, has_request_context
 from flask.cli import AppGroup
+from jinja2 import Environment
+from werkzeug.routing import Map
 
 from wir import clock, db
 from wir.models import OutboxMail
@@ -43,6 +46,32 @@ MESSAGE_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smt
 TRANSPORT_FAILED = (OSError, smtplib.SMTPException)
 
 
+@dataclass(frozen=True)
+class _Settings:
+    config: dict  # the app's configuration itself, read when used: a setting changed later applies
+    templates: Environment
+    urls: Map
+    instance_path: Path
+
+
+_settings: _Settings | None = None
+# the ids of the mails queued while a request runs (None outside one): its delivery is enqueued after it
+_queued_in_request: ContextVar[list[int] | None] = ContextVar("queued_in_request", default=None)
+
+
+def configure(config: dict, templates: Environment, urls: Map, instance_path: str) -> None:
+    """What mail needs of the app; create_app() sets it once, so services, the CLI and tasks queue and deliver
+    mail without an app or request context."""
+    global _settings
+    _settings = _Settings(config, templates, urls, Path(instance_path))
+
+
+def _configured() -> _Settings:
+    if _settings is None:
+        raise RuntimeError("mail.configure() was not called (create_app does it)")
+    return _settings
+
+
 # --- writing -----------------------------------------------------------------
 
 
@@ -54,7 +83,8 @@ def queue_mail(recipient: str, subject: str, template: str, **context) -> Outbox
     enqueued after the response: see wir.tasks). Pass ``cooperative`` (or None) so the mail is
     signed by the cooperative.
     """
-    config = current_app.config
+    settings = _configured()
+    config = settings.config
     _check_one_recipient(recipient)
     context.update(
         subject=subject,
@@ -64,15 +94,16 @@ def queue_mail(recipient: str, subject: str, template: str, **context) -> Outbox
     )
     # Not flask.render_template: its context processors read the request (the
     # signed-in viewer), and a mail is rendered from CLI commands too.
-    env = current_app.jinja_env
+    env = settings.templates
     queued = OutboxMail.create(
         recipient=recipient,
         subject=subject,
         body_text=env.get_template(f"mail/{template}.txt").render(context),
         body_html=env.get_template(f"mail/{template}.html").render(context),
     )
-    if has_request_context():
-        g.setdefault("queued_mail_ids", []).append(queued.id)
+    in_request = _queued_in_request.get()
+    if in_request is not None:
+        in_request.append(queued.id)
     return queued
 
 
@@ -90,12 +121,12 @@ def _check_one_recipient(recipient: str) -> None:
 def external_url(endpoint: str, **values) -> str:
     """An absolute link for a mail, built from BASE_URL and never from the request's Host."""
     base = urlsplit(_base_url())
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    adapter = _configured().urls.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
     return adapter.build(endpoint, values, force_external=True)
 
 
 def _base_url() -> str:
-    return current_app.config["BASE_URL"].rstrip("/")
+    return _configured().config["BASE_URL"].rstrip("/")
 
 
 # --- delivering --------------------------------------------------------------
@@ -169,7 +200,7 @@ def _record_failure(mail: OutboxMail, error: Exception) -> None:
 
 def _message(mail: OutboxMail) -> EmailMessage:
     _check_one_recipient(mail.recipient)  # a ValueError: this mail is refused, the others go on
-    sender = current_app.config["MAIL_FROM"]
+    sender = _configured().config["MAIL_FROM"]
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     message = EmailMessage()
     message["Subject"] = mail.subject
@@ -188,7 +219,7 @@ def _message(mail: OutboxMail) -> EmailMessage:
 @contextmanager
 def _transport():
     """A send(mail, message) function: SMTP when configured, otherwise instance/mail/."""
-    config = current_app.config
+    config = _configured().config
     if config["SMTP_HOST"]:
         with _smtp_transport(config) as send:
             yield send
@@ -232,7 +263,7 @@ def _connect(config) -> smtplib.SMTP:
 
 def mail_folder() -> Path:
     """Where mails land when no SMTP server is configured (development)."""
-    return Path(current_app.instance_path) / "mail"
+    return _configured().instance_path / "mail"
 
 
 def _folder_transport(folder: Path):
@@ -265,10 +296,16 @@ def deliver_due() -> int:
     return total
 
 
+def collect_in_request() -> None:
+    """From now on (a request starts) remember which mails are queued, for committed_in_request()."""
+    _queued_in_request.set([])
+
+
 def committed_in_request() -> bool:
     """Whether this request queued mail that is now in the outbox (its transaction committed, not rolled
     back); call it once the views' transactions have ended. Forgets the request's mails."""
-    queued = g.pop("queued_mail_ids", None)
+    queued = _queued_in_request.get()
+    _queued_in_request.set(None)
     return bool(queued) and OutboxMail.select().where(OutboxMail.id.in_(queued)).exists()
 
 
@@ -277,8 +314,7 @@ def announce_dev_mailbox(app) -> None:
     if app.config["SMTP_HOST"]:
         return
     if app.config["DEVELOPMENT"]:
-        with app.app_context():
-            url = external_url("devmail.index")
+        url = external_url("devmail.index")
         print(f"Mails werden nicht versendet, sondern gespeichert: {url}", file=sys.stderr, flush=True)
     elif not app.testing:
         app.logger.warning("WIR_SMTP_HOST fehlt: Mails werden nicht versendet, nur in instance/mail/ abgelegt.")

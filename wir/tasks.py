@@ -34,6 +34,11 @@ def init_app(app) -> None:
     configure(app)
     app.cli.add_command(worker_command)
 
+    @app.before_request
+    def _collect_queued_mail():
+        if app.config["MAIL_DELIVER_IN_BACKGROUND"]:
+            mail.collect_in_request()
+
     @app.after_request
     def _deliver_queued_mail(response):
         # no view has to remember it: every request that queued mail enqueues its delivery
