@@ -10,7 +10,7 @@ from tests.helpers import deliver, mail_text
 from wir import clock
 from wir.extensions import limiter
 from wir.models import EmailConfirmation, OutboxMail, Person, RegistrationCode, RegistrationNumberRequest, User
-from wir.services import registration
+from wir.services import registration, registration_letters, staff_persons
 
 PASSWORD = "Blauer-Kran-zieht-Wolken"
 INVALID_CODE = "Registrierungsnummer und Nachname passen nicht zusammen"
@@ -193,6 +193,37 @@ def test_invalid_code_or_name_gets_one_message(client, auth, letter, data, chang
     else:
         assert INVALID_CODE in body
     assert not User.select().where(User.email == "neu.mieter@example.org").exists()
+
+
+# one name rule: registration, the number request's matching and the staff search agree on every row
+@pytest.mark.parametrize("stored, typed, same", [
+    ("Schütz", "Schuetz", True),
+    ("Schütz", "SCHÜTZ", True),
+    ("Schütz", "  schütz ", True),
+    ("Schütz", "Schu\u0308tz", True),  # ü typed as u and a combining mark
+    ("Schuetz", "Schütz", True),
+    ("Schütz", "Schutz", False),  # u is not ü
+    ("Müller-Lüdenscheidt", "Mueller-Luedenscheidt", True),
+    ("Müller-Lüdenscheidt", "müller lüdenscheidt", True),  # a space for the hyphen
+    ("Weiß", "Weiss", True),
+    ("Weiss", "WEISS", True),
+    ("Weiß", "Weisz", False),
+])
+def test_a_typed_name_matches_a_stored_one_by_the_same_rule_everywhere(client, auth, letter, data, stored, typed,
+                                                                       same):
+    code = RegistrationCode.get(RegistrationCode.code == letter["code"])
+    person = Person.get_by_id(code.person_id)
+    Person.update(last_name=stored).where(Person.id == person.id).execute()
+    staff = User.get((User.role == User.ROLE_STAFF) & (User.cooperative == person.cooperative_id))
+    request = RegistrationNumberRequest.create(first_name=person.first_name, last_name=typed, street=person.street,
+                                               postcode=person.postcode, city=person.city,
+                                               cooperative=person.cooperative_id)
+    (match,) = registration_letters.matches(staff, [request])
+    assert (match.person == person) is same
+    found = [p.id for p in staff_persons.search(staff, typed)]
+    assert (person.id in found) is same
+    response = register(client, auth, letter, last_name=typed)
+    assert response.status_code == (303 if same else 422)
 
 
 def test_used_and_expired_codes_get_the_same_message(client, auth, letter, data, demo_logins):

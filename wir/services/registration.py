@@ -6,7 +6,6 @@ the Registrierungsnummer can then be used again.
 """
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,7 +13,7 @@ from peewee import IntegrityError
 
 from wir import clock, db, mail
 from wir.models import Cooperative, Person, RegistrationCode, RegistrationNumberRequest, User
-from wir.services import accounts, confirmations, email_addresses, password_rules, passwords
+from wir.services import accounts, confirmations, email_addresses, names, password_rules, passwords
 
 CONFIRMATION_VALID = timedelta(hours=24)
 PURPOSE = "registration"
@@ -42,11 +41,6 @@ def normalize_code(code: str) -> str:
     return f"{plain[:3]}-{plain[3:7]}-{plain[7:]}"
 
 
-def _same_name(a: str, b: str) -> bool:
-    fold = lambda text: unicodedata.normalize("NFKC", text).strip().casefold()  # noqa: E731
-    return fold(a) == fold(b)
-
-
 def _open_code(data: RegistrationData) -> RegistrationCode:
     code = (
         RegistrationCode.select(RegistrationCode, Person)
@@ -58,7 +52,7 @@ def _open_code(data: RegistrationData) -> RegistrationCode:
         )
         .first()
     )
-    if code is None or not _same_name(code.person.last_name, data.last_name):
+    if code is None or not names.same(data.last_name, code.person.last_name):
         raise InvalidRegistrationCode
     return code
 

@@ -27,7 +27,7 @@ from wir.models import (
     RegistrationNumberRequest,
     User,
 )
-from wir.services import scope, staff_persons
+from wir.services import names, scope, staff_persons
 from wir.services.documents import NUMBER_ALPHABET, letterhead
 from wir.services.rejections import Rejected
 
@@ -86,14 +86,14 @@ def search_persons_without_account(user: User, text: str):
 
 
 def _fold(text: str) -> str:
-    """Names and streets compared as people type them: case, umlaut spellings, marks, "Str." for "Straße",
-    spaces and punctuation."""
+    """Streets compared as people type them: case, umlaut spellings, marks, "Str." for "Straße", spaces and
+    punctuation."""
     text = re.sub(r"strasse\b|str\.", "str", db.fold(unicodedata.normalize("NFKC", text)))
     return re.sub(r"[\W_]+", "", text)
 
 
 def _key(first_name: str, last_name: str, street: str, postcode: str) -> tuple:
-    return _fold(first_name), _fold(last_name), _fold(street), postcode.strip()
+    return names.fold(first_name), names.fold(last_name), _fold(street), postcode.strip()
 
 
 @dataclass(frozen=True)
@@ -108,10 +108,10 @@ def matches(user: User, requests) -> list[Match]:
     cooperative without an account whose name and address are the request's. Two queries, whatever the count."""
     requests = list(requests)
     assigned_ids = {r.person_id for r in requests if r.person_id}
-    last_names = {db.fold(r.last_name.strip()) for r in requests if not r.person_id}
+    last_names = {names.fold(r.last_name) for r in requests if not r.person_id}
     candidates = list(
         persons_without_account(user).where(
-            Person.id.in_(list(assigned_ids)) | db.folded(Person.last_name).in_(list(last_names))
+            Person.id.in_(list(assigned_ids)) | names.folded(Person.last_name).in_(list(last_names))
         )
     ) if requests else []
     by_id = {person.id: person for person in candidates}

@@ -26,7 +26,7 @@ from wir.models import (
     TicketType,
     User,
 )
-from wir.services import accounts, registration, scope
+from wir.services import accounts, names, registration, scope
 from wir.services.rejections import Rejected
 
 PAGE_SIZE = 50
@@ -56,11 +56,11 @@ def account_state(user: User | None) -> str:
 def _words(expression):
     """The expression folded, with a space before each word (hyphens too start one), so that `` word`` is found at
     the start of any word: "Müller-Schmidt" is found by "schmidt" and "MV-1001" by "mv 1001"."""
-    return Value(" ").concat(fn.REPLACE(db.folded(expression), "-", " "))
+    return Value(" ").concat(names.folded(expression))
 
 
 def _typed(word: str) -> str:
-    return " " + db.fold(word).replace("-", " ")
+    return " " + names.fold(word)
 
 
 def _matches(word: str):
