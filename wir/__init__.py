@@ -20,7 +20,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     _ensure_secret_key(app)
     _derive_settings(app)
 
-    from wir import cli, db, errors, filters, mail, navigation, security, storage, tasks
+    from wir import cli, converters, db, errors, filters, mail, navigation, security, storage, tasks
     from wir.extensions import csrf, htmx, init_limiter
     from wir.services import confirmations, passwords
 
@@ -41,6 +41,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     tasks.init_app(app)
     navigation.init_app(app)
     cli.init_app(app)
+    app.url_map.converters["int"] = converters.BoundedIntegerConverter  # every route's <int:...>: see converters
     _register_blueprints(app)
     mail.announce_dev_mailbox(app)
     return app
