@@ -1,7 +1,13 @@
 """Deny by default: only an explicit list of routes is reachable without login; the internal area (/intern/)
-does not exist for anonymous users and tenants (404)."""
+does not exist for anyone but staff (404, like a made-up path)."""
+
+import time
 
 import pytest
+from itsdangerous import TimestampSigner
+from werkzeug.routing import AnyConverter
+
+from wir import clock
 
 PUBLIC_ENDPOINTS = {
     "static",
@@ -33,14 +39,14 @@ EXAMPLE_VALUES = {"int": "192", "default": "x", "string": "x", "path": "css/wir.
 
 
 def _example_url(rule):
-    url = rule.rule
+    values = {}
     for argument in rule.arguments:
-        converter = rule._converters[argument].__class__.__name__.lower().replace("converter", "")
-        value = EXAMPLE_VALUES.get(converter, "1")
-        url = url.replace(f"<{argument}>", value)
-        for prefix in ("int", "string", "path", "float"):
-            url = url.replace(f"<{prefix}:{argument}>", value)
-    return url
+        converter = rule._converters[argument]
+        if isinstance(converter, AnyConverter):
+            values[argument] = sorted(converter.items)[0]
+        else:
+            values[argument] = EXAMPLE_VALUES.get(converter.__class__.__name__.lower().replace("converter", ""), "1")
+    return rule.build(values, append_unknown=False)[1]
 
 
 def _is_internal(rule) -> bool:
@@ -77,16 +83,69 @@ def test_every_non_public_route_sends_anonymous_users_to_login(app, client, auth
     assert checked >= 20
 
 
-@pytest.mark.parametrize("who", ["anonymous", "tenant"])
-def test_every_internal_route_is_not_found_for_anonymous_users_and_tenants(app, client, auth, who):
-    """Not Anmelden, not 403: the internal area cannot be discovered (pages and htmx fragments alike)."""
+# the internal area answers these like any other path (a made-up one), whatever the rule allows
+EVERY_METHOD = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+MADE_UP = "/intern/gibt-es-nicht"
+
+
+def _internal_urls(app) -> list[str]:
+    urls = [_example_url(rule) for rule in app.url_map.iter_rules() if _is_internal(rule)]
+    assert len(urls) >= 3
+    # the router would redirect these to /intern/ and /intern/meldungen (a missing and a repeated slash)
+    return [*urls, "/intern", "//intern", "/intern//meldungen"]
+
+
+def answers_every_way(client, url, token):
+    """The url asked with every method, without and with the CSRF token, plain and as htmx fragment request;
+    yields (how it was asked, what a client can tell of the answer: status, headers, body)."""
+    for method in EVERY_METHOD:
+        for sent in ({}, {"data": {"csrf_token": token}, "headers": {"X-CSRFToken": token}}):
+            for extra in ({}, {"HX-Request": "true"}):
+                # the path as sent (the test client would read //intern as a host name)
+                response = client.open("/", method=method, data=sent.get("data"), environ_overrides={"PATH_INFO": url},
+                                       headers={**sent.get("headers", {}), **extra})
+                # the page's Angemeldet-bleiben form comes back to the page's own path (and its length with it)
+                own_path = f'name="next" value="{response.request.path}"'.encode()
+                body = response.get_data().replace(own_path, b'name="next"')
+                headers = sorted(item for item in response.headers.items() if item[0] != "Content-Length")
+                yield (method, bool(sent), bool(extra)), (response.status_code, headers, body)
+
+
+@pytest.mark.parametrize("who", ["anonymous", "tenant", "password only"])
+def test_the_internal_area_cannot_be_told_from_a_made_up_path(app, client, auth, monkeypatch, who):
+    """Not Anmelden, not 403, no 405 for a wrong method, no 400 for a missing token: for anyone but staff past
+    the second step, every /intern/ URL answers exactly like one that does not exist (pages and fragments)."""
+    # the time stands still: the session's activity stamp stays (no answer renews the cookie and others not),
+    # and the CSRF token and cookie are signed in the same second
+    moment, second = clock.now(), int(time.time())
+    monkeypatch.setattr(clock, "now", lambda: moment)
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda _signer: second)
     if who == "tenant":
         auth.login_as()
-    internal = [rule for rule in app.url_map.iter_rules() if _is_internal(rule)]
-    assert len(internal) >= 3
-    for rule, method, response in open_every_method(client, auth, internal):
-        assert response.status_code == 404, (who, rule, method, response.status_code)
-        assert "Location" not in response.headers and "HX-Redirect" not in response.headers
+    elif who == "password only":  # staff before the second step: sent on to it, wherever they go
+        staff = auth.logins["staff"][0]
+        auth.login(staff["email"], staff["password"])
+    token = auth.csrf_token()
+    client.get(MADE_UP)  # the first answer after signing in or reading the token sets the session's cookie
+    made_up = dict(answers_every_way(client, MADE_UP, token))
+    for (method, with_token, htmx), (status, headers, _body) in made_up.items():
+        if who == "password only":
+            assert dict(headers).get("HX-Redirect" if htmx else "Location") == "/zwei-faktor", method
+        else:
+            assert status == 404, (who, method, with_token, htmx, status)
+    for url in _internal_urls(app):
+        for how, answer in answers_every_way(client, url, token):
+            assert answer == made_up[how], (who, url, how, answer[:2], made_up[how][:2])
+
+
+def test_staff_are_told_a_wrong_method_and_a_missing_token(client, auth):
+    auth.login_staff()
+    response = client.delete("/intern/meldungen")
+    assert response.status_code == 405 and set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    response = client.post("/intern/meldungen/neu")
+    assert response.status_code == 400 and "Sitzung abgelaufen" in response.get_data(as_text=True)
+    assert client.get("/intern").headers["Location"].endswith("/intern/")
+    assert client.post(MADE_UP).status_code == 404
 
 
 def test_public_list_names_only_existing_endpoints(app):

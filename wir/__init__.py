@@ -32,10 +32,12 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     )
     db.init_app(app)
     _hand_request_down(app)
+    # before CSRFProtect: an ended session, a pending second step and the hidden internal area answer the same
+    # whether or not a request carries a token
+    security.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
     init_limiter(app)
-    security.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
     tasks.init_app(app)

@@ -28,6 +28,8 @@ SECOND_FACTOR_DUE = "second_factor_due"
 SECOND_STEP_ENDPOINTS = {"auth.second_factor", "auth.enrol", "auth.logout", "static", "vendor.static"}
 # where flask-login keeps the signed-in user's get_id() in the session
 SESSION_USER_KEY = "_user_id"
+# the internal area's URL prefix (blueprints/staff): nobody but staff can tell it exists
+STAFF_AREA = "/intern"
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -54,6 +56,7 @@ def init_app(app):
     app.url_value_preprocessor(_allow_uploads)
     app.before_request(_enforce_session_timeouts)
     app.before_request(_hold_until_second_factor)
+    app.before_request(_hide_staff_area)
     app.after_request(_security_headers)
     app.add_template_global(idle_seconds_left)
 
@@ -236,12 +239,15 @@ def require_role(*roles):
     return check
 
 
-def require_staff():
-    """A before_request hook of the internal area: it does not exist for anybody but signed-in staff.
+def _hide_staff_area():
+    """The internal area does not exist for anybody but staff past the second step: anonymous users and tenants
+    get 404 for every path below it, as for a path that does not exist, not Anmelden or 403.
 
-    Anonymous users and tenants get 404, not Anmelden or 403, so that the area cannot be discovered.
+    It runs before the CSRF check (create_app binds this module first) and before the router's 405 or slash
+    redirect, so that no missing token, wrong method or missing slash tells an existing page from a made-up one.
     """
-    if not (fully_signed_in() and current_user.is_staff):
+    path = request.path  # werkzeug drops repeated leading slashes: //intern is /intern, as the router reads it
+    if (path == STAFF_AREA or path.startswith(STAFF_AREA + "/")) and not (fully_signed_in() and current_user.is_staff):
         abort(404)
 
 

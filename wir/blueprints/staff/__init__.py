@@ -10,11 +10,11 @@ from wir import security_log
 from wir.forms import EmptyForm
 from wir.models import User
 from wir.rendering import or_404, redirect_after_post, render
-from wir.security import require_staff
+from wir.security import STAFF_AREA
 from wir.services import second_factor, staff_queue
 
-bp = Blueprint("staff", __name__, url_prefix="/intern")
-bp.before_request(require_staff)
+# only staff past the second step reach it: wir.security hides the area from everybody else
+bp = Blueprint("staff", __name__, url_prefix=STAFF_AREA)
 
 
 @bp.route("/")
