@@ -406,9 +406,9 @@ def test_password_criteria_while_typing(client, auth, data):
     response = client.post("/konto/passwort/pruefen", data={"password": "Juergen-Mueller-1958"}, headers=htmx(auth))
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and body.lstrip().startswith('<ul class="criteria"')
-    assert re.search(r"Mindestens 12 Zeichen<span class=\"visually-hidden\">: erfüllt<", body)
+    assert re.search(r"mindestens 12 Zeichen lang sein<span class=\"visually-hidden\">: erfüllt<", body)
     # the name is refused: it is Jürgen Müller's own
-    assert re.search(r"Enthält weder Ihren Namen[^<]*<span class=\"visually-hidden\">: noch nicht erfüllt<", body)
+    assert re.search(r"frei von Ihrem Namen[^<]*<span class=\"visually-hidden\">: noch nicht erfüllt<", body)
 
 
 # --- Meine Daten herunterladen ----------------------------------------------------------------

@@ -373,10 +373,25 @@ def test_register_is_rate_limited_per_address(app, client, auth, letter, demo_lo
 def test_registration_pages_use_the_guides_words(client):
     page = client.get("/registrieren/").get_data(as_text=True)
     for text in ("Registrierungsnummer", "Nachname", "E-Mail-Adresse", "Passwort wiederholen", ">Registrieren</button>",
-                 "Registrierungsnummer anfordern", "Nutzungsbedingungen", "Datenschutzhinweise", "Mindestens 12 Zeichen"):
+                 "Registrierungsnummer anfordern", "Nutzungsbedingungen", "Datenschutzhinweise", "mindestens 12 Zeichen lang sein"):
         assert text in page
     login = client.get("/anmelden").get_data(as_text=True)
     assert "Registrieren" in login and "Passwort vergessen?" in login and "Bestätigungscode eingeben" in login
+
+
+def test_password_criteria_continue_their_intro_in_german(client):
+    # "Ihr Passwort muss:" and each rule completes the sentence; a screen reader hears intro, rule and state
+    page = client.get("/registrieren/").get_data(as_text=True)
+    field = re.search(r'<input[^>]*id="password"[^>]*>', page).group(0)
+    assert 'aria-describedby="password-criteria-title password-criteria"' in field
+    assert '<p class="field__hint" id="password-criteria-title">Ihr Passwort muss:</p>' in page
+    items = re.findall(r'<li class="criteria__item">\s*<span class="criteria__mark" aria-hidden="true">–</span>\s*'
+                       r'(.*?)<span class="visually-hidden">: noch nicht erfüllt</span>', page, re.S)
+    assert items == [
+        "mindestens 12 Zeichen lang sein",
+        "frei von Ihrem Namen, Ihrer E-Mail-Adresse und dem Namen der Genossenschaft sein",
+        "schwer zu erraten sein: keine bekannten Passwörter, Tastaturfolgen oder Wiederholungen",
+    ]
 
 
 # --- Registrierungsnummer anfordern ---

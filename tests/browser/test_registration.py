@@ -38,7 +38,7 @@ RESET_SUBJECT = "Passwort zurücksetzen"
 INVALID_CODE = "Registrierungsnummer und Nachname passen nicht zusammen"
 CONSENT = re.compile(r"^Ich stimme den Nutzungsbedingungen zu")
 REVIEW_HEADING = "Bitte überprüfen Sie Ihre Kontaktdaten"
-CRITERIA = ("Mindestens 12 Zeichen", "Enthält weder Ihren Namen", "Schwer zu erraten")
+CRITERIA = ("mindestens 12 Zeichen lang sein", "frei von Ihrem Namen", "schwer zu erraten sein")
 
 
 # --- fixtures ----------------------------------------------------------------
@@ -152,13 +152,13 @@ def test_password_criteria_update_while_typing(page):
     wait_for_htmx(page)
     page.evaluate("window.wirNoReload = 'still here'")
     password = page.get_by_label("Passwort", exact=True)
-    expect(password).to_have_accessible_description(re.compile("Mindestens 12 Zeichen"))
+    expect(password).to_have_accessible_description(re.compile("^Ihr Passwort muss: mindestens 12 Zeichen lang sein"))
 
     password.fill("kurz")
     # "personal" turns green once something without a name is typed: proof of the live update
-    expect(criterion_state(page, "Enthält weder Ihren Namen")).to_have_text(": erfüllt")
-    expect(criterion_state(page, "Mindestens 12 Zeichen")).to_have_text(": noch nicht erfüllt")
-    expect(criterion_state(page, "Schwer zu erraten")).to_have_text(": noch nicht erfüllt")
+    expect(criterion_state(page, "frei von Ihrem Namen")).to_have_text(": erfüllt")
+    expect(criterion_state(page, "mindestens 12 Zeichen lang sein")).to_have_text(": noch nicht erfüllt")
+    expect(criterion_state(page, "schwer zu erraten sein")).to_have_text(": noch nicht erfüllt")
 
     password.fill(PASSWORD)
     expect_all_criteria_met(page)
@@ -166,8 +166,8 @@ def test_password_criteria_update_while_typing(page):
     # the other fields go along: the last name typed above counts as a personal word
     page.get_by_label("Nachname", exact=True).fill("Müller")
     password.fill("Müller-Blauer-Kran-Wolken")
-    expect(criterion_state(page, "Enthält weder Ihren Namen")).to_have_text(": noch nicht erfüllt")
-    expect(criterion_state(page, "Mindestens 12 Zeichen")).to_have_text(": erfüllt")
+    expect(criterion_state(page, "frei von Ihrem Namen")).to_have_text(": noch nicht erfüllt")
+    expect(criterion_state(page, "mindestens 12 Zeichen lang sein")).to_have_text(": erfüllt")
 
     assert page.evaluate("window.wirNoReload") == "still here", "the page was reloaded instead of swapped"
     assert not page.wir_console_errors, f"Konsolenfehler: {page.wir_console_errors}"

@@ -46,11 +46,12 @@ def evaluate(password: str, words: list[str]) -> list[Criterion]:
     long_enough = MIN_LENGTH <= len(password) <= MAX_LENGTH
     personal = [word for word in words if word in folded]
     strong = long_enough and _hard_to_guess(password, words)
+    # each label completes the sentence begun above the list: "Ihr Passwort muss: …"
     return [
-        Criterion("length", f"Mindestens {MIN_LENGTH} Zeichen", long_enough),
-        Criterion("personal", "Enthält weder Ihren Namen noch Ihre E-Mail-Adresse oder den Namen der Genossenschaft",
+        Criterion("length", f"mindestens {MIN_LENGTH} Zeichen lang sein", long_enough),
+        Criterion("personal", "frei von Ihrem Namen, Ihrer E-Mail-Adresse und dem Namen der Genossenschaft sein",
                   bool(password) and not personal),
-        Criterion("strength", "Schwer zu erraten: keine bekannten Passwörter, Tastaturfolgen oder Wiederholungen",
+        Criterion("strength", "schwer zu erraten sein: keine bekannten Passwörter, Tastaturfolgen oder Wiederholungen",
                   strong),
     ]
 
