@@ -29,7 +29,7 @@ from wir.models import (
     Unit,
     User,
 )
-from wir.services import erp_import, passwords
+from wir.services import erp_import, jobs, passwords
 
 EXAMPLE = Path(__file__).parent / "data" / "import"
 IMPORTED = (ContactPerson, Person, Unit, Contract, ContractParty, BankAccount, SavingsAccount, SavingsTransaction,
@@ -510,7 +510,7 @@ def test_only_admins_reach_the_upload_page(client, auth, data, who):
 def test_a_run_no_worker_finished_is_given_up_after_an_hour(empty_app, lipsia):
     with empty_app.app_context():
         old = erp_import.start(lipsia, None, dry_run=False, full=False)
-        ErpImport.update(status="running", started_at=clock.now() - erp_import.STALE_AFTER - timedelta(minutes=1)).where(
+        ErpImport.update(status="running", started_at=clock.now() - jobs.STALE_AFTER - timedelta(minutes=1)).where(
             ErpImport.id == old.id).execute()
         recent = erp_import.start(lipsia, None, dry_run=False, full=False)
         done = erp_import.start(lipsia, None, dry_run=False, full=False)

@@ -64,7 +64,7 @@ def ticket(app, clerk, demo_logins):
 
 def seen(ticket):
     fresh = Ticket.get_by_id(ticket.id)
-    return ticket_desk.Seen(fresh.version, fresh.activity_at)
+    return tickets.Seen(fresh.version, fresh.activity_at)
 
 
 def post(client, auth, ticket, action, prefix, headers=None, files=None, **fields):
@@ -426,7 +426,7 @@ def test_two_concurrent_status_changes_exactly_one_applies(app, demo_logins):
                 start.wait()
                 ticket_desk.change_status(Ticket.get_by_id(ticket.id), basis, status, clerk)
                 results.append(("applied", status))
-            except ticket_desk.Conflict as conflict:
+            except tickets.Conflict as conflict:
                 results.append(("conflict", conflict.ticket.status))
             finally:
                 db.database.close()

@@ -9,7 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from wir import audit, backup, clock, db, formatting, mail, storage
-from wir.models import Cooperative, Ticket, User
+from wir.models import Cooperative, Ticket, TicketStatus, User
 from wir.services import (
     accounts,
     bank_accounts,
@@ -100,7 +100,7 @@ ticket_cli = AppGroup("ticket", help="Meldungen bearbeiten (für Vorführung und
 
 @ticket_cli.command("set-status")
 @click.argument("number")
-@click.argument("status", type=click.Choice(sorted(Ticket.STATUSES)))
+@click.argument("status", type=click.Choice([status.value for status in TicketStatus]))
 @click.option("--reason", default="", help="Begründung (nötig für rejected).")
 @click.option("--message", default="", help="Nachricht der Genossenschaft, bei query die Rückfrage.")
 def set_ticket_status(number, status, reason, message):
@@ -109,10 +109,7 @@ def set_ticket_status(number, status, reason, message):
     if ticket is None:
         raise click.ClickException(f"Meldung {number} gibt es nicht.")
     try:
-        if message:
-            tickets.add_staff_message(ticket, message, status=status)
-        else:
-            tickets.set_status(ticket, status, reason=reason)
+        ticket = tickets.set_status(ticket, TicketStatus(status), reason=reason, message=message)
     except Rejected as rejected:
         raise click.ClickException(rejected.message) from None
     mail.deliver_pending()

@@ -1,9 +1,13 @@
-"""The functions of wir.formatting as Jinja filters, under the names the templates use."""
+"""The functions of wir.formatting as Jinja filters, under the names the templates use; the statuses templates
+compare with."""
 
 from wir import formatting
+from wir.models import JobStatus, TicketStatus
 
 
 def init_app(app):
+    app.add_template_global(TicketStatus, "TicketStatus")
+    app.add_template_global(JobStatus, "JobStatus")
     app.add_template_filter(formatting.phone, "phone")
     app.add_template_filter(formatting.masked_iban, "masked_iban")
     app.add_template_filter(formatting.grouped_iban, "grouped_iban")

@@ -3,6 +3,8 @@
 Timestamps are naive UTC (wir.clock.now); money is Decimal, never float.
 """
 
+from enum import StrEnum
+
 from flask_login import UserMixin
 from peewee import (
     BlobField,
@@ -180,15 +182,31 @@ class RegistrationNumberRequest(BaseModel):
     person = ForeignKeyField(Person, null=True, backref="+", on_delete="SET NULL")
 
 
+class JobStatus(StrEnum):
+    """A background job's row (services.jobs): waiting for a worker, running, finished, or failed with nothing
+    changed. The values are stored."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+    @classmethod
+    def open(cls) -> tuple:
+        """Not finished yet: the page polls it."""
+        return (cls.QUEUED, cls.RUNNING)
+
+
 class RegistrationLetterBatch(BaseModel):
     """Registrierungsbriefe made together in the background (wir.tasks): one PDF, a letter per page."""
 
-    STATUSES = {"queued": "wartet", "running": "wird erstellt", "done": "fertig", "failed": "fehlgeschlagen"}
+    STATUSES = {JobStatus.QUEUED: "wartet", JobStatus.RUNNING: "wird erstellt", JobStatus.DONE: "fertig",
+                JobStatus.FAILED: "fehlgeschlagen"}
 
     cooperative = ForeignKeyField(Cooperative, null=True, backref="+")  # None: an admin's batch for both
     created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     created_at = DateTimeField(default=clock.now, index=True)
-    status = CharField(default="queued")
+    status = CharField(default=JobStatus.QUEUED)
     total = IntegerField(default=0)
     done = IntegerField(default=0)  # letters built so far: the progress the page shows
     error = TextField(default="")  # why it failed, for the clerk
@@ -352,20 +370,32 @@ class TicketCategory(BaseModel):
     hint = TextField(default="")
 
 
+class TicketStatus(StrEnum):
+    """A Meldung's status; services.tickets.TRANSITIONS says which follows which. The values are stored."""
+
+    RECEIVED = "received"
+    IN_PROGRESS = "in_progress"
+    QUERY = "query"  # Rückfrage: the cooperative waits for the tenant's answer
+    COMMISSIONED = "commissioned"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"  # by the tenant
+
+
 class Ticket(BaseModel):
     """Meldung."""
 
     STATUSES = {
-        "received": "Eingegangen",
-        "in_progress": "In Bearbeitung",
-        "query": "Rückfrage",
-        "commissioned": "Beauftragt",
-        "closed": "Abgeschlossen",
-        "rejected": "Abgelehnt",
-        "withdrawn": "Zurückgezogen",
+        TicketStatus.RECEIVED: "Eingegangen",
+        TicketStatus.IN_PROGRESS: "In Bearbeitung",
+        TicketStatus.QUERY: "Rückfrage",
+        TicketStatus.COMMISSIONED: "Beauftragt",
+        TicketStatus.CLOSED: "Abgeschlossen",
+        TicketStatus.REJECTED: "Abgelehnt",
+        TicketStatus.WITHDRAWN: "Zurückgezogen",
     }
-    OPEN_STATUSES = ("received", "in_progress", "query", "commissioned")
-    WAITING_STATUSES = ("received", "in_progress")  # the cooperative's turn
+    OPEN_STATUSES = (TicketStatus.RECEIVED, TicketStatus.IN_PROGRESS, TicketStatus.QUERY, TicketStatus.COMMISSIONED)
+    WAITING_STATUSES = (TicketStatus.RECEIVED, TicketStatus.IN_PROGRESS)  # the cooperative's turn
 
     cooperative = ForeignKeyField(Cooperative, backref="tickets")
     number = CharField(unique=True)
@@ -375,7 +405,7 @@ class Ticket(BaseModel):
     subject = CharField()
     phone = CharField(default="")
     location = CharField(default="")
-    status = CharField(default="received")
+    status = CharField(default=TicketStatus.RECEIVED)
     created_at = DateTimeField(default=clock.now, index=True)
     created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     updated_at = DateTimeField(default=clock.now, index=True)  # every status change and message moves it
@@ -581,7 +611,8 @@ class OutboxMail(BaseModel):
 class ErpImport(BaseModel):
     """One run of the ERP import (wir.services.erp_import): who, when, which files, what it found or changed."""
 
-    STATUSES = {"queued": "wartet", "running": "läuft", "done": "fertig", "failed": "mit Fehlern, nichts geändert"}
+    STATUSES = {JobStatus.QUEUED: "wartet", JobStatus.RUNNING: "läuft", JobStatus.DONE: "fertig",
+                JobStatus.FAILED: "mit Fehlern, nichts geändert"}
 
     cooperative = ForeignKeyField(Cooperative, backref="+")
     user = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")  # None: the command line
@@ -589,7 +620,7 @@ class ErpImport(BaseModel):
     finished_at = DateTimeField(null=True)
     dry_run = BooleanField(default=False)
     full = BooleanField(default=False)
-    status = CharField(default="queued")
+    status = CharField(default=JobStatus.QUEUED)
     files = TextField(default="[]")  # JSON: [{"name", "size", "sha256"}]
     report = TextField(default="")  # JSON of the report (counts per file, errors)
     bytes_done = IntegerField(default=0)  # progress the upload page polls: bytes read of all files

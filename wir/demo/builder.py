@@ -56,6 +56,7 @@ from wir.models import (
     Ticket,
     TicketCategory,
     TicketMessage,
+    TicketStatus,
     TicketStatusChange,
     TicketType,
     Unit,
@@ -251,10 +252,11 @@ class Builder:
         ticket = Ticket.create(
             cooperative=coop, number=number, person=person, contract=contract,
             category=self.categories[coop.slug, spec["category"]], subject=spec["subject"],
-            phone=spec.get("phone", ""), location=spec.get("location", ""), status="received",
+            phone=spec.get("phone", ""), location=spec.get("location", ""), status=TicketStatus.RECEIVED,
             created_at=created, created_by=tenant, updated_at=created, activity_at=created, waiting_since=created,
         )
-        TicketStatusChange.create(ticket=ticket, new_status="received", changed_by=tenant, changed_at=created)
+        TicketStatusChange.create(ticket=ticket, new_status=TicketStatus.RECEIVED, changed_by=tenant,
+                                  changed_at=created)
         for hours, who, *payload in spec["story"]:
             moment = created + timedelta(hours=hours)
             assert moment <= self.now, spec["subject"]
@@ -262,7 +264,7 @@ class Builder:
                 new_status, reason = payload[0], (payload[1] if len(payload) > 1 else "")
                 TicketStatusChange.create(
                     ticket=ticket, old_status=ticket.status, new_status=new_status, reason=reason,
-                    changed_by=tenant if new_status == "withdrawn" else staff, changed_at=moment,
+                    changed_by=tenant if new_status == TicketStatus.WITHDRAWN else staff, changed_at=moment,
                 )
                 if new_status not in Ticket.WAITING_STATUSES:
                     ticket.waiting_since = None

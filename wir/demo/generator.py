@@ -46,6 +46,7 @@ from wir.models import (
     Ticket,
     TicketCategory,
     TicketMessage,
+    TicketStatus,
     TicketStatusChange,
     TicketType,
     Unit,
@@ -440,7 +441,7 @@ class Generator:
         # portal users file their own; for the others staff took the ticket down at the desk
         tenant = household.user_id if household.user_id is not None else clerk
         events = [("message", created, False, rng.choice(TENANT_TEXTS))] + self._story(rng, created)
-        status, waiting_since, version, updated = "received", created, 1, created
+        status, waiting_since, version, updated = TicketStatus.RECEIVED, created, 1, created
         for kind, moment, *payload in events:
             if kind == "status":
                 new_status = payload[0]
@@ -454,7 +455,7 @@ class Generator:
                 updated = moment
         # what changed in the last days is partly still "neu" for the tenant
         seen = created if self.now - updated < timedelta(days=3) and rng.random() < 0.5 else updated
-        assigned = clerk if status in Ticket.OPEN_STATUSES and status != "received" else None
+        assigned = clerk if status in Ticket.OPEN_STATUSES and status != TicketStatus.RECEIVED else None
         contract = household.contract_id if category.needs_contract or rng.random() < 0.7 else None
         subject = rng.choice(SUBJECTS.get(category.name, [category.name]))
         ticket_id = self.rows[Ticket].add(
@@ -468,7 +469,7 @@ class Generator:
                 self.rows[TicketMessage].add(ticket_id, clerk if from_staff else tenant, from_staff, body, moment)
             else:
                 new_status, reason = payload
-                by = tenant if new_status == "withdrawn" or previous is None else clerk
+                by = tenant if new_status == TicketStatus.WITHDRAWN or previous is None else clerk
                 self.rows[TicketStatusChange].add(ticket_id, previous, new_status, reason, by, moment)
                 previous = new_status
 
@@ -479,33 +480,35 @@ class Generator:
         def at(hours):
             return min(created + timedelta(hours=hours), self.now)
 
-        story = [("status", created, "received", "")]
+        story = [("status", created, TicketStatus.RECEIVED, "")]
         if age < timedelta(hours=6) or rng.random() < 0.03:
             return story
-        story.append(("status", at(rng.randint(2, 30)), "in_progress", ""))
+        story.append(("status", at(rng.randint(2, 30)), TicketStatus.IN_PROGRESS, ""))
         hours = 30
         if rng.random() < 0.15:
             hours += rng.randint(1, 48)
-            story += [("message", at(hours), True, rng.choice(QUESTIONS)), ("status", at(hours), "query", "")]
+            story += [("message", at(hours), True, rng.choice(QUESTIONS)),
+                      ("status", at(hours), TicketStatus.QUERY, "")]
             if age < timedelta(days=10) and rng.random() < 0.5:
                 return story  # still waiting for the tenant
             hours += rng.randint(2, 72)
             story += [("message", at(hours), False, rng.choice(TENANT_TEXTS)),
-                      ("status", at(hours), "in_progress", "")]
+                      ("status", at(hours), TicketStatus.IN_PROGRESS, "")]
         if age < timedelta(days=14) and rng.random() < 0.6:
             return story
         ending = rng.random()
         hours += rng.randint(24, 24 * 12)
         if ending < 0.05:
-            story.append(("status", at(hours), "withdrawn", ""))
+            story.append(("status", at(hours), TicketStatus.WITHDRAWN, ""))
         elif ending < 0.1:
-            story.append(("status", at(hours), "rejected", rng.choice(REJECT_REASONS)))
+            story.append(("status", at(hours), TicketStatus.REJECTED, rng.choice(REJECT_REASONS)))
         else:
-            story.append(("status", at(hours), "commissioned", ""))
+            story.append(("status", at(hours), TicketStatus.COMMISSIONED, ""))
             if age < timedelta(days=30) and rng.random() < 0.5:
                 return story
             hours += rng.randint(24, 24 * 20)
-            story += [("message", at(hours), True, rng.choice(STAFF_ANSWERS)), ("status", at(hours), "closed", "")]
+            story += [("message", at(hours), True, rng.choice(STAFF_ANSWERS)),
+                      ("status", at(hours), TicketStatus.CLOSED, "")]
         return story
 
     # --- documents ---

@@ -10,6 +10,8 @@ from decimal import Decimal
 from stdnum import iban as iban_numbers
 from stdnum.eu import at_02 as creditor_ids
 
+from wir.models import TicketStatus
+
 CENT = Decimal("0.01")
 
 
@@ -276,17 +278,17 @@ TICKET_TYPES = [
 ]
 
 # Meldungen. The story lists (hours after filing, who, …): "tenant"/"staff" write a message,
-# "status" moves the ticket on (with a reason when rejected). Filing itself is "received".
+# "status" moves the ticket on (with a reason when rejected). Filing itself is Eingegangen.
 TICKETS = [
     {
         "person": "gisela_l", "category": "Feedback Serviceportal", "subject": "Sie gutes Portal - weiter so!",
         "days_ago": 60,
         "story": [
             (0, "tenant", "Ich habe mich heute angemeldet und finde mich gut zurecht. Sie gutes Portal - weiter so!"),
-            (20, "status", "in_progress"),
+            (20, "status", TicketStatus.IN_PROGRESS),
             (22, "staff", "Vielen Dank für Ihr Lob, Frau Weiß! Wir geben es gern an das ganze "
                           "WIR-immerda-Team weiter."),
-            (22, "status", "closed"),
+            (22, "status", TicketStatus.CLOSED),
         ],
     },
     {
@@ -295,7 +297,7 @@ TICKETS = [
         "story": [
             (0, "tenant", "Ich möchte gern einen Termin in der Geschäftsstelle vereinbaren, um über einen Wechsel "
                           "in eine kleinere Wohnung mit Aufzug zu sprechen. Vormittags bin ich am besten erreichbar."),
-            (5, "status", "in_progress"),
+            (5, "status", TicketStatus.IN_PROGRESS),
             (5, "staff", "Wir rufen Sie in den nächsten Tagen vormittags an und stimmen einen Termin mit Ihnen ab."),
         ],
     },
@@ -306,10 +308,10 @@ TICKETS = [
         "story": [
             (0, "tenant", "Der Heizkörper im Wohnzimmer wird seit gestern nicht mehr warm, obwohl das Ventil ganz "
                           "aufgedreht ist. Die anderen Heizkörper funktionieren."),
-            (3, "status", "in_progress"),
+            (3, "status", TicketStatus.IN_PROGRESS),
             (20, "staff", "Wir haben die Firma Heizungsbau Engel GmbH beauftragt. Der Monteur meldet sich bei Ihnen, "
                           "um einen Termin abzustimmen."),
-            (20, "status", "commissioned"),
+            (20, "status", TicketStatus.COMMISSIONED),
         ],
     },
     {
@@ -317,11 +319,11 @@ TICKETS = [
         "subject": "Wasserhahn in der Küche tropft", "location": "Küche, Spüle", "days_ago": 45,
         "story": [
             (0, "tenant", "Der Wasserhahn an der Spüle tropft auch zugedreht ständig."),
-            (4, "status", "in_progress"),
+            (4, "status", TicketStatus.IN_PROGRESS),
             (24, "staff", "Die Firma Sanitär Hähnel kommt am Donnerstag zwischen 8 und 12 Uhr zu Ihnen."),
-            (24, "status", "commissioned"),
+            (24, "status", TicketStatus.COMMISSIONED),
             (190, "staff", "Die Kartusche der Armatur wurde getauscht. Wir schließen Ihre Meldung ab."),
-            (190, "status", "closed"),
+            (190, "status", TicketStatus.CLOSED),
         ],
     },
     {
@@ -338,11 +340,11 @@ TICKETS = [
         "days_ago": 9,
         "story": [
             (0, "tenant", "Beim Umstellen des Kleiderschranks habe ich dunkle Flecken an der Außenwand entdeckt."),
-            (6, "status", "in_progress"),
+            (6, "status", TicketStatus.IN_PROGRESS),
             (26, "staff", "Vielen Dank für Ihre Meldung. Damit wir die Ursache einschätzen können: Bitte schicken Sie "
                           "uns Fotos der Stelle und teilen Sie uns mit, wie groß die Fläche etwa ist und wie oft am "
                           "Tag Sie lüften."),
-            (26, "status", "query"),
+            (26, "status", TicketStatus.QUERY),
         ],
     },
     {
@@ -351,8 +353,8 @@ TICKETS = [
         "story": [
             (0, "tenant", "Ich möchte an meinem Balkon eine Markise von einem Fachbetrieb anbringen lassen. "
                           "Ist das erlaubt?"),
-            (20, "status", "in_progress"),
-            (120, "status", "rejected",
+            (20, "status", TicketStatus.IN_PROGRESS),
+            (120, "status", TicketStatus.REJECTED,
              "An diesem Gebäude dürfen keine Markisen an der Fassade befestigt werden, weil dabei die "
              "Wärmedämmung beschädigt würde. Gern beraten wir Sie zu einem Sonnenschutz ohne Bohrungen."),
         ],
@@ -370,7 +372,7 @@ TICKETS = [
         "story": [
             (0, "tenant", "Neben den Mülltonnen steht seit einer Woche ein altes Sofa."),
             (30, "tenant", "Das Sofa wurde inzwischen abgeholt, meine Meldung hat sich erledigt."),
-            (30, "status", "withdrawn"),
+            (30, "status", TicketStatus.WITHDRAWN),
         ],
     },
     {
@@ -379,7 +381,7 @@ TICKETS = [
         "story": [
             (0, "tenant", "Die Kosten für den Hauswart sind im Vergleich zum Vorjahr stark gestiegen. "
                           "Können Sie mir das erklären?"),
-            (24, "status", "in_progress"),
+            (24, "status", TicketStatus.IN_PROGRESS),
             (24, "staff", "Wir prüfen die Position Hauswart und melden uns in den nächsten Tagen bei Ihnen."),
         ],
     },
@@ -388,10 +390,10 @@ TICKETS = [
         "subject": "Silberfischchen im Bad", "location": "Bad", "days_ago": 7,
         "story": [
             (0, "tenant", "Im Bad sind seit einigen Wochen viele Silberfischchen, besonders nachts."),
-            (5, "status", "in_progress"),
+            (5, "status", TicketStatus.IN_PROGRESS),
             (28, "staff", "Bitte teilen Sie uns mit, ob auch Ihre Nachbarn betroffen sind und an welchen Tagen der "
                           "Schädlingsbekämpfer Ihre Wohnung betreten kann."),
-            (28, "status", "query"),
+            (28, "status", TicketStatus.QUERY),
         ],
     },
     {
@@ -399,10 +401,10 @@ TICKETS = [
         "subject": "Garagentor klemmt", "location": "Garage 14", "days_ago": 75,
         "story": [
             (0, "tenant", "Das Garagentor lässt sich nur noch mit viel Kraft öffnen."),
-            (6, "status", "in_progress"),
-            (30, "status", "commissioned"),
+            (6, "status", TicketStatus.IN_PROGRESS),
+            (30, "status", TicketStatus.COMMISSIONED),
             (100, "staff", "Die Führungsschienen wurden gereinigt und eingestellt. Das Tor läuft wieder leicht."),
-            (100, "status", "closed"),
+            (100, "status", TicketStatus.CLOSED),
         ],
     },
 ]

@@ -17,9 +17,9 @@ from wir.services.certificates import (
     Outcome,
     category_for,
     party_names,
-    require_printable,
 )
 from wir.services.rejections import Rejected
+from wir.services.text import require_printable
 
 HOUSEHOLD_CHANGE_BACK = timedelta(days=90)  # a change may be reported this long after it happened
 AHEAD = timedelta(days=366)  # dates further ahead are typing mistakes

@@ -10,8 +10,8 @@ import re
 
 from wir import audit, clock, db, storage
 from wir.formatting import german_date
-from wir.models import Contract, Document, Person, Ticket, TicketMessage, User
-from wir.services import applications, certificates, documents, tickets
+from wir.models import Contract, Document, Person, Ticket, TicketMessage, TicketStatus, User
+from wir.services import applications, certificates, documents, text, tickets
 
 RENT_CLEARANCE = "rent_clearance"
 # category key → the form's title (the ticket's subject)
@@ -54,15 +54,13 @@ def record_document_view(user: User, document: Document) -> None:
         audit.record(user, "document.view", document, document.number, document.person.cooperative_id)
 
 
-def _check_text(field: str, text: str, required: str | None) -> str:
-    text = tickets.check_text(field, text, required, TEXT_MAX)
-    certificates.require_printable(field, text)  # it is printed in the letter
-    return text
+def _check_text(field: str, typed: str, required: str | None) -> str:
+    return text.check(field, typed, required, TEXT_MAX, printable=True)  # it is printed in the letter
 
 
-def _open_ticket(ticket: Ticket, decision: str) -> Ticket:
-    """The ticket as it is now, locked for the transaction, if it still awaits this decision; else NotOpen."""
-    current = tickets.locked(ticket)
+def _awaiting(edit: tickets.Change, ticket: Ticket, decision: str) -> Ticket:
+    """The ticket as it is now (locked by the change), if it still awaits this decision; else NotOpen."""
+    current = edit.ticket
     current.category = ticket.category  # already loaded with the ticket
     if decision_of(current) != decision:
         raise NotOpen(ticket.number)
@@ -85,19 +83,14 @@ def issue_rent_clearance(ticket: Ticket, clerk: User) -> Document:
     number = documents.new_number(contract.cooperative)
     pdf = rent_clearance.build(certificates.rent_clearance_data(contract, number, today, person.full_name))
     storage.store(pdf)  # the file first: no disk writes while the transaction holds the write lock
-    with db.write_transaction():
-        current = _open_ticket(ticket, "certificate")
+    with tickets.change(ticket, clerk, "rent_clearance.issued", f"Dokument {number}") as edit:
+        _awaiting(edit, ticket, "certificate")
         document = documents.store_document(person, contract, "certificate",
                                             f"{rent_clearance.TITLE} vom {german_date(today)}", pdf, clerk,
                                             number=number)
-        tickets.add_staff_message(
-            current,
-            f"Ihre Mietschuldenfreiheitsbescheinigung (Stand {german_date(today)}) liegt für Sie unter "
-            f"„Dokumente“ bereit (Dokument-Nr. {number}).",
-            clerk, status="closed",
-        )
-        audit.record(clerk, "rent_clearance.issued", current, f"{current.number}, Dokument {number}",
-                     current.cooperative_id)
+        edit.message(f"Ihre Mietschuldenfreiheitsbescheinigung (Stand {german_date(today)}) liegt für Sie unter "
+                     f"„Dokumente“ bereit (Dokument-Nr. {number}).")
+        edit.status(TicketStatus.CLOSED)
     return document
 
 
@@ -106,11 +99,10 @@ def refuse_rent_clearance(ticket: Ticket, clerk: User, reason: str) -> Ticket:
     reason = _check_text("reason", reason, "Bitte geben Sie einen Grund an; er wird dem Mieter mitgeteilt.")
     if decision_of(ticket) != "certificate":
         raise NotOpen(ticket.number)
-    with db.write_transaction():
-        current = _open_ticket(ticket, "certificate")
-        tickets.set_status(current, "rejected", clerk, reason)
-        audit.record(clerk, "rent_clearance.refused", current, current.number, current.cooperative_id)
-    return current
+    with tickets.change(ticket, clerk, "rent_clearance.refused") as edit:
+        _awaiting(edit, ticket, "certificate")
+        edit.status(TicketStatus.REJECTED, reason)
+    return edit.ticket
 
 
 def decide_application(ticket: Ticket, clerk: User, approve: bool, text: str) -> Document:
@@ -142,16 +134,15 @@ def decide_application(ticket: Ticket, clerk: User, approve: bool, text: str) ->
     ))
     storage.store(pdf)
     letter = f"Unser Schreiben dazu liegt für Sie unter „Dokumente“ bereit (Dokument-Nr. {number})."
-    with db.write_transaction():
-        current = _open_ticket(ticket, "application")
+    with tickets.change(ticket, clerk, "application.approved" if approve else "application.refused",
+                        f"Dokument {number}") as edit:
+        _awaiting(edit, ticket, "application")
         document = documents.store_document(person, contract, "letter",
                                             f"Antwort auf Ihren Antrag „{APPLICATIONS[ticket.category.key]}“",
                                             pdf, clerk, number=number)
         if approve:
-            tickets.add_staff_message(current, "\n\n".join(filter(None, ["Wir stimmen Ihrem Antrag zu.", text, letter])),
-                                      clerk, status="closed")
+            edit.message("\n\n".join(filter(None, ["Wir stimmen Ihrem Antrag zu.", text, letter])))
+            edit.status(TicketStatus.CLOSED)
         else:
-            tickets.set_status(current, "rejected", clerk, f"{text}\n\n{letter}")
-        audit.record(clerk, "application.approved" if approve else "application.refused", current,
-                     f"{current.number}, Dokument {number}", current.cooperative_id)
+            edit.status(TicketStatus.REJECTED, f"{text}\n\n{letter}")
     return document

@@ -15,9 +15,9 @@ from peewee import JOIN
 from wir import clock
 from wir.formatting import german_date
 from wir.models import Contract, ContractParty, Cooperative, Document, Person, Ticket, TicketCategory, TicketType, Unit, User
-from wir.pdf.charset import unprintable
 from wir.pdf.data import Flat
 from wir.services import documents, scope, tickets
+from wir.services.text import require_printable
 from wir.services.rejections import Rejected
 
 MOVE_IN_AHEAD = timedelta(days=90)  # a Wohnungsgeberbestätigung for a move planned this far ahead
@@ -27,14 +27,6 @@ NAME_MAX = 100
 
 class NotOffered(Exception):
     """This certificate does not exist for this contract (kind, or contract ended)."""
-
-
-def require_printable(field_name: str, text: str) -> None:
-    """What goes into a PDF must be printable with its font (no boxes instead of letters)."""
-    missing = unprintable(text)
-    if missing:
-        shown = " ".join(missing[:5])
-        raise Rejected(field_name, f"Diese Zeichen können wir nicht drucken: {shown}. Bitte schreiben Sie ohne sie.")
 
 
 @dataclass(frozen=True)

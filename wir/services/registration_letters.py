@@ -27,7 +27,7 @@ from wir.models import (
     RegistrationNumberRequest,
     User,
 )
-from wir.services import names, scope, staff_persons
+from wir.services import jobs, names, scope, staff_persons
 from wir.services.documents import NUMBER_ALPHABET, letterhead
 from wir.services.rejections import Rejected
 
@@ -35,9 +35,7 @@ log = logging.getLogger(__name__)
 
 CODE_VALID = timedelta(days=90)
 MAX_LETTERS = 2000  # one batch; a cooperative writes to all its households at most in a few of them
-STALE_AFTER = timedelta(hours=1)  # far longer than the largest batch takes
 PROGRESS_EVERY = 20  # letters between two progress updates of the batch row
-QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
 
 # --- who needs a letter ------------------------------------------------------
@@ -190,21 +188,16 @@ def create_batch(user: User, person_ids, request_ids, everyone_in: str | None = 
 
 def fail(batch_id: int, reason: str) -> None:
     """The batch did not run (or broke off): say why; no number has changed."""
-    with db.write_transaction():
-        RegistrationLetterBatch.update(status=FAILED, error=reason[:1000], finished_at=clock.now()).where(
-            (RegistrationLetterBatch.id == batch_id) & RegistrationLetterBatch.status.in_([QUEUED, RUNNING])
-        ).execute()
+    jobs.fail(RegistrationLetterBatch, batch_id, error=reason[:1000])
 
 
 def give_up_stale(now) -> int:
-    """Fail the batches no consumer finished within STALE_AFTER (a crashed worker, none running)."""
-    with db.write_transaction():
-        return RegistrationLetterBatch.update(
-            status=FAILED, finished_at=now,
-            error="Die Hintergrundverarbeitung hat den Auftrag nicht rechtzeitig erledigt. Es wurde keine "
-                  "Registrierungsnummer geändert; bitte erstellen Sie die Briefe erneut.",
-        ).where(RegistrationLetterBatch.status.in_([QUEUED, RUNNING])
-                & (RegistrationLetterBatch.created_at < now - STALE_AFTER)).execute()
+    """Fail the batches no consumer finished in time (services.jobs)."""
+    stale = jobs.stale(RegistrationLetterBatch, RegistrationLetterBatch.created_at, now)
+    for batch_id in stale:
+        fail(batch_id, "Die Hintergrundverarbeitung hat den Auftrag nicht rechtzeitig erledigt. Es wurde keine "
+                       "Registrierungsnummer geändert; bitte erstellen Sie die Briefe erneut.")
+    return len(stale)
 
 
 class BatchRefused(Exception):
@@ -216,10 +209,7 @@ def build_batch(batch_id: int, register_url: str, portal_url: str) -> None:
 
     Runs once per batch (the queued batch is claimed); any failure leaves the numbers as they were.
     """
-    with db.write_transaction():
-        claimed = RegistrationLetterBatch.update(status=RUNNING).where(
-            (RegistrationLetterBatch.id == batch_id) & (RegistrationLetterBatch.status == QUEUED)).execute()
-    if not claimed:
+    if not jobs.claim(RegistrationLetterBatch, batch_id):
         return
     try:
         _build(RegistrationLetterBatch.get_by_id(batch_id), register_url, portal_url)
@@ -290,10 +280,7 @@ def _build(batch: RegistrationLetterBatch, register_url: str, portal_url: str) -
             RegistrationNumberRequest.update(handled_at=now).where(
                 RegistrationNumberRequest.id.in_(request_ids) & RegistrationNumberRequest.handled_at.is_null()
             ).execute()
-        finished = RegistrationLetterBatch.update(
-            status=DONE, done=len(letters), storage_key=key, finished_at=now, error=""
-        ).where((RegistrationLetterBatch.id == batch.id) & (RegistrationLetterBatch.status == RUNNING)).execute()
-        if not finished:  # failed meanwhile (a stale batch given up): its numbers must not change
+        if not jobs.finish(RegistrationLetterBatch, batch.id, done=len(letters), storage_key=key, error=""):  # failed meanwhile (a stale batch given up): its numbers must not change
             raise BatchRefused("Der Auftrag wurde abgebrochen.")
         audit.record(batch.created_by, "registration_letters.created", obj=batch, detail=f"{len(letters)} Briefe",
                      cooperative=batch.cooperative)

@@ -27,7 +27,7 @@ from wir.models import (
     Unit,
     User,
 )
-from wir.services import documents, scope, tickets
+from wir.services import documents, scope, text
 from wir.services.rejections import Rejected
 
 # what staff send; forms and receipts are made by the portal itself
@@ -45,14 +45,8 @@ class AlreadyPublished(Exception):
 
 
 def check_title(title: str) -> str:
-    title = " ".join((title or "").split())
-    if not title:
-        raise Rejected("title", "Bitte geben Sie einen Titel an; die Mieterin oder der Mieter sieht ihn in der Liste.")
-    if len(title) > TITLE_MAX:
-        raise Rejected("title", f"Höchstens {TITLE_MAX} Zeichen.")
-    if tickets.CONTROL_CHARACTERS.search(title):
-        raise Rejected("title", "Der Titel enthält Steuerzeichen. Bitte entfernen Sie sie.")
-    return title
+    return text.check("title", " ".join((title or "").split()),
+                      "Bitte geben Sie einen Titel an; die Mieterin oder der Mieter sieht ihn in der Liste.", TITLE_MAX)
 
 
 def _check_kind(kind: str) -> str:
@@ -64,7 +58,7 @@ def _check_kind(kind: str) -> str:
 def _shown_name(name: str) -> str:
     """An uploaded file's name as the preview shows it: its last part, one line, not endless."""
     name = re.split(r"[/\\]", name or "")[-1]
-    return " ".join(tickets.CONTROL_CHARACTERS.sub(" ", name).split())[:FILENAME_MAX] or "Datei"
+    return text.one_line(name)[:FILENAME_MAX] or "Datei"
 
 
 def _mail_tenants(by_person: dict[int, list[Document]], persons: dict[int, Person],

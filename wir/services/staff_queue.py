@@ -24,6 +24,7 @@ from wir.models import (
     Ticket,
     TicketCategory,
     TicketMessage,
+    TicketStatus,
     TicketStatusChange,
     TicketType,
     Unit,
@@ -124,14 +125,15 @@ def answered_query():
     answered_by_tenant = (
         change.select(change.id)
         .join(changer, on=(change.changed_by == changer.id))
-        .where((change.id == last_change_id) & (change.old_status == "query") & (change.new_status == "in_progress")
+        .where((change.id == last_change_id) & (change.old_status == TicketStatus.QUERY)
+               & (change.new_status == TicketStatus.IN_PROGRESS)
                & (changer.role == User.ROLE_TENANT))
     )
     last_message_id = latest_message.select(fn.MAX(latest_message.id)).where(
         (latest_message.ticket == Ticket.id) & ~latest_message.internal
     )
     cooperative_wrote_last = message.select(message.id).where((message.id == last_message_id) & message.from_staff)
-    return (Ticket.status == "in_progress") & fn.EXISTS(answered_by_tenant) & ~fn.EXISTS(cooperative_wrote_last)
+    return (Ticket.status == TicketStatus.IN_PROGRESS) & fn.EXISTS(answered_by_tenant) & ~fn.EXISTS(cooperative_wrote_last)
 
 
 def _concern(key: str):
@@ -275,7 +277,7 @@ def overview(user: User, today: date | None = None) -> Overview:
     )
     is_open = Ticket.status.in_(Ticket.OPEN_STATUSES)
     query = Ticket.select(
-        _count_if(Ticket.status == "received"),
+        _count_if(Ticket.status == TicketStatus.RECEIVED),
         _count_if(Ticket.waiting_since < waiting_cutoff(OVERDUE_WORKING_DAYS, today)),
         _count_if(answered_query()),
         pending,

@@ -1,10 +1,12 @@
-"""Meldungen: filing a request, its status and its conversation.
+"""Meldungen: filing a request, its lifecycle and its conversation.
 
-Every status change and every answer of the cooperative is recorded in the ticket's
-history, moves ``updated_at`` (what the status poll watches) and is mailed to the tenant.
+Every change of a ticket after it is filed goes through ``change()``: it locks the row, checks the version the
+actor saw, and records each part (status, message, assignment) in the ticket's history; at its end the version
+counts up, the activity times move (``updated_at`` is what the tenant's status poll watches), the tenant is mailed
+and the audit entry is written — in one transaction, or not at all.
 """
 
-import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,24 +23,27 @@ from wir.models import (
     TicketAttachment,
     TicketCategory,
     TicketMessage,
+    TicketStatus,
     TicketStatusChange,
     TicketType,
     User,
 )
-from wir.services import receipts, scope
+from wir.services import receipts, scope, text
 from wir.services.rejections import Rejected
 from wir.uploads import Attachment
 
 SUBJECT_MAX = 150
 MESSAGE_MAX = 10_000
+_S = TicketStatus
 TRANSITIONS = {
-    "received": {"in_progress", "query", "commissioned", "closed", "rejected", "withdrawn"},
-    "in_progress": {"query", "commissioned", "closed", "rejected", "withdrawn"},
-    "query": {"in_progress", "commissioned", "closed", "rejected", "withdrawn"},
-    "commissioned": {"in_progress", "query", "closed", "rejected", "withdrawn"},
-    "closed": {"in_progress"},
-    "rejected": {"in_progress"},
-    "withdrawn": set(),
+    _S.RECEIVED: {_S.IN_PROGRESS, _S.QUERY, _S.COMMISSIONED, _S.CLOSED, _S.REJECTED, _S.WITHDRAWN},
+    _S.IN_PROGRESS: {_S.QUERY, _S.COMMISSIONED, _S.CLOSED, _S.REJECTED, _S.WITHDRAWN},
+    _S.QUERY: {_S.IN_PROGRESS, _S.COMMISSIONED, _S.CLOSED, _S.REJECTED, _S.WITHDRAWN},
+    _S.COMMISSIONED: {_S.IN_PROGRESS, _S.QUERY, _S.CLOSED, _S.REJECTED, _S.WITHDRAWN},
+    # a decided ticket may be taken up again by the cooperative; a withdrawn one stays withdrawn
+    _S.CLOSED: {_S.IN_PROGRESS},
+    _S.REJECTED: {_S.IN_PROGRESS},
+    _S.WITHDRAWN: set(),
 }
 
 
@@ -56,7 +61,8 @@ class NewTicket:
     submission_key: str | None = None
 
 
-def _check(new: NewTicket) -> None:
+def _check(new: NewTicket) -> NewTicket:
+    """The ticket as it will be filed (texts stripped); raises Rejected."""
     category_cooperative = TicketType.get_by_id(new.category.ticket_type_id).cooperative_id
     if category_cooperative != new.person.cooperative_id:
         raise Rejected("category", "Bitte wählen Sie eine Meldungskategorie aus der Liste.")
@@ -68,18 +74,16 @@ def _check(new: NewTicket) -> None:
             raise Rejected("contract", "Bitte wählen Sie einen Ihrer Verträge aus der Liste.")
     elif new.category.needs_contract:
         raise Rejected("contract", "Bitte wählen Sie den Vertrag, um den es geht.")
-    if new.category.needs_phone and not new.phone.strip():
+    phone = text.check("phone", new.phone, None, SUBJECT_MAX)
+    if new.category.needs_phone and not phone:
         raise Rejected("phone", "Bitte geben Sie eine Telefonnummer an, unter der wir Sie erreichen.")
     if new.attachments and not new.category.allows_attachments:
         raise Rejected("attachments", "Zu dieser Kategorie können keine Dateien angehängt werden.")
-    if not new.subject.strip():
-        raise Rejected("subject", "Bitte geben Sie einen Betreff ein.")
-    if len(new.subject) > SUBJECT_MAX:
-        raise Rejected("subject", f"Der Betreff darf höchstens {SUBJECT_MAX} Zeichen lang sein.")
-    if not new.message.strip():
-        raise Rejected("message", "Bitte schreiben Sie uns Ihr Anliegen.")
-    if len(new.message) > MESSAGE_MAX:
-        raise Rejected("message", f"Die Nachricht darf höchstens {MESSAGE_MAX:,} Zeichen lang sein.".replace(",", "."))
+    # subject and message are printed in the Eingangsbestätigung
+    subject = text.check("subject", new.subject, "Bitte geben Sie einen Betreff ein.", SUBJECT_MAX, printable=True)
+    message = text.check("message", new.message, "Bitte schreiben Sie uns Ihr Anliegen.", MESSAGE_MAX, printable=True)
+    location = text.check("location", new.location, None, SUBJECT_MAX, printable=True)
+    return NewTicket(**{**new.__dict__, "subject": subject, "message": message, "phone": phone, "location": location})
 
 
 def _next_number(cooperative: Cooperative) -> str:
@@ -113,7 +117,7 @@ def submit_request(new: NewTicket) -> Ticket:
 
 
 def _create(new: NewTicket) -> tuple[Ticket, bool]:
-    _check(new)
+    new = _check(new)
     if new.submission_key:
         existing = Ticket.get_or_none(Ticket.submission_key == new.submission_key)
         if existing is not None:
@@ -141,10 +145,10 @@ def _insert(new: NewTicket, stored) -> Ticket:
         person=new.person,
         contract=new.contract,
         category=new.category,
-        subject=new.subject.strip(),
-        phone=new.phone.strip(),
-        location=new.location.strip(),
-        status="received",
+        subject=new.subject,
+        phone=new.phone,
+        location=new.location,
+        status=TicketStatus.RECEIVED,
         created_at=now,
         updated_at=now,
         activity_at=now,
@@ -153,8 +157,9 @@ def _insert(new: NewTicket, stored) -> Ticket:
         created_by=new.created_by,
         submission_key=new.submission_key,
     )
-    message = TicketMessage.create(ticket=ticket, author=new.created_by, body=new.message.strip(), created_at=now)
-    TicketStatusChange.create(ticket=ticket, new_status="received", changed_by=new.created_by, changed_at=now)
+    message = TicketMessage.create(ticket=ticket, author=new.created_by, body=new.message, created_at=now)
+    TicketStatusChange.create(ticket=ticket, new_status=TicketStatus.RECEIVED, changed_by=new.created_by,
+                              changed_at=now)
     _attach(ticket, message, stored)
     if new.created_by is not None and new.created_by.is_staff:  # taken down at the desk for the tenant
         audit.record(new.created_by, "ticket.create", ticket, ticket.number, cooperative=cooperative)
@@ -162,51 +167,173 @@ def _insert(new: NewTicket, stored) -> Ticket:
     return ticket
 
 
-def _check_transition(ticket: Ticket, status: str, reason: str) -> None:
+def check_text(field: str, body: str, empty: str | None, limit: int = MESSAGE_MAX) -> str:
+    """A message or reason of staff or tenant (services.text's rule): stripped; ``empty`` is the message when
+    it is missing (None: it may be)."""
+    return text.check(field, body, empty, limit)
+
+
+def store_files(attachments) -> list:
+    """The checked files stored before the transaction that records them (no I/O inside it)."""
+    return [(a, storage.store(a.content)) for a in attachments]
+
+
+def _attach(ticket: Ticket, message: TicketMessage, stored) -> None:
+    for attachment, key in stored:
+        TicketAttachment.create(
+            ticket=ticket, message=message, filename=attachment.filename, storage_key=key,
+            content_type=attachment.content_type, size=len(attachment.content),
+        )
+
+
+# --- the lifecycle: every change of a filed ticket ---
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the actor's form was based on: the ticket's version, and when the page showing it was made."""
+
+    version: int
+    at: datetime | None = None
+
+
+@dataclass
+class Conflict(Exception):
+    """The ticket changed since the form was shown; ``entries`` are the history entries since then."""
+
+    ticket: Ticket
+    entries: list = field(default_factory=list)
+
+    def __str__(self):
+        return "Diese Meldung wurde inzwischen geändert. Ihre Eingabe wurde nicht übernommen."
+
+
+def check_transition(ticket: Ticket, status: str, reason: str = "") -> None:
+    """Whether the ticket may go from its status to ``status`` (Abgelehnt needs a reason); raises Rejected."""
     if status not in Ticket.STATUSES:
         raise Rejected("status", "Unbekannter Status.")
+    if status == ticket.status:
+        raise Rejected("status", f"Die Meldung hat bereits den Status „{Ticket.STATUSES[status]}“.")
     if status not in TRANSITIONS[ticket.status]:
         raise Rejected(
             "status", f"Aus „{Ticket.STATUSES[ticket.status]}“ geht es nicht nach „{Ticket.STATUSES[status]}“."
         )
-    if status == "rejected" and not reason.strip():
+    if status == TicketStatus.REJECTED and not reason.strip():
         raise Rejected("reason", "Bitte geben Sie einen Grund für die Ablehnung an.")
 
 
-def _apply_status(ticket: Ticket, status: str, changed_by: User | None, reason: str, now) -> None:
-    TicketStatusChange.create(
-        ticket=ticket, old_status=ticket.status, new_status=status, reason=reason.strip(),
-        changed_by=changed_by, changed_at=now,
-    )
-    if status not in Ticket.WAITING_STATUSES:
-        ticket.waiting_since = None
-    elif ticket.status not in Ticket.WAITING_STATUSES:
-        ticket.waiting_since = now
-    ticket.status = status
-    _changed(ticket, now)
+class Change:
+    """One actor's change of a ticket inside ``change()``: ``ticket`` is the row as it is now, locked; each method
+    records its part in the history at once, ``change()`` finishes the rest."""
+
+    def __init__(self, ticket: Ticket, by: User | None, now: datetime):
+        self.ticket, self.by, self.now = ticket, by, now
+        self._seen_by_tenant = False  # what the tenant sees moves updated_at (their "neu" and status poll)
+        self._status_mail: dict | None = None
+        self._answer = ""  # the cooperative's message to the tenant in this change
+
+    def status(self, to: TicketStatus, reason: str = "", notify: bool = True) -> None:
+        """Move to ``to``; ``notify``: the tenant is mailed (not for the tenant's own answer to a Rückfrage)."""
+        ticket = self.ticket
+        check_transition(ticket, to, reason)
+        TicketStatusChange.create(ticket=ticket, old_status=ticket.status, new_status=to, reason=reason,
+                                  changed_by=self.by, changed_at=self.now)
+        if to not in Ticket.WAITING_STATUSES:
+            ticket.waiting_since = None
+        elif ticket.status not in Ticket.WAITING_STATUSES:
+            ticket.waiting_since = self.now  # the cooperative's turn from now on
+        ticket.status = to
+        self._seen_by_tenant = True
+        self._status_mail = {"reason": reason} if notify else None
+
+    def message(self, body: str, from_staff: bool = True, internal: bool = False, stored=()) -> TicketMessage:
+        """A message (checked by the caller) with its stored files; ``internal``: a note among staff, never the
+        tenant's to see."""
+        message = TicketMessage.create(ticket=self.ticket, author=self.by, from_staff=from_staff, internal=internal,
+                                       body=body, created_at=self.now)
+        _attach(self.ticket, message, stored)
+        if not internal:
+            self._seen_by_tenant = True
+            if from_staff:
+                self._answer = body
+            else:
+                self.ticket.tenant_seen_at = self.now  # the tenant wrote it: nothing new for them
+        return message
+
+    def assign(self, assignee: User | None) -> None:
+        """To a colleague (None: nobody); the desk's history shows it, the tenant nothing."""
+        self.ticket.assigned_to = assignee
+        TicketAssignment.create(ticket=self.ticket, assignee=assignee, assigned_by=self.by, assigned_at=self.now)
+
+    def _finish(self) -> None:
+        ticket = self.ticket
+        ticket.version += 1
+        ticket.activity_at = self.now
+        if self._seen_by_tenant:
+            ticket.updated_at = self.now
+        ticket.save()
+        if self._status_mail is not None:
+            label = Ticket.STATUSES[ticket.status]
+            _mail_tenant(ticket, f"Ihre Meldung {ticket.number}: {label}", "ticket_status_changed",
+                         body=self._answer, **self._status_mail)
+        elif self._answer:
+            _mail_tenant(ticket, f"Neue Nachricht zu Ihrer Meldung {ticket.number}", "ticket_answer",
+                         body=self._answer)
 
 
-def _changed(ticket: Ticket, now, seen_by_tenant: bool = True) -> None:
-    """Count the version up and move the activity times; the caller's transaction holds it."""
-    ticket.version += 1
-    ticket.activity_at = now
-    if seen_by_tenant:
-        ticket.updated_at = now
-    ticket.save()
-
-
-def set_status(ticket: Ticket, status: str, changed_by: User | None = None, reason: str = "") -> Ticket:
-    """Move the ticket to ``status`` (Abgelehnt needs a reason); recorded, mailed to the tenant."""
-    _check_transition(ticket, status, reason)
+@contextmanager
+def change(ticket: Ticket, by: User | None, audit_action: str | None, detail: str = "", seen: Seen | None = None):
+    """The one way a filed ticket changes: yields a ``Change`` on the ticket as it is now, locked for the
+    transaction. With ``seen`` it applies only while the ticket still has that version (else Conflict, nothing
+    applied). Audited as ``audit_action`` (None: the tenant's own change, which its history records)."""
     with db.write_transaction():
-        _apply_status(ticket, status, changed_by, reason, clock.now())
-        _mail_status(ticket, reason=reason.strip())
-    return ticket
+        current = locked(ticket)
+        if seen is not None and current.version != seen.version:
+            raise Conflict(current, _since(current, seen))
+        edit = Change(current, by, clock.now())
+        yield edit
+        edit._finish()
+        if audit_action:
+            audit.record(by, audit_action, current, " ".join(filter(None, [current.number, detail])),
+                         cooperative=current.cooperative_id)
 
 
-def _mail_status(ticket: Ticket, **context) -> None:
-    label = Ticket.STATUSES[ticket.status]
-    _mail_tenant(ticket, f"Ihre Meldung {ticket.number}: {label}", "ticket_status_changed", **context)
+def locked(ticket: Ticket) -> Ticket:
+    """The ticket as it is now, read inside the caller's write transaction and locked until it ends
+    (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already holds the only write lock)."""
+    query = Ticket.select().where(Ticket.id == ticket.id)
+    return (query if db.is_sqlite() else query.for_update()).get()
+
+
+def _since(ticket: Ticket, seen: Seen) -> list:
+    if seen.at is None:
+        return []
+    return [entry for entry in history(ticket, include_internal=True) if entry[1] > seen.at]
+
+
+def set_status(ticket: Ticket, status: TicketStatus, changed_by: User | None = None, reason: str = "",
+               message: str = "", audit_action: str | None = "ticket.status") -> Ticket:
+    """Move the ticket to ``status`` (Abgelehnt needs a reason), with the cooperative's ``message`` to the tenant
+    if any (Rückfrage: the question); recorded, mailed to the tenant, audited. Returns the ticket as it is now."""
+    reason = check_text("reason", reason, None)
+    message = check_text("message", message, None)
+    with change(ticket, changed_by, audit_action, Ticket.STATUSES.get(status, "")) as edit:
+        if message:
+            edit.message(message)
+        edit.status(status, reason)
+    return edit.ticket
+
+
+def add_staff_message(ticket: Ticket, body: str, author: User | None = None, status: TicketStatus | None = None,
+                      audit_action: str | None = "ticket.answer") -> Ticket:
+    """An answer of the cooperative, optionally with a status change (Rückfrage: the message is the question)."""
+    if status is not None and status != ticket.status:
+        return set_status(ticket, status, author, body if status == TicketStatus.REJECTED else "", body,
+                          audit_action)
+    body = check_text("message", body, "Bitte schreiben Sie eine Nachricht.")
+    with change(ticket, author, audit_action) as edit:
+        edit.message(body)
+    return edit.ticket
 
 
 def _mail_tenant(ticket: Ticket, subject: str, template: str, **context) -> None:
@@ -227,95 +354,25 @@ def _mail_tenant(ticket: Ticket, subject: str, template: str, **context) -> None
     )
 
 
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # all but tab and line breaks
-
-
-def check_text(field: str, body: str, empty: str | None, limit: int = MESSAGE_MAX) -> str:
-    """A text of staff or tenant (a message, a reason): not empty (``empty`` is the message; None: it may be),
-    at most ``limit`` characters, no control characters. Returns it stripped."""
-    body = (body or "").strip()
-    if not body:
-        if empty is None:
-            return body
-        raise Rejected(field, empty)
-    if len(body) > limit:
-        shown = f"{limit:,}".replace(",", ".") if limit >= 10_000 else limit  # as wir.forms.text_field says it
-        raise Rejected(field, f"Höchstens {shown} Zeichen.")
-    if CONTROL_CHARACTERS.search(body):
-        raise Rejected(field, "Der Text enthält Steuerzeichen. Bitte entfernen Sie sie.")
-    return body
-
-
-def locked(ticket: Ticket) -> Ticket:
-    """The ticket as it is now, read inside the caller's write transaction and locked until it ends
-    (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already holds the only write lock)."""
-    query = Ticket.select().where(Ticket.id == ticket.id)
-    return (query if db.is_sqlite() else query.for_update()).get()
-
-
-def store_files(attachments) -> list:
-    """The checked files stored before the transaction that records them (no I/O inside it)."""
-    return [(a, storage.store(a.content)) for a in attachments]
-
-
-def _attach(ticket: Ticket, message: TicketMessage, stored) -> None:
-    for attachment, key in stored:
-        TicketAttachment.create(
-            ticket=ticket, message=message, filename=attachment.filename, storage_key=key,
-            content_type=attachment.content_type, size=len(attachment.content),
-        )
-
-
-def add_staff_message(ticket: Ticket, body: str, author: User | None = None, status: str | None = None) -> Ticket:
-    """An answer of the cooperative, optionally with a status change (Rückfrage: the message is the question)."""
-    check_staff_message(ticket, body, status)
-    with db.write_transaction():
-        record_staff_message(ticket, body, author, status, clock.now())
-    return ticket
-
-
-def check_staff_message(ticket: Ticket, body: str, status: str | None, field: str = "message") -> None:
-    check_text(field, body, "Bitte schreiben Sie eine Nachricht.")
-    if status is not None and status != ticket.status:
-        _check_transition(ticket, status, body)
-
-
-def record_staff_message(ticket: Ticket, body: str, author: User | None, status: str | None, now,
-                         stored=()) -> TicketMessage:
-    """The answer (checked by check_staff_message) in the caller's transaction: recorded, mailed to the tenant."""
-    message = TicketMessage.create(ticket=ticket, author=author, from_staff=True, body=body.strip(), created_at=now)
-    _attach(ticket, message, stored)
-    if status is not None and status != ticket.status:
-        _apply_status(ticket, status, author, body if status == "rejected" else "", now)
-        _mail_status(ticket, body=body.strip())
-    else:
-        _changed(ticket, now)
-        _mail_tenant(ticket, f"Neue Nachricht zu Ihrer Meldung {ticket.number}", "ticket_answer", body=body.strip())
-    return message
-
-
 def answer_query(ticket: Ticket, body: str, author: User, attachments: list[Attachment] = ()) -> Ticket:
     """The tenant answers a Rückfrage; the ticket goes back to In Bearbeitung."""
-    if ticket.status != "query":
+    if ticket.status != TicketStatus.QUERY:
         raise Rejected("message", "Zu dieser Meldung haben wir Ihnen keine Frage gestellt.")
-    check_text("message", body, "Bitte schreiben Sie uns Ihre Antwort.")
+    body = check_text("message", body, "Bitte schreiben Sie uns Ihre Antwort.")
     stored = store_files(attachments)
-    with db.write_transaction():
-        now = clock.now()
-        message = TicketMessage.create(ticket=ticket, author=author, body=body.strip(), created_at=now)
-        _attach(ticket, message, stored)
-        TicketStatusChange.create(ticket=ticket, old_status="query", new_status="in_progress", changed_by=author, changed_at=now)
-        ticket.status = "in_progress"
-        ticket.waiting_since = now
-        ticket.tenant_seen_at = now
-        _changed(ticket, now)
-    return ticket
+    with change(ticket, author, None) as edit:
+        if edit.ticket.status != TicketStatus.QUERY:  # answered in another tab meanwhile
+            raise Rejected("message", "Zu dieser Meldung haben wir Ihnen keine Frage gestellt.")
+        edit.message(body, from_staff=False, stored=stored)
+        edit.status(TicketStatus.IN_PROGRESS, notify=False)
+    return edit.ticket
 
 
 def withdraw(ticket: Ticket, author: User) -> Ticket:
+    """The tenant takes an open ticket back; mailed to them as a confirmation."""
     if ticket.status not in Ticket.OPEN_STATUSES:
         raise Rejected("status", "Diese Meldung ist bereits abgeschlossen.")
-    return set_status(ticket, "withdrawn", changed_by=author)
+    return set_status(ticket, TicketStatus.WITHDRAWN, changed_by=author, audit_action=None)
 
 
 # --- what a tenant sees: always through their own persons (scope), so another person's ticket is never found ---
@@ -406,7 +463,7 @@ def _assignments(ticket: Ticket) -> list[TicketAssignment]:
 
 def open_question(ticket: Ticket) -> TicketMessage | None:
     """While the status is Rückfrage: the cooperative's latest message, which asks it."""
-    if ticket.status != "query":
+    if ticket.status != TicketStatus.QUERY:
         return None
     return (
         TicketMessage.select()

@@ -39,7 +39,7 @@ class DeskForm(FlaskForm):
         self.version.data = str(ticket.version)
         self.seen_at.data = ticket.activity_at.isoformat()
 
-    def seen(self) -> ticket_desk.Seen:
+    def seen(self) -> tickets.Seen:
         try:
             version = int(self.version.data or "")
         except ValueError:
@@ -48,7 +48,7 @@ class DeskForm(FlaskForm):
             at = datetime.fromisoformat(self.seen_at.data or "")
         except ValueError:
             at = None
-        return ticket_desk.Seen(version, at)
+        return tickets.Seen(version, at)
 
 
 class AssignForm(DeskForm):
@@ -178,7 +178,7 @@ def ticket_action(number, action):
     if form.validate_on_submit():
         try:
             _apply(action, found, form, current_user._get_current_object())
-        except ticket_desk.Conflict as conflict:
+        except tickets.Conflict as conflict:
             fresh = _ticket(number)
             return _render_desk(fresh, sent=(action, form), status=422, conflict=conflict)
         except uploads.UploadRejected as rejected:

@@ -12,7 +12,9 @@ from wtforms import BooleanField, HiddenField, SelectMultipleField
 
 from wir import audit, db, pagination, tasks
 from wir.blueprints.staff import bp
+from wir.converters import bounded_int
 from wir.forms import ChoiceField, EmptyForm, options, reject, text_field
+from wir.models import JobStatus
 from wir.rendering import or_404, redirect_after_post, render
 from wir.services import registration_letters, staff_persons
 from wir.services.rejections import Rejected
@@ -25,8 +27,8 @@ POLL_SECONDS = 2
 class LettersForm(FlaskForm):
     """ "Briefe erstellen": the ticked requests and persons (checkboxes in the lists, form="briefe")."""
 
-    anfrage = SelectMultipleField("Anfragen", coerce=int, validate_choice=False)
-    person = SelectMultipleField("Personen", coerce=int, validate_choice=False)
+    anfrage = SelectMultipleField("Anfragen", coerce=bounded_int, validate_choice=False)
+    person = SelectMultipleField("Personen", coerce=bounded_int, validate_choice=False)
     alle = BooleanField("Alle Personen ohne Zugang dieser Auswahl")
     haus = HiddenField()
 
@@ -106,7 +108,7 @@ def letter_batch(letter_batch_id):
 def letter_batch_pdf(letter_batch_id):
     """The batch's letters in one PDF (they carry Registrierungsnummern: every download is audited)."""
     batch = or_404(registration_letters.batch_of(current_user, letter_batch_id))
-    if batch.status != registration_letters.DONE:
+    if batch.status != JobStatus.DONE:
         return render("staff/letter_batch.html", batch=batch, poll_seconds=POLL_SECONDS, status=409)
     with db.write_transaction():
         audit.record(current_user, "registration_letters.downloaded", obj=batch, cooperative=batch.cooperative)
@@ -133,7 +135,7 @@ def letter_request(number_request_id):
     form = EmptyForm()
     if form.validate_on_submit():
         try:
-            registration_letters.assign_person(current_user, found_request, request.form.get("person", type=int) or 0)
+            registration_letters.assign_person(current_user, found_request, request.form.get("person", type=bounded_int) or 0)
         except Rejected as rejected:
             reject(form, rejected)
         else:

@@ -6,13 +6,13 @@ Every run is recorded as an ErpImport (who, when, files with SHA-256, the report
 import json
 import shutil
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
 from peewee import JOIN
 
-from wir import clock, db, storage
-from wir.models import Cooperative, ErpImport, User
+from wir import db, storage
+from wir.models import Cooperative, ErpImport, JobStatus, User
+from wir.services import jobs
 from wir.services.erp_import.importer import run
 from wir.services.erp_import.kinds import BY_FILE, KINDS
 from wir.services.erp_import.report import Report
@@ -20,36 +20,31 @@ from wir.services.erp_import.report import Report
 __all__ = ["BY_FILE", "KINDS", "Report", "start", "execute", "import_files", "upload", "run_stored", "fail",
            "give_up_stale", "progress_of", "report_of", "files_of", "recent", "run_of"]
 
-STALE_AFTER = timedelta(hours=1)  # far longer than the largest import takes (100,000 Umsätze: about 20 s)
-
-
 def start(cooperative: Cooperative, user: User | None, *, dry_run: bool, full: bool, bytes_total: int = 0,
           files: list[dict] | None = None) -> ErpImport:
     """Record a run before it starts (the upload page shows it waiting)."""
     with db.write_transaction():
         return ErpImport.create(cooperative=cooperative, user=user, dry_run=dry_run, full=full,
-                                status="queued", bytes_total=bytes_total, files=json.dumps(files or []))
+                                status=JobStatus.QUEUED, bytes_total=bytes_total, files=json.dumps(files or []))
 
 
-def execute(record: ErpImport, paths: list[Path], progress: Callable[[int], None] | None = None) -> Report:
-    """Run the recorded import on the files; the record keeps the report, the files' SHA-256 and the outcome."""
-    with db.write_transaction():
-        ErpImport.update(status="running").where(ErpImport.id == record.id).execute()
+def execute(record: ErpImport, paths: list[Path], progress: Callable[[int], None] | None = None) -> Report | None:
+    """Run the recorded import on the files; the record keeps the report, the files' SHA-256 and the outcome.
+    None: another worker claimed it, or it was given up before it started."""
+    if not jobs.claim(ErpImport, record.id):
+        return None
     try:
         report, infos = run(paths, record.cooperative, dry_run=record.dry_run, full=record.full, user=record.user,
                             progress=progress)
     except Exception:
-        with db.write_transaction():
-            ErpImport.update(status="failed", finished_at=clock.now(), report="").where(
-                ErpImport.id == record.id).execute()
+        jobs.fail(ErpImport, record.id, report="")
         raise
     files = [{"name": info.name, "size": info.size, "sha256": info.sha256} for info in infos]
     with db.write_transaction():
-        ErpImport.update(
-            status="done" if report.ok else "failed", finished_at=clock.now(), files=json.dumps(files),
-            report=json.dumps(report.to_dict(), ensure_ascii=False, default=str),
-            bytes_done=sum(info.size for info in infos),
-        ).where(ErpImport.id == record.id).execute()
+        # run() committed its own transaction (or rolled it back): the record says what happened
+        jobs.finish(ErpImport, record.id, report.ok, committed=True, files=json.dumps(files),
+                    report=json.dumps(report.to_dict(), ensure_ascii=False, default=str),
+                    bytes_done=sum(info.size for info in infos))
     return report
 
 
@@ -81,7 +76,7 @@ def run_stored(erp_import_id: int, work: Path) -> Report | None:
     """Import the stored files of a recorded run (the background task). ``work`` is a folder of the instance for
     the files while they are read, and for the progress the page shows."""
     record = ErpImport.get_or_none(ErpImport.id == erp_import_id)
-    if record is None or record.status != "queued":
+    if record is None or record.status != JobStatus.QUEUED:
         return None
     folder = work / str(record.id)
     shutil.rmtree(folder, ignore_errors=True)
@@ -108,7 +103,7 @@ def _progress_file(work: Path, record: ErpImport) -> Path:
 def progress_of(record: ErpImport, work: Path) -> int:
     """Bytes read so far of a running import (the worker writes them beside its files; the database cannot be
     written while the import's own transaction holds it)."""
-    if record.status != "running":
+    if record.status != JobStatus.RUNNING:
         return record.bytes_done
     try:
         return min(int(_progress_file(work, record).read_text() or 0), record.bytes_total)
@@ -122,17 +117,13 @@ def fail(erp_import_id: int, message: str) -> None:
     record = ErpImport.get_by_id(erp_import_id)
     report = Report(dry_run=record.dry_run, full=record.full)
     report.error("", None, "", message)
-    with db.write_transaction():
-        ErpImport.update(status="failed", finished_at=clock.now(),
-                         report=json.dumps(report.to_dict(), ensure_ascii=False)).where(
-            (ErpImport.id == erp_import_id) & ErpImport.status.in_(["queued", "running"])).execute()
+    jobs.fail(ErpImport, erp_import_id, report=json.dumps(report.to_dict(), ensure_ascii=False))
 
 
 def give_up_stale(now) -> list[int]:
-    """Fail the runs no worker finished within STALE_AFTER (a crashed worker, none running), so their page says
-    so instead of "läuft" forever; returns their ids."""
-    stale = [record.id for record in ErpImport.select(ErpImport.id).where(
-        ErpImport.status.in_(["queued", "running"]) & (ErpImport.started_at < now - STALE_AFTER))]
+    """Fail the runs no worker finished in time (services.jobs), so their page says so instead of "läuft"
+    forever; returns their ids."""
+    stale = jobs.stale(ErpImport, ErpImport.started_at, now)
     for erp_import_id in stale:
         fail(erp_import_id, "Die Hintergrundverarbeitung hat den Import nicht rechtzeitig erledigt. Es wurde "
                             "nichts importiert; bitte starten Sie ihn erneut.")
