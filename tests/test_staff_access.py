@@ -10,7 +10,7 @@ from werkzeug.routing import AnyConverter
 
 from wir import storage
 from wir.models import (BankAccount, Contract, Cooperative, Document, DocumentBatch, ErpImport, NewsItem, Person,
-                        Ticket, TicketAttachment, User)
+                        JobStatus, Ticket, TicketAttachment, User)
 from wir.services import bank_accounts, registration, registration_letters
 
 # routes only an admin reaches; staff of either cooperative get 404
@@ -61,7 +61,7 @@ def _batch(slug: str) -> DocumentBatch:
 def _letter_batch(slug: str):
     """Registrierungsbriefe of the cooperative, made (so its PDF is there)."""
     found = registration_letters.batches_of(_colleague(slug)).where(
-        registration_letters.RegistrationLetterBatch.status == registration_letters.DONE).first()
+        registration_letters.RegistrationLetterBatch.status == JobStatus.DONE).first()
     if found:
         return found
     staff = _colleague(slug)
