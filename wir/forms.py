@@ -20,7 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from wir.formatting import number
-from wir.services import email_addresses, password_rules
+from wir.services import email_addresses, password_rules, text
 from wir.services.rejections import Rejected
 
 
@@ -86,12 +86,17 @@ def valid_email_address(form, field):
 
 
 def text_field(label, max_length, required=None, area=False, **kwargs):
-    """A line (or with ``area`` a text area) of at most ``max_length`` characters; ``required`` is the message
-    when it is left empty, without it the field is optional."""
+    """A line (or with ``area`` a text area) of at most ``max_length`` characters and nothing services.text forbids;
+    ``required`` is the message when it is left empty, without it the field is optional."""
     validators = [DataRequired(required)] if required else [Optional()]
-    shown = f"{max_length:,}".replace(",", ".") if max_length >= 10_000 else max_length  # DIN 5008: 2000, 10.000
-    validators.append(Length(max=max_length, message=f"Höchstens {shown} Zeichen."))
+    validators += [Length(max=max_length, message=f"Höchstens {text.shown_limit(max_length)} Zeichen."), free_text]
     return (TextAreaField if area else StringField)(label, validators=validators, **kwargs)
+
+
+def free_text(form, field):
+    """The text rule (services.text) next to the field, before a service sees the text."""
+    if isinstance(field.data, str) and text.forbidden(field.data):
+        raise ValidationError(text.FORBIDDEN_MESSAGE)
 
 
 def current_password_field(label="Ihr Passwort"):
