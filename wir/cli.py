@@ -38,7 +38,7 @@ def init_db_command():
               help="With --size large: this fraction of it (tests and quick trials).")
 def seed_demo_command(reset, size, scale):
     """Fill the demo data of both cooperatives (unless it is there already); prints the logins as JSON."""
-    # the demo (~4 MB) and the fpdf it prints with (~22 MB): loaded when needed (issue 14)
+    # the demo (~4 MB) and the fpdf it prints with (~22 MB): loaded when needed
     from wir import demo
     from wir.demo import generator
 

@@ -1,7 +1,7 @@
 """The peewee database: chosen by URL, pooled, migrated by numbered scripts.
 
 A request takes a connection from the pool on its first query and gives it back at its end, so the SQLite
-pragmas and a PostgreSQL login run once per connection, not once per request (issue 14: they were most of the
+pragmas and a PostgreSQL login run once per connection, not once per request (they were most of the
 cost of /healthz). A connection left in a transaction is rolled back when it comes back to the pool.
 """
 
@@ -39,7 +39,7 @@ PING_AFTER_SECONDS = 1.0
 
 class PooledPostgresql(PooledPostgresqlDatabase):
     """peewee's pool asks the server ("SELECT 1") every time it lends an idle connection: a round trip on every
-    request, the second statement of /healthz (issue 14). A connection given back less than PING_AFTER_SECONDS
+    request, the second statement of /healthz. A connection given back less than PING_AFTER_SECONDS
     ago, as under load, is lent without asking (HikariCP does the same); one idle for longer is still asked, and
     a connection the driver knows to be broken is never lent."""
 
@@ -135,7 +135,7 @@ def folded(expression):
 
 class Prepared:
     """A query that runs on (nearly) every request with other values, e.g. the signed-in user: peewee builds its
-    SQL text once per kind of database instead of on every run (issue 14: building the text of the user's query
+    SQL text once per kind of database instead of on every run (building the text of the user's query
     took a third of the status poll's time, running it a tenth).
 
     ``build(*values)`` makes the query with peewee as usual; its parameters must be exactly ``values`` in that

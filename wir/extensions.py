@@ -15,7 +15,7 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 def init_limiter(app) -> None:
     """Bind the limiter. Its check before every request serves only default, application and blueprint limits;
     the portal has none (each limited view carries its own @limiter.limit, checked when the view runs), so the
-    check is dropped unless such limits are configured (issue 14: it cost every request, /healthz most).
+    check is dropped unless such limits are configured (it cost every request, /healthz most).
 
     So are its hooks after every request: they add X-RateLimit headers (off unless RATELIMIT_HEADERS_ENABLED),
     count limits with ``deduct_when`` (the portal has none) and reset the limiter's state of the request, which

@@ -10,7 +10,7 @@ SIZES = (192, 512)
 
 @lru_cache(maxsize=len(SIZES))
 def icon_png(size: int) -> bytes:
-    from PIL import Image, ImageDraw  # Pillow, ~3 MB: loaded when needed (issue 14)
+    from PIL import Image, ImageDraw  # Pillow, ~3 MB: loaded when needed
 
     image = Image.new("RGB", (size, size), BLUE)
     draw = ImageDraw.Draw(image)

@@ -71,7 +71,7 @@ def _reduced_size(width: int, height: int) -> tuple[int, int]:
 
 
 def _reencode(label: str, content: bytes, content_type: str) -> bytes:
-    from PIL import Image, ImageOps, UnidentifiedImageError  # Pillow, ~3 MB: loaded when needed (issue 14)
+    from PIL import Image, ImageOps, UnidentifiedImageError  # Pillow, ~3 MB: loaded when needed
 
     try:
         with Image.open(io.BytesIO(content)) as image:  # reads the header only
@@ -94,7 +94,7 @@ def _reencode(label: str, content: bytes, content_type: str) -> bytes:
 
 def _has_active_content(reader: "PdfReader") -> bool:
     """Walks every object reachable from the trailer (the ones a viewer can reach), each once."""
-    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject  # loaded when needed (issue 14)
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject  # loaded when needed
 
     seen: set[tuple[int, int]] = set()
     pending: list = [reader.trailer]
@@ -116,7 +116,7 @@ def _has_active_content(reader: "PdfReader") -> bool:
 
 def _pdf_problem(content: bytes) -> str | None:
     """Why the PDF cannot be kept, or None."""
-    from pypdf import PdfReader  # pypdf, ~10 MB: loaded when needed (issue 14)
+    from pypdf import PdfReader  # pypdf, ~10 MB: loaded when needed
     from pypdf.errors import DependencyError
 
     reader = PdfReader(io.BytesIO(content))

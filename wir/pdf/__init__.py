@@ -7,7 +7,7 @@ the embedded Unicode font.
 
 A builder loads fpdf2 (with Pillow and fontTools about 22 MB per process), so the portal
 imports one in the function that makes its document, never at the top of a module the
-app loads at start: a worker that never prints never holds fpdf2 (issue 14). What is
+app loads at start: a worker that never prints never holds fpdf2. What is
 needed without printing imports no fpdf2: ``data`` (Letterhead, Flat) and ``charset``
 (``unprintable``).
 """

@@ -2,7 +2,7 @@
 
 That is German, Polish, Turkish, Vietnamese … names, punctuation and €. Forms refuse text the
 font cannot print (``unprintable``), so nothing prints as boxes. No fpdf here: forms check their
-text before a document is made, or without making one (issue 14: memory per worker).
+text before a document is made, or without making one (memory per worker).
 """
 
 import functools

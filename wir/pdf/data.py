@@ -1,7 +1,7 @@
 """The plain data several builders are fed with: the cooperative's letterhead and a flat's address.
 
 Nothing here imports fpdf: the services the app loads at start import these, while fpdf (about
-22 MB per process) is loaded only with a builder, when a document is made (issue 14).
+22 MB per process) is loaded only with a builder, when a document is made.
 """
 
 from dataclasses import dataclass

@@ -307,7 +307,7 @@ def send_form(sent: SentForm, user: User, submission_key: str | None = None) -> 
 
     The caller checked the form and returned the earlier ticket for a ``submission_key`` already used.
     """
-    from wir.pdf import form_copy  # fpdf, ~22 MB: loaded when needed (issue 14)
+    from wir.pdf import form_copy  # fpdf, ~22 MB: loaded when needed
 
     person = sent.person
     today = clock.today()

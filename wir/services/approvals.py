@@ -74,7 +74,7 @@ def _parts(ticket: Ticket) -> tuple[Person, Contract]:
 def issue_rent_clearance(ticket: Ticket, clerk: User) -> Document:
     """Ausstellen: the certificate "Stand <today>" into the tenant's Dokumente, the ticket closed with a message
     that says so (mailed to the tenant). Raises NotOpen."""
-    from wir.pdf import rent_clearance  # fpdf, ~22 MB: loaded when needed (issue 14)
+    from wir.pdf import rent_clearance  # fpdf, ~22 MB: loaded when needed
 
     if decision_of(ticket) != "certificate":
         raise NotOpen(ticket.number)
@@ -108,7 +108,7 @@ def refuse_rent_clearance(ticket: Ticket, clerk: User, reason: str) -> Ticket:
 def decide_application(ticket: Ticket, clerk: User, approve: bool, text: str) -> Document:
     """Zustimmen (``approve``; the text is optional) or Ablehnen (the text is the reason): a reply letter into the
     tenant's Dokumente, the ticket Abgeschlossen or Abgelehnt, a mail to the tenant. Raises Rejected('text'), NotOpen."""
-    from wir.pdf import cooperative_letter, reply_letter  # fpdf, ~22 MB: loaded when needed (issue 14)
+    from wir.pdf import cooperative_letter, reply_letter  # fpdf, ~22 MB: loaded when needed
 
     text = _check_text("text", text, None if approve else
                        "Bitte geben Sie einen Grund an; er steht im Schreiben an den Mieter.")

@@ -122,7 +122,7 @@ def party_names(contract: Contract) -> list[str]:
 
 
 def rental_certificate_data(contract: Contract, number: str, issued_on: date, requested_by: str = ""):
-    from wir.pdf import rental_certificate  # fpdf, ~22 MB: loaded when needed (issue 14)
+    from wir.pdf import rental_certificate  # fpdf, ~22 MB: loaded when needed
 
     parties = _parties(contract)
     person_ids = [party.person_id for party in parties]
@@ -167,7 +167,7 @@ def rental_certificate_data(contract: Contract, number: str, issued_on: date, re
 
 def landlord_confirmation_data(contract: Contract, number: str, issued_on: date, move_in: date,
                                persons: list[str], requested_by: str = ""):
-    from wir.pdf import landlord_confirmation  # fpdf, ~22 MB: loaded when needed (issue 14)
+    from wir.pdf import landlord_confirmation  # fpdf, ~22 MB: loaded when needed
 
     return landlord_confirmation.LandlordConfirmation(
         letterhead=documents.letterhead(Cooperative.get_by_id(contract.cooperative_id)),
@@ -190,7 +190,7 @@ def membership_status(contract: Contract, today: date) -> str:
 
 
 def membership_certificate_data(contract: Contract, number: str, issued_on: date, requested_by: str = ""):
-    from wir.pdf import membership_certificate  # fpdf, ~22 MB: loaded when needed (issue 14)
+    from wir.pdf import membership_certificate  # fpdf, ~22 MB: loaded when needed
 
     member = _parties(contract)[0].person
     return membership_certificate.MembershipCertificate(
@@ -212,7 +212,7 @@ def membership_certificate_data(contract: Contract, number: str, issued_on: date
 
 
 def rent_clearance_data(contract: Contract, number: str, issued_on: date, requested_by: str = ""):
-    from wir.pdf import rent_clearance  # fpdf, ~22 MB: loaded when needed (issue 14)
+    from wir.pdf import rent_clearance  # fpdf, ~22 MB: loaded when needed
 
     return rent_clearance.RentClearance(
         letterhead=documents.letterhead(Cooperative.get_by_id(contract.cooperative_id)),
@@ -285,7 +285,7 @@ def request_certificate(
     submission_key: str | None = None,
 ) -> Outcome:
     """Issue the certificate into ``person``'s Dokumente; raises NotOffered, Rejected."""
-    # fpdf, ~22 MB: loaded when needed (issue 14)
+    # fpdf, ~22 MB: loaded when needed
     from wir.pdf import landlord_confirmation, membership_certificate, rent_clearance, rental_certificate
 
     today = clock.today()

@@ -417,7 +417,7 @@ def _end(orders: list[ExemptionOrder], last_day: date) -> None:
 
 def _confirmation(person, order, replaced, title, now, revoked_from=None) -> tuple[bytes, str]:
     """The confirmation PDF and its document number; the file is stored before any transaction begins."""
-    from wir.pdf import exemption_confirmation  # fpdf, ~22 MB: loaded when needed (issue 14)
+    from wir.pdf import exemption_confirmation  # fpdf, ~22 MB: loaded when needed
 
     cooperative = Cooperative.get_by_id(person.cooperative_id)
     number = documents.new_number(cooperative)

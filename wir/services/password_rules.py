@@ -35,7 +35,7 @@ def context_words(*texts: str) -> list[str]:
 
 
 def _hard_to_guess(password: str, words: list[str]) -> bool:
-    from zxcvbn import zxcvbn  # zxcvbn, ~12 MB: loaded when needed (issue 14)
+    from zxcvbn import zxcvbn  # zxcvbn, ~12 MB: loaded when needed
 
     return zxcvbn(password[:100], user_inputs=words)["score"] >= MIN_SCORE
 

@@ -17,7 +17,7 @@ from wir.services import documents
 
 
 def file_receipt(ticket: Ticket, requested_by: User | None) -> Document:
-    from wir.pdf import ticket_receipt  # fpdf, ~22 MB: loaded when needed (issue 14)
+    from wir.pdf import ticket_receipt  # fpdf, ~22 MB: loaded when needed
 
     person = Person.get_by_id(ticket.person_id)
     cooperative = Cooperative.get_by_id(ticket.cooperative_id)

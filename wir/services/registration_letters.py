@@ -222,7 +222,7 @@ def build_batch(batch_id: int, register_url: str, portal_url: str) -> None:
 
 
 def _build(batch: RegistrationLetterBatch, register_url: str, portal_url: str) -> None:
-    from wir.pdf import registration_letter  # fpdf, ~22 MB: loaded when needed (issue 14)
+    from wir.pdf import registration_letter  # fpdf, ~22 MB: loaded when needed
     from wir.pdf.cooperative_letter import salutation
 
     rows = list(

@@ -73,7 +73,7 @@ def year_summary(account: SavingsAccount, year: int) -> YearSummary | None:
 
 def statement_pdf(account: SavingsAccount, year: int) -> bytes | None:
     """The Kontoauszug of ``year`` as PDF, or None for a year outside the account's bookings."""
-    from wir.pdf import savings_statement  # fpdf, ~22 MB: loaded when needed (issue 14)
+    from wir.pdf import savings_statement  # fpdf, ~22 MB: loaded when needed
 
     if year not in statement_years(account):
         return None

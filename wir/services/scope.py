@@ -102,7 +102,7 @@ def _tickets_with(user: User, *columns):
 
 
 # what the Meldungen list shows: with every column of the four tables, peewee took longer to build the SQL of
-# the list (and again of its count) than the database to run it (issue 14)
+# the list (and again of its count) than the database to run it
 LISTED_COLUMNS = (
     Ticket.id, Ticket.number, Ticket.subject, Ticket.status, Ticket.created_at, Ticket.category, Ticket.contract,
     TicketCategory.id, TicketCategory.name, TicketType.id, TicketType.name, Contract.id, Contract.number,

@@ -150,7 +150,7 @@ def _concern(key: str):
 def _tickets(user: User):
     """The tickets the staff member may see, with what a row of the queue shows: one query. Only the columns
     the table shows: with every column of the seven tables, turning 50 rows into models took a third of the
-    page's time (issue 14)."""
+    page's time."""
     assignee = User.alias()
     query = (
         Ticket.select(
