@@ -64,6 +64,8 @@ REMEMBER_COOKIE_SECURE = True
 REMEMBER_COOKIE_HTTPONLY = True
 PERMANENT_SESSION_LIFETIME = timedelta(hours=8)  # absolute limit of a sign-in
 SESSION_IDLE_MINUTES = 30  # signed out after this long without a request; warned 2 minutes before
+# How often an open Meldungen list (the tenant's and the staff's queue) asks whether a status changed.
+STATUS_POLL_SECONDS = 15
 
 # Request bodies: 1 MB for every form; up to 5 files of 10 MB only on views marked
 # security.accepts_uploads, and only for signed-in users.

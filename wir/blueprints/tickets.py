@@ -21,7 +21,6 @@ bp = Blueprint("tickets", __name__)
 
 FILTERS = {"offen": True, "erledigt": False, "alle": None}
 FORM_FIELDS = {"contract": "concern"}  # the service's name of a field → the Kontakt form's, where they differ
-POLL_SECONDS = 15
 
 
 def _poll_question() -> tuple[datetime, list[int]]:
@@ -34,9 +33,10 @@ def _poll_question() -> tuple[datetime, list[int]]:
 
 
 def _answer_unchanged_poll():
-    """The status poll runs every 15 s in every open Meldungen tab and nearly always finds nothing changed: that
-    answer (204, nothing about the tickets) comes from the session and one query, without loading the user and
-    before require_tenant (issue 14). Anything else, a refused session included, takes the way of every request."""
+    """The status poll runs every 15 s (STATUS_POLL_SECONDS) in every open Meldungen tab and nearly always finds
+    nothing changed: that answer (204, nothing about the tickets) comes from the session and one query, without
+    loading the user and before require_tenant (issue 14). Anything else, a refused session included, takes the
+    way of every request."""
     if request.endpoint != "tickets.poll" or not (found := session_user()):
         return None
     try:
@@ -207,13 +207,13 @@ def index():
         page=page,
         filter_name=filter_name,
         poll_since=tickets.last_change(current_user),
-        poll_seconds=POLL_SECONDS,
+        poll_seconds=current_app.config["STATUS_POLL_SECONDS"],
     )
 
 
 @bp.route("/meldungen/status")
 def poll():
-    """The status poll (every 15 s): 204 when nothing changed, else the changed status cells out of band."""
+    """The status poll (every STATUS_POLL_SECONDS): 204 when nothing changed, else the changed status cells out of band."""
     try:
         since, ids = _poll_question()
     except (KeyError, ValueError):
@@ -222,9 +222,8 @@ def poll():
     if latest is None or latest <= since:
         return "", 204
     changed = tickets.changed_since(current_user, since, ids)
-    return render(
-        "tickets/_poll.html", changed=changed, poll_since=latest, ids=",".join(map(str, ids)), poll_seconds=POLL_SECONDS
-    )
+    return render("tickets/_poll.html", changed=changed, poll_since=latest, ids=",".join(map(str, ids)),
+                  poll_seconds=current_app.config["STATUS_POLL_SECONDS"])
 
 
 class AnswerForm(FlaskForm):

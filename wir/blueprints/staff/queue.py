@@ -3,7 +3,7 @@
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode
 
-from flask import abort, request, url_for
+from flask import abort, current_app, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms.validators import NumberRange, Optional
@@ -15,7 +15,6 @@ from wir.rendering import render
 from wir.services import staff_queue
 
 QUEUE_ID = "queue"  # the element the filter, sort and page links replace (form and table)
-POLL_SECONDS = 15
 
 
 class QueueFilterForm(FlaskForm):
@@ -126,7 +125,7 @@ def _context(form, selection, since: datetime, changed=()) -> dict:
         "form": form, "selection": selection, "page": page, "params": params,
         # a ticket opened from the queue carries it as ``liste``: the desk leads back to the same list
         "list_query": _list_query(params, page) if page else "",
-        "queue_id": QUEUE_ID, "poll_since": since, "poll_seconds": POLL_SECONDS,
+        "queue_id": QUEUE_ID, "poll_since": since, "poll_seconds": current_app.config["STATUS_POLL_SECONDS"],
         "overdue_before": staff_queue.waiting_cutoff(staff_queue.OVERDUE_WORKING_DAYS),
         "overdue_days": staff_queue.OVERDUE_WORKING_DAYS, "changed": changed,
     }
@@ -147,8 +146,8 @@ def queue():
 
 @bp.route("/meldungen/aenderungen")
 def queue_changes():
-    """The queue's poll (every 15 s): 204 when no ticket changed since ``seit``, else the table anew with the
-    new and changed rows marked and announced."""
+    """The queue's poll (every STATUS_POLL_SECONDS): 204 when no ticket changed since ``seit``, else the table
+    anew with the new and changed rows marked and announced."""
     try:
         since = datetime.fromisoformat(request.args["seit"])
     except (KeyError, ValueError):
