@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timezone
 
 from wir import audit, clock, db
 from wir.models import Cooperative, NewsItem, User
-from wir.services import scope, tickets
+from wir.services import scope, text
 from wir.services.rejections import Rejected
 
 TITLE_MAX = 150
@@ -71,21 +71,10 @@ def state(item: NewsItem) -> str:
     return EXPIRED if item.expires_at is not None and item.expires_at <= moment else SHOWN
 
 
-def _check_text(field: str, text: str, limit: int, empty: str) -> str:
-    text = (text or "").replace("\r\n", "\n").strip()
-    if not text:
-        raise Rejected(field, empty)
-    if len(text) > limit:
-        raise Rejected(field, f"Höchstens {limit} Zeichen.")
-    if tickets.CONTROL_CHARACTERS.search(text):
-        raise Rejected(field, "Der Text enthält Steuerzeichen. Bitte entfernen Sie sie.")
-    return text
-
-
 def check(draft: Draft) -> Draft:
     """The draft as it will be kept; raises Rejected('title' | 'body' | 'publish_on' | 'expires_on')."""
-    title = " ".join(_check_text("title", draft.title, TITLE_MAX, "Bitte geben Sie eine Überschrift ein.").split())
-    body = _check_text("body", draft.body, BODY_MAX, "Bitte schreiben Sie den Text der Neuigkeit.")
+    title = " ".join(text.check("title", draft.title, "Bitte geben Sie eine Überschrift ein.", TITLE_MAX).split())
+    body = text.check("body", draft.body, "Bitte schreiben Sie den Text der Neuigkeit.", BODY_MAX)
     if draft.publish_on is None:
         raise Rejected("publish_on", "Bitte geben Sie an, ab wann die Neuigkeit erscheint.")
     if draft.expires_on is not None and draft.expires_on <= draft.publish_on:
