@@ -230,9 +230,9 @@ def test_nothing_the_demo_and_the_staff_actions_write_holds_a_password_token_or_
     auth.login_staff(0)
     client.get(f"/intern/bankverbindungen/{pending.id}")
     client.get(f"/intern/personen/{monika.id}")
-    client.post(f"/intern/personen/{monika.id}/bestaetigung", data={"csrf_token": auth.csrf_token()})
+    client.post(f"/intern/personen/{monika.id}/bestaetigung", data={"csrf_token": auth.csrf_token(), "version": "1"})
     juergen = person("Jürgen")
-    client.post(f"/intern/personen/{juergen.id}/sperren", data={"csrf_token": auth.csrf_token()})
+    client.post(f"/intern/personen/{juergen.id}/sperren", data={"csrf_token": auth.csrf_token(), "version": "1"})
     auth.logout()
     auth.login_with_code(auth.logins["admin"])
 

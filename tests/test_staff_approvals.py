@@ -10,7 +10,7 @@ import pytest
 from tests.helpers import AuthActions, deliver, htmx, mail_text, main_of, pdf_text
 from tests.test_contracts import NEW_IBAN_COMPACT, bank_form, contract_id
 from wir import clock, db, storage
-from wir.models import AuditLog, BankAccount, Contract, Document, Person, Ticket, User
+from wir.models import AuditLog, BankAccount, Contract, Document, OutboxMail, Person, Ticket, User
 from wir.services import applications, approvals, bank_accounts, certificates
 
 GISELA_IBAN = "DE44500105175407324931"
@@ -195,6 +195,61 @@ def test_a_decided_change_is_not_decided_twice(app, client, auth, data, smtp):
     assert BankAccount.get_by_id(account.id).status == "active"
     assert AuditLog.select().where(AuditLog.action.in_(["bank_account.confirmed", "bank_account.rejected"])).count() == 1
     assert deliver(app) == 1
+
+
+def test_a_decision_on_a_change_the_tenant_replaced_meanwhile_is_refused(app, client, auth, data, demo_logins):
+    """A pending change never changes: a newer one, the ERP or a decision ends it, so a decision based on a stale
+    page finds it no longer pending and applies nothing (no version needed)."""
+    first = file_change(client, auth, "juergen", "MV-1001-0203")
+    clerk = app.test_client()
+    clerk_auth = AuthActions(clerk, demo_logins)
+    clerk_auth.login_staff(0)
+    assert clerk.get(f"/intern/bankverbindungen/{first.id}").status_code == 200
+    newer = file_change(client, auth, "juergen", "MV-1001-0203", holder="Jürgen Müller", iban=GISELA_IBAN)
+    for action, form in (("bestaetigen", confirm_form(clerk_auth)),
+                         ("ablehnen", reject_form(clerk_auth, reason="falsch"))):
+        response = clerk.post(f"/intern/bankverbindungen/{first.id}/{action}", data=form)
+        assert response.status_code == 409 and "nicht mehr in Prüfung" in response.get_data(as_text=True)
+    assert BankAccount.get_by_id(first.id).status == "replaced" and BankAccount.get_by_id(newer.id).status == "pending"
+
+
+@pytest.mark.parametrize("decisions", [("confirm", "confirm"), ("confirm", "reject")])
+def test_two_clerks_deciding_a_bank_change_at_once_exactly_one_applies(app, client, auth, data, decisions):
+    account = file_change(client, auth, "juergen", "MV-1001-0203")
+    with app.app_context():
+        cooperative = account.contract.cooperative
+        clerks = list(User.select().where((User.role == User.ROLE_STAFF) & (User.cooperative == cooperative))
+                      .order_by(User.id).limit(2))
+        mails = OutboxMail.select().count()
+        db.database.close()
+    start = threading.Barrier(2)
+    results = []
+
+    def worker(clerk, decision):
+        with app.app_context():
+            try:
+                start.wait()
+                if decision == "confirm":
+                    bank_accounts.confirm(account.id, clerk, cooperative)
+                else:
+                    bank_accounts.reject(account.id, "Kontoinhaber stimmt nicht", clerk, cooperative)
+                results.append(("applied", decision))
+            except bank_accounts.NotPending:
+                results.append(("not pending", decision))
+            finally:
+                db.database.close()
+
+    threads = [threading.Thread(target=worker, args=(clerk, decision)) for clerk, decision in zip(clerks, decisions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(kind for kind, _ in results) == ["applied", "not pending"], results
+    applied = next(decision for kind, decision in results if kind == "applied")
+    with app.app_context():
+        assert BankAccount.get_by_id(account.id).status == ("active" if applied == "confirm" else "rejected")
+        decided = AuditLog.select().where(AuditLog.action.in_(["bank_account.confirmed", "bank_account.rejected"]))
+        assert decided.count() == 1 and OutboxMail.select().count() == mails + 1
 
 
 def test_htmx_swaps_the_decision_panel(client, auth, data):

@@ -1,16 +1,19 @@
 """Neuigkeiten from the staff's side (issue 12): list, write, preview, edit, publish from a day, take down on a day,
 delete after asking; plain text with paragraphs and links, never HTML; shown on the tenants' Startseite of that
-cooperative only while published_at ≤ now < expires_at."""
+cooperative only while published_at ≤ now < expires_at; two clerks editing the same item never overwrite each other
+unseen (the forms carry its version)."""
 
+import re
+import threading
 from datetime import date, datetime, timedelta
 
 import pytest
 
-from tests.helpers import htmx, main_of
-from wir import clock
+from tests.helpers import AuthActions, htmx, main_of
+from wir import clock, db
 from wir.formatting import paragraphs
-from wir.models import AuditLog, Cooperative, NewsItem
-from wir.services import news
+from wir.models import AuditLog, Cooperative, NewsItem, User
+from wir.services import news, versions
 
 LIST, NEW = "/intern/neuigkeiten", "/intern/neuigkeiten/neu"
 
@@ -26,6 +29,26 @@ def form(auth, **values) -> dict:
               "publish_on": today.isoformat(), "expires_on": (today + timedelta(days=14)).isoformat()}
     fields.update(values)
     return fields
+
+
+def version_of(page: str) -> str:
+    """The version the page's form was based on (its hidden field)."""
+    return re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+
+
+def two_clerks(app, demo_logins):
+    """Two Lipsia clerks signed in with their own clients."""
+    clerks = []
+    for index in (0, 1):
+        client = app.test_client()
+        auth = AuthActions(client, demo_logins)
+        auth.login_staff(index)
+        clerks.append((client, auth))
+    return clerks
+
+
+def lipsia_item() -> NewsItem:
+    return NewsItem.select().where(NewsItem.cooperative == lipsia()).order_by(NewsItem.id).first()
 
 
 def test_a_clerk_writes_news_that_tenants_of_the_cooperative_see_on_the_startseite(client, auth, data):
@@ -133,12 +156,14 @@ def test_edit_changes_the_item_and_keeps_its_id(client, auth, data):
     item = NewsItem.select().where(NewsItem.cooperative == lipsia()).order_by(NewsItem.id).first()
     page = client.get(f"{LIST}/{item.id}").get_data(as_text=True)
     assert item.title in page and clock.to_local(item.published_at).date().isoformat() in page
-    response = client.post(f"{LIST}/{item.id}", data=form(auth, title="Neu formuliert", expires_on=""))
+    response = client.post(f"{LIST}/{item.id}", data=form(auth, title="Neu formuliert", expires_on="",
+                                                          version=version_of(page)))
     assert response.status_code == 303
     changed = NewsItem.get_by_id(item.id)
     assert changed.title == "Neu formuliert" and changed.expires_at is None
+    assert changed.version == item.version + 1
     assert AuditLog.get(AuditLog.action == "news.changed").object_id == str(item.id)
-    bad = client.post(f"{LIST}/{item.id}", data=form(auth, title=""))
+    bad = client.post(f"{LIST}/{item.id}", data=form(auth, title="", version=str(changed.version)))
     assert bad.status_code == 422 and NewsItem.get_by_id(item.id).title == "Neu formuliert"
 
 
@@ -147,9 +172,11 @@ def test_delete_asks_first_and_then_removes_the_item(client, auth, data):
     item = NewsItem.select().where(NewsItem.cooperative == lipsia()).order_by(NewsItem.id).first()
     confirm = client.get(f"{LIST}/{item.id}/loeschen").get_data(as_text=True)
     assert "Neuigkeit löschen?" in confirm and item.title in confirm
-    stray = client.post(f"{LIST}/{item.id}/loeschen", data={"csrf_token": auth.csrf_token()})
+    stray = client.post(f"{LIST}/{item.id}/loeschen", data={"csrf_token": auth.csrf_token(),
+                                                            "version": version_of(confirm)})
     assert stray.status_code == 422 and NewsItem.get_or_none(NewsItem.id == item.id) is not None
-    response = client.post(f"{LIST}/{item.id}/loeschen", data={"csrf_token": auth.csrf_token(), "confirm": "ja"})
+    response = client.post(f"{LIST}/{item.id}/loeschen", data={"csrf_token": auth.csrf_token(), "confirm": "ja",
+                                                               "version": version_of(confirm)})
     assert response.status_code == 303 and NewsItem.get_or_none(NewsItem.id == item.id) is None
     assert AuditLog.get(AuditLog.action == "news.deleted").object_id == str(item.id)
     assert client.get(f"{LIST}/{item.id}").status_code == 404
@@ -198,3 +225,106 @@ def test_the_list_pages_with_htmx_and_constant_queries(app, client, auth, data, 
     assert counts[0] == counts[1]
     fragment = response.get_data(as_text=True)
     assert fragment.lstrip().startswith('<div id="news-list"') and "<html" not in fragment
+
+
+# --- two clerks ---
+
+
+def test_the_second_of_two_clerks_saving_gets_the_conflict_and_the_first_text_stays(app, demo_logins, data):
+    (first, first_auth), (second, second_auth) = two_clerks(app, demo_logins)
+    item = lipsia_item()
+    url = f"{LIST}/{item.id}"
+    stale = version_of(second.get(url).get_data(as_text=True))
+    first_version = version_of(first.get(url).get_data(as_text=True))
+    assert first.post(url, data=form(first_auth, title="Hoffest verschoben", version=first_version)).status_code == 303
+    for headers in ({}, htmx(second_auth)):
+        response = second.post(url, headers=headers, data=form(second_auth, title="Hoffest fällt aus",
+                                                               body="Mein getippter <b>Text</b>", version=stale))
+        assert response.status_code == 422
+        page = response.get_data(as_text=True)
+        conflict = page.split('id="conflict"')[1].split("</div>")[0]
+        assert "Diese Neuigkeit wurde inzwischen geändert. Ihre Eingabe wurde nicht übernommen." in conflict
+        assert "Hoffest verschoben" in conflict and "Sandra Köhler" in conflict  # what changed, and who
+        assert "autofocus" in re.search(r'<div[^>]*id="conflict"[^>]*>', page).group(0)  # focus on the notice
+        assert "Hoffest fällt aus" in page and "Mein getippter &lt;b&gt;Text&lt;/b&gt;" in page  # the typed text stays
+        assert (page.lstrip().startswith('<div id="news-editor"') and "<html" not in page) is bool(headers)
+        assert NewsItem.get_by_id(item.id).title == "Hoffest verschoben"
+    assert AuditLog.select().where(AuditLog.action == "news.changed").count() == 1
+    # the form now carries the current version: sending it again is a deliberate choice, and goes through
+    current = version_of(page)
+    assert current != stale
+    assert second.post(url, data=form(second_auth, title="Hoffest fällt aus", version=current)).status_code == 303
+    assert NewsItem.get_by_id(item.id).title == "Hoffest fällt aus"
+
+
+def test_an_edit_without_its_version_changes_nothing(client, auth, data):
+    auth.login_staff(0)
+    item = lipsia_item()
+    for version in (None, "", "abc", "99999999999999999999"):
+        values = form(auth, title="Ohne Stand")
+        if version is not None:
+            values["version"] = version
+        assert client.post(f"{LIST}/{item.id}", data=values).status_code == 422
+    assert NewsItem.get_by_id(item.id).title == item.title
+
+
+def test_deleting_a_news_item_a_colleague_changed_meanwhile_asks_again(app, demo_logins, data):
+    (first, first_auth), (second, second_auth) = two_clerks(app, demo_logins)
+    item = lipsia_item()
+    stale = version_of(second.get(f"{LIST}/{item.id}/loeschen").get_data(as_text=True))
+    first_page = first.get(f"{LIST}/{item.id}").get_data(as_text=True)
+    first.post(f"{LIST}/{item.id}", data=form(first_auth, title="Jetzt wichtig", version=version_of(first_page)))
+    delete = {"csrf_token": second_auth.csrf_token(), "confirm": "ja", "version": stale}
+    response = second.post(f"{LIST}/{item.id}/loeschen", data=delete)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Diese Neuigkeit wurde inzwischen geändert." in page
+    assert "Jetzt wichtig" in page and NewsItem.get_or_none(NewsItem.id == item.id) is not None
+    delete["version"] = version_of(page)
+    assert second.post(f"{LIST}/{item.id}/loeschen", data=delete).status_code == 303
+    assert NewsItem.get_or_none(NewsItem.id == item.id) is None
+
+
+def test_saving_a_news_item_a_colleague_deleted_meanwhile_says_so(app, demo_logins, data):
+    item = lipsia_item()
+    clerks = list(User.select().where(User.cooperative == lipsia()).order_by(User.id).limit(2))
+    with app.app_context():
+        news.delete(clerks[0], item, item.version)
+        with pytest.raises(versions.Conflict) as raised:
+            news.update(clerks[1], item, news.Draft("Zu spät", "Text", clock.today()), item.version)
+    assert raised.value.gone and str(raised.value).startswith("Diese Neuigkeit wurde inzwischen gelöscht.")
+    assert raised.value.change.action == "news.deleted" and raised.value.change.user_id == clerks[0].id
+    assert NewsItem.get_or_none(NewsItem.id == item.id) is None
+    assert not AuditLog.select().where(AuditLog.action == "news.changed").exists()
+
+
+def test_two_clerks_saving_the_same_news_item_at_once_exactly_one_applies(app, data):
+    with app.app_context():
+        item = lipsia_item()
+        clerks = list(User.select().where(User.cooperative == lipsia()).order_by(User.id).limit(2))
+        db.database.close()
+    start = threading.Barrier(2)
+    results = []
+
+    def worker(clerk, title):
+        with app.app_context():
+            try:
+                current = NewsItem.get_by_id(item.id)
+                start.wait()
+                news.update(clerk, current, news.Draft(title, "Text", clock.today()), item.version)
+                results.append(("applied", title))
+            except versions.Conflict:
+                results.append(("conflict", title))
+            finally:
+                db.database.close()
+
+    threads = [threading.Thread(target=worker, args=(clerk, f"Fassung {n}")) for n, clerk in enumerate(clerks)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(kind for kind, _ in results) == ["applied", "conflict"], results
+    applied = next(title for kind, title in results if kind == "applied")
+    with app.app_context():
+        fresh = NewsItem.get_by_id(item.id)
+        assert fresh.title == applied and fresh.version == item.version + 1
+        assert AuditLog.select().where(AuditLog.action == "news.changed").count() == 1

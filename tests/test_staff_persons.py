@@ -1,15 +1,17 @@
 """Personen: the search (prefix of a word, case and umlauts folded: "mueller" finds Müller), its pages and
 constant queries for 3 and 3,000 persons; a person's page (contracts with parties, portal account, open Meldungen,
 documents with their first opening), audited; the account actions (resend the confirmation mail, lift a sign-in
-lock, block and unblock), each asked once more, audited and refused when they do not apply; the scope."""
+lock, block and unblock), each asked once more, audited and refused when they do not apply or when a colleague
+acted on the account since the page was shown; the scope."""
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
 
-from tests.helpers import demo_tenant, htmx, main_of
-from wir import clock
+from tests.helpers import AuthActions, demo_tenant, htmx, main_of
+from wir import clock, db
 from wir.models import (
     AuditLog,
     Contract,
@@ -23,7 +25,7 @@ from wir.models import (
     Ticket,
     User,
 )
-from wir.services import accounts
+from wir.services import accounts, staff_persons, versions
 
 PERSONS = "/intern/personen"
 STAFF = {"lipsia": 0, "elsteraue": 2}  # index in the demo logins' staff list
@@ -294,8 +296,13 @@ def test_account_states(client, clerk, data):
 # --- actions ---
 
 
-def _post(client, auth, url, **headers):
-    return client.post(url, data={"csrf_token": auth.csrf_token()}, headers=headers)
+def _post(client, auth, url, version=None, **headers):
+    """The action's form as its page sends it: with the version of the account the page showed (the current one
+    unless ``version`` is given)."""
+    if version is None:
+        user_id = Person.get_by_id(int(url.split("/")[3])).user_id
+        version = str(User.get_by_id(user_id).version) if user_id else ""
+    return client.post(url, data={"csrf_token": auth.csrf_token(), "version": version}, headers=headers)
 
 
 def test_resend_the_confirmation_mail_asks_first_then_sends_a_new_link(client, auth, clerk, data):
@@ -364,7 +371,6 @@ def test_a_lock_until_a_password_reset_is_shown_and_lifted(client, auth, clerk, 
 def test_block_ends_every_session_at_once_and_unblock_lets_the_person_in_again(app, client, auth, clerk, data):
     tenant = demo_tenant(auth.logins, "juergen")
     tenant_client = app.test_client()
-    from tests.helpers import AuthActions
     tenant_auth = AuthActions(tenant_client, auth.logins)
     tenant_auth.login_as("juergen")
     assert tenant_client.get("/meldungen").status_code == 200
@@ -397,3 +403,83 @@ def test_actions_need_the_csrf_token(client, clerk, data):
 
 def test_unknown_action_is_404(client, auth, clerk):
     assert client.get(f"{PERSONS}/{person('Jürgen').id}/loeschen").status_code == 404
+
+
+# --- two clerks ---
+
+
+def test_an_action_based_on_a_stale_view_of_the_account_is_refused(app, demo_logins, data):
+    first, second = app.test_client(), app.test_client()
+    first_auth, second_auth = AuthActions(first, demo_logins), AuthActions(second, demo_logins)
+    first_auth.login_staff(0)
+    second_auth.login_staff(1)
+    juergen = person("Jürgen")
+    url = f"{PERSONS}/{juergen.id}/sperren"
+    page = second.get(url).get_data(as_text=True)
+    stale = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+    # meanwhile the first clerk blocks the account and, after a call from the tenant, unblocks it again
+    assert _post(first, first_auth, url).status_code == 303
+    assert _post(first, first_auth, f"{PERSONS}/{juergen.id}/freigeben").status_code == 303
+    response = _post(second, second_auth, url, version=stale)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    notice = re.search(r'<div[^>]*id="conflict"[^>]*>(.*?)</div>', page, re.S)
+    assert "autofocus" in notice.group(0)
+    assert "Das Benutzerkonto wurde inzwischen geändert. Ihre Eingabe wurde nicht übernommen." in notice.group(1)
+    assert "Benutzerkonto freigegeben" in notice.group(1) and "Sandra Köhler" in notice.group(1)  # what, and who
+    assert User.get_by_id(juergen.user_id).is_active
+    assert AuditLog.select().where(AuditLog.action == "person.account_blocked").count() == 1
+    # the page now shows the account as it is, and its form carries that version: blocking is a deliberate choice
+    current = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+    assert current != stale
+    assert _post(second, second_auth, url, version=current).status_code == 303
+    assert not User.get_by_id(juergen.user_id).is_active
+
+
+@pytest.mark.parametrize("version", ["", "abc", "99999999999999999999"])
+def test_an_action_without_the_version_of_the_account_changes_nothing(client, auth, clerk, data, version):
+    juergen = person("Jürgen")
+    response = _post(client, auth, f"{PERSONS}/{juergen.id}/sperren", version=version)
+    assert response.status_code == 422 and "inzwischen geändert" in response.get_data(as_text=True)
+    assert User.get_by_id(juergen.user_id).is_active
+    assert not AuditLog.select().where(AuditLog.action == "person.account_blocked").exists()
+
+
+def test_two_clerks_acting_on_the_same_account_at_once_exactly_one_applies(app, data):
+    with app.app_context():
+        juergen = person("Jürgen")
+        user = User.get_by_id(juergen.user_id)
+        LoginThrottle.create(address_hash=accounts.address_hash(user.email), failures=5,
+                             locked_until=clock.now() + timedelta(minutes=10), last_failure_at=clock.now())
+        clerks = list(User.select().where(User.cooperative == juergen.cooperative_id).order_by(User.id).limit(2))
+        db.database.close()
+    start = threading.Barrier(2)
+    results = []
+
+    def worker(clerk, action):
+        with app.app_context():
+            try:
+                current = Person.get_by_id(juergen.id)
+                start.wait()
+                staff_persons.act(action, current, user.version, clerk)
+                results.append(("applied", action))
+            except versions.Conflict:
+                results.append(("conflict", action))
+            finally:
+                db.database.close()
+
+    # both apply to the account as the clerks saw it: without the version, both would be done
+    threads = [threading.Thread(target=worker, args=(clerk, action))
+               for clerk, action in zip(clerks, (staff_persons.UNLOCK, staff_persons.BLOCK))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(kind for kind, _ in results) == ["applied", "conflict"], results
+    applied = next(action for kind, action in results if kind == "applied")
+    with app.app_context():
+        assert User.get_by_id(user.id).is_active is (applied == staff_persons.UNLOCK)
+        assert LoginThrottle.select().exists() is (applied == staff_persons.BLOCK)
+        assert User.get_by_id(user.id).version == user.version + 1
+        acted = AuditLog.select().where(AuditLog.action.startswith("person.") & (AuditLog.action != "person.view"))
+        assert acted.count() == 1

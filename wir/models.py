@@ -73,6 +73,8 @@ class User(UserMixin, BaseModel):
     totp_secret = CharField(null=True)
     totp_confirmed_at = DateTimeField(null=True)
     totp_last_step = IntegerField(null=True)
+    # counted up by every change staff make to the account (services.versions): an action based on an older view
+    version = IntegerField(default=1)
 
     def get_id(self):
         # the version inside the session cookie lets the server revoke it
@@ -545,6 +547,7 @@ class NewsItem(BaseModel):
     body = TextField()
     published_at = DateTimeField(index=True)
     expires_at = DateTimeField(null=True)
+    version = IntegerField(default=1)  # counted up by every change (services.versions)
 
 
 class DocumentBatch(BaseModel):

@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timezone
 
 from wir import audit, clock, db
 from wir.models import Cooperative, NewsItem, User
-from wir.services import scope, text
+from wir.services import scope, text, versions
 from wir.services.rejections import Rejected
 
 TITLE_MAX = 150
@@ -115,18 +115,27 @@ def create(clerk: User, cooperative: Cooperative, draft: Draft) -> NewsItem:
     return item
 
 
-def update(clerk: User, item: NewsItem, draft: Draft) -> NewsItem:
+def _claim(item: NewsItem, seen: int) -> int:
+    """The item's next version if a colleague has not changed or deleted it since ``seen``; else versions.Conflict."""
+    return versions.claim(NewsItem, item.id, seen, "Diese Neuigkeit", item, ("news.changed", "news.deleted"))
+
+
+def update(clerk: User, item: NewsItem, draft: Draft, seen: int) -> NewsItem:
+    """Save the edit of the item as its version ``seen`` showed it; raises Rejected like check(), versions.Conflict."""
     draft = check(draft)
     item.title, item.body = draft.title, draft.body
     item.published_at = start_of(draft.publish_on)
     item.expires_at = start_of(draft.expires_on) if draft.expires_on else None
     with db.write_transaction():
+        item.version = _claim(item, seen)
         item.save()
         audit.record(clerk, "news.changed", item, _audit_detail(item), item.cooperative_id)
     return item
 
 
-def delete(clerk: User, item: NewsItem) -> None:
+def delete(clerk: User, item: NewsItem, seen: int) -> None:
+    """Delete the item as its version ``seen`` showed it; raises versions.Conflict."""
     with db.write_transaction():
+        _claim(item, seen)
         audit.record(clerk, "news.deleted", item, _audit_detail(item), item.cooperative_id)
         NewsItem.delete().where(NewsItem.id == item.id).execute()

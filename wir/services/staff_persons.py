@@ -26,7 +26,7 @@ from wir.models import (
     TicketType,
     User,
 )
-from wir.services import accounts, names, registration, scope
+from wir.services import accounts, names, registration, scope, versions
 from wir.services.rejections import Rejected
 
 PAGE_SIZE = 50
@@ -223,12 +223,16 @@ NOT_NOW = {
 }
 
 
-def act(action: str, person: Person, staff: User) -> None:
-    """Do ``action`` to the person's account, audited, in one transaction. Raises Rejected("action", ...) when it
-    does not apply (any more): the account changed since the page was shown, or never had that state."""
+def act(action: str, person: Person, seen: int, staff: User) -> None:
+    """Do ``action`` to the person's account as its version ``seen`` showed it, audited, in one transaction.
+    Raises versions.Conflict when a colleague acted on the account meanwhile, Rejected("action", ...) when the
+    action does not apply (any more): the tenant confirmed or signed in meanwhile, or it never had that state."""
     with db.write_transaction():
         # read again inside the transaction: another clerk may have acted meanwhile
         fresh = Person.select(Person, Cooperative).join(Cooperative).where(Person.id == person.id).get()
+        if fresh.user_id:
+            versions.claim(User, fresh.user_id, seen, "Das Benutzerkonto", fresh,
+                           tuple(f"person.{name}" for name in ACTION_NAMES.values()))
         user = User.get_or_none(User.id == fresh.user_id) if fresh.user_id else None
         fresh.user = user
         view = PersonView(fresh, user, account_state(user), sign_in_lock(user), [], [], [])

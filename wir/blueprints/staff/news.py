@@ -1,4 +1,9 @@
-"""Neuigkeiten: the cooperative's news for the tenants' Startseite: list, write, edit, preview, delete."""
+"""Neuigkeiten: the cooperative's news for the tenants' Startseite: list, write, edit, preview, delete.
+
+Editing and deleting forms carry the version of the item they were shown with: when a colleague changed or deleted
+it meanwhile, nothing is applied (422) and the page says what changed, keeps the typed text and brings the version
+up to date, so that sending it again is a deliberate choice.
+"""
 
 from flask import current_app, flash, request, url_for
 from flask_login import current_user
@@ -11,7 +16,7 @@ from wir.blueprints.staff import bp
 from wir.forms import ChoiceField, GermanDateField, options, reject, text_field
 from wir.models import Cooperative, User
 from wir.rendering import or_404, redirect_after_post, render
-from wir.services import news
+from wir.services import news, versions
 from wir.services.rejections import Rejected
 
 EDITOR_ID = "news-editor"
@@ -26,6 +31,7 @@ class NewsForm(FlaskForm):
     publish_on = GermanDateField("Sichtbar ab",
                                  validators=[InputRequired("Bitte geben Sie an, ab wann die Neuigkeit erscheint.")])
     expires_on = GermanDateField("Ausblenden am (freiwillig)", validators=[Optional()])
+    version = HiddenField()  # of the item being edited
 
     def draft(self) -> news.Draft:
         return news.Draft(self.title.data or "", self.body.data or "", self.publish_on.data, self.expires_on.data)
@@ -49,10 +55,18 @@ def news_list():
     return render("staff/news.html", fragment, page=page, state=news.state, local_day=news.local_day)
 
 
-def _editor(form, item=None, preview=None, status: int = 200):
+def _editor(form, item=None, preview=None, status: int = 200, conflict=None):
     """The page, or for htmx the editor (form and preview) alone."""
     return render("staff/news_form.html", "staff/_news_editor.html", status=status, form=form, item=item,
-                  preview=preview, editor_id=EDITOR_ID, today=clock.today())
+                  preview=preview, editor_id=EDITOR_ID, today=clock.today(), conflict=conflict)
+
+
+def _rebased(form, item, conflict: versions.Conflict):
+    """After a conflict: the item as it is now (None when deleted), and the form based on that version."""
+    current = None if conflict.gone else news.news_item_of(current_user, item.id)
+    if current is not None:
+        form.version.data = str(current.version)
+    return current
 
 
 def _save_or_preview(form, item, save):
@@ -66,6 +80,8 @@ def _save_or_preview(form, item, save):
             cooperative = item.cooperative if item else _chosen_cooperative(form)
             return _editor(form, item, preview=news.preview(form.draft(), cooperative))
         saved = save()
+    except versions.Conflict as conflict:
+        return _editor(form, _rebased(form, item, conflict) or item, status=422, conflict=conflict)
     except Rejected as rejected:
         reject(form, rejected)
         return _editor(form, item, status=422)
@@ -102,12 +118,16 @@ def news_edit(news_id):
     form = NewsForm(title=item.title, body=item.body, publish_on=news.local_day(item.published_at),
                     expires_on=news.local_day(item.expires_at))
     del form.cooperative
-    return _save_or_preview(form, item, lambda: news.update(_user(), item, form.draft()))
+    if request.method == "GET":  # a POST names the version it was based on; without one it is refused as stale
+        form.version.data = str(item.version)
+    return _save_or_preview(form, item, lambda: news.update(_user(), item, form.draft(),
+                                                             versions.parse(form.version.data)))
 
 
 class DeleteForm(FlaskForm):
     # the answer of the confirmation page: a POST without it (a stray or replayed request) deletes nothing
     confirm = HiddenField(validators=[AnyOf(["ja"], message="Bitte bestätigen Sie das Löschen.")])
+    version = HiddenField()  # of the item the confirmation page showed
 
 
 @bp.route("/neuigkeiten/<int:news_id>/loeschen", methods=["GET", "POST"])
@@ -115,9 +135,17 @@ def news_delete(news_id):
     """Löschen asks once more; the item then disappears from the Startseite at once."""
     item = _item(news_id)
     form = DeleteForm()
+    conflict = None
     if form.validate_on_submit():
-        news.delete(_user(), item)
-        flash(f"Die Neuigkeit „{item.title}“ ist gelöscht.", "success")
-        return redirect_after_post(url_for("staff.news_list"))
-    return render("staff/news_delete.html", status=422 if form.errors else 200, item=item, form=form,
-                  state=news.state(item))
+        try:
+            news.delete(_user(), item, versions.parse(form.version.data))
+        except versions.Conflict as stale:
+            conflict = stale
+            item = _rebased(form, item, conflict) or item
+        else:
+            flash(f"Die Neuigkeit „{item.title}“ ist gelöscht.", "success")
+            return redirect_after_post(url_for("staff.news_list"))
+    elif request.method == "GET":
+        form.version.data = str(item.version)
+    return render("staff/news_delete.html", status=422 if form.errors or conflict else 200, item=item, form=form,
+                  state=news.state(item), conflict=conflict)

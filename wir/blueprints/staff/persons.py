@@ -1,14 +1,19 @@
 """Personen: search the cooperative's persons, a person's page (contracts, portal account, open Meldungen,
-documents), and the account actions, each asked once more on a page of its own before it is done."""
+documents), and the account actions, each asked once more on a page of its own before it is done.
+
+An action's form carries the version of the account its page showed: when a colleague acted on the account
+meanwhile, nothing is done (422), the page says what changed and shows the account as it is now.
+"""
 
 from flask import current_app, flash, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from wtforms import HiddenField
 
 from wir.blueprints.staff import bp
-from wir.forms import EmptyForm, reject, text_field
+from wir.forms import reject, text_field
 from wir.rendering import or_404, redirect_after_post, render
-from wir.services import scope, staff_persons
+from wir.services import audit_log, scope, staff_persons, versions
 from wir.services.rejections import Rejected
 
 RESULTS_ID = "persons"  # the element the search form and the page links replace
@@ -91,16 +96,23 @@ ACTION_TEXTS = {
 }
 
 
+class ActionForm(FlaskForm):
+    version = HiddenField()  # of the account the action's page showed
+
+
 @bp.route("/personen/<int:person_id>/<any(bestaetigung, entsperren, sperren, freigeben):action>",
           methods=["GET", "POST"])
 def person_action(person_id, action):
     """The action's page asks once more; its button sends it (a plain form, without JavaScript too)."""
     found = _person(person_id)
-    form = EmptyForm()
-    status = 200
+    form = ActionForm()
+    status, conflict = 200, None
     if form.validate_on_submit():
         try:
-            staff_persons.act(action, found, current_user._get_current_object())
+            staff_persons.act(action, found, versions.parse(form.version.data), current_user._get_current_object())
+        except versions.Conflict as stale:
+            status, conflict = 422, stale
+            found = _person(person_id)  # the account as it is now
         except Rejected as rejected:
             reject(form, rejected)
             status = 409
@@ -110,8 +122,11 @@ def person_action(person_id, action):
     elif request.method == "POST":
         status = 422  # the CSRF token expired: the form says so
     view = staff_persons.person_view(found)
-    if status == 200 and action not in staff_persons.available_actions(view):
+    if status != 409 and action not in staff_persons.available_actions(view):
         form.form_errors.append(staff_persons.NOT_NOW[action])
-        status = 409
+        status = 409 if status == 200 else status
+    if view.user:
+        # based on the account as this page shows it: sending it again after a conflict is a deliberate choice
+        form.version.data = str(view.user.version)
     return render("staff/person_action.html", status=status, view=view, action=action, form=form,
-                  texts=ACTION_TEXTS[action])
+                  texts=ACTION_TEXTS[action], conflict=conflict, action_label=audit_log.action_label)
