@@ -22,6 +22,10 @@ from tests import databases
 
 SERVER_START_TIMEOUT = 20  # seconds until /healthz must answer 200
 MAIL_TIMEOUT = 5  # seconds from the answer on screen until the mail is in the SMTP server
+# The live server's Meldungen lists ask for status changes every second (users: every 15 s), so a test sees a
+# change without waiting for a real poll; the wait leaves room for a busy machine.
+STATUS_POLL_SECONDS = 1
+POLL_WAIT_MS = 10_000
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 # Chromium flags: no sandbox (containers), no GPU, no background traffic.
@@ -91,6 +95,7 @@ class LiveServer:
                 "WIR_ARGON2_TIME_COST": "1",
                 "WIR_ARGON2_MEMORY_COST": "8",
                 "WIR_ARGON2_PARALLELISM": "1",
+                "WIR_STATUS_POLL_SECONDS": str(STATUS_POLL_SECONDS),
                 # own counters, never the Redis other test runs share
                 "WIR_RATELIMIT_STORAGE_URL": "memory://",
                 "PYTHONUNBUFFERED": "1",

@@ -9,11 +9,16 @@ import re
 
 import pytest
 
-from tests.browser.helpers import assert_accessible, assert_no_horizontal_scroll, expect, login, unexpected_errors
+from tests.browser.helpers import (
+    POLL_WAIT_MS,
+    assert_accessible,
+    assert_no_horizontal_scroll,
+    expect,
+    login,
+    unexpected_errors,
+)
 
 pytestmark = pytest.mark.browser
-
-POLL_TIMEOUT_MS = 25_000  # the tenant's list polls every 15 s
 
 
 def open_ticket_of(tenant_page, filter_name="offen") -> tuple[str, str]:
@@ -43,7 +48,7 @@ def clerk_flow(clerk, number: str, tenant_page, status_cell_id: str | None) -> N
     expect(clerk.locator("#desk .desk-state")).to_contain_text("Rückfrage")
     if status_cell_id:  # the tenant's open list, left open in the other context, follows without reload
         tenant_page.goto("/meldungen")
-        expect(tenant_page.locator(f"#{status_cell_id}")).to_contain_text("Rückfrage", timeout=POLL_TIMEOUT_MS)
+        expect(tenant_page.locator(f"#{status_cell_id}")).to_contain_text("Rückfrage", timeout=POLL_WAIT_MS)
 
     # the tenant answers on the ticket's page
     answer_page = tenant_page.context.new_page()
@@ -61,7 +66,7 @@ def clerk_flow(clerk, number: str, tenant_page, status_cell_id: str | None) -> N
     clerk.get_by_role("button", name="Status ändern").click()
     expect(clerk.locator("#desk .desk-state")).to_contain_text("Abgeschlossen")
     if status_cell_id:
-        expect(tenant_page.locator(f"#{status_cell_id}")).to_contain_text("Abgeschlossen", timeout=POLL_TIMEOUT_MS)
+        expect(tenant_page.locator(f"#{status_cell_id}")).to_contain_text("Abgeschlossen", timeout=POLL_WAIT_MS)
     expect(clerk.locator("main")).to_contain_text("Der Status ist geändert.")
     # the history names the clerk's steps; the way back leads to the queue as it was searched
     expect(clerk.locator(".history")).to_contain_text("Der Heizungsmonteur war da.")

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.browser.helpers import (
+    POLL_WAIT_MS,
     assert_accessible,
     assert_no_horizontal_scroll,
     expect,
@@ -21,7 +22,6 @@ from tests.helpers import demo_tenant
 
 pytestmark = pytest.mark.browser
 
-POLL_WAIT_MS = 20_000  # the queue polls every 15 s (POLL_SECONDS in wir/blueprints/staff/queue.py)
 ROWS = "table.queue tbody tr"
 
 

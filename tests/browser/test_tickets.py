@@ -30,6 +30,7 @@ import pytest
 from PIL import ExifTags, Image
 
 from tests.browser.helpers import (
+    POLL_WAIT_MS,
     assert_accessible,
     assert_no_horizontal_scroll,
     expect,
@@ -45,7 +46,6 @@ TENANT_EMAILS = {
     "suekrue": "s.yilmaz@example.org",  # Elsteraue, MV-301-0201
     "dieter": "dieter.krueger@example.com",  # Elsteraue, MV-305-0302
 }
-POLL_WAIT_MS = 20_000  # the page polls every 15 s (POLL_SECONDS in wir/blueprints/tickets.py)
 LIPSIA_EMERGENCY = "0341 41519-111"
 EMERGENCY_CATEGORY = "Notfall: Wasserrohrbruch, Gasgeruch, Heizungsausfall"
 NUMBER = r"[LE]-\d{4}-\d{4}"
