@@ -209,6 +209,74 @@ def test_phone_changes_are_audited_without_the_number(client, auth, data):
     assert all("4567890" not in e.detail for e in AuditLog.select())
 
 
+@pytest.mark.parametrize("number, kind", [
+    ("0341 1234567", "home"),  # a Leipzig landline: Privat
+    ("0151 12345678", "mobile"),
+    ("+48 22 1234567", "home"),
+    ("+48 601 234 567", "mobile"),
+])
+def test_a_new_number_gets_the_kind_phonenumbers_sees_unless_one_is_chosen(client, auth, data, number, kind):
+    tenant = auth.login_as("gisela")
+    page = client.get("/konto/telefon/neu").get_data(as_text=True)
+    select = re.search(r'<select[^>]*name="kind"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert select.startswith('<option value="">Automatisch erkennen</option>') and "selected" not in select
+    response = client.post("/konto/telefon/neu", data={"csrf_token": auth.csrf_token(), "kind": "", "number": number})
+    assert response.status_code == 303
+    assert PhoneNumber.select().join(User).where(User.email == tenant["email"]).order_by(PhoneNumber.id.desc()) \
+        .first().kind == kind
+
+
+def test_a_chosen_kind_is_kept_whatever_the_number(client, auth, data):
+    tenant = auth.login_as("gisela")
+    client.post("/konto/telefon/neu", data={"csrf_token": auth.csrf_token(), "kind": "work", "number": "0152 23456789"})
+    phone = PhoneNumber.get(PhoneNumber.number == "+4915223456789")
+    assert phone.kind == "work"
+    page = client.get(f"/konto/telefon/{phone.id}/aendern").get_data(as_text=True)
+    assert re.search(r'<option selected value="work">Dienstlich</option>', page)
+    client.post(f"/konto/telefon/{phone.id}/aendern", data={"csrf_token": auth.csrf_token(), "kind": "",
+                                                           "number": "0341 1234567"})
+    assert PhoneNumber.get_by_id(phone.id).kind == "home"  # "Automatisch erkennen" chosen on purpose
+    assert stored_numbers(tenant) == ["+4917698765432", "+493411234567"]
+
+
+# --- the review after the first sign-in offers the phone editor ---
+
+
+def test_review_without_a_number_offers_adding_one_without_javascript(client, auth, data):
+    tenant = auth.login_as("lukasz")  # not reviewed yet, no number
+    page = client.get("/konto/kontaktdaten-pruefen?next=/vertraege/").get_data(as_text=True)
+    assert "Sie haben noch keine Telefonnummer hinterlegt." in page
+    assert 'href="/konto/telefon/neu"' in page and 'hx-get="/konto/telefon/neu"' in page
+    adding = client.get("/konto/telefon/neu")
+    body = adding.get_data(as_text=True)
+    assert adding.status_code == 200  # the review does not send the editor back to itself
+    assert "<h1>Bitte überprüfen Sie Ihre Kontaktdaten</h1>" in body and "Neue Telefonnummer" in body
+    assert 'href="/konto/kontaktdaten-pruefen#telefon"' in body  # Abbrechen stays on the review
+    response = client.post("/konto/telefon/neu", data={"csrf_token": auth.csrf_token(), "kind": "",
+                                                       "number": "0341 1234567"})
+    assert response.status_code == 303 and response.headers["Location"] == "/konto/kontaktdaten-pruefen#telefon"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Die Telefonnummer wurde hinzugefügt." in page and "0341 1234567" in page and "Privat" in page
+    assert stored_numbers(tenant) == ["+493411234567"]
+    assert client.get("/vertraege/").status_code == 302  # still the review until it is confirmed
+    done = client.post("/konto/kontaktdaten-pruefen", data={"csrf_token": auth.csrf_token()})
+    assert done.status_code == 303 and client.get("/vertraege/").status_code == 200
+
+
+def test_review_adds_a_number_in_place_with_htmx(client, auth, data):
+    tenant = auth.login_as("lukasz")
+    form = client.get("/konto/telefon/neu", headers=htmx(auth))
+    fragment = form.get_data(as_text=True)
+    assert form.status_code == 200 and fragment.lstrip().startswith('<div id="phones"') and 'name="number"' in fragment
+    response = client.post("/konto/telefon/neu", data={"kind": "", "number": "0151 12345678"}, headers=htmx(auth))
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and body.lstrip().startswith('<div id="phones"')
+    assert "Die Telefonnummer wurde hinzugefügt." in body and "Mobil" in body
+    assert formatting.phone("+4915112345678") in body
+    assert stored_numbers(tenant) == ["+4915112345678"]
+    assert client.get("/vertraege/").status_code == 302  # the other pages wait for the review
+
+
 # --- E-Mail-Adresse ändern --------------------------------------------------------------------
 
 

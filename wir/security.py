@@ -217,6 +217,11 @@ def _security_headers(response):
     return response
 
 
+# before the first review of the contact data a tenant sees only it and the phone editor it holds
+REVIEW_ENDPOINTS = frozenset({"account.review", "account.phone_list", "account.add_phone", "account.edit_phone",
+                              "account.delete_phone"})
+
+
 def require_role(*roles):
     """A before_request hook: anonymous users go to Anmelden, other roles get 403.
 
@@ -231,7 +236,7 @@ def require_role(*roles):
         if (
             current_user.role == current_user.ROLE_TENANT
             and current_user.contact_reviewed_at is None
-            and request.endpoint != "account.review"
+            and request.endpoint not in REVIEW_ENDPOINTS
         ):
             return redirect(url_for("account.review", next=request.full_path.rstrip("?")))
         return None

@@ -51,22 +51,36 @@ class PhoneForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.kind.choices = options(phones.KINDS.items())
+        # a number left to itself gets the kind phonenumbers sees in it (services.phones.kind_for)
+        self.kind.choices = options(phones.KINDS.items(), empty="Automatisch erkennen")
 
 
-def _phones_component(status=200, whole_page=False, **state):
-    """The Kontaktdaten page, or for htmx only the phone list, in the given state."""
+def _reviewing() -> bool:
+    """Before the first review of the contact data the editor's pages are the review's (security.require_role
+    lets the tenant see no other page yet), afterwards Kontaktdaten."""
+    return current_user.contact_reviewed_at is None
+
+
+def _phones_page() -> str:
+    return url_for("account.review" if _reviewing() else "account.contact_data", _anchor="telefon")
+
+
+def _phones_component(status=200, whole_page=False, on_review=None, **state):
+    """The page holding the phone list (the review, by default until it is confirmed, else Kontaktdaten), or for
+    htmx only the list, in the given state."""
+    on_review = _reviewing() if on_review is None else on_review
     context = {"phones": phones.phones_of(current_user), "max_phones": phones.MAX_PHONES,
-               "limit_message": phones.LIMIT_REACHED, **state}
+               "limit_message": phones.LIMIT_REACHED, "phones_page": _phones_page(), **state}
     fragment = None if whole_page else "account/_phones.html"
     if whole_page or not wants_fragment():
-        persons = viewer().persons
-        context.update(
-            persons=persons,
-            pending_email=email_change.pending_change(current_user),
-            address_categories=address_change.categories(persons),
-        )
-    return render("account/contact_data.html", fragment, status=status, **context)
+        context["persons"] = persons = viewer().persons
+        if not on_review:
+            context.update(
+                pending_email=email_change.pending_change(current_user),
+                address_categories=address_change.categories(persons),
+            )
+    page = "account/review.html" if on_review else "account/contact_data.html"
+    return render(page, fragment, status=status, **context)
 
 
 def _phones_saved(message):
@@ -74,7 +88,7 @@ def _phones_saved(message):
     if wants_fragment():
         return _phones_component(saved=message)
     flash(message, "success")
-    return redirect_after_post(url_for("account.contact_data") + "#telefon")
+    return redirect_after_post(_phones_page())
 
 
 @bp.route("/kontaktdaten")
@@ -253,7 +267,7 @@ def review():
     if form.validate_on_submit():
         accounts.confirm_contact_data(current_user)
         return redirect_after_post(safe_next(request.args.get("next")) or url_for("home.index"))
-    return render("account/review.html", form=form, phones=phones.phones_of(current_user), persons=viewer().persons)
+    return _phones_component(whole_page=True, on_review=True)
 
 
 @bp.route("/anschrift")

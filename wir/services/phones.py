@@ -12,6 +12,8 @@ from wir.services.rejections import Rejected
 MAX_PHONES = 3
 NUMBER_MAX = 40
 KINDS = PhoneNumber.KINDS
+# FIXED_LINE_OR_MOBILE: where the number does not tell (USA, Canada), most people give their mobile one
+_MOBILE = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 LIMIT_REACHED = (
     "Sie können höchstens drei Telefonnummern hinterlegen. Bitte ändern oder löschen Sie eine der vorhandenen."
@@ -39,7 +41,12 @@ def normalize(text: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def check_kind(kind: str) -> str:
+def kind_for(kind: str, number: str) -> str:
+    """The kind chosen, or with none ("") the one phonenumbers sees in the number (E.164): Mobil for a mobile
+    number, otherwise Privat (a landline such as 0341 …)."""
+    if not kind:
+        number_type = phonenumbers.number_type(phonenumbers.parse(number))
+        return "mobile" if number_type in _MOBILE else "home"
     if kind not in KINDS:
         raise Rejected("kind", "Bitte wählen Sie eine Art aus der Liste.")
     return kind
@@ -69,8 +76,9 @@ def _audit_detail(phone: PhoneNumber) -> str:
 
 
 def add(user: User, kind: str, number: str) -> PhoneNumber:
-    """A new number at the end; the fourth is refused whatever the request looks like."""
-    kind, number = check_kind(kind), normalize(number)
+    """A new number at the end; the fourth is refused whatever the request looks like. ``kind`` "": the number's."""
+    number = normalize(number)
+    kind = kind_for(kind, number)
     with db.write_transaction():
         existing = _lock(user)
         if len(existing) >= MAX_PHONES:
@@ -83,8 +91,9 @@ def add(user: User, kind: str, number: str) -> PhoneNumber:
 
 
 def change(user: User, phone_id: int, kind: str, number: str) -> PhoneNumber | None:
-    """Update one of the user's numbers; None if it is not (or no longer) theirs."""
-    kind, number = check_kind(kind), normalize(number)
+    """Update one of the user's numbers; None if it is not (or no longer) theirs. ``kind`` "": the number's."""
+    number = normalize(number)
+    kind = kind_for(kind, number)
     with db.write_transaction():
         existing = _lock(user)
         phone = next((p for p in existing if p.id == phone_id), None)
