@@ -25,8 +25,10 @@ TEST_CONFIG = {
     "ARGON2_TIME_COST": 1,
     "ARGON2_MEMORY_COST": 8,
     "ARGON2_PARALLELISM": 1,
-    # CI runs the PostgreSQL pass with the counters in Redis, as in production
+    # CI runs the PostgreSQL pass with the counters in Redis, as in production; each test process (an xdist
+    # worker) counts under a key prefix of its own, so the limiter's reset() before a test clears only its own
     "RATELIMIT_STORAGE_URL": os.environ.get("WIR_TEST_REDIS_URL", "memory://"),
+    "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": f"LIMITS-test-{os.getpid()}"},
     # tests deliver mails explicitly (mail.deliver_pending) unless they test the background path
     "MAIL_DELIVER_IN_BACKGROUND": False,
     # background tasks (wir.tasks) run at once in the caller's thread; tests of the consumer switch it off
