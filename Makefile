@@ -1,11 +1,11 @@
-# Two commands: `make run` and `make test`. Both set everything up themselves.
+# Two commands: `make run` and `make test` (`make test-fast` for the inner loop). They set everything up themselves.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wir
 
-.PHONY: run test install bench
+.PHONY: run test test-fast install bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,17 @@ install: $(STAMP)
 run: $(STAMP)
 	WIR_DEVELOPMENT=true $(BIN)/python -m wir.devserver
 
+# Parallel test processes (pytest-xdist): 3 suit 2 CPUs, as the browser tests mostly wait for Chromium and the
+# live server (README, Tests). Each test file stays on one process with its module fixtures (live server, sign-ins).
+TEST_WORKERS ?= 3
+PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadfile
+
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
+
+# everything but the browser and load tests
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not browser and not load" $(PYTEST_ARGS)
 
 # the requests on the large data set (made once, then a fresh copy per run); WIR_DATABASE_URL=postgresql://… for PostgreSQL
 bench: $(STAMP)

@@ -10,6 +10,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import pytest
 from peewee import fn
 
 from tests.browser.helpers import LiveServer
@@ -18,6 +19,8 @@ from tests.portal_traffic import filed, renting_tenants, report_damage
 from wir import clock, db, mail
 from wir.models import OutboxMail, PhoneNumber, Ticket
 from wir.services import phones
+
+pytestmark = pytest.mark.load
 
 REPORTS = 200
 RESENT = 20  # of the reports, sent a second time with the same submission key (a double click)

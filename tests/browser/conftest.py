@@ -32,6 +32,16 @@ from tests.smtp_server import SmtpServer
 DEFAULT_TIMEOUT_MS = 10_000
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m selects by marks
+def pytest_collection_modifyitems(items):
+    """Every test in this folder is a browser test, whether its module says so or not (make test-fast leaves
+    them out by that mark)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+
+
 def _unavailable(reason: str):
     if IN_CI:
         pytest.fail(f"Browsertests nicht ausführbar: {reason} (CI=true: wird nicht übersprungen)", pytrace=False)
