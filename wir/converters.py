@@ -6,6 +6,8 @@ Ids are PostgreSQL ``serial`` columns, 32 bits wide: a larger number names no ro
 treated like any other that names nothing or is not a number at all.
 """
 
+from datetime import MAXYEAR, MINYEAR
+
 from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**31 - 1
@@ -19,10 +21,16 @@ class BoundedIntegerConverter(IntegerConverter):
         super().__init__(map, fixed_digits, min, max, signed)
 
 
-def bounded_int(text) -> int:
+def bounded_int(text, low: int = -MAX_ID, high: int = MAX_ID) -> int:
     """A query parameter's integer, for ``request.args.get(name, type=bounded_int)``: ValueError (so the
-    parameter counts as missing or invalid, as "abc" does) when it is no number or beyond ±MAX_ID."""
+    parameter counts as missing or invalid, as "abc" does) when it is no number or outside ``low``..``high``."""
     number = int(text)
-    if abs(number) > MAX_ID:
+    if not low <= number <= high:
         raise ValueError(f"out of range: {text}")
     return number
+
+
+def year(text) -> int:
+    """A year a filter may name, like bounded_int: one whose neighbours are dates too, so its first and last moment
+    exist in any time zone."""
+    return bounded_int(text, MINYEAR + 1, MAXYEAR - 1)

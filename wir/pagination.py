@@ -24,6 +24,8 @@ from operator import and_, or_
 
 from peewee import DateField, DateTimeField, IntegerField
 
+from wir.converters import bounded_int
+
 
 @dataclass(frozen=True)
 class Page:
@@ -34,9 +36,9 @@ class Page:
 
 
 def page_number(value) -> int:
-    """The page asked for: "3" is 3; missing, "abc", "0" or "-1" is the first page."""
+    """The page asked for: "3" is 3; missing, "abc", "0", "-1" or a number beyond any id is the first page."""
     try:
-        number = int(value)
+        number = bounded_int(value)
     except (TypeError, ValueError):
         return 1
     return max(number, 1)
@@ -68,7 +70,7 @@ def _parse(field, text: str):
     if isinstance(field, DateField):
         return date.fromisoformat(text)
     if isinstance(field, IntegerField):  # ids too (AutoField is one)
-        return int(text)
+        return bounded_int(text)
     raise TypeError(f"a keyset key is a date, a time or a number, not {field!r}")
 
 

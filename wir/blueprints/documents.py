@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from wir import clock, pagination
+from wir import clock, converters, pagination
 from wir.formatting import german_date
 from wir.forms import (
     ChoiceField,
@@ -122,11 +122,11 @@ def _after_request_made(outcome, what: str):
 
 def _filters(contracts) -> documents.Filters:
     args = request.args
-    contract_id = args.get("vertrag", type=int)
+    contract_id = args.get("vertrag", type=converters.bounded_int)
     if contract_id is not None and contract_id not in {contract.id for _, contract in contracts}:
         abort(404)  # another person's contract is as unknown as a wrong number
     kind = args.get("art") if args.get("art") in Document.KINDS else None
-    year = args.get("jahr", type=int)
+    year = args.get("jahr", type=converters.year)
     return documents.Filters(contract_id, kind, year)
 
 

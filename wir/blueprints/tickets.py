@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, MultipleFileField
 
-from wir import pagination, storage, uploads
+from wir import converters, pagination, storage, uploads
 from wir.forms import ChoiceField, EmptyForm, options, reject, text_field
 from wir.models import Cooperative, ContactPerson, PhoneNumber, Ticket
 from wir.rendering import or_404, redirect_after_post, render
@@ -28,7 +28,8 @@ def _poll_question() -> tuple[datetime, list[int]]:
     since = datetime.fromisoformat(request.args["seit"])
     if since.tzinfo is not None:  # the page sends the stored (naive UTC) time; another cannot be compared
         raise ValueError(since)
-    ids = [int(i) for i in request.args.get("ids", "").split(",") if i][: current_app.config["PAGE_SIZE"]]
+    ids = [converters.bounded_int(i) for i in request.args.get("ids", "").split(",") if i]
+    ids = ids[: current_app.config["PAGE_SIZE"]]
     return since, ids
 
 

@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
 from wir.blueprints.staff import bp
+from wir.converters import bounded_int
 from wir.forms import reject, text_field
 from wir.rendering import or_404, redirect_after_post, render
 from wir.services import audit_log, scope, staff_persons, versions
@@ -24,7 +25,7 @@ def chosen_person():
     typed, the person chosen by ?person= (404 unless the staff member's) and, while none is chosen, a page of the
     persons the search finds (None before a search)."""
     query = (request.args.get("suche") or "").strip()[: staff_persons.SEARCH_MAX]
-    person_id = request.args.get("person", type=int)
+    person_id = request.args.get("person", type=bounded_int)
     person = or_404(scope.staff_person_of(current_user, person_id)) if person_id else None
     found = None
     if person is None and query:
