@@ -1,19 +1,27 @@
 """Protokoll: only admins reach it (staff, tenants and anonymous users get 404); filters by actor, person, action
-and period with their messages; pages cut at a position (every entry once, constant queries for 3 and 3,000
-entries); the CSV for German Excel; and what the demo and the staff actions write never holds a password, a token
-or a full IBAN."""
+and period with their messages (a day outside 2000–2999 too); pages cut at a position (every entry once, constant
+queries for 3 and 3,000 entries); the CSV for German Excel, audited only once it is made; every action recorded
+anywhere in wir/ has a German label, shown instead of its key; and what the demo and the staff actions write never
+holds a password, a token or a full IBAN."""
 
+import ast
 import codecs
 import csv
+import importlib
 import io
+import mimetypes
 import re
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
+from peewee import SQL
 
+import wir
 from tests.helpers import AuthActions, demo_tenant, htmx
 from wir import clock
 from wir.models import AuditLog, BankAccount, Contract, Cooperative, OutboxMail, Person, User
+from wir.services import audit_log
 
 LOG = "/intern/protokoll"
 CSV_URL = "/intern/protokoll.csv"
@@ -67,8 +75,7 @@ def test_the_admin_sees_the_newest_entries_first(client, admin, data):
     response = client.get(LOG)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "<h1>Protokoll</h1>" in page and "Angemeldet" in page  # the admin's own sign-in, labelled
-    assert "login.succeeded" in page
+    assert "<h1>Protokoll</h1>" in page and "<td>Angemeldet</td>" in page  # the admin's own sign-in, labelled
 
 
 def test_htmx_gets_the_filter_and_the_table_only(client, auth, admin):
@@ -93,19 +100,19 @@ def test_filter_by_action_actor_and_person(client, auth, data):
     auth.login_with_code(auth.logins["admin"])
 
     views = client.get(f"{LOG}?aktion=person.view").get_data(as_text=True)
-    assert views.count("Person angesehen<span") == 2
-    assert "Angemeldet<span" not in views
+    assert views.count("<td>Person angesehen</td>") == 2
+    assert "<td>Angemeldet</td>" not in views
 
     by_clerk = client.get(f"{LOG}", query_string={"wer": clerk.email[:6].upper()}).get_data(as_text=True)
-    assert by_clerk.count("Person angesehen<span") == 2
+    assert by_clerk.count("<td>Person angesehen</td>") == 2
     assert tenant["email"] not in by_clerk
     word = clerk.staff_name.split()[-1]
-    assert client.get(LOG, query_string={"wer": word.lower()}).get_data(as_text=True).count("Person angesehen<span") == 2
+    assert client.get(LOG, query_string={"wer": word.lower()}).get_data(as_text=True).count("<td>Person angesehen</td>") == 2
 
     about_juergen = client.get(f"{LOG}?person={juergen.number}").get_data(as_text=True)
     assert f'href="/intern/personen/{juergen.id}"' in about_juergen
     assert f'href="/intern/personen/{monika.id}"' not in about_juergen
-    assert "Angemeldet<span" in about_juergen  # his own sign-in
+    assert "<td>Angemeldet</td>" in about_juergen  # his own sign-in
     assert auth.logins["admin"]["email"] not in about_juergen  # not the admin's
 
 
@@ -127,6 +134,9 @@ def test_filter_by_period_in_local_days(client, admin, data):
     ("aktion=<script>alert(1)</script>", "aktion", "Bitte wählen Sie einen Eintrag aus der Liste."),
     ("wer=" + "x" * 101, "wer", "Höchstens 100 Zeichen."),
     ("person=" + "1" * 21, "person", "Höchstens 20 Zeichen."),
+    *[(f"{field}={day}", field, "ein Datum zwischen dem 01.01.2000 und dem 31.12.2999")
+      for field in ("von", "bis") for day in ("0001-01-01", "01.01.0001", "1999-12-31", "3000-01-01", "9999-12-31")],
+    ("von=10000-01-01", "von", "gültiges Datum"),
 ])
 def test_bad_filters_get_their_message_next_to_the_field(client, admin, query, field, message):
     for url in (f"{LOG}?{query}", f"{CSV_URL}?{query}"):
@@ -136,6 +146,15 @@ def test_bad_filters_get_their_message_next_to_the_field(client, admin, query, f
         assert message in re.search(rf'id="{field}-error">(.*?)</p>', body, re.S).group(1)
         assert "<script>alert" not in body and "<script>" not in body.split('id="audit-log"', 1)[1]
     assert not AuditLog.select().where(AuditLog.action == "audit_log.exported").exists()
+
+
+def test_the_period_reaches_from_2000_to_2999(client, admin, data):
+    AuditLog.delete().execute()
+    for at, detail in [(datetime(2000, 1, 1, 12), "eintrag-1"), (datetime(2999, 12, 31, 12), "eintrag-2")]:
+        AuditLog.create(at=at, action="test.entry", detail=detail)
+    assert entry_ids(client.get(f"{LOG}?von=01.01.2000&bis=2999-12-31&aktion=test.entry")) == ["2", "1"]
+    exported = client.get(f"{CSV_URL}?von=2000-01-01&bis=31.12.2999&aktion=test.entry")
+    assert [row[7] for row in csv_rows(exported)[1:]] == ["eintrag-2", "eintrag-1"]
 
 
 def test_control_characters_in_a_filter_are_dropped(client, admin):
@@ -210,6 +229,14 @@ def test_csv_for_german_excel_with_the_filter_and_audited(client, admin, data):
     assert export.detail == "aktion=test.entry" and export.user_id == admin.id
 
 
+def test_an_export_that_fails_leaves_no_entry(client, admin, data, monkeypatch):
+    """The export is audited once its query has run, not before: a failing one is an error page, not a file."""
+    monkeypatch.setattr(audit_log, "entries", lambda selection: AuditLog.select().where(SQL("no_such_column = 1")))
+    response = client.get(CSV_URL)
+    assert response.status_code == 500 and "Content-Disposition" not in response.headers
+    assert not AuditLog.select().where(AuditLog.action == "audit_log.exported").exists()
+
+
 def test_nothing_the_demo_and_the_staff_actions_write_holds_a_password_token_or_full_iban(app, client, auth, data):
     """Sign-ins (one wrong), a password reset and a confirmation mail (tokens in the mails), a bank change viewed
     in full by a clerk, person pages and account actions: then the whole log, as page and as CSV."""
@@ -255,4 +282,69 @@ def test_nothing_the_demo_and_the_staff_actions_write_holds_a_password_token_or_
             assert secret not in text
         assert not IBAN.search(text), IBAN.search(text)
     table = csv_rows(client.get(CSV_URL))
-    assert len(table) == 1 + AuditLog.select().count()  # the header and every entry, this export's too
+    assert len(table) == 1 + AuditLog.select().count() - 1  # the header and every entry but this export's own
+
+
+# --- labels ---
+
+EVENT_KEY = re.compile(r"[a-z][a-z_]*(?:\.[a-z][a-z_]*)+")  # e.g. "ticket.attachment.view"
+WIR = Path(wir.__file__).parent
+
+
+def _built_keys(module: str, node: ast.JoinedStr) -> set[str]:
+    """The keys of an f-string shaped f"person.{TABLE[name]}": the prefix with each value of the module's TABLE."""
+    prefix, part = node.values
+    assert isinstance(prefix, ast.Constant) and isinstance(part, ast.FormattedValue) \
+        and isinstance(part.value, ast.Subscript) and isinstance(part.value.value, ast.Name), \
+        f"{module}: teach this test the action key built at run time by {ast.unparse(node)}"
+    return {prefix.value + value for value in getattr(importlib.import_module(module), part.value.value.id).values()}
+
+
+def recorded_actions(endpoints: set[str]) -> set[str]:
+    """Every action key wir/ writes to the audit trail: in each module calling audit.record, every string shaped
+    like a key (given to audit.record, to a helper that passes it on, or kept in a variable first), endpoint and
+    file names left out, and the keys an f-string builds at run time; not the labels' own table."""
+    keys = set()
+    for path in WIR.rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        if "audit.record(" not in source:
+            continue
+        module = ".".join(path.relative_to(WIR.parent).with_suffix("").parts)
+        tree = ast.parse(source)
+        labels = {id(node) for assign in ast.walk(tree) if isinstance(assign, ast.Assign)
+                  and any(isinstance(t, ast.Name) and t.id == "ACTION_LABELS" for t in assign.targets)
+                  for node in ast.walk(assign.value)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in labels \
+                    and EVENT_KEY.fullmatch(node.value) and node.value not in endpoints \
+                    and mimetypes.guess_type(node.value)[0] is None:
+                keys.add(node.value)
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "audit.record" and len(node.args) > 1 \
+                    and isinstance(node.args[1], ast.JoinedStr):
+                keys |= _built_keys(module, node.args[1])
+    return keys
+
+
+def test_every_recorded_action_has_a_german_label(app):
+    keys = recorded_actions({rule.endpoint for rule in app.url_map.iter_rules()})
+    assert {"ticket.query", "registration_letters.created", "person.account_blocked", "login.locked"} <= keys
+    assert not keys - audit_log.ACTION_LABELS.keys(), sorted(keys - audit_log.ACTION_LABELS.keys())
+
+
+def test_the_page_the_filter_and_the_csv_show_labels_not_keys(client, admin, data):
+    AuditLog.delete().execute()
+    for i, action in enumerate(sorted(audit_log.ACTION_LABELS)):
+        AuditLog.create(at=clock.now() - timedelta(minutes=i), action=action, detail=f"eintrag-{i}")
+    pages, url = [], LOG
+    while url:  # every page
+        pages.append(client.get(url).get_data(as_text=True))
+        older = re.search(r'<a href="([^"]+)"[^>]*rel="next">', pages[-1])
+        url = older.group(1).replace("&amp;", "&") if older else None
+    pages = "".join(pages)
+    shown = re.sub(r"<[^>]*>", " ", pages)  # the text a reader sees, not the attributes
+    table = csv_rows(client.get(CSV_URL))
+    exported = {row[4]: row[3] for row in table[1:]}  # Aktion (Name) → Aktion
+    for action, label in audit_log.ACTION_LABELS.items():
+        assert f"<td>{label}</td>" in pages and f'<option value="{action}">{label}</option>' in pages, label
+        assert action not in shown, action
+        assert exported[action] == label

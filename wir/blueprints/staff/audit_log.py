@@ -7,10 +7,17 @@ from wtforms.validators import Optional, ValidationError
 
 from wir.blueprints.staff import _require_admin, bp
 from wir.forms import ChoiceField, GermanDateField, options, text_field
+from wir.formatting import german_date
 from wir.rendering import render
 from wir.services import audit_log, staff_persons
 
 LOG_ID = "audit-log"  # the element the filter and the page links replace
+
+
+def _within_the_log(form, field):
+    if field.data is not None and not audit_log.FIRST_DAY <= field.data <= audit_log.LAST_DAY:
+        raise ValidationError(f"Bitte geben Sie ein Datum zwischen dem {german_date(audit_log.FIRST_DAY)} und dem "
+                              f"{german_date(audit_log.LAST_DAY)} ein.")
 
 
 class AuditLogFilterForm(FlaskForm):
@@ -22,8 +29,8 @@ class AuditLogFilterForm(FlaskForm):
     person = text_field("Person (Mitgliedsnummer)", 20, filters=[staff_persons.clean_search],
                         render_kw={"spellcheck": "false", "autocomplete": "off"})
     aktion = ChoiceField("Aktion", default="")
-    von = GermanDateField("Von (Datum)", validators=[Optional()])
-    bis = GermanDateField("Bis (Datum)", validators=[Optional()])
+    von = GermanDateField("Von (Datum)", validators=[Optional(), _within_the_log])
+    bis = GermanDateField("Bis (Datum)", validators=[Optional(), _within_the_log])
 
     def validate_bis(self, field):
         if field.data and self.von.data and field.data < self.von.data:
@@ -39,8 +46,7 @@ class AuditLogFilterForm(FlaskForm):
 
 def _filter_form() -> AuditLogFilterForm:
     form = AuditLogFilterForm(request.args)
-    form.aktion.choices = options(((a, f"{audit_log.action_label(a)} ({a})") for a in audit_log.actions()),
-                                  empty="Alle Aktionen")
+    form.aktion.choices = options(((a, audit_log.action_label(a)) for a in audit_log.actions()), empty="Alle Aktionen")
     return form
 
 
@@ -73,7 +79,7 @@ def audit_log_export():
     selection = form.selection()
     if selection is None:  # the page with the messages next to the fields
         return audit_log_view()
-    audit_log.record_export(current_user._get_current_object(), selection)
-    response = Response(stream_with_context(audit_log.csv_lines(selection)), mimetype="text/csv")
+    lines = audit_log.export(current_user._get_current_object(), selection)
+    response = Response(stream_with_context(lines), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{audit_log.csv_filename()}"'
     return response
