@@ -17,7 +17,7 @@ from pathlib import Path
 
 from wir import create_app, db, demo
 from wir.models import Cooperative, Person, RegistrationLetterBatch, User
-from wir.services import registration_letters
+from wir.services.registration import registration_letters
 
 BUDGET_SECONDS = 60.0
 

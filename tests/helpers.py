@@ -11,7 +11,7 @@ from itsdangerous import URLSafeTimedSerializer
 from pypdf import PdfReader
 
 from wir import clock, mail
-from wir.services.second_factor import STEP_SECONDS
+from wir.services.account.second_factor import STEP_SECONDS
 
 
 def demo_tenant(logins: dict, email_start: str = "") -> dict:

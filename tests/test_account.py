@@ -8,8 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers import AuthActions
-from tests.helpers import deliver, demo_tenant, htmx, mail_text, main_of
+from tests.helpers import AuthActions, deliver, demo_tenant, htmx, mail_text, main_of
 from wir import clock, formatting
 from wir.models import (
     AuditLog,
@@ -24,7 +23,7 @@ from wir.models import (
     TicketType,
     User,
 )
-from wir.services import passwords, phones
+from wir.services.account import passwords, phones
 from wir.services.rejections import Rejected
 
 NEW_PASSWORD = "Laterne-Kompass-Heringe-Flut"

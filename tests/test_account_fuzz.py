@@ -7,7 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wir.models import BankAccount, Contract, PhoneNumber, User
-from wir.services import bank_accounts, phones
+from wir.services.account import phones
+from wir.services.contracts import bank_accounts
 
 # One client and database for all examples of a test: what earlier examples stored stays, as in real use.
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -20,8 +20,15 @@ from peewee import SQL
 import wir
 from tests.helpers import AuthActions, demo_tenant, htmx
 from wir import clock
-from wir.models import AuditLog, BankAccount, Contract, Cooperative, OutboxMail, Person, User
-from wir.services import audit_log
+from wir.models import (
+    AuditLog,
+    BankAccount,
+    Contract,
+    OutboxMail,
+    Person,
+    User,
+)
+from wir.services.staff import audit_log
 
 LOG = "/intern/protokoll"
 CSV_URL = "/intern/protokoll.csv"

@@ -9,7 +9,7 @@ import pytest
 from tests.helpers import AuthActions, deliver, mail_text
 from wir import clock, config
 from wir.models import LoginThrottle, User
-from wir.services import accounts, passwords
+from wir.services.account import accounts, passwords
 
 LOGIN_FAILED = "E-Mail-Adresse oder Passwort ist nicht richtig."
 

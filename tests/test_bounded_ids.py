@@ -14,7 +14,7 @@ from tests.helpers import AuthActions
 from tests.test_staff_access import ARGUMENTS as STAFF_EXAMPLES
 from wir.converters import MAX_ID
 from wir.models import Person, Ticket
-from wir.services import applications, certificates
+from wir.services.documents import applications, certificates
 
 HUGE = "99999999999999999999"  # beyond 64 bits: SQLite cannot bind it (OverflowError)
 OUT_OF_RANGE = [HUGE, str(MAX_ID + 1), str(MAX_ID), "0", "-1"]

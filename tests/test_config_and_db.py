@@ -8,6 +8,7 @@ from playhouse.schema_diff import diff_models
 from tests import databases
 from tests.conftest import IN_CI
 from wir import create_app, db
+from wir.db.prepared import Prepared, _numbered
 from wir.models import MODELS
 
 
@@ -82,14 +83,14 @@ def test_prepared_query_runs_its_text_with_other_values(app, data):
     def names(*ids):
         return Cooperative.select(Cooperative.name).where(Cooperative.id.in_(ids)).order_by(Cooperative.id).tuples()
 
-    prepared = db.Prepared(names)
+    prepared = Prepared(names)
     ids = [cooperative.id for cooperative in Cooperative.select().order_by(Cooperative.id)]
     assert len(ids) >= 2
     for chosen in ([ids[0]], [ids[1]], ids, [ids[1], ids[0], -1]):
         assert prepared.rows(*chosen) == list(names(*chosen))
     assert prepared.scalar(-1) is None
 
-    swapped = db.Prepared(lambda limit, cooperative_id: Cooperative.select().where(Cooperative.id == cooperative_id)
+    swapped = Prepared(lambda limit, cooperative_id: Cooperative.select().where(Cooperative.id == cooperative_id)
                           .limit(limit))
     with pytest.raises(ValueError, match="not the values"):
         swapped.rows(5, ids[1])
@@ -123,14 +124,14 @@ def test_postgres_pool_asks_the_server_only_about_a_connection_idle_for_a_while(
 
     with databases._admin_cursor(_postgres_or_skip()) as cursor:
         cursor.execute("SELECT pg_terminate_backend(%s)", (first,))
-    monkeypatch.setattr(db, "PING_AFTER_SECONDS", 0)
+    monkeypatch.setattr("wir.db.prepared.PING_AFTER_SECONDS", 0)
     replaced = backend()
     assert len(asked) == 1 and replaced != first
     pool.close_all()
 
 
 def test_prepared_text_numbers_placeholders_for_postgresql():
-    assert db._numbered("a = %s AND b LIKE 'x%%' AND c IN (%s, %s)") == "a = $1 AND b LIKE 'x%' AND c IN ($2, $3)"
+    assert _numbered("a = %s AND b LIKE 'x%%' AND c IN (%s, %s)") == "a = $1 AND b LIKE 'x%' AND c IN ($2, $3)"
 
 
 def test_prepared_on_postgresql_is_prepared_again_when_the_server_forgot_it():
@@ -139,7 +140,7 @@ def test_prepared_on_postgresql_is_prepared_again_when_the_server_forgot_it():
     previous = db.database.obj
     db.database.initialize(pool)
     try:
-        prepared = db.Prepared(lambda number: Select(columns=[Value(number).cast("int")]).bind(db.database).tuples())
+        prepared = Prepared(lambda number: Select(columns=[Value(number).cast("int")]).bind(db.database).tuples())
         with pool.connection_context():
             assert prepared.scalar(5) == 5
             pool.execute_sql("DEALLOCATE ALL")
@@ -147,3 +148,23 @@ def test_prepared_on_postgresql_is_prepared_again_when_the_server_forgot_it():
     finally:
         db.database.initialize(previous)
         pool.close_all()
+
+
+def test_peewee_is_pinned_to_the_minor_release_whose_private_api_wir_db_prepared_uses():
+    import tomllib
+    from importlib.metadata import version
+    from pathlib import Path
+
+    import peewee
+    from packaging.requirements import Requirement
+    from playhouse.pool import PooledDatabase
+
+    declared = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())["project"]["dependencies"]
+    pin = next(Requirement(line) for line in declared if Requirement(line).name == "peewee")
+    installed = version("peewee")
+    major, minor = (int(part) for part in installed.split(".")[:2])
+    assert installed in pin.specifier
+    assert f"{major}.{minor + 1}.0" not in pin.specifier, "a new minor release must be checked before it is allowed"
+    # what wir.db.prepared relies on, beyond the behaviour the tests above check
+    assert callable(peewee.ModelSelect._get_cursor_wrapper) and callable(peewee.__exception_wrapper__.__enter__)
+    assert callable(PooledDatabase._can_reuse) and callable(PooledDatabase._is_closed)

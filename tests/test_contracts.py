@@ -7,8 +7,17 @@ import pytest
 
 from tests.helpers import deliver, htmx, mail_text, main_of
 from wir import clock, formatting
-from wir.models import AuditLog, BankAccount, Contract, ContractParty, OutboxMail, Person, Unit, User
-from wir.services import bank_accounts
+from wir.models import (
+    AuditLog,
+    BankAccount,
+    Contract,
+    ContractParty,
+    OutboxMail,
+    Person,
+    Unit,
+    User,
+)
+from wir.services.contracts import bank_accounts
 from wir.services.rejections import Rejected
 
 NEW_IBAN = "de02 1203 0000 0000 2020 51"  # Deutsche Kreditbank Berlin, typed the way people do

@@ -5,12 +5,10 @@ import re
 from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
-
 from pathlib import Path
 
 import flask
 import pytest
-
 from stdnum import iban
 from stdnum.de import idnr
 from stdnum.eu import at_02
@@ -37,8 +35,9 @@ from wir.models import (
     TicketType,
     User,
 )
-from wir.services import accounts, news, scope
-
+from wir.services import scope
+from wir.services.account import accounts
+from wir.services.home import news
 
 # python-stdnum checks the numbers, independently of how demo.py computed them
 iban_is_valid = iban.is_valid

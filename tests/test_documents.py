@@ -9,7 +9,7 @@ import pytest
 from tests.helpers import demo_tenant, htmx, pdf_text
 from wir import clock
 from wir.models import Contract, Document, Person, Ticket, TicketCategory, User
-from wir.services import applications, documents
+from wir.services.documents import applications, documents
 
 # demo tenants by the start of their e-mail (tests/helpers.py demo_tenant)
 JUERGEN, GISELA, LUKASZ, SUEKRUE, DIETER = "juergen", "gisela", "lukasz", "s.yilmaz", "dieter"

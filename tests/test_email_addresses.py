@@ -6,8 +6,15 @@ import re
 import pytest
 
 from tests.helpers import deliver, mail_text
-from wir.models import EmailConfirmation, OutboxMail, RegistrationCode, RegistrationNumberRequest, User
-from wir.services import email_addresses, email_change, registration
+from wir.models import (
+    EmailConfirmation,
+    OutboxMail,
+    RegistrationCode,
+    RegistrationNumberRequest,
+    User,
+)
+from wir.services.account import email_addresses, email_change
+from wir.services.registration import registration
 
 PASSWORD = "Blauer-Kran-zieht-Wolken"
 ONE_ONLY = "Bitte geben Sie nur eine E-Mail-Adresse ein."

@@ -29,7 +29,8 @@ from wir.models import (
     Unit,
     User,
 )
-from wir.services import erp_import, jobs, passwords
+from wir.services import erp_import, jobs
+from wir.services.account import passwords
 
 EXAMPLE = Path(__file__).parent / "data" / "import"
 IMPORTED = (ContactPerson, Person, Unit, Contract, ContractParty, BankAccount, SavingsAccount, SavingsTransaction,

@@ -14,13 +14,36 @@ import pytest
 from stdnum.iso7064 import mod_11_10
 
 from tests.helpers import deliver, htmx, main_of, pdf_text
-from tests.test_savings import DIETER, GISELA, JUERGEN, LUKASZ, SUEKRUE, field_error, sign_in
+from tests.test_savings import (
+    DIETER,
+    GISELA,
+    JUERGEN,
+    LUKASZ,
+    SUEKRUE,
+    field_error,
+    sign_in,
+)
 from wir import clock, storage
 from wir.formatting import masked_tax_id
-from wir.models import AuditLog, Document, ExemptionOrder, OutboxMail, Person, SavingsAccount, SavingsTransaction, User
-from wir.services import exemption_orders
-from wir.services.exemption_orders import JOINT, NOW, SINGLE, YEAR_END, OrderRequest
+from wir.models import (
+    AuditLog,
+    Document,
+    ExemptionOrder,
+    OutboxMail,
+    Person,
+    SavingsAccount,
+    SavingsTransaction,
+    User,
+)
 from wir.services.rejections import Rejected
+from wir.services.savings import exemption_orders
+from wir.services.savings.exemption_orders import (
+    JOINT,
+    NOW,
+    SINGLE,
+    YEAR_END,
+    OrderRequest,
+)
 
 JUERGEN_ID = "36574261809"  # the demo's order
 OTHER_ID = "86095742719"  # valid: a partner's
@@ -740,7 +763,7 @@ def test_revocation_from_now_on_new_years_day_ends_the_order_with_the_old_year(c
 
 
 def test_the_own_data_download_holds_the_orders_with_full_ids_and_the_revocation(app, data, demo_logins):
-    from wir.services import data_export
+    from wir.services.account import data_export
 
     tenant = next(t for t in demo_logins["tenants"] if t["email"].startswith(JUERGEN))
     place(app, user_of(tenant), juergen(), tenant["password"], kind=JOINT, amount=Decimal("1200"),

@@ -29,7 +29,7 @@ from wir.models import (
     Unit,
     User,
 )
-from wir.services import tickets
+from wir.services.tickets import tickets
 
 SCALE = 0.01
 

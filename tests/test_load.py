@@ -18,7 +18,7 @@ from tests.http_client import Session
 from tests.portal_traffic import filed, renting_tenants, report_damage
 from wir import clock, db, mail
 from wir.models import OutboxMail, PhoneNumber, Ticket
-from wir.services import phones
+from wir.services.account import phones
 
 pytestmark = pytest.mark.load
 

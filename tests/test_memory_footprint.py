@@ -31,7 +31,8 @@ step("create_app")
 
 from wir import icons, uploads
 from wir.models import SavingsAccount
-from wir.services import password_rules, savings_statements
+from wir.services.account import password_rules
+from wir.services.savings import savings_statements
 
 icons.icon_png(192)
 step("icon")

@@ -19,7 +19,7 @@ from wir.pdf import (
 )
 from wir.pdf.charset import unprintable
 from wir.pdf.data import Flat, Letterhead
-from wir.services import certificates
+from wir.services.documents import certificates
 
 CREATED = datetime(2026, 5, 12, 9, 30)
 ISSUED = date(2026, 5, 12)

@@ -1,4 +1,4 @@
-"""Re-authentication before sensitive changes shares sign-in's counter (wir/services/reauthentication.py)."""
+"""Re-authentication before sensitive changes shares sign-in's counter (wir/services/account/accounts.py, confirm_password)."""
 
 from datetime import timedelta
 

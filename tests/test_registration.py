@@ -9,8 +9,16 @@ import pytest
 from tests.helpers import deliver, mail_text
 from wir import clock
 from wir.extensions import limiter
-from wir.models import EmailConfirmation, OutboxMail, Person, RegistrationCode, RegistrationNumberRequest, User
-from wir.services import registration, registration_letters, staff_persons
+from wir.models import (
+    EmailConfirmation,
+    OutboxMail,
+    Person,
+    RegistrationCode,
+    RegistrationNumberRequest,
+    User,
+)
+from wir.services.registration import registration, registration_letters
+from wir.services.staff import staff_persons
 
 PASSWORD = "Blauer-Kran-zieht-Wolken"
 INVALID_CODE = "Registrierungsnummer und Nachname passen nicht zusammen"

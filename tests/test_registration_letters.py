@@ -9,7 +9,7 @@ import zxingcpp
 from pypdf import PdfReader
 
 from tests.helpers import htmx, main_of, pdf_text
-from wir import clock, db
+from wir import clock
 from wir.models import (
     AuditLog,
     Cooperative,
@@ -21,7 +21,7 @@ from wir.models import (
     User,
 )
 from wir.pdf import registration_letter
-from wir.services import registration, registration_letters
+from wir.services.registration import registration, registration_letters
 
 URL = "/intern/registrierungsbriefe"
 MM = 25.4 / 72  # one PDF point in mm

@@ -16,7 +16,7 @@ from tests.helpers import htmx, main_of
 from wir import clock, db, pagination
 from wir.formatting import german_date, money, percent
 from wir.models import Person, SavingsAccount, SavingsTransaction
-from wir.services import savings
+from wir.services.savings import savings
 
 # demo tenants by the start of their e-mail: Jürgen saves at Lipsia (Sparbuch, Wachstumssparen), Gisela too
 # (Festzins; she also rents at Elsteraue), Łukasz is a Lipsia member without savings accounts, Şükrü and

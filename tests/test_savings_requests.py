@@ -9,14 +9,33 @@ import pytest
 from peewee import chunked
 
 from tests.helpers import htmx, main_of, pdf_text
-from tests.test_savings import DIETER, FESTZINS, GISELA, JUERGEN, LUKASZ, SPARBUCH, SUEKRUE, WACHSTUM, account, \
-    field_error, sign_in
+from tests.test_savings import (
+    DIETER,
+    FESTZINS,
+    GISELA,
+    JUERGEN,
+    LUKASZ,
+    SPARBUCH,
+    SUEKRUE,
+    WACHSTUM,
+    account,
+    field_error,
+    sign_in,
+)
 from wir import clock, db
 from wir.formatting import german_date, money
-from wir.models import Document, Person, SavingsAccount, SavingsTransaction, Ticket, TicketCategory
-from wir.services import documents, savings_requests
+from wir.models import (
+    Document,
+    Person,
+    SavingsAccount,
+    SavingsTransaction,
+    Ticket,
+    TicketCategory,
+)
+from wir.services.documents import documents
 from wir.services.rejections import Rejected
-from wir.services.savings_requests import add_months
+from wir.services.savings import savings_requests
+from wir.services.savings.savings_requests import add_months
 
 CRAFTED = "5104711-77"
 

@@ -13,7 +13,7 @@ from tests.test_auth import PAUSED, move_clock
 from tests.test_security_log import events  # noqa: F401 -- the fixture
 from wir import clock
 from wir.models import AuditLog, LoginThrottle, RecoveryCode, User
-from wir.services import accounts, second_factor
+from wir.services.account import accounts, second_factor
 
 CODE_LABEL = "Bestätigungscode aus Ihrer Authenticator-App"
 SECOND_STEP = {"auth.second_factor", "auth.enrol", "auth.logout", "static", "vendor.static"}

@@ -22,7 +22,9 @@ from wir.models import (
     TicketStatusChange,
     User,
 )
-from wir.services import erp_import, registration_letters, tickets
+from wir.services import erp_import
+from wir.services.registration import registration_letters
+from wir.services.tickets import tickets
 
 EXAMPLE = Path(__file__).parent / "data" / "import"
 

@@ -9,9 +9,22 @@ import pytest
 from werkzeug.routing import AnyConverter
 
 from wir import storage
-from wir.models import (BankAccount, Contract, Cooperative, Document, DocumentBatch, ErpImport, NewsItem, Person,
-                        JobStatus, Ticket, TicketAttachment, User)
-from wir.services import bank_accounts, registration, registration_letters
+from wir.models import (
+    BankAccount,
+    Contract,
+    Cooperative,
+    Document,
+    DocumentBatch,
+    ErpImport,
+    JobStatus,
+    NewsItem,
+    Person,
+    Ticket,
+    TicketAttachment,
+    User,
+)
+from wir.services.contracts import bank_accounts
+from wir.services.registration import registration, registration_letters
 
 # routes only an admin reaches; staff of either cooperative get 404
 ADMIN_ONLY = {"staff.accounts", "staff.reset_second_factor", "staff.audit_log", "staff.audit_log_csv", "staff.imports",

@@ -10,8 +10,19 @@ import pytest
 from tests.helpers import AuthActions, deliver, htmx, mail_text, main_of, pdf_text
 from tests.test_contracts import NEW_IBAN_COMPACT, bank_form, contract_id
 from wir import clock, db, storage
-from wir.models import AuditLog, BankAccount, Contract, Document, OutboxMail, Person, Ticket, User
-from wir.services import applications, approvals, bank_accounts, certificates
+from wir.models import (
+    AuditLog,
+    BankAccount,
+    Contract,
+    Document,
+    OutboxMail,
+    Person,
+    Ticket,
+    User,
+)
+from wir.services.contracts import bank_accounts
+from wir.services.documents import applications, certificates
+from wir.services.staff import approvals
 
 GISELA_IBAN = "DE44500105175407324931"
 

@@ -24,8 +24,10 @@ from wir.models import (
     TicketType,
     User,
 )
-from wir.services import data_export, ticket_desk, tickets
+from wir.services.account import data_export
 from wir.services.rejections import Rejected
+from wir.services.staff import ticket_desk
+from wir.services.tickets import tickets
 
 NOTE = "Vermieter-intern: Mieter gilt als schwierig"
 

@@ -13,8 +13,17 @@ from pypdf import PdfWriter
 
 from tests.helpers import deliver, htmx, mail_text, main_of
 from wir import db, uploads
-from wir.services import staff_documents
-from wir.models import AuditLog, Contract, Document, DocumentBatch, DocumentBatchFile, OutboxMail, Person, User
+from wir.models import (
+    AuditLog,
+    Contract,
+    Document,
+    DocumentBatch,
+    DocumentBatchFile,
+    OutboxMail,
+    Person,
+    User,
+)
+from wir.services.staff import staff_documents
 
 NEW = "/intern/dokumente/neu"
 BULK = "/intern/dokumente/hochladen"

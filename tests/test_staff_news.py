@@ -13,7 +13,8 @@ from tests.helpers import AuthActions, htmx, main_of
 from wir import clock, db
 from wir.formatting import paragraphs
 from wir.models import AuditLog, Cooperative, NewsItem, User
-from wir.services import news, versions
+from wir.services import versions
+from wir.services.home import news
 
 LIST, NEW = "/intern/neuigkeiten", "/intern/neuigkeiten/neu"
 

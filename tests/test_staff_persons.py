@@ -25,7 +25,9 @@ from wir.models import (
     Ticket,
     User,
 )
-from wir.services import accounts, staff_persons, versions
+from wir.services import versions
+from wir.services.account import accounts
+from wir.services.staff import staff_persons
 
 PERSONS = "/intern/personen"
 STAFF = {"lipsia": 0, "elsteraue": 2}  # index in the demo logins' staff list

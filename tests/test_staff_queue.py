@@ -22,7 +22,8 @@ from wir.models import (
     Unit,
     User,
 )
-from wir.services import staff_queue, tickets
+from wir.services.staff import staff_queue
+from wir.services.tickets import tickets
 
 QUEUE = "/intern/meldungen"
 CHANGES = "/intern/meldungen/aenderungen"

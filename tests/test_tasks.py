@@ -18,7 +18,7 @@ from tests.conftest import IN_CI
 from tests.helpers import deliver
 from wir import clock, db, mail, tasks
 from wir.models import LoginThrottle, OutboxMail
-from wir.services import accounts
+from wir.services.account import accounts
 
 # db 14: never the rate-limit counters' db 15 that the PostgreSQL pass shares
 REDIS_URL = "redis://127.0.0.1:6379/14"

@@ -10,10 +10,20 @@ from PIL import Image
 from tests.helpers import htmx, mail_text
 from wir import clock, mail
 from wir.models import (
-    Contract, ContractParty, OutboxMail, Person, Ticket, TicketAttachment, TicketCategory, TicketType, User,
+    Contract,
+    ContractParty,
+    OutboxMail,
+    Person,
+    Ticket,
+    TicketAttachment,
+    TicketCategory,
+    TicketType,
+    User,
 )
-from wir.services import accounts, scope, tickets
+from wir.services import scope
+from wir.services.account import accounts
 from wir.services.rejections import Rejected
+from wir.services.tickets import tickets
 
 
 def person_of(email):
@@ -99,8 +109,8 @@ def test_damage_report_with_photo_files_a_ticket(app, client, auth, tenant, smtp
 def test_receipt_pdf_lands_in_dokumente(app, client, auth, tenant, data):
     from pypdf import PdfReader
 
-    from wir.models import Document
     from wir import storage
+    from wir.models import Document
 
     response = send(client, auth, tenant, files=[("Heizkörper Bad.jpg", jpeg())], subject="Heizung kalt – 20 € Schaden?")
     ticket = Ticket.get(Ticket.submission_key == "key-1")

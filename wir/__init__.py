@@ -20,9 +20,20 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     _ensure_secret_key(app)
     _derive_settings(app)
 
-    from wir import cli, converters, db, errors, filters, mail, navigation, security, storage, tasks
+    from wir import (
+        cli,
+        converters,
+        db,
+        errors,
+        filters,
+        mail,
+        navigation,
+        security,
+        storage,
+        tasks,
+    )
     from wir.extensions import csrf, htmx, init_limiter
-    from wir.services import confirmations, passwords
+    from wir.services.account import confirmations, passwords
 
     storage.configure(app.config["STORAGE"], app.config["STORAGE_PATH"] or Path(app.instance_path) / "uploads")
     mail.configure(app.config, app.jinja_env, app.url_map, app.instance_path)

@@ -10,17 +10,17 @@ from flask.cli import AppGroup
 
 from wir import audit, backup, clock, db, formatting, mail, storage
 from wir.models import Cooperative, Ticket, TicketStatus, User
-from wir.services import (
+from wir.services import erp_import
+from wir.services.account import (
     accounts,
-    bank_accounts,
     email_addresses,
-    erp_import,
     password_rules,
     passwords,
     second_factor,
-    tickets,
 )
+from wir.services.contracts import bank_accounts
 from wir.services.rejections import Rejected
+from wir.services.tickets import tickets
 
 
 @click.command("init-db")

@@ -20,7 +20,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from wir.formatting import number
-from wir.services import email_addresses, password_rules, text
+from wir.services import text
+from wir.services.account import email_addresses, password_rules
 from wir.services.rejections import Rejected
 
 

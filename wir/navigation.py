@@ -8,7 +8,8 @@ from flask_login import current_user
 
 from wir.models import Cooperative, Person
 from wir.security import fully_signed_in
-from wir.services import documents, scope
+from wir.services import scope
+from wir.services.documents import documents
 
 
 @dataclass

@@ -1,6 +1,11 @@
-"""Full page or fragment from the same partial, the answer after a successful POST, and 404 for what is not the user's."""
+"""Full page or fragment from the same partial, the answer after a successful POST, 404 for what is not the user's,
+and files (stored or made on demand) sent to the one who may have them."""
 
-from flask import abort, make_response, redirect, render_template, request
+from io import BytesIO
+
+from flask import abort, make_response, redirect, render_template, request, send_file
+
+from wir import storage
 
 
 def or_404(found):
@@ -31,3 +36,14 @@ def redirect_after_post(location: str, full_reload: bool = False):
         response.headers["HX-Redirect" if full_reload else "HX-Location"] = location
         return response
     return redirect(location, code=303)
+
+
+def send_bytes(content: bytes, mimetype: str, filename: str, inline: bool = False):
+    """A file for the one who asked (personal data: never kept in a cache); a download unless ``inline``."""
+    return send_file(BytesIO(content), mimetype=mimetype, as_attachment=not inline, download_name=filename,
+                     max_age=0)
+
+
+def send_stored(file, inline: bool = False):
+    """A stored file (a document, an attachment: anything with storage_key, content_type and filename)."""
+    return send_bytes(storage.load(file.storage_key), file.content_type, file.filename, inline)

@@ -1,4 +1,7 @@
-"""Sign-in sessions, access control defaults, request size limits and the security headers of every response."""
+"""Sign-in sessions, access control defaults, request size limits, the security headers of every response and the
+redirect targets a link may name."""
+
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
@@ -7,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from wir import clock
 from wir.extensions import login_manager
-from wir.services import accounts
+from wir.services.account import accounts
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -34,7 +37,7 @@ STAFF_AREA = "/intern"
 
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed session cookie, with its serializer made once per secret key instead of twice on every
-    request (issue 14: a twentieth of the status poll)."""
+    request (a twentieth of the status poll)."""
 
     _serializer = (None, None)  # (the keys it was made with, the serializer)
 
@@ -161,7 +164,7 @@ def _unauthorized():
 
 
 def _enforce_session_timeouts():
-    # from the session alone: loading the user is left to what needs it (the status poll does not, issue 14)
+    # from the session alone: loading the user is left to what needs it (the status poll does not)
     if (request.endpoint or "").endswith("static") or SESSION_USER_KEY not in session:
         return None
     now = clock.timestamp()
@@ -200,7 +203,7 @@ TRANSPORT_SECURITY = ("Strict-Transport-Security", "max-age=31536000; includeSub
 def _security_headers(response):
     headers = response.headers
     # the names the view set, in one pass: Headers.setdefault raises and catches a KeyError for every header
-    # missing, which cost each response more than the rest of this function (issue 14)
+    # missing, which cost each response more than the rest of this function
     present = {name.lower() for name, _value in headers.items()}
     policy = DOWNLOAD_SECURITY_POLICY if "content-disposition" in present else CONTENT_SECURITY_POLICY
     defaults = (("Content-Security-Policy", policy), *SECURITY_HEADERS)
@@ -257,3 +260,17 @@ def _hide_staff_area():
 
 
 require_tenant = require_role("tenant")
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: no scheme, no host, no protocol-relative //, no control characters.
+
+    Browsers drop tabs and line breaks from URLs ("/\t/evil.example" is "//evil.example") and a
+    line break cannot go into a Location header at all.
+    """
+    if not target or not target.isprintable():
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target

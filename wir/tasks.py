@@ -21,7 +21,9 @@ from huey.consumer import Consumer
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
 from wir import clock, db, mail
-from wir.services import accounts, erp_import, registration_letters
+from wir.services import erp_import
+from wir.services.account import accounts
+from wir.services.registration import registration_letters
 
 log = logging.getLogger(__name__)
 

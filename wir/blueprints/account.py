@@ -1,9 +1,7 @@
 """Kontaktdaten (phone numbers, e-mail address), Anschrift, Passwort, Meine Daten, and the
 review of the contact data after the first sign-in."""
 
-import io
-
-from flask import Blueprint, abort, current_app, flash, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from limits import parse_many
@@ -11,7 +9,6 @@ from wtforms import StringField
 from wtforms.validators import DataRequired
 
 from wir import formatting
-from wir.blueprints.auth import safe_next
 from wir.extensions import limiter
 from wir.forms import (
     ChoiceField,
@@ -24,10 +21,12 @@ from wir.forms import (
     valid_email_address,
 )
 from wir.navigation import viewer
-from wir.rendering import or_404, redirect_after_post, render, wants_fragment
-from wir.security import require_tenant, start_session
-from wir.services import accounts, address_change, data_export, email_change, password_change, phones, scope
+from wir.rendering import or_404, redirect_after_post, render, send_bytes, wants_fragment
+from wir.security import require_tenant, safe_next, start_session
+from wir.services import scope
+from wir.services.account import accounts, data_export, email_change, phones
 from wir.services.rejections import Rejected
+from wir.services.tickets import contact
 
 bp = Blueprint("account", __name__, url_prefix="/konto")
 bp.before_request(require_tenant)
@@ -77,7 +76,7 @@ def _phones_component(status=200, whole_page=False, on_review=None, **state):
         if not on_review:
             context.update(
                 pending_email=email_change.pending_change(current_user),
-                address_categories=address_change.categories(persons),
+                address_categories=contact.address_change_categories(persons),
             )
     page = "account/review.html" if on_review else "account/contact_data.html"
     return render(page, fragment, status=status, **context)
@@ -218,7 +217,7 @@ def password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         try:
-            user = password_change.change_password(current_user, form.current_password.data, form.password.data)
+            user = accounts.change_password(current_user, form.current_password.data, form.password.data)
         except Rejected as rejected:
             reject(form, rejected)
         else:
@@ -252,9 +251,7 @@ def my_data():
             reject(form, rejected)
         else:
             summary = render_template("account/export_summary.html", data=data)
-            archive = io.BytesIO(data_export.archive(data, summary))
-            return send_file(archive, mimetype="application/zip", as_attachment=True,
-                             download_name=data_export.download_name())
+            return send_bytes(data_export.archive(data, summary), "application/zip", data_export.download_name())
     return render("account/my_data.html", form=form, status=422 if form.errors else 200)
 
 
@@ -273,4 +270,4 @@ def review():
 @bp.route("/anschrift")
 def address():
     persons = viewer().persons
-    return render("account/address.html", persons=persons, address_categories=address_change.categories(persons))
+    return render("account/address.html", persons=persons, address_categories=contact.address_change_categories(persons))

@@ -1,7 +1,6 @@
 """Anmelden, Abmelden, Passwort vergessen."""
 
 import logging
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, logout_user
@@ -14,9 +13,9 @@ from wir.extensions import limiter
 from wir.formatting import german_datetime
 from wir.forms import NewPasswordForm, email_field, reject
 from wir.rendering import redirect_after_post, render
-from wir.security import SECOND_FACTOR_DUE, complete_second_factor, start_session
-from wir.services import accounts
-from wir.services import second_factor as second_factor_service
+from wir.security import SECOND_FACTOR_DUE, complete_second_factor, safe_next, start_session
+from wir.services.account import accounts
+from wir.services.account import second_factor as second_factor_service
 from wir.services.rejections import Rejected
 
 bp = Blueprint("auth", __name__)
@@ -34,20 +33,6 @@ class LoginForm(FlaskForm):
         ],
         render_kw={"autocomplete": "current-password"},
     )
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only a path on this site: no scheme, no host, no protocol-relative //, no control characters.
-
-    Browsers drop tabs and line breaks from URLs ("/\t/evil.example" is "//evil.example") and a
-    line break cannot go into a Location header at all.
-    """
-    if not target or not target.isprintable():
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    return target
 
 
 def _limit(name):

@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from wir.forms import current_password_field, reject
 from wir.rendering import or_404, redirect_after_post, render
 from wir.security import require_tenant
-from wir.services import bank_accounts, contracts
+from wir.services.contracts import bank_accounts, contracts
 from wir.services.rejections import Rejected
 
 bp = Blueprint("contracts", __name__, url_prefix="/vertraege")

@@ -1,8 +1,6 @@
 """Dokumente: the inbox of letters and certificates, Dokument anfordern, and the Formulare."""
 
-from io import BytesIO
-
-from flask import Blueprint, abort, current_app, flash, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
@@ -22,9 +20,10 @@ from wir.forms import (
 )
 from wir.models import Document
 from wir.navigation import viewer
-from wir.rendering import or_404, redirect_after_post, render
+from wir.rendering import or_404, redirect_after_post, render, send_bytes
 from wir.security import require_tenant
-from wir.services import applications, certificates, documents, scope
+from wir.services import scope
+from wir.services.documents import applications, certificates, documents
 from wir.services.rejections import Rejected
 
 bp = Blueprint("documents", __name__, url_prefix="/dokumente")
@@ -175,14 +174,7 @@ def index():
 def download(number):
     """The PDF as an attachment, only through this view; the first opening is recorded."""
     document = or_404(scope.document_of(_persons(), number))
-    content = documents.open_document(document)
-    return send_file(
-        BytesIO(content),
-        mimetype=document.content_type,
-        as_attachment=True,
-        download_name=document.filename,
-        max_age=0,
-    )
+    return send_bytes(documents.open_document(document), document.content_type, document.filename)
 
 
 # --- Dokument anfordern ---

@@ -7,7 +7,7 @@ from wir.models import Document, Ticket
 from wir.navigation import viewer
 from wir.rendering import render
 from wir.security import require_role
-from wir.services import home, news
+from wir.services.home import home, news
 
 bp = Blueprint("home", __name__)
 bp.before_request(require_role("tenant", "staff", "admin"))

@@ -19,7 +19,8 @@ from wir.forms import (
 from wir.models import Cooperative
 from wir.rendering import redirect_after_post, render
 from wir.security import start_session
-from wir.services import password_rules, registration
+from wir.services.account import password_rules
+from wir.services.registration import registration
 from wir.services.rejections import Rejected
 
 bp = Blueprint("registration", __name__, url_prefix="/registrieren")

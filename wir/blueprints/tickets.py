@@ -1,21 +1,21 @@
 """Kontakt (send a request per contract) and Meldungen (follow them until they are done)."""
 
-import io
 import uuid
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, flash, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, MultipleFileField
 
-from wir import converters, pagination, storage, uploads
+from wir import converters, pagination, uploads
 from wir.forms import ChoiceField, EmptyForm, options, reject, text_field
-from wir.models import Cooperative, ContactPerson, PhoneNumber, Ticket
-from wir.rendering import or_404, redirect_after_post, render
+from wir.models import ContactPerson, Cooperative, PhoneNumber, Ticket
+from wir.rendering import or_404, redirect_after_post, render, send_stored
 from wir.security import accepts_uploads, require_tenant, session_user
-from wir.services import contact, scope, tickets
+from wir.services import scope
 from wir.services.rejections import Rejected
+from wir.services.tickets import contact, tickets
 
 bp = Blueprint("tickets", __name__)
 
@@ -36,7 +36,7 @@ def _poll_question() -> tuple[datetime, list[int]]:
 def _answer_unchanged_poll():
     """The status poll runs every 15 s (STATUS_POLL_SECONDS) in every open Meldungen tab and nearly always finds
     nothing changed: that answer (204, nothing about the tickets) comes from the session and one query, without
-    loading the user and before require_tenant (issue 14). Anything else, a refused session included, takes the
+    loading the user and before require_tenant. Anything else, a refused session included, takes the
     way of every request."""
     if request.endpoint != "tickets.poll" or not (found := session_user()):
         return None
@@ -277,9 +277,4 @@ def withdraw(number):
 def attachment(number, attachment_id):
     ticket = or_404(scope.ticket_of(current_user, number))
     file = or_404(scope.attachment_of(ticket, attachment_id))
-    return send_file(
-        io.BytesIO(storage.load(file.storage_key)),
-        mimetype=file.content_type,
-        as_attachment=True,
-        download_name=file.filename,
-    )
+    return send_stored(file)

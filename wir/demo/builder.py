@@ -33,9 +33,9 @@ from wir.demo.tables import (
     SQUARE_METRES_PER_RESIDENT,
     STAFF,
     TENANT_USERS,
-    TICKETS,
     TICKET_PREFIX,
     TICKET_TYPES,
+    TICKETS,
     UNITS,
     iban,
 )
@@ -64,8 +64,8 @@ from wir.models import (
 )
 from wir.pdf import cooperative_letter, operating_costs
 from wir.pdf.data import Flat
-from wir.services import documents
-from wir.services.passwords import hash_password
+from wir.services.account.passwords import hash_password
+from wir.services.documents import documents
 
 
 def _money(value) -> Decimal:

@@ -53,8 +53,8 @@ from wir.models import (
     User,
 )
 from wir.pdf import cooperative_letter
-from wir.services import documents
-from wir.services.passwords import hash_password
+from wir.services.account.passwords import hash_password
+from wir.services.documents import documents
 
 CHUNK = 1000  # rows per INSERT: below SQLite's 32,766 parameters for every table here
 

@@ -8,7 +8,7 @@ tenant's object must be as unknown as one that does not exist.
 
 from peewee import JOIN
 
-from wir import db
+from wir.db.prepared import Prepared
 from wir.models import (
     Contract,
     ContractParty,
@@ -25,9 +25,8 @@ from wir.models import (
     User,
 )
 
-
 # every tenant page runs it (the layout's name and cooperatives)
-_PERSONS_OF = db.Prepared(
+_PERSONS_OF = Prepared(
     lambda user_id: Person.select(Person, Cooperative).join(Cooperative).where(Person.user == user_id)
     .order_by(Cooperative.name)
 )

@@ -13,7 +13,8 @@ from wir.models import SavingsTransaction
 from wir.navigation import viewer
 from wir.rendering import or_404, render
 from wir.security import require_tenant
-from wir.services import exemption_orders, savings, scope
+from wir.services import scope
+from wir.services.savings import exemption_orders, savings
 
 bp = Blueprint("savings", __name__, url_prefix="/sparen")
 

@@ -12,12 +12,25 @@ from wtforms import BooleanField, SelectField, StringField
 
 from wir.blueprints.savings import bp
 from wir.formatting import german_date, money
-from wir.forms import ChoiceField, GermanMoneyField, current_password_field, options, reject
+from wir.forms import (
+    ChoiceField,
+    GermanMoneyField,
+    current_password_field,
+    options,
+    reject,
+)
 from wir.navigation import viewer
 from wir.rendering import redirect_after_post, render, wants_fragment
-from wir.services import exemption_orders
-from wir.services.exemption_orders import JOINT, JOINT_LIMIT, NOW, SINGLE, SINGLE_LIMIT, YEAR_END
 from wir.services.rejections import Rejected
+from wir.services.savings import exemption_orders
+from wir.services.savings.exemption_orders import (
+    JOINT,
+    JOINT_LIMIT,
+    NOW,
+    SINGLE,
+    SINGLE_LIMIT,
+    YEAR_END,
+)
 
 FORM_ID = "exemption-form"
 

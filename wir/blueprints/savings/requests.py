@@ -1,20 +1,28 @@
 """Sparen: the Jahreskontoauszüge of an account, Steuerbescheinigung anfordern, Kündigung einer Spareinlage."""
 
-from io import BytesIO
 
-from flask import abort, flash, request, send_file, url_for
+from flask import abort, flash, request, url_for
 from flask_login import current_user
 from wtforms import BooleanField
 from wtforms.validators import DataRequired, Optional
 
 from wir import clock
 from wir.blueprints.savings import bp
-from wir.forms import ChoiceField, GermanDateField, GermanMoneyField, RequestForm, new_submission_key, options, reject
+from wir.forms import (
+    ChoiceField,
+    GermanDateField,
+    GermanMoneyField,
+    RequestForm,
+    new_submission_key,
+    options,
+    reject,
+)
 from wir.navigation import viewer
-from wir.rendering import or_404, redirect_after_post, render
-from wir.services import exemption_orders, savings_requests, savings_statements, scope
-from wir.services.certificates import NotOffered
+from wir.rendering import or_404, redirect_after_post, render, send_bytes
+from wir.services import scope
+from wir.services.documents.certificates import NotOffered
 from wir.services.rejections import Rejected
+from wir.services.savings import exemption_orders, savings_requests, savings_statements
 
 # --- Jahreskontoauszüge ---
 
@@ -30,8 +38,7 @@ def statements(number):
 def statement(number, year):
     account = or_404(scope.savings_account_of(current_user, number))
     pdf = or_404(savings_statements.statement_pdf(account, year))
-    return send_file(BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
-                     download_name=savings_statements.filename(account, year), max_age=0)
+    return send_bytes(pdf, "application/pdf", savings_statements.filename(account, year))
 
 
 # --- Steuerbescheinigung anfordern ---

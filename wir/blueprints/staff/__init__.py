@@ -11,7 +11,8 @@ from wir.forms import EmptyForm
 from wir.models import User
 from wir.rendering import or_404, redirect_after_post, render
 from wir.security import STAFF_AREA
-from wir.services import second_factor, staff_queue
+from wir.services.account import second_factor
+from wir.services.staff import staff_queue
 
 # only staff past the second step reach it: wir.security hides the area from everybody else
 bp = Blueprint("staff", __name__, url_prefix=STAFF_AREA)
@@ -56,28 +57,14 @@ def reset_second_factor(user_id):
     return render("staff/reset_second_factor.html", colleague=colleague, form=form)
 
 
-from wir.blueprints.staff import approvals  # noqa: E402,F401
-
-
-from wir.blueprints.staff import desk  # noqa: E402,F401
-
-
-from wir.blueprints.staff import queue  # noqa: E402,F401
-
-
-from wir.blueprints.staff import persons  # noqa: E402,F401
-
-
-from wir.blueprints.staff import audit_log  # noqa: E402,F401
-
-
-from wir.blueprints.staff import documents  # noqa: E402,F401
-
-
-from wir.blueprints.staff import news  # noqa: E402,F401
-
-
-from wir.blueprints.staff import letters  # noqa: E402,F401
-
-
-from wir.blueprints.staff import erp_import  # noqa: E402,F401
+from wir.blueprints.staff import (
+    approvals,  # noqa: E402,F401
+    audit_log,  # noqa: E402,F401
+    desk,  # noqa: E402,F401
+    documents,  # noqa: E402,F401
+    erp_import,  # noqa: E402,F401
+    letters,  # noqa: E402,F401
+    news,  # noqa: E402,F401
+    persons,  # noqa: E402,F401
+    queue,  # noqa: E402,F401
+)

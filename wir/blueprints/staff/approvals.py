@@ -1,18 +1,19 @@
 """Freigaben: pending bank changes, Mietschuldenfreiheitsbescheinigungen that went to staff, submitted forms."""
 
-from io import BytesIO
 
-from flask import current_app, flash, request, send_file, url_for
+from flask import current_app, flash, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms.validators import Optional
 
-from wir import clock, pagination, storage
+from wir import clock, pagination
 from wir.blueprints.staff import bp, queue
 from wir.forms import GermanDateField, reject, text_field
-from wir.rendering import or_404, redirect_after_post, render
-from wir.services import approvals, bank_accounts, scope
+from wir.rendering import or_404, redirect_after_post, render, send_stored
+from wir.services import scope
+from wir.services.contracts import bank_accounts
 from wir.services.rejections import Rejected
+from wir.services.staff import approvals
 
 REASON_REQUIRED = "Bitte geben Sie einen Grund an; er wird dem Mieter mitgeteilt."
 
@@ -198,5 +199,4 @@ def document(document_number):
     """A tenant's document (e.g. a form's copy) for staff: audited; the tenant's first opening stays unrecorded."""
     found = or_404(scope.staff_document_of(current_user, document_number))
     approvals.record_document_view(current_user, found)
-    return send_file(BytesIO(storage.load(found.storage_key)), mimetype=found.content_type, as_attachment=True,
-                     download_name=found.filename, max_age=0)
+    return send_stored(found)

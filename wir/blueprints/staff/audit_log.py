@@ -6,10 +6,10 @@ from flask_wtf import FlaskForm
 from wtforms.validators import Optional, ValidationError
 
 from wir.blueprints.staff import _require_admin, bp
-from wir.forms import ChoiceField, GermanDateField, options, text_field
 from wir.formatting import german_date
+from wir.forms import ChoiceField, GermanDateField, options, text_field
 from wir.rendering import render
-from wir.services import audit_log, staff_persons
+from wir.services.staff import audit_log, staff_persons
 
 LOG_ID = "audit-log"  # the element the filter and the page links replace
 

@@ -7,24 +7,25 @@ older version is refused (422) with what changed meanwhile, the typed text kept 
 to date, so that sending it again is a deliberate choice.
 """
 
-import io
 import uuid
 from datetime import datetime
 
-from flask import flash, request, send_file, url_for
+from flask import flash, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, MultipleFileField
 
-from wir import storage, uploads
+from wir import uploads
 from wir.blueprints.staff import bp, queue
 from wir.blueprints.staff.persons import chosen_person
 from wir.forms import ChoiceField, options, reject, text_field
 from wir.models import Ticket
-from wir.rendering import or_404, redirect_after_post, render, wants_fragment
+from wir.rendering import or_404, redirect_after_post, render, send_stored, wants_fragment
 from wir.security import accepts_uploads
-from wir.services import contact, scope, ticket_desk, tickets
+from wir.services import scope
 from wir.services.rejections import Rejected
+from wir.services.staff import ticket_desk
+from wir.services.tickets import contact, tickets
 
 FIELD_ROWS = {"rows": 5}
 
@@ -201,12 +202,7 @@ def ticket_attachment(number, attachment_id):
     inline = file.content_type.startswith("image/") and request.args.get("vorschau") == "1"
     if not inline:
         ticket_desk.record_attachment_view(found, file, current_user._get_current_object())
-    return send_file(
-        io.BytesIO(storage.load(file.storage_key)),
-        mimetype=file.content_type,
-        as_attachment=not inline,
-        download_name=file.filename,
-    )
+    return send_stored(file, inline=inline)
 
 
 # --- Neue Meldung aufnehmen (phone or counter) ---

@@ -13,8 +13,9 @@ from wir.forms import ChoiceField, EmptyForm, options, reject, text_field
 from wir.models import Cooperative, User
 from wir.rendering import or_404, redirect_after_post, render
 from wir.security import accepts_uploads
-from wir.services import scope, staff_documents
+from wir.services import scope
 from wir.services.rejections import Rejected
+from wir.services.staff import staff_documents
 
 LIST_ID = "sent-documents"  # the element the filter and page links replace
 FILES_ID = "batch-files"

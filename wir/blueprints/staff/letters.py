@@ -3,9 +3,8 @@
 The letters are made in the background (wir.tasks); the batch's page shows the progress and then the PDF.
 """
 
-from io import BytesIO
 
-from flask import current_app, request, send_file, url_for
+from flask import current_app, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectMultipleField
@@ -15,9 +14,10 @@ from wir.blueprints.staff import bp
 from wir.converters import bounded_int
 from wir.forms import ChoiceField, EmptyForm, options, reject, text_field
 from wir.models import JobStatus
-from wir.rendering import or_404, redirect_after_post, render
-from wir.services import registration_letters, staff_persons
+from wir.rendering import or_404, redirect_after_post, render, send_bytes
+from wir.services.registration import registration_letters
 from wir.services.rejections import Rejected
+from wir.services.staff import staff_persons
 
 REQUESTS_SHOWN = 50  # the oldest open requests; answering them brings up the next
 PERSONS_PAGE_SIZE = 50
@@ -112,8 +112,7 @@ def letter_batch_pdf(letter_batch_id):
         return render("staff/letter_batch.html", batch=batch, poll_seconds=POLL_SECONDS, status=409)
     with db.write_transaction():
         audit.record(current_user, "registration_letters.downloaded", obj=batch, cooperative=batch.cooperative)
-    return send_file(BytesIO(registration_letters.batch_pdf(batch)), mimetype="application/pdf", as_attachment=True,
-                     download_name=f"Registrierungsbriefe-{batch.id}.pdf", max_age=0)
+    return send_bytes(registration_letters.batch_pdf(batch), "application/pdf", f"Registrierungsbriefe-{batch.id}.pdf")
 
 
 class PersonSearchForm(FlaskForm):

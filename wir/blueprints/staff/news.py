@@ -16,7 +16,8 @@ from wir.blueprints.staff import bp
 from wir.forms import ChoiceField, GermanDateField, options, reject, text_field
 from wir.models import Cooperative, User
 from wir.rendering import or_404, redirect_after_post, render
-from wir.services import news, versions
+from wir.services import versions
+from wir.services.home import news
 from wir.services.rejections import Rejected
 
 EDITOR_ID = "news-editor"

@@ -14,8 +14,9 @@ from wir.blueprints.staff import bp
 from wir.converters import bounded_int
 from wir.forms import reject, text_field
 from wir.rendering import or_404, redirect_after_post, render
-from wir.services import audit_log, scope, staff_persons, versions
+from wir.services import scope, versions
 from wir.services.rejections import Rejected
+from wir.services.staff import audit_log, staff_persons
 
 RESULTS_ID = "persons"  # the element the search form and the page links replace
 

@@ -12,7 +12,7 @@ from wir import clock
 from wir.blueprints.staff import bp
 from wir.forms import ChoiceField, GermanIntegerField, options, text_field
 from wir.rendering import render
-from wir.services import staff_queue
+from wir.services.staff import staff_queue
 
 QUEUE_ID = "queue"  # the element the filter, sort and page links replace (form and table)
 

@@ -22,7 +22,7 @@ from wir.models import (
     SavingsTransaction,
     User,
 )
-from wir.services import bank_accounts
+from wir.services.contracts import bank_accounts
 from wir.services.erp_import import reading
 from wir.services.erp_import.kinds import BY_FILE, KEY, KINDS, Kind, RowProblem
 from wir.services.erp_import.reading import BadValue, FileInfo, FileProblem

@@ -18,10 +18,12 @@ from wir.models import (
     SavingsTransaction,
     Unit,
 )
-from wir.services import bank_accounts, email_addresses, exemption_orders, phones
+from wir.services.account import email_addresses, phones
+from wir.services.contracts import bank_accounts
 from wir.services.erp_import import reading
 from wir.services.erp_import.reading import BadValue
 from wir.services.rejections import Rejected
+from wir.services.savings import exemption_orders
 
 KEY = "Schlüssel"
 

@@ -1,0 +1,1 @@
+"""Kontaktdaten, Anmeldung and the account itself: sign-in, passwords, e-mail, phones, second factor, data export."""

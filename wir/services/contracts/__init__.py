@@ -1,0 +1,1 @@
+"""Verträge: contracts, parties, Ansprechpartner and the bank account per contract."""

@@ -1,0 +1,229 @@
+"""Dokumente: the inbox of a person's documents, their numbers, files and first opening.
+
+Every document is a PDF kept by ``storage`` (content hash under instance/uploads) and a
+``Document`` row that records who asked for it when (created_by, created_at) and when
+it was first opened (read_at: the "neu" mark, and proof of receipt of a
+Betriebskostenabrechnung).
+
+Usage for a new kind of PDF::
+
+    number = documents.new_number(cooperative)
+    pdf = receipt.build(ReceiptData(letterhead=documents.letterhead(cooperative), number=number, …))
+    documents.store_document(person, contract, "receipt", "Eingangsbestätigung …", pdf, user, number=number)
+"""
+
+import random
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from peewee import JOIN, IntegrityError, fn
+
+from wir import clock, db, storage
+from wir.db.prepared import Prepared
+from wir.models import Contract, Cooperative, Document, Person, Unit, User
+from wir.pdf.data import Letterhead
+
+# the Registrierungsnummer alphabet: no 0/O, 1/I/L, so a number read out on the phone is unambiguous
+NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+NUMBER_LENGTH = 8
+
+
+def letterhead(cooperative: Cooperative) -> Letterhead:
+    """The cooperative as its PDFs print it (wir.pdf builders take this, not the model)."""
+    return Letterhead(
+        name=cooperative.name,
+        street=cooperative.street,
+        postcode=cooperative.postcode,
+        city=cooperative.city,
+        register_court=cooperative.register_court,
+        register_number=cooperative.register_number,
+        phone=cooperative.phone,
+        email=cooperative.email,
+        website=cooperative.website,
+    )
+
+
+def new_number(cooperative: Cooperative, rng: random.Random | None = None) -> str:
+    """A fresh document number such as "LD-2026-7K3M9QX2", drawn before the PDF is built so it can print it.
+
+    Random rather than counted: nothing to lock while the PDF is made. ``rng`` makes the demo data repeatable.
+    """
+    choice = rng.choice if rng is not None else secrets.choice
+    suffix = "".join(choice(NUMBER_ALPHABET) for _ in range(NUMBER_LENGTH))
+    return f"{cooperative.slug[0].upper()}D-{clock.today().year}-{suffix}"
+
+
+# German spelling first; letters that Unicode does not decompose into a base letter and an accent
+_TRANSLITERATION = str.maketrans({
+    "ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss",
+    "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ø": "O", "ø": "o", "Æ": "Ae", "æ": "ae", "Œ": "Oe", "œ": "oe", "ı": "i",
+})
+
+
+def file_name(title: str, number: str) -> str:
+    """An ASCII file name that every mail program and file system keeps: "Mietbescheinigung_LD-2026-….pdf"."""
+    text = title.translate(_TRANSLITERATION)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:80] or "Dokument"
+    return f"{text}_{number}.pdf"
+
+
+def store_document(
+    person: Person,
+    contract: Contract | None,
+    kind: str,
+    title: str,
+    pdf_bytes: bytes,
+    created_by: User | None,
+    *,
+    number: str | None = None,
+    created_at: datetime | None = None,
+) -> Document:
+    """Keep the PDF in ``person``'s Dokumente (unread) and return its row.
+
+    ``number``: the one printed in the PDF (from new_number); drawn here when the PDF prints none.
+    The file is stored before the row is written, so a row never points to a missing file.
+    Runs in its own transaction, or inside the caller's (then it is part of that unit of work).
+    """
+    key = storage.store(pdf_bytes)
+    return file_document(person, contract, kind, title, key, len(pdf_bytes), created_by, number=number,
+                         created_at=created_at)
+
+
+def file_document(
+    person: Person,
+    contract: Contract | None,
+    kind: str,
+    title: str,
+    storage_key: str,
+    size: int,
+    created_by: User | None,
+    *,
+    number: str | None = None,
+    created_at: datetime | None = None,
+    cooperative: Cooperative | None = None,
+) -> Document:
+    """The row of a PDF already in storage (``storage_key``), as store_document writes it; ``cooperative``:
+    the person's, when the caller has it at hand (saves a query per document of a batch)."""
+    if kind not in Document.KINDS:
+        raise ValueError(f"unknown document kind {kind!r}")
+    if contract is not None and contract.cooperative_id != person.cooperative_id:
+        raise ValueError("contract and person belong to different cooperatives")
+    cooperative = cooperative or Cooperative.get_by_id(person.cooperative_id)
+    for attempt in range(3):
+        document_number = number or new_number(cooperative)
+        try:
+            with db.write_transaction():
+                return Document.create(
+                    person=person,
+                    contract=contract,
+                    kind=kind,
+                    title=title,
+                    number=document_number,
+                    filename=file_name(title, document_number),
+                    storage_key=storage_key,
+                    content_type="application/pdf",
+                    size=size,
+                    created_at=created_at or clock.now(),
+                    created_by=created_by,
+                )
+        except IntegrityError:
+            if number is not None or attempt == 2:
+                raise  # a given number that exists already is the caller's mistake
+    raise AssertionError("unreachable")
+
+
+# --- the inbox ---
+
+
+@dataclass(frozen=True)
+class Filters:
+    contract_id: int | None = None
+    kind: str | None = None
+    year: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(value is not None for value in (self.contract_id, self.kind, self.year))
+
+
+def _person_ids(persons) -> list[int]:
+    return [person.id for person in persons]
+
+
+def _year_bounds(year: int) -> tuple[datetime, datetime]:
+    """1 January to 1 January in Leipzig, as the naive UTC times documents are stored with."""
+    def utc(moment):
+        return moment.replace(tzinfo=clock.LOCAL_ZONE).astimezone(timezone.utc).replace(tzinfo=None)
+
+    return utc(datetime(year, 1, 1)), utc(datetime(year + 1, 1, 1))
+
+
+def documents_of(persons, filters: Filters = Filters()):
+    """The persons' documents, newest first, with their contract (and its unit); a query to paginate."""
+    condition = Document.person.in_(_person_ids(persons))
+    if filters.contract_id is not None:
+        condition &= Document.contract == filters.contract_id
+    if filters.kind is not None:
+        condition &= Document.kind == filters.kind
+    if filters.year is not None:
+        start, end = _year_bounds(filters.year)
+        condition &= (Document.created_at >= start) & (Document.created_at < end)
+    return (
+        Document.select(Document, Contract, Unit)
+        .join(Contract, JOIN.LEFT_OUTER)
+        .join(Unit, JOIN.LEFT_OUTER)
+        .where(condition)
+        .order_by(Document.created_at.desc(), Document.id.desc())
+    )
+
+
+def years_of(persons) -> list[int]:
+    """The years the persons have documents from, newest first (for the filter)."""
+    first, last = (
+        Document.select(fn.MIN(Document.created_at), fn.MAX(Document.created_at))
+        .where(Document.person.in_(_person_ids(persons)))
+        .tuples()
+        .get()
+    )
+    if first is None:
+        return []
+    first, last = (clock.to_local(_as_datetime(moment)).year for moment in (first, last))
+    return list(range(last, first - 1, -1))
+
+
+def _as_datetime(value) -> datetime:
+    # SQLite hands aggregates back as text
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+# every tenant page runs it: the number beside Dokumente in the navigation
+_UNREAD_COUNT = Prepared(
+    lambda *person_ids: Document.select(fn.COUNT(Document.id))
+    .where(Document.person.in_(person_ids) & Document.read_at.is_null())
+    .tuples()
+)
+
+
+def unread_count(persons) -> int:
+    if not persons:
+        return 0
+    return _UNREAD_COUNT.scalar(*_person_ids(persons))
+
+
+def open_document(document: Document) -> bytes:
+    """The document's bytes (``document`` found through scope.document_of); the first opening is recorded
+    (the proof of receipt)."""
+    content = storage.load(document.storage_key)
+    if document.read_at is None:
+        moment = clock.now()
+        with db.write_transaction():
+            # only the first opening counts, even when two downloads race
+            Document.update(read_at=moment).where(
+                (Document.id == document.id) & Document.read_at.is_null()
+            ).execute()
+        document.read_at = moment
+    return content

@@ -1,0 +1,1 @@
+"""Startseite: what a tenant sees at a glance, and the cooperative's Neuigkeiten."""

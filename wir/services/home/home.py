@@ -1,0 +1,49 @@
+"""Startseite: what is new for a person since they last looked."""
+
+from peewee import JOIN
+
+from wir.db.prepared import Prepared
+from wir.models import Document, Ticket, User
+
+
+def _new_documents_query(*values):  # the tenants' role, the persons' ids, then the limit
+    tenant_role, *person_ids, limit = values
+    return (
+        Document.select()
+        # the creator when it is a tenant: documents the tenant made themselves (receipts, certificates, forms)
+        .join(User, JOIN.LEFT_OUTER, on=(Document.created_by == User.id) & (User.role == tenant_role))
+        .where(Document.person.in_(person_ids) & Document.read_at.is_null())
+        # the cooperative's (a clerk's, a batch's) first: never pushed out of the box by the tenant's own
+        .order_by(User.id.is_null(False), Document.created_at.desc(), Document.id.desc())
+        .limit(limit)
+    )
+
+
+_NEW_DOCUMENTS = Prepared(_new_documents_query)
+
+
+def new_documents(persons, limit: int = 5) -> list[Document]:
+    """The persons' documents not opened yet: the cooperative's newest first, then those the tenant made."""
+    if not persons:
+        return []
+    return _NEW_DOCUMENTS.rows(User.ROLE_TENANT, *[person.id for person in persons], limit)
+
+
+def _tickets_with_news_query(*values):  # the persons' ids, then the limit
+    *person_ids, limit = values
+    return (
+        Ticket.select()
+        .where(Ticket.person.in_(person_ids) & Ticket.unseen())
+        .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+        .limit(limit)
+    )
+
+
+_TICKETS_WITH_NEWS = Prepared(_tickets_with_news_query)
+
+
+def tickets_with_news(persons, limit: int = 5) -> list[Ticket]:
+    """The persons' tickets with an answer or status change the tenant has not seen, latest change first."""
+    if not persons:
+        return []
+    return _TICKETS_WITH_NEWS.rows(*[person.id for person in persons], limit)

@@ -1,0 +1,1 @@
+"""Registrieren: registration with a Registrierungsnummer, and the letters that bring the numbers."""

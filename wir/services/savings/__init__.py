@@ -1,0 +1,1 @@
+"""Sparen: savings accounts, Umsätze, statements, Freistellungsauftrag and requests."""

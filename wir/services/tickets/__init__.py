@@ -1,0 +1,1 @@
+"""Meldungen and Kontakt: filing a request, its lifecycle, the Eingangsbestätigung."""

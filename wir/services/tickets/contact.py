@@ -1,0 +1,95 @@
+"""What the Kontakt form offers a tenant: their contracts, and per contract the Meldungsarten and -kategorien it allows
+(a change of address among them: the Anschrift is read-only in the portal)."""
+
+from dataclasses import dataclass
+
+from wir.models import Contract, Person, TicketCategory, TicketType, User
+from wir.services import scope
+
+
+@dataclass(frozen=True)
+class Concern:
+    """What a request is about: a contract, or the cooperative in general (contract None)."""
+
+    key: str  # "c<contract id>" or "p<person id>": the value of the form's choice
+    label: str
+    person: Person
+    contract: Contract | None
+
+
+def concerns_of(user: User) -> list[Concern]:
+    """Per cooperative: "Allgemein", then the user's contracts there. Two queries whatever the number."""
+    persons = scope.persons_of(user)
+    by_person = {}
+    for person, contract in scope.contracts_of(persons):
+        by_person.setdefault(person.id, []).append(contract)
+    concerns = []
+    for person in persons:
+        concerns.append(Concern(f"p{person.id}", f"Allgemeines Anliegen – {person.cooperative.name}", person, None))
+        for contract in by_person.get(person.id, []):
+            concerns.append(Concern(f"c{contract.id}", scope.contract_label(contract), person, contract))
+    return concerns
+
+
+# contracts for a flat or a parking space: what damage, keys and Betriebskosten are about
+PLACE_KINDS = ("rental", "parking")
+
+
+def catalogue(cooperative_id: int) -> list[tuple[TicketType, list[TicketCategory]]]:
+    """The cooperative's Meldungsarten, each with all its Meldungskategorien, in their order: one query."""
+    rows = (
+        TicketCategory.select(TicketCategory, TicketType)
+        .join(TicketType)
+        .where(TicketType.cooperative == cooperative_id)
+        .order_by(TicketType.position, TicketType.id, TicketCategory.position, TicketCategory.id)
+    )
+    types = {}
+    for category in rows:
+        types.setdefault(category.ticket_type.id, (category.ticket_type, []))[1].append(category)
+    return list(types.values())
+
+
+def fits(category: TicketCategory, concern: Concern) -> bool:
+    """Whether ``category`` may be chosen for ``concern``: an emergency always; one that needs a
+    contract only with a contract for a flat or a parking space."""
+    if category.is_emergency or not category.needs_contract:
+        return True
+    return concern.contract is not None and concern.contract.kind in PLACE_KINDS
+
+
+def offered(catalogue: list[tuple[TicketType, list[TicketCategory]]], concern: Concern):
+    """The Meldungsarten with the Meldungskategorien the concern allows; a Meldungsart without any is left out."""
+    result = []
+    for ticket_type, categories in catalogue:
+        fitting = [category for category in categories if fits(category, concern)]
+        if fitting:
+            result.append((ticket_type, fitting))
+    return result
+
+
+def suggested_concern(concerns: list[Concern], concern: Concern, categories: list[TicketCategory]) -> Concern:
+    """The concern to preselect when a Meldungsart (with ``categories``) is chosen: for a general concern and a
+    Meldungsart with categories that need a contract (Schadensmeldung), the person's rental contract if the
+    person has exactly one; otherwise ``concern`` as it is."""
+    if concern.contract is not None or all(fits(category, concern) for category in categories):
+        return concern
+    rentals = [
+        c for c in concerns
+        if c.person.id == concern.person.id and c.contract is not None and c.contract.kind == "rental"
+    ]
+    return rentals[0] if len(rentals) == 1 else concern
+
+
+# Anschrift: read-only in the portal; a change is reported through Kontakt in its own category
+ADDRESS_CHANGE_KEY = "address_change"
+
+
+def address_change_categories(persons: list[Person]) -> dict[int, TicketCategory]:
+    """Per cooperative id, the Meldungskategorie for a change of address (one query)."""
+    categories = (
+        TicketCategory.select(TicketCategory, TicketType)
+        .join(TicketType)
+        .where((TicketCategory.key == ADDRESS_CHANGE_KEY)
+               & TicketType.cooperative.in_([person.cooperative_id for person in persons]))
+    )
+    return {category.ticket_type.cooperative_id: category for category in categories}

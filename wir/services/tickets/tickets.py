@@ -1,0 +1,475 @@
+"""Meldungen: filing a request, its lifecycle and its conversation.
+
+Every change of a ticket after it is filed goes through ``change()``: it locks the row, checks the version the
+actor saw, and records each part (status, message, assignment) in the ticket's history; at its end the version
+counts up, the activity times move (``updated_at`` is what the tenant's status poll watches), the tenant is mailed
+and the audit entry is written — in one transaction, or not at all.
+"""
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from peewee import JOIN, IntegrityError, fn
+
+from wir import audit, clock, db, mail, storage
+from wir.db.prepared import Prepared
+from wir.models import (
+    Contract,
+    ContractParty,
+    Cooperative,
+    Person,
+    Ticket,
+    TicketAssignment,
+    TicketAttachment,
+    TicketCategory,
+    TicketMessage,
+    TicketStatus,
+    TicketStatusChange,
+    TicketType,
+    User,
+)
+from wir.services import scope, text
+from wir.services.rejections import Rejected
+from wir.services.tickets import receipts
+from wir.uploads import Attachment
+
+SUBJECT_MAX = 150
+MESSAGE_MAX = 10_000
+_S = TicketStatus
+TRANSITIONS = {
+    _S.RECEIVED: {_S.IN_PROGRESS, _S.QUERY, _S.COMMISSIONED, _S.CLOSED, _S.REJECTED, _S.WITHDRAWN},
+    _S.IN_PROGRESS: {_S.QUERY, _S.COMMISSIONED, _S.CLOSED, _S.REJECTED, _S.WITHDRAWN},
+    _S.QUERY: {_S.IN_PROGRESS, _S.COMMISSIONED, _S.CLOSED, _S.REJECTED, _S.WITHDRAWN},
+    _S.COMMISSIONED: {_S.IN_PROGRESS, _S.QUERY, _S.CLOSED, _S.REJECTED, _S.WITHDRAWN},
+    # a decided ticket may be taken up again by the cooperative; a withdrawn one stays withdrawn
+    _S.CLOSED: {_S.IN_PROGRESS},
+    _S.REJECTED: {_S.IN_PROGRESS},
+    _S.WITHDRAWN: set(),
+}
+
+
+@dataclass
+class NewTicket:
+    person: Person
+    category: TicketCategory
+    subject: str
+    message: str
+    contract: Contract | None = None
+    phone: str = ""
+    location: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
+    created_by: User | None = None
+    submission_key: str | None = None
+
+
+def _check(new: NewTicket) -> NewTicket:
+    """The ticket as it will be filed (texts stripped); raises Rejected."""
+    category_cooperative = TicketType.get_by_id(new.category.ticket_type_id).cooperative_id
+    if category_cooperative != new.person.cooperative_id:
+        raise Rejected("category", "Bitte wählen Sie eine Meldungskategorie aus der Liste.")
+    if new.contract is not None:
+        is_party = ContractParty.select().where(
+            (ContractParty.contract == new.contract) & (ContractParty.person == new.person)
+        ).exists()
+        if not is_party:
+            raise Rejected("contract", "Bitte wählen Sie einen Ihrer Verträge aus der Liste.")
+    elif new.category.needs_contract:
+        raise Rejected("contract", "Bitte wählen Sie den Vertrag, um den es geht.")
+    phone = text.check("phone", new.phone, None, SUBJECT_MAX)
+    if new.category.needs_phone and not phone:
+        raise Rejected("phone", "Bitte geben Sie eine Telefonnummer an, unter der wir Sie erreichen.")
+    if new.attachments and not new.category.allows_attachments:
+        raise Rejected("attachments", "Zu dieser Kategorie können keine Dateien angehängt werden.")
+    # subject and message are printed in the Eingangsbestätigung
+    subject = text.check("subject", new.subject, "Bitte geben Sie einen Betreff ein.", SUBJECT_MAX, printable=True)
+    message = text.check("message", new.message, "Bitte schreiben Sie uns Ihr Anliegen.", MESSAGE_MAX, printable=True)
+    location = text.check("location", new.location, None, SUBJECT_MAX, printable=True)
+    return NewTicket(**{**new.__dict__, "subject": subject, "message": message, "phone": phone, "location": location})
+
+
+def _next_number(cooperative: Cooperative) -> str:
+    prefix = f"{cooperative.slug[0].upper()}-{clock.now().year}-"
+    # the longest, then the highest: L-2026-10000 follows L-2026-9999 (a cooperative of 8,000 flats files
+    # more than 9,999 Meldungen a year), which MAX() of the text would put before it
+    last = (
+        Ticket.select(Ticket.number)
+        .where((Ticket.cooperative == cooperative) & Ticket.number.startswith(prefix))
+        .order_by(fn.LENGTH(Ticket.number).desc(), Ticket.number.desc())
+        .limit(1)
+        .scalar()
+    )
+    return f"{prefix}{int(last.rsplit('-', 1)[1]) + 1 if last else 1:04d}"
+
+
+def create_ticket(new: NewTicket) -> Ticket:
+    """File the ticket with its first message and attachments and mail a confirmation.
+
+    Raises Rejected. With the same ``submission_key`` a second call returns the first ticket.
+    """
+    return _create(new)[0]
+
+
+def submit_request(new: NewTicket) -> Ticket:
+    """What Kontakt sends: the ticket, and its Eingangsbestätigung in the tenant's Dokumente."""
+    ticket, created = _create(new)
+    if created:
+        receipts.file_receipt(ticket, new.created_by)
+    return ticket
+
+
+def _create(new: NewTicket) -> tuple[Ticket, bool]:
+    new = _check(new)
+    if new.submission_key:
+        existing = Ticket.get_or_none(Ticket.submission_key == new.submission_key)
+        if existing is not None:
+            return existing, False
+    stored = store_files(new.attachments)
+    try:
+        with db.write_transaction():
+            return _insert(new, stored), True
+    except IntegrityError:
+        # the same form twice at once, or two tickets drew the same number: look again
+        if new.submission_key:
+            existing = Ticket.get_or_none(Ticket.submission_key == new.submission_key)
+            if existing is not None:
+                return existing, False
+        with db.write_transaction():
+            return _insert(new, stored), True
+
+
+def _insert(new: NewTicket, stored) -> Ticket:
+    cooperative = Cooperative.get_by_id(new.person.cooperative_id)
+    now = clock.now()
+    ticket = Ticket.create(
+        cooperative=cooperative,
+        number=_next_number(cooperative),
+        person=new.person,
+        contract=new.contract,
+        category=new.category,
+        subject=new.subject,
+        phone=new.phone,
+        location=new.location,
+        status=TicketStatus.RECEIVED,
+        created_at=now,
+        updated_at=now,
+        activity_at=now,
+        waiting_since=now,
+        tenant_seen_at=now,
+        created_by=new.created_by,
+        submission_key=new.submission_key,
+    )
+    message = TicketMessage.create(ticket=ticket, author=new.created_by, body=new.message, created_at=now)
+    TicketStatusChange.create(ticket=ticket, new_status=TicketStatus.RECEIVED, changed_by=new.created_by,
+                              changed_at=now)
+    _attach(ticket, message, stored)
+    if new.created_by is not None and new.created_by.is_staff:  # taken down at the desk for the tenant
+        audit.record(new.created_by, "ticket.create", ticket, ticket.number, cooperative=cooperative)
+    _mail_tenant(ticket, f"Ihre Meldung {ticket.number} ist eingegangen", "ticket_received")
+    return ticket
+
+
+def check_text(field: str, body: str, empty: str | None, limit: int = MESSAGE_MAX) -> str:
+    """A message or reason of staff or tenant (services.text's rule): stripped; ``empty`` is the message when
+    it is missing (None: it may be)."""
+    return text.check(field, body, empty, limit)
+
+
+def store_files(attachments) -> list:
+    """The checked files stored before the transaction that records them (no I/O inside it)."""
+    return [(a, storage.store(a.content)) for a in attachments]
+
+
+def _attach(ticket: Ticket, message: TicketMessage, stored) -> None:
+    for attachment, key in stored:
+        TicketAttachment.create(
+            ticket=ticket, message=message, filename=attachment.filename, storage_key=key,
+            content_type=attachment.content_type, size=len(attachment.content),
+        )
+
+
+# --- the lifecycle: every change of a filed ticket ---
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the actor's form was based on: the ticket's version, and when the page showing it was made."""
+
+    version: int
+    at: datetime | None = None
+
+
+@dataclass
+class Conflict(Exception):
+    """The ticket changed since the form was shown; ``entries`` are the history entries since then."""
+
+    ticket: Ticket
+    entries: list = field(default_factory=list)
+
+    def __str__(self):
+        return "Diese Meldung wurde inzwischen geändert. Ihre Eingabe wurde nicht übernommen."
+
+
+def check_transition(ticket: Ticket, status: str, reason: str = "") -> None:
+    """Whether the ticket may go from its status to ``status`` (Abgelehnt needs a reason); raises Rejected."""
+    if status not in Ticket.STATUSES:
+        raise Rejected("status", "Unbekannter Status.")
+    if status == ticket.status:
+        raise Rejected("status", f"Die Meldung hat bereits den Status „{Ticket.STATUSES[status]}“.")
+    if status not in TRANSITIONS[ticket.status]:
+        raise Rejected(
+            "status", f"Aus „{Ticket.STATUSES[ticket.status]}“ geht es nicht nach „{Ticket.STATUSES[status]}“."
+        )
+    if status == TicketStatus.REJECTED and not reason.strip():
+        raise Rejected("reason", "Bitte geben Sie einen Grund für die Ablehnung an.")
+
+
+class Change:
+    """One actor's change of a ticket inside ``change()``: ``ticket`` is the row as it is now, locked; each method
+    records its part in the history at once, ``change()`` finishes the rest."""
+
+    def __init__(self, ticket: Ticket, by: User | None, now: datetime):
+        self.ticket, self.by, self.now = ticket, by, now
+        self._seen_by_tenant = False  # what the tenant sees moves updated_at (their "neu" and status poll)
+        self._status_mail: dict | None = None
+        self._answer = ""  # the cooperative's message to the tenant in this change
+
+    def status(self, to: TicketStatus, reason: str = "", notify: bool = True) -> None:
+        """Move to ``to``; ``notify``: the tenant is mailed (not for the tenant's own answer to a Rückfrage)."""
+        ticket = self.ticket
+        check_transition(ticket, to, reason)
+        TicketStatusChange.create(ticket=ticket, old_status=ticket.status, new_status=to, reason=reason,
+                                  changed_by=self.by, changed_at=self.now)
+        if to not in Ticket.WAITING_STATUSES:
+            ticket.waiting_since = None
+        elif ticket.status not in Ticket.WAITING_STATUSES:
+            ticket.waiting_since = self.now  # the cooperative's turn from now on
+        ticket.status = to
+        self._seen_by_tenant = True
+        self._status_mail = {"reason": reason} if notify else None
+
+    def message(self, body: str, from_staff: bool = True, internal: bool = False, stored=()) -> TicketMessage:
+        """A message (checked by the caller) with its stored files; ``internal``: a note among staff, never the
+        tenant's to see."""
+        message = TicketMessage.create(ticket=self.ticket, author=self.by, from_staff=from_staff, internal=internal,
+                                       body=body, created_at=self.now)
+        _attach(self.ticket, message, stored)
+        if not internal:
+            self._seen_by_tenant = True
+            if from_staff:
+                self._answer = body
+            else:
+                self.ticket.tenant_seen_at = self.now  # the tenant wrote it: nothing new for them
+        return message
+
+    def assign(self, assignee: User | None) -> None:
+        """To a colleague (None: nobody); the desk's history shows it, the tenant nothing."""
+        self.ticket.assigned_to = assignee
+        TicketAssignment.create(ticket=self.ticket, assignee=assignee, assigned_by=self.by, assigned_at=self.now)
+
+    def _finish(self) -> None:
+        ticket = self.ticket
+        ticket.version += 1
+        ticket.activity_at = self.now
+        if self._seen_by_tenant:
+            ticket.updated_at = self.now
+        ticket.save()
+        if self._status_mail is not None:
+            label = Ticket.STATUSES[ticket.status]
+            _mail_tenant(ticket, f"Ihre Meldung {ticket.number}: {label}", "ticket_status_changed",
+                         body=self._answer, **self._status_mail)
+        elif self._answer:
+            _mail_tenant(ticket, f"Neue Nachricht zu Ihrer Meldung {ticket.number}", "ticket_answer",
+                         body=self._answer)
+
+
+@contextmanager
+def change(ticket: Ticket, by: User | None, audit_action: str | None, detail: str = "", seen: Seen | None = None):
+    """The one way a filed ticket changes: yields a ``Change`` on the ticket as it is now, locked for the
+    transaction. With ``seen`` it applies only while the ticket still has that version (else Conflict, nothing
+    applied). Audited as ``audit_action`` (None: the tenant's own change, which its history records)."""
+    with db.write_transaction():
+        current = locked(ticket)
+        if seen is not None and current.version != seen.version:
+            raise Conflict(current, _since(current, seen))
+        edit = Change(current, by, clock.now())
+        yield edit
+        edit._finish()
+        if audit_action:
+            audit.record(by, audit_action, current, " ".join(filter(None, [current.number, detail])),
+                         cooperative=current.cooperative_id)
+
+
+def locked(ticket: Ticket) -> Ticket:
+    """The ticket as it is now, read inside the caller's write transaction and locked until it ends
+    (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already holds the only write lock)."""
+    query = Ticket.select().where(Ticket.id == ticket.id)
+    return (query if db.is_sqlite() else query.for_update()).get()
+
+
+def _since(ticket: Ticket, seen: Seen) -> list:
+    if seen.at is None:
+        return []
+    return [entry for entry in history(ticket, include_internal=True) if entry[1] > seen.at]
+
+
+def set_status(ticket: Ticket, status: TicketStatus, changed_by: User | None = None, reason: str = "",
+               message: str = "", audit_action: str | None = "ticket.status") -> Ticket:
+    """Move the ticket to ``status`` (Abgelehnt needs a reason), with the cooperative's ``message`` to the tenant
+    if any (Rückfrage: the question); recorded, mailed to the tenant, audited. Returns the ticket as it is now."""
+    reason = check_text("reason", reason, None)
+    message = check_text("message", message, None)
+    with change(ticket, changed_by, audit_action, Ticket.STATUSES.get(status, "")) as edit:
+        if message:
+            edit.message(message)
+        edit.status(status, reason)
+    return edit.ticket
+
+
+def add_staff_message(ticket: Ticket, body: str, author: User | None = None, status: TicketStatus | None = None,
+                      audit_action: str | None = "ticket.answer") -> Ticket:
+    """An answer of the cooperative, optionally with a status change (Rückfrage: the message is the question)."""
+    if status is not None and status != ticket.status:
+        return set_status(ticket, status, author, body if status == TicketStatus.REJECTED else "", body,
+                          audit_action)
+    body = check_text("message", body, "Bitte schreiben Sie eine Nachricht.")
+    with change(ticket, author, audit_action) as edit:
+        edit.message(body)
+    return edit.ticket
+
+
+def _mail_tenant(ticket: Ticket, subject: str, template: str, **context) -> None:
+    person = Person.get_by_id(ticket.person_id)
+    if person.user_id is None:
+        return
+    user = User.get_by_id(person.user_id)
+    mail.queue_mail(
+        user.email,
+        subject,
+        template,
+        cooperative=Cooperative.get_by_id(ticket.cooperative_id),
+        name=person.full_name,
+        ticket=ticket,
+        status=Ticket.STATUSES[ticket.status],
+        ticket_url=mail.external_url("tickets.show", number=ticket.number),
+        **context,
+    )
+
+
+def answer_query(ticket: Ticket, body: str, author: User, attachments: list[Attachment] = ()) -> Ticket:
+    """The tenant answers a Rückfrage; the ticket goes back to In Bearbeitung."""
+    if ticket.status != TicketStatus.QUERY:
+        raise Rejected("message", "Zu dieser Meldung haben wir Ihnen keine Frage gestellt.")
+    body = check_text("message", body, "Bitte schreiben Sie uns Ihre Antwort.")
+    stored = store_files(attachments)
+    with change(ticket, author, None) as edit:
+        if edit.ticket.status != TicketStatus.QUERY:  # answered in another tab meanwhile
+            raise Rejected("message", "Zu dieser Meldung haben wir Ihnen keine Frage gestellt.")
+        edit.message(body, from_staff=False, stored=stored)
+        edit.status(TicketStatus.IN_PROGRESS, notify=False)
+    return edit.ticket
+
+
+def withdraw(ticket: Ticket, author: User) -> Ticket:
+    """The tenant takes an open ticket back; mailed to them as a confirmation."""
+    if ticket.status not in Ticket.OPEN_STATUSES:
+        raise Rejected("status", "Diese Meldung ist bereits abgeschlossen.")
+    return set_status(ticket, TicketStatus.WITHDRAWN, changed_by=author, audit_action=None)
+
+
+# --- what a tenant sees: always through their own persons (scope), so another person's ticket is never found ---
+
+
+# the status poll runs it every 15 s in every open Meldungen tab
+_LAST_CHANGE = Prepared(
+    lambda user_id: Ticket.select(fn.MAX(Ticket.updated_at))
+    .where(Ticket.person.in_(scope.person_ids(user_id)))
+    .tuples()
+)
+
+
+def last_change(user: User):
+    """When any of the user's tickets last changed: one indexed query for the status poll."""
+    return _LAST_CHANGE.scalar(user.id)
+
+
+# the status poll with nothing changed, from the session's user id and version alone: the user's checks that
+# every tenant page makes (accounts.user_for_session, security.require_role) in the same query as the last change
+_SESSION_LAST_CHANGE = Prepared(
+    lambda user_id, session_version, role: User.select(fn.MAX(Ticket.updated_at))
+    .join(Person, JOIN.LEFT_OUTER, on=(Person.user == User.id))
+    .join(Ticket, JOIN.LEFT_OUTER, on=(Ticket.person == Person.id))
+    .where(
+        (User.id == user_id) & (User.session_version == session_version) & User.is_active & (User.role == role)
+        & User.contact_reviewed_at.is_null(False)
+    )
+    .group_by(User.id)
+    .tuples()
+)
+
+
+def last_change_of_session(user_id: int, session_version: int) -> tuple[bool, datetime | None]:
+    """Whether the session is a current one of an active tenant who confirmed the contact data, and when any of
+    their tickets last changed (None: no tickets), in one query and without loading the user."""
+    row = _SESSION_LAST_CHANGE.first(user_id, session_version, User.ROLE_TENANT)
+    return (row is not None, row[0] if row else None)
+
+
+def changed_since(user: User, since, ticket_ids: list[int]) -> list[Ticket]:
+    return list(
+        Ticket.select(Ticket.id, Ticket.number, Ticket.status, Ticket.updated_at)
+        .where(Ticket.person.in_(scope.person_ids(user)) & Ticket.id.in_(ticket_ids) & (Ticket.updated_at > since))
+    )
+
+
+def mark_seen(ticket: Ticket) -> None:
+    Ticket.update(tenant_seen_at=clock.now()).where(Ticket.id == ticket.id).execute()
+
+
+def history(ticket: Ticket, include_internal: bool) -> list:
+    """Messages and status changes in the order they happened, attachments with their message, authors with
+    them. Internal notes and assignments (staff among themselves) only with ``include_internal``: never for
+    the tenant."""
+    messages = TicketMessage.select(TicketMessage, User).join(User, join_type=JOIN.LEFT_OUTER).where(
+        TicketMessage.ticket == ticket
+    )
+    if not include_internal:
+        messages = messages.where(~TicketMessage.internal)
+    messages = list(messages)
+    attachments = {}
+    for attachment in TicketAttachment.select().where(TicketAttachment.ticket == ticket).order_by(TicketAttachment.id):
+        attachments.setdefault(attachment.message_id, []).append(attachment)
+    for message in messages:
+        message.files = attachments.get(message.id, [])
+    changes = list(
+        TicketStatusChange.select(TicketStatusChange, User)
+        .join(User, join_type=JOIN.LEFT_OUTER, on=TicketStatusChange.changed_by == User.id)
+        .where(TicketStatusChange.ticket == ticket)
+    )
+    entries = [("message", m.created_at, m) for m in messages] + [("status", c.changed_at, c) for c in changes]
+    if include_internal:
+        entries += [("assignment", a.assigned_at, a) for a in _assignments(ticket)]
+    # at the same moment the message comes first: it is what caused the status change
+    return sorted(entries, key=lambda entry: (entry[1], entry[0] == "status", entry[2].id))
+
+
+def _assignments(ticket: Ticket) -> list[TicketAssignment]:
+    assignee, assigned_by = User.alias(), User.alias()
+    return list(
+        TicketAssignment.select(TicketAssignment, assignee, assigned_by)
+        .join_from(TicketAssignment, assignee, JOIN.LEFT_OUTER, on=TicketAssignment.assignee == assignee.id)
+        .join_from(TicketAssignment, assigned_by, JOIN.LEFT_OUTER, on=TicketAssignment.assigned_by == assigned_by.id)
+        .where(TicketAssignment.ticket == ticket)
+    )
+
+
+def open_question(ticket: Ticket) -> TicketMessage | None:
+    """While the status is Rückfrage: the cooperative's latest message, which asks it."""
+    if ticket.status != TicketStatus.QUERY:
+        return None
+    return (
+        TicketMessage.select()
+        .where((TicketMessage.ticket == ticket) & TicketMessage.from_staff & ~TicketMessage.internal)
+        .order_by(TicketMessage.created_at.desc(), TicketMessage.id.desc())
+        .first()
+    )
