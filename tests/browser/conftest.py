@@ -58,13 +58,16 @@ def _chromium_path() -> str | None:
 @pytest.fixture(scope="session")
 def _playwright():
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError as error:
         _unavailable(f"Playwright ist nicht installiert ({error}); pip install -e '.[test]'")
     try:
         import axe_playwright_python  # noqa: F401
     except ImportError as error:
         _unavailable(f"axe-playwright-python ist nicht installiert ({error}); pip install -e '.[test]'")
+    # assertions wait as long as actions (Playwright's default: 5 s): on 2 CPUs shared by parallel test
+    # processes a page can take longer to answer than on a quiet machine
+    expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
     playwright = sync_playwright().start()
     yield playwright
     playwright.stop()
@@ -158,8 +161,9 @@ def new_page(browser, live_server, _login_states):
             storage_state=_login_states(user) if user else None,
             **options,
         )
-        # remembered for the JavaScript-enabled twin in helpers.axe_violations
+        # remembered for helpers.axe_violations and its JavaScript-enabled twin
         # (Playwright does not expose a context's options)
+        context.wir_javascript = javascript
         context.wir_is_mobile = options.get("is_mobile", False)
         context.wir_has_touch = options.get("has_touch", False)
         context.set_default_timeout(DEFAULT_TIMEOUT_MS)

@@ -229,7 +229,8 @@ def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
     """
     from axe_playwright_python.sync_playwright import Axe
 
-    if javascript_runs(page):
+    # known from the new_page fixture: probing (javascript_runs) would wait its full second on every such page
+    if page.context.wir_javascript:
         results = Axe().run(page)
     else:
         context = page.context

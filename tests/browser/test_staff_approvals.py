@@ -1,4 +1,4 @@
-"""Freigaben in a real browser: a clerk signs in with password and code, confirms a tenant's new bank account,
+"""Freigaben in a real browser: a clerk (signed in with password and code) confirms a tenant's new bank account,
 and the tenant's Verträge page then shows it; a clerk issues a Mietschuldenfreiheitsbescheinigung that went to
 staff and refuses a sent form with a text, and the tenant's Dokumente show the certificate and the reply letter
 as "neu". With and without JavaScript; axe on the queue, the change, the ticket with its decision panel at
@@ -6,11 +6,14 @@ as "neu". With and without JavaScript; axe on the queue, the change, the ticket 
 
 import re
 
-import pyotp
 import pytest
 
-from tests.browser.helpers import assert_accessible, assert_no_horizontal_scroll, expect, unexpected_errors
-from tests.browser.test_staff_signin import CODE_LABEL, sign_in_with_password
+from tests.browser.helpers import (
+    assert_accessible,
+    assert_no_horizontal_scroll,
+    expect,
+    unexpected_errors,
+)
 from tests.helpers import demo_tenant
 
 pytestmark = pytest.mark.browser
@@ -32,14 +35,6 @@ def file_bank_change(new_page, tenant: dict, contract_link: str, holder: str, ib
     return page
 
 
-def sign_in_clerk(page, clerk: dict) -> None:
-    sign_in_with_password(page, clerk)
-    page.get_by_label(CODE_LABEL).fill(pyotp.TOTP(clerk["totp_secret"]).now())
-    page.get_by_role("button", name="Anmelden", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/intern/$"))
-
-
-# one clerk per variant: a code is accepted once, and both may run within one 30 s window
 @pytest.mark.parametrize(
     ("javascript", "clerk", "tenant_start", "contract", "holder", "iban", "last4"),
     [
@@ -54,8 +49,8 @@ def test_clerk_confirms_a_bank_change_and_the_tenant_sees_it(new_page, demo_logi
     tenant_page = file_bank_change(new_page, tenant, f"Bankverbindung ändern für {contract}", holder, iban)
     number = contract.split()[-1]
 
-    page = new_page("desktop", javascript=javascript)
-    sign_in_clerk(page, demo_logins["staff"][clerk])
+    page = new_page("desktop", javascript=javascript, user=demo_logins["staff"][clerk])
+    page.goto("/intern/")
     page.get_by_role("navigation", name="Hauptmenü").get_by_role("link", name="Bankverbindungen").click()
     expect(page.get_by_role("heading", level=1, name="Bankverbindungen")).to_be_visible()
     row = page.get_by_role("row").filter(has_text=number)

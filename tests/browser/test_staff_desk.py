@@ -1,5 +1,5 @@
-"""The ticket at the desk in a real browser: a clerk signs in (password + TOTP), opens the ticket from the queue,
-asks a Rückfrage, the tenant answers in a second browser context, the clerk closes the ticket and goes back to
+"""The ticket at the desk in a real browser: a clerk (signed in with password and code) opens the ticket from the
+queue, asks a Rückfrage, the tenant answers in a second browser context, the clerk closes the ticket and goes back to
 the same queue; the tenant's open Meldungen page shows each new status without reload. The same clerk flow
 without JavaScript; axe on the desk and the new-ticket page, 360 px. Two clerks on one ticket: an answer sent on
 a stale version is refused with what changed, keeps its text and applies when sent again (with and without
@@ -14,7 +14,6 @@ from tests.browser.helpers import (
     assert_accessible,
     assert_no_horizontal_scroll,
     expect,
-    login,
     unexpected_errors,
 )
 
@@ -77,9 +76,8 @@ def clerk_flow(clerk, number: str, tenant_page, status_cell_id: str | None) -> N
 def test_clerk_asks_tenant_answers_clerk_closes(new_page, demo_logins, users):
     tenant = new_page("desktop", user=users["tenant"])
     number, cell = open_ticket_of(tenant)
-    clerk = new_page("desktop")
-    login(clerk, demo_logins["staff"][2])  # password and code; Elsteraue, like the tenant
-    expect(clerk).to_have_url(re.compile(r"/intern/$"))
+    clerk = new_page("desktop", user=demo_logins["staff"][2])  # Elsteraue, like the tenant
+    clerk.goto("/intern/")
     clerk_flow(clerk, number, tenant, cell)
     assert_accessible(clerk)
     assert not unexpected_errors(clerk) and not unexpected_errors(tenant)
@@ -104,8 +102,8 @@ def take_down(clerk, tenant_name: str) -> str:
 
 def test_the_same_flow_without_javascript(new_page, demo_logins, users):
     tenant = new_page("desktop", javascript=False, user=users["tenant"])
-    clerk = new_page("desktop", javascript=False)
-    login(clerk, demo_logins["staff"][3])
+    clerk = new_page("desktop", javascript=False, user=demo_logins["staff"][3])
+    clerk.goto("/intern/")
     number = take_down(clerk, users["tenant"]["name"])
     tenant.goto(f"/meldungen/{number}")
     expect(tenant.locator("main")).to_contain_text("aufgenommen von")
@@ -115,7 +113,7 @@ def test_the_same_flow_without_javascript(new_page, demo_logins, users):
 def test_desk_and_new_ticket_pages_are_accessible_and_fit_a_phone(new_page, demo_logins, users):
     tenant = new_page("desktop", javascript=False, user=users["tenant"])
     number, _ = open_ticket_of(tenant, "alle")
-    staff = demo_logins["admin"]  # each clerk signs in once a test module: a code is accepted once in its window
+    staff = demo_logins["admin"]
     clerk = new_page("desktop", user=staff)
     clerk.goto(f"/intern/meldungen/{number}")
     assert_accessible(clerk)
