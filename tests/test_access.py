@@ -59,14 +59,14 @@ def _protected_rules(app):
             yield rule
 
 
-def open_every_method(client, auth, rules):
-    """Each rule with each of its methods, a valid CSRF token sent along (so the access guard answers, not the
-    CSRF check), as plain request and as htmx fragment request; yields (rule, method, response)."""
+def open_every_method(client, auth, rules, url_of=_example_url):
+    """Each rule (at ``url_of(rule)``) with each of its methods, a valid CSRF token sent along (so the access guard
+    answers, not the CSRF check), as plain request and as htmx fragment request; yields (rule, method, response)."""
     token = auth.csrf_token()
     for rule in rules:
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             for extra in ({}, {"HX-Request": "true"}):
-                response = client.open(_example_url(rule), method=method, data={"csrf_token": token},
+                response = client.open(url_of(rule), method=method, data={"csrf_token": token},
                                        headers={"X-CSRFToken": token, **extra})
                 yield rule, method, response
 

@@ -29,17 +29,6 @@ def _url(rule, number: str) -> str:
     return rule.build({name: values[name] for name in rule.arguments})[1]
 
 
-class _Rule:
-    """A url_map rule with its example URL filled in, as tests.test_access.open_every_method expects."""
-
-    def __init__(self, rule, number):
-        self.rule, self.methods, self.endpoint, self.arguments = _url(rule, number), rule.methods, rule.endpoint, ()
-        self._converters = {}
-
-    def __repr__(self):
-        return self.rule
-
-
 def _sign_in(client, auth, who):
     """Sign in and confirm the contact data of a first login, so the pages answer themselves."""
     auth.login_as(who)
@@ -47,8 +36,8 @@ def _sign_in(client, auth, who):
 
 
 def _opened(client, auth, app, number, with_argument_only=False):
-    rules = [_Rule(rule, number) for rule in _rules(app) if rule.arguments or not with_argument_only]
-    return list(open_every_method(client, auth, rules))
+    rules = [rule for rule in _rules(app) if rule.arguments or not with_argument_only]
+    return list(open_every_method(client, auth, rules, url_of=lambda rule: _url(rule, number)))
 
 
 def test_anonymous_users_are_sent_to_login(app, client, auth):
