@@ -35,7 +35,7 @@ class GunicornServer(LiveServer):
 
     def command(self) -> list[str]:
         app = f"wir:create_app({{}}, instance_path={str(self.instance_path)!r})"
-        return [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{self.port}",
+        return [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"fd://{self.socket.fileno()}",
                 "--timeout", "60", "--error-logfile", "-", app]
 
     def whole_log(self) -> str:

@@ -48,19 +48,15 @@ LOGIN_FAILED = "E-Mail-Adresse oder Passwort ist nicht richtig."
 # ``create_app({})`` rather than ``create_app()``: a non-None mapping keeps the
 # developer's instance/config.py out (the WIR_* variables below configure it all).
 # The instance folder (uploads, mails without SMTP) is the server's own, not the checkout's.
+# Werkzeug serves on the listening socket it is handed (its file descriptor, sys.argv[1]).
 _SERVER_CODE = (
     "import sys\n"
+    "from werkzeug.serving import make_server\n"
     "from wir import create_app, tasks\n"
     "app = create_app({}, instance_path=sys.argv[2])\n"
     "tasks.start_in_process()  # mails and letters in the background, as make run does\n"
-    "app.run(host='127.0.0.1', port=int(sys.argv[1]), use_reloader=False, threaded=True)\n"
+    "make_server('127.0.0.1', 0, app, threaded=True, fd=int(sys.argv[1])).serve_forever()\n"
 )
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class LiveServer:
@@ -78,7 +74,10 @@ class LiveServer:
         self.extra_env = dict(env or {})
         self.owns_database = database_url is None
         self.database_url = database_url or databases.clone(template_url, directory)
-        self.port = free_port()
+        # bound and listening here, handed to the child: no other process (a parallel test run's server, an
+        # outgoing connection) can take the port between choosing it and serving on it
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = directory / "server.log"
         self.instance_path = directory / "instance"  # uploads/ and, without SMTP, mail/
@@ -109,7 +108,7 @@ class LiveServer:
 
     def command(self) -> list[str]:
         """What serves the app in the child process (a subclass may choose gunicorn)."""
-        return [sys.executable, "-c", _SERVER_CODE, str(self.port), str(self.instance_path)]
+        return [sys.executable, "-c", _SERVER_CODE, str(self.socket.fileno()), str(self.instance_path)]
 
     def start(self) -> "LiveServer":
         with open(self.log, "wb") as log:
@@ -119,7 +118,9 @@ class LiveServer:
                 env=self.environment(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                pass_fds=[self.socket.fileno()],
             )
+        self.socket.close()  # the child's now: a server that ends refuses connections instead of queueing them
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while time.monotonic() < deadline:
@@ -137,6 +138,7 @@ class LiveServer:
         raise RuntimeError(f"/healthz antwortete nicht binnen {SERVER_START_TIMEOUT} s:\n{self.output()}")
 
     def stop(self) -> None:
+        self.socket.close()  # not yet handed over when start() was never called
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
