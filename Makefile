@@ -18,9 +18,9 @@ install: $(STAMP)
 run: $(STAMP)
 	WIR_DEVELOPMENT=true $(BIN)/python -m wir.devserver
 
-# Parallel test processes (pytest-xdist): 3 suit 2 CPUs, as the browser tests mostly wait for Chromium and the
-# live server (README, Tests). Each test file stays on one process with its module fixtures (live server, sign-ins).
-TEST_WORKERS ?= 3
+# Parallel test processes (pytest-xdist), one per CPU of the CI machine: a third was no faster there (README,
+# Tests). Each test file runs in one process, with its module's fixtures (a browser module's live server, sign-ins).
+TEST_WORKERS ?= 2
 PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadfile
 
 test: $(STAMP)
