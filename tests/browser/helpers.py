@@ -290,10 +290,13 @@ def assert_no_horizontal_scroll(page, width: int = 360) -> None:
 
 
 def wait_for_htmx(page) -> None:
-    """htmx loads deferred, before "load". (wait_for_function with an expression string would poll
-    with eval, which the portal's CSP refuses.)"""
+    """htmx loads deferred, before "load"; then what it started on its own has finished: a request triggered by
+    "load" (the Freistellungsauftrag's form), its swap and the settling that wires the new content (a choice made
+    before that went unseen in a parallel run). (wait_for_function with an expression string would poll with
+    eval, which the portal's CSP refuses.)"""
     page.wait_for_load_state("load")
     assert page.evaluate("typeof window.htmx") == "object"
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")).to_have_count(0)
 
 
 def expect(target, message=None):
