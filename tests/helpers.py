@@ -5,12 +5,13 @@ Demo tenants are picked by the start of their e-mail address ("juergen", "gisela
 """
 
 import io
+import threading
 
 import pyotp
 from itsdangerous import URLSafeTimedSerializer
 from pypdf import PdfReader
 
-from wir import clock, mail
+from wir import clock, db, mail
 from wir.services.account.second_factor import STEP_SECONDS
 
 
@@ -105,3 +106,28 @@ def pdf_text(pdf: bytes) -> str:
 def main_of(page: str) -> str:
     """The <main> of a page, without the layout around it."""
     return page.split('<main id="main"', 1)[1].split("</main>", 1)[0]
+
+
+def at_once(app, refused, *actions) -> list[str]:
+    """Two clerks at the same moment: each action runs in a thread of its own (its own database connection) and
+    calls the function it is given right before it acts, after it has read what it needs; they all act together.
+    Returns per action, in order, "applied" or "refused" (it raised ``refused``)."""
+    ready = threading.Barrier(len(actions))
+    outcomes = [None] * len(actions)
+
+    def run(index, action):
+        with app.app_context():
+            try:
+                action(ready.wait)
+                outcomes[index] = "applied"
+            except refused:
+                outcomes[index] = "refused"
+            finally:
+                db.database.close()
+
+    threads = [threading.Thread(target=run, args=(index, action)) for index, action in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return outcomes

@@ -1,13 +1,12 @@
 """Freigaben at the staff desk: the queue of pending bank changes and their decision, Mietschuldenfreiheits-
 bescheinigungen that went to staff, and submitted forms (Untervermietung, Haustierhaltung, Personenzahl, Kündigung)."""
 
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
-from tests.helpers import AuthActions, deliver, htmx, mail_text, main_of, pdf_text
+from tests.helpers import AuthActions, at_once, deliver, htmx, mail_text, main_of, pdf_text
 from tests.test_contracts import NEW_IBAN_COMPACT, bank_form, contract_id
 from wir import clock, db, storage
 from wir.models import (
@@ -233,30 +232,19 @@ def test_two_clerks_deciding_a_bank_change_at_once_exactly_one_applies(app, clie
                       .order_by(User.id).limit(2))
         mails = OutboxMail.select().count()
         db.database.close()
-    start = threading.Barrier(2)
-    results = []
+    def deciding(clerk, decision):
+        def decide(ready):
+            ready()
+            if decision == "confirm":
+                bank_accounts.confirm(account.id, clerk, cooperative)
+            else:
+                bank_accounts.reject(account.id, "Kontoinhaber stimmt nicht", clerk, cooperative)
+        return decide
 
-    def worker(clerk, decision):
-        with app.app_context():
-            try:
-                start.wait()
-                if decision == "confirm":
-                    bank_accounts.confirm(account.id, clerk, cooperative)
-                else:
-                    bank_accounts.reject(account.id, "Kontoinhaber stimmt nicht", clerk, cooperative)
-                results.append(("applied", decision))
-            except bank_accounts.NotPending:
-                results.append(("not pending", decision))
-            finally:
-                db.database.close()
-
-    threads = [threading.Thread(target=worker, args=(clerk, decision)) for clerk, decision in zip(clerks, decisions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert sorted(kind for kind, _ in results) == ["applied", "not pending"], results
-    applied = next(decision for kind, decision in results if kind == "applied")
+    outcomes = at_once(app, bank_accounts.NotPending,
+                       *(deciding(clerk, decision) for clerk, decision in zip(clerks, decisions)))
+    assert sorted(outcomes) == ["applied", "refused"], outcomes
+    applied = decisions[outcomes.index("applied")]
     with app.app_context():
         assert BankAccount.get_by_id(account.id).status == ("active" if applied == "confirm" else "rejected")
         decided = AuditLog.select().where(AuditLog.action.in_(["bank_account.confirmed", "bank_account.rejected"]))
@@ -474,31 +462,19 @@ def test_two_clerks_deciding_at_once_exactly_one_applies(app, data, decisions):
         clerks = list(User.select().where((User.role == User.ROLE_STAFF)
                                           & (User.cooperative == ticket.cooperative_id)).order_by(User.id).limit(2))
         db.database.close()
-    start = threading.Barrier(2)
-    results = []
+    def deciding(clerk, decision):
+        def decide(ready):
+            current = Ticket.get_by_id(ticket.id)
+            ready()
+            if decision == "ausstellen":
+                approvals.issue_rent_clearance(current, clerk)
+            else:
+                approvals.refuse_rent_clearance(current, clerk, "Mietrückstand offen")
+        return decide
 
-    def worker(clerk, decision):
-        with app.app_context():
-            try:
-                current = Ticket.get_by_id(ticket.id)
-                start.wait()
-                if decision == "ausstellen":
-                    approvals.issue_rent_clearance(current, clerk)
-                else:
-                    approvals.refuse_rent_clearance(current, clerk, "Mietrückstand offen")
-                results.append(("applied", decision))
-            except approvals.NotOpen:
-                results.append(("not open", decision))
-            finally:
-                db.database.close()
-
-    threads = [threading.Thread(target=worker, args=(clerk, decision)) for clerk, decision in zip(clerks, decisions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert sorted(kind for kind, _ in results) == ["applied", "not open"], results
-    applied = next(decision for kind, decision in results if kind == "applied")
+    outcomes = at_once(app, approvals.NotOpen, *(deciding(clerk, decision) for clerk, decision in zip(clerks, decisions)))
+    assert sorted(outcomes) == ["applied", "refused"], outcomes
+    applied = decisions[outcomes.index("applied")]
     with app.app_context():
         fresh = Ticket.get_by_id(ticket.id)
         assert fresh.status == ("closed" if applied == "ausstellen" else "rejected")

@@ -3,12 +3,11 @@ tenant never sees, conflicts between two clerks, Meldungen taken down for a tena
 
 import io
 import re
-import threading
 from datetime import timedelta
 
 import pytest
 
-from tests.helpers import AuthActions, htmx, mail_text
+from tests.helpers import AuthActions, at_once, htmx, mail_text
 from tests.test_tickets import jpeg, person_of, rental_of
 from wir import clock, db
 from wir.models import (
@@ -20,6 +19,7 @@ from wir.models import (
     TicketAttachment,
     TicketCategory,
     TicketMessage,
+    TicketStatus,
     TicketStatusChange,
     TicketType,
     User,
@@ -419,28 +419,16 @@ def test_two_concurrent_status_changes_exactly_one_applies(app, demo_logins):
         basis = seen(ticket)
         clerks = [staff_user(demo_logins, 0), staff_user(demo_logins, 1)]
         db.database.close()
-    start = threading.Barrier(2)
-    results = []
+    def setting(clerk, status):
+        def set_status(ready):
+            ready()
+            ticket_desk.change_status(Ticket.get_by_id(ticket.id), basis, status, clerk)
+        return set_status
 
-    def worker(clerk, status):
-        with app.app_context():
-            try:
-                start.wait()
-                ticket_desk.change_status(Ticket.get_by_id(ticket.id), basis, status, clerk)
-                results.append(("applied", status))
-            except tickets.Conflict as conflict:
-                results.append(("conflict", conflict.ticket.status))
-            finally:
-                db.database.close()
-
-    threads = [threading.Thread(target=worker, args=(clerks[0], "in_progress")),
-               threading.Thread(target=worker, args=(clerks[1], "commissioned"))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert sorted(kind for kind, _ in results) == ["applied", "conflict"], results
-    applied = next(status for kind, status in results if kind == "applied")
+    statuses = (TicketStatus.IN_PROGRESS, TicketStatus.COMMISSIONED)
+    outcomes = at_once(app, tickets.Conflict, *(setting(clerk, status) for clerk, status in zip(clerks, statuses)))
+    assert sorted(outcomes) == ["applied", "refused"], outcomes
+    applied = statuses[outcomes.index("applied")]
     with app.app_context():
         fresh = Ticket.get_by_id(ticket.id)
         assert fresh.status == applied and fresh.version == basis.version + 1

@@ -5,13 +5,12 @@ file count and unpacked size; who may see what."""
 import io
 import re
 import struct
-import threading
 import zipfile
 
 import pytest
 from pypdf import PdfWriter
 
-from tests.helpers import deliver, htmx, mail_text, main_of
+from tests.helpers import at_once, deliver, htmx, mail_text, main_of
 from wir import db, uploads
 from wir.models import (
     AuditLog,
@@ -364,31 +363,20 @@ def test_two_clerks_at_the_same_moment_exactly_one_applies(app, client, auth, da
                       .order_by(User.id).limit(2))
         assert staff["email"] in {clerk.email for clerk in clerks}
         db.database.close()
-    start = threading.Barrier(2)
-    results = []
+    def deciding(clerk, action):
+        def decide(ready):
+            current = DocumentBatch.get_by_id(batch.id)
+            ready()
+            if action == "publish":
+                staff_documents.publish(current, clerk)
+            else:
+                staff_documents.discard(current, clerk)
+        return decide
 
-    def worker(clerk, action):
-        with app.app_context():
-            try:
-                current = DocumentBatch.get_by_id(batch.id)
-                start.wait()
-                if action == "publish":
-                    staff_documents.publish(current, clerk)
-                else:
-                    staff_documents.discard(current, clerk)
-                results.append(("applied", action))
-            except staff_documents.AlreadyPublished:
-                results.append(("refused", action))
-            finally:
-                db.database.close()
-
-    threads = [threading.Thread(target=worker, args=pair) for pair in zip(clerks, actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert sorted(kind for kind, _ in results) == ["applied", "refused"], results
-    applied = next(action for kind, action in results if kind == "applied")
+    outcomes = at_once(app, staff_documents.AlreadyPublished,
+                       *(deciding(clerk, action) for clerk, action in zip(clerks, actions)))
+    assert sorted(outcomes) == ["applied", "refused"], outcomes
+    applied = actions[outcomes.index("applied")]
     with app.app_context():
         fresh = DocumentBatch.get_by_id(batch.id)
         published = applied == "publish"

@@ -4,12 +4,11 @@ cooperative only while published_at ≤ now < expires_at; two clerks editing the
 unseen (the forms carry its version)."""
 
 import re
-import threading
 from datetime import date, datetime, timedelta
 
 import pytest
 
-from tests.helpers import AuthActions, htmx, main_of
+from tests.helpers import AuthActions, at_once, htmx, main_of
 from wir import clock, db
 from wir.formatting import paragraphs
 from wir.models import AuditLog, Cooperative, NewsItem, User
@@ -303,28 +302,17 @@ def test_two_clerks_saving_the_same_news_item_at_once_exactly_one_applies(app, d
         item = lipsia_item()
         clerks = list(User.select().where(User.cooperative == lipsia()).order_by(User.id).limit(2))
         db.database.close()
-    start = threading.Barrier(2)
-    results = []
+    def save(clerk, title):
+        def action(ready):
+            current = NewsItem.get_by_id(item.id)
+            ready()
+            news.update(clerk, current, news.Draft(title, "Text", clock.today()), item.version)
+        return action
 
-    def worker(clerk, title):
-        with app.app_context():
-            try:
-                current = NewsItem.get_by_id(item.id)
-                start.wait()
-                news.update(clerk, current, news.Draft(title, "Text", clock.today()), item.version)
-                results.append(("applied", title))
-            except versions.Conflict:
-                results.append(("conflict", title))
-            finally:
-                db.database.close()
-
-    threads = [threading.Thread(target=worker, args=(clerk, f"Fassung {n}")) for n, clerk in enumerate(clerks)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert sorted(kind for kind, _ in results) == ["applied", "conflict"], results
-    applied = next(title for kind, title in results if kind == "applied")
+    titles = ["Fassung 0", "Fassung 1"]
+    outcomes = at_once(app, versions.Conflict, *(save(clerk, title) for clerk, title in zip(clerks, titles)))
+    assert sorted(outcomes) == ["applied", "refused"], outcomes
+    applied = titles[outcomes.index("applied")]
     with app.app_context():
         fresh = NewsItem.get_by_id(item.id)
         assert fresh.title == applied and fresh.version == item.version + 1

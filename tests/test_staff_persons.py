@@ -5,12 +5,11 @@ lock, block and unblock), each asked once more, audited and refused when they do
 acted on the account since the page was shown; the scope."""
 
 import re
-import threading
 from datetime import timedelta
 
 import pytest
 
-from tests.helpers import AuthActions, demo_tenant, htmx, main_of
+from tests.helpers import AuthActions, at_once, demo_tenant, htmx, main_of
 from wir import clock, db
 from wir.models import (
     AuditLog,
@@ -455,30 +454,18 @@ def test_two_clerks_acting_on_the_same_account_at_once_exactly_one_applies(app, 
                              locked_until=clock.now() + timedelta(minutes=10), last_failure_at=clock.now())
         clerks = list(User.select().where(User.cooperative == juergen.cooperative_id).order_by(User.id).limit(2))
         db.database.close()
-    start = threading.Barrier(2)
-    results = []
-
-    def worker(clerk, action):
-        with app.app_context():
-            try:
-                current = Person.get_by_id(juergen.id)
-                start.wait()
-                staff_persons.act(action, current, user.version, clerk)
-                results.append(("applied", action))
-            except versions.Conflict:
-                results.append(("conflict", action))
-            finally:
-                db.database.close()
+    def acting(clerk, action):
+        def act(ready):
+            current = Person.get_by_id(juergen.id)
+            ready()
+            staff_persons.act(action, current, user.version, clerk)
+        return act
 
     # both apply to the account as the clerks saw it: without the version, both would be done
-    threads = [threading.Thread(target=worker, args=(clerk, action))
-               for clerk, action in zip(clerks, (staff_persons.UNLOCK, staff_persons.BLOCK))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert sorted(kind for kind, _ in results) == ["applied", "conflict"], results
-    applied = next(action for kind, action in results if kind == "applied")
+    actions = (staff_persons.UNLOCK, staff_persons.BLOCK)
+    outcomes = at_once(app, versions.Conflict, *(acting(clerk, action) for clerk, action in zip(clerks, actions)))
+    assert sorted(outcomes) == ["applied", "refused"], outcomes
+    applied = actions[outcomes.index("applied")]
     with app.app_context():
         assert User.get_by_id(user.id).is_active is (applied == staff_persons.UNLOCK)
         assert LoginThrottle.select().exists() is (applied == staff_persons.BLOCK)
