@@ -12,7 +12,7 @@ import redis
 from limits import parse
 
 from tests import databases
-from tests.conftest import IN_CI
+from tests.test_tasks import redis_or_skip
 from wir import create_app, db
 from wir.extensions import limiter
 
@@ -33,13 +33,8 @@ _OTHER_PROCESS = (
 
 @pytest.fixture
 def counters():
+    redis_or_skip(REDIS_URL)
     connection = redis.Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except redis.RedisError as error:
-        if IN_CI:
-            pytest.fail(f"Redis nicht erreichbar ({error}); CI startet ihn in .ci/run", pytrace=False)
-        pytest.skip(f"Redis nicht erreichbar: {error}")
     yield connection
     if left := connection.keys(KEYS):
         connection.delete(*left)

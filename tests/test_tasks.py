@@ -41,9 +41,10 @@ def wait_until(condition, seconds=WAIT):
     return condition()
 
 
-def redis_or_skip():
+def redis_or_skip(url: str = REDIS_URL):
+    """Redis at ``url`` answers; otherwise the test is skipped here and fails in CI (.ci/run starts Redis)."""
     try:
-        redis.Redis.from_url(REDIS_URL).ping()
+        redis.Redis.from_url(url).ping()
     except redis.RedisError as error:
         if IN_CI:
             pytest.fail(f"Redis nicht erreichbar ({error}); CI startet ihn in .ci/run", pytrace=False)
