@@ -47,11 +47,13 @@ NOT_PAGES = {
     "tickets.poll", "staff.queue_changes",                # status polls of the Meldungen lists (htmx, 204)
     "savings.statement", "savings.transactions_csv",      # Jahreskontoauszug PDF, Umsätze CSV
     "staff.audit_log_csv", "staff.letter_batch_pdf",      # CSV, Registrierungsbriefe PDF
+    "staff.document",                                     # a tenant's document for staff (PDF)
     # half signed-in staff only (between password and code): tests/browser/test_staff_signin.py
     "auth.second_factor", "auth.enrol",
 }
 
-# pages reached through a mailed link with a token: walked with a token that is not valid (the page that says so)
+# pages reached through a mailed link with a token: walked with a token that is not valid (the page that says so,
+# with status 410)
 TOKEN_PAGES = {"auth.reset_password", "registration.confirm", "account.confirm_email"}
 INVALID_TOKEN = "abgelaufen"
 
