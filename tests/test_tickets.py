@@ -288,7 +288,7 @@ def test_required_fields_are_marked(client, auth, tenant):
     page = client.get(f"/kontakt?concern=c{tenant['rental'].id}&ticket_type={heating.ticket_type_id}"
                       f"&category={heating.id}").get_data(as_text=True)
     marker = '<span class="field__required" aria-hidden="true">(Pflichtfeld)</span>'
-    for field, label in [("concern", "Vertrag"), ("ticket_type", "Meldungsart"), ("category", "Meldungskategorie"),
+    for field, label in [("concern", "Worum geht es?"), ("ticket_type", "Meldungsart"), ("category", "Meldungskategorie"),
                          ("subject", "Betreff"), ("message", "Nachricht")]:
         assert f'<label class="field__label" for="{field}">{label} {marker}</label>' in page, field
         assert re.search(rf'<(?:select|input|textarea)[^>]*\brequired\b[^>]*\bid="{field}"|'
@@ -479,7 +479,7 @@ def test_garbage_page_numbers_show_a_page(client, auth, tenant, seite):
 def test_status_refresh_is_promised_only_where_javascript_runs(client, auth, tenant):
     page = client.get("/meldungen").get_data(as_text=True)
     assert '<span data-js-only hidden>Der Status aktualisiert sich von selbst. </span>' in page
-    assert "js/js-only.js" in page
+    assert "js/portal.js" in page
 
 
 def _poll(client, since, ids):

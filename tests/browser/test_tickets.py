@@ -153,7 +153,7 @@ def choose(page, label: str, text: str, javascript: bool = True) -> None:
 
 def choose_with_javascript(page, contract: str | None, ticket_type: str, category: str | None = None) -> None:
     if contract:
-        choose(page, "Vertrag", contract)
+        choose(page, "Worum geht es?", contract)
     choose(page, "Meldungsart", ticket_type)
     if category:
         choose(page, "Meldungskategorie", category)
@@ -211,7 +211,7 @@ def test_damage_report_with_javascript(new_page, tenants, photo):
     category = control(page, "Meldungskategorie")
     expect(category.locator("option")).to_have_count(1)  # only "Bitte wählen" until the Meldungsart is known
 
-    choose(page, "Vertrag", "Mietvertrag MV-1001-0203")
+    choose(page, "Worum geht es?", "Mietvertrag MV-1001-0203")
     choose(page, "Meldungsart", "Schadensmeldung")
     expect(category.locator("option", has_text="Heizung/Warmwasser")).to_have_count(1)
     expect(page.get_by_label("Wo genau? (Raum, Stelle)")).to_have_count(0)  # no category yet
@@ -239,7 +239,7 @@ def test_damage_report_without_javascript(new_page, tenants, photo):
     page = new_page("desktop", javascript=False, user=tenants["juergen"])
     page.goto("/kontakt")
     assert page.evaluate("typeof window.htmx") == "undefined", "JavaScript should be off in this context"
-    choose(page, "Vertrag", "Mietvertrag MV-1001-0203", javascript=False)
+    choose(page, "Worum geht es?", "Mietvertrag MV-1001-0203", javascript=False)
     choose(page, "Meldungsart", "Schadensmeldung", javascript=False)
     category = control(page, "Meldungskategorie")
     expect(category.locator("option")).to_have_count(1)  # without JavaScript nothing follows by itself
@@ -247,8 +247,8 @@ def test_damage_report_without_javascript(new_page, tenants, photo):
 
     page.get_by_role("button", name="Auswahl übernehmen").click()
     assert path_of(page) == "/kontakt"
-    expect(control(page, "Vertrag")).to_have_value(re.compile(r"^c\d+$"))  # the choices stay
-    expect(control(page, "Vertrag").locator("option:checked")).to_contain_text("MV-1001-0203")
+    expect(control(page, "Worum geht es?")).to_have_value(re.compile(r"^c\d+$"))  # the choices stay
+    expect(control(page, "Worum geht es?").locator("option:checked")).to_contain_text("MV-1001-0203")
     expect(control(page, "Meldungsart").locator("option:checked")).to_have_text("Schadensmeldung")
     expect(category.locator("option", has_text="Heizung/Warmwasser")).to_have_count(1)
     expect(page.get_by_label("Wo genau? (Raum, Stelle)")).to_have_count(0)
@@ -454,7 +454,7 @@ def assert_error_on(page, label: str, message: str) -> None:
 
 
 def assert_required_marked(page) -> None:
-    for label in ("Vertrag", "Meldungsart", "Meldungskategorie", "Betreff", "Nachricht"):
+    for label in ("Worum geht es?", "Meldungsart", "Meldungskategorie", "Betreff", "Nachricht"):
         field_control = control(page, label)
         expect(field_control).to_have_attribute("required", "")
         expect(page.locator(f"label[for={field_control.get_attribute('id')}]")).to_have_text(f"{label} (Pflichtfeld)")
@@ -465,7 +465,7 @@ def test_kontakt_with_javascript_preselects_the_rental_and_keeps_errors_on_their
     page = new_page(viewport, user=tenants["juergen"])
     page.goto("/kontakt")
     wait_for_htmx(page)
-    vertrag = control(page, "Vertrag")
+    vertrag = control(page, "Worum geht es?")
     expect(vertrag.locator("option:checked")).to_contain_text(GENERAL)
     offered = control(page, "Meldungsart").locator("option").all_inner_texts()
     assert "Betriebskostenabrechnung" not in offered and "Schadensmeldung" in offered  # no contract chosen
@@ -476,7 +476,7 @@ def test_kontakt_with_javascript_preselects_the_rental_and_keeps_errors_on_their
     assert_required_marked(page)
 
     # back to the general concern: only the emergency fits it, and the form says why
-    choose(page, "Vertrag", GENERAL)
+    choose(page, "Worum geht es?", GENERAL)
     expect(control(page, "Meldungskategorie").locator("option")).to_have_text(
         ["Bitte wählen", EMERGENCY_CATEGORY])
     expect(page.get_by_text("Weitere Kategorien gibt es, wenn Sie oben den Vertrag wählen")).to_be_visible()
@@ -484,7 +484,7 @@ def test_kontakt_with_javascript_preselects_the_rental_and_keeps_errors_on_their
     after_swap(page, lambda: page.get_by_role("button", name="Absenden").click())
     assert_error_on(page, "Meldungskategorie", "Bitte wählen Sie eine Meldungskategorie.")
     expect(page.get_by_label("Betreff")).not_to_have_attribute("aria-invalid", "true")
-    expect(control(page, "Vertrag")).not_to_have_attribute("aria-invalid", "true")
+    expect(control(page, "Worum geht es?")).not_to_have_attribute("aria-invalid", "true")
     assert_accessible(page)
     if viewport == "phone":
         assert_no_horizontal_scroll(page, 360)
@@ -498,19 +498,19 @@ def test_kontakt_without_javascript_says_a_missing_contract_on_the_vertrag_field
     page.goto("/kontakt")
     choose(page, "Meldungsart", "Schadensmeldung", javascript=False)
     page.get_by_role("button", name="Auswahl übernehmen").click()
-    vertrag = control(page, "Vertrag")
+    vertrag = control(page, "Worum geht es?")
     expect(vertrag.locator("option:checked")).to_contain_text(RENTAL)
     choose(page, "Meldungskategorie", "Heizung/Warmwasser", javascript=False)
     page.get_by_role("button", name="Auswahl übernehmen").click()
     assert_required_marked(page)
 
     # the tenant changes the Vertrag back and sends at once: the category needs a contract
-    choose(page, "Vertrag", GENERAL, javascript=False)
+    choose(page, "Worum geht es?", GENERAL, javascript=False)
     page.get_by_label("Betreff").fill("Heizung kalt")
     control(page, "Nachricht").fill(DAMAGE_MESSAGE)
     page.get_by_role("button", name="Absenden").click()
     assert path_of(page) == "/kontakt"
-    assert_error_on(page, "Vertrag", "Bitte wählen Sie den Vertrag, um den es geht.")
+    assert_error_on(page, "Worum geht es?", "Bitte wählen Sie den Vertrag, um den es geht.")
     expect(page.get_by_label("Betreff")).not_to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("Betreff")).to_have_value("Heizung kalt")  # nothing typed is lost
     assert_accessible(page)

@@ -62,7 +62,7 @@ def _attachments_field() -> MultipleFileField:
 
 
 class ContactForm(FlaskForm):
-    concern = ChoiceField("Vertrag")
+    concern = ChoiceField("Worum geht es?")  # a contract or "Allgemeines Anliegen"
     ticket_type = ChoiceField("Meldungsart")
     category = ChoiceField("Meldungskategorie")
     phone = text_field("Telefonnummer für Rückfragen", 40, render_kw={"autocomplete": "tel", "inputmode": "tel"})
@@ -137,6 +137,34 @@ class Selection:
         return None
 
 
+CHOICES = ("concern", "ticket_type", "category")  # in the form's order; each rebuilds what follows
+
+
+def _focus_after_choice(selection: Selection) -> str | None:
+    """The field to fill next after a choice (autofocus: htmx and the browser's page load both honour it).
+
+    With htmx the field after the one just chosen (HX-Trigger-Name); after „Auswahl übernehmen“ (without
+    JavaScript) the first choice still open. After the last choice: what the category asks for first, the
+    emergency number before anything else.
+    """
+    changed = request.headers.get("HX-Trigger-Name") if request.htmx else None
+    if changed in CHOICES:
+        following = CHOICES[CHOICES.index(changed) + 1:]
+    else:
+        following = [name for name, chosen in (("ticket_type", selection.ticket_type), ("category", selection.category))
+                     if not chosen][:1]
+    if following:
+        return following[0]
+    category = selection.category
+    if category and category.is_emergency:
+        return "emergency"
+    if category and category.needs_phone:
+        return "phone"
+    if category and category.allows_attachments:
+        return "location"
+    return "subject"
+
+
 def _prefilled_phone() -> str:
     phone = PhoneNumber.select().where(PhoneNumber.user == current_user.id).order_by(PhoneNumber.position).first()
     return phone.number if phone else ""
@@ -163,9 +191,10 @@ def new():
             if ticket is not None:
                 flash(f"Vielen Dank! Ihre Meldung ist eingegangen. Ihre Meldungsnummer: {ticket.number}", "success")
                 return redirect_after_post(url_for("tickets.show", number=ticket.number))
+    choosing = request.method == "POST" and request.form.get("action") == "choose"
     return render(
         "tickets/new.html", "tickets/_contact.html", form=form, selection=selection,
-        status=422 if form.errors else 200,
+        focus=_focus_after_choice(selection) if choosing else None, status=422 if form.errors else 200,
     )
 
 

@@ -137,6 +137,7 @@ def _render_desk(ticket: Ticket, sent=None, status: int = 200, conflict=None, do
         "staff/ticket.html", None if whole_page else "staff/_ticket_desk.html", status=status, ticket=ticket, view=view,
         forms=_forms(ticket, view.colleagues, sent, rebase=conflict is not None), conflict=conflict, done=done,
         liste=queue.opened_from(), back_to_queue=queue.back_to_queue(),
+        swapped=not whole_page and wants_fragment(),  # the fragment alone: it fills #desk-status out of band
         assignee=next((c for c in view.colleagues if c.id == ticket.assigned_to_id), None),
     )
 

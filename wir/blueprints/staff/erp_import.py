@@ -10,7 +10,7 @@ from wir import pagination, tasks, uploads
 from wir.blueprints.staff import _require_admin, bp
 from wir.forms import ChoiceField, options, reject
 from wir.models import Cooperative
-from wir.rendering import or_404, redirect_after_post, render
+from wir.rendering import or_404, redirect_after_post, render, wants_fragment
 from wir.security import accepts_uploads
 from wir.services import erp_import
 from wir.services.rejections import Rejected
@@ -89,4 +89,5 @@ def import_run(erp_import_id):
     return render("staff/erp_import_run.html", "staff/_erp_import_run.html", record=record,
                   report=erp_import.report_of(record), files=erp_import.files_of(record),
                   done=erp_import.progress_of(record, tasks.erp_import_work(current_app)),
-                  poll_seconds=POLL_SECONDS, megabytes=uploads.megabytes)
+                  poll_seconds=POLL_SECONDS, megabytes=uploads.megabytes,
+                  swapped=wants_fragment())  # the poll's answer also fills the page's live region out of band

@@ -14,7 +14,7 @@ from wir.blueprints.staff import bp
 from wir.converters import bounded_int
 from wir.forms import ChoiceField, EmptyForm, options, reject, text_field
 from wir.models import JobStatus
-from wir.rendering import or_404, redirect_after_post, render, send_bytes
+from wir.rendering import or_404, redirect_after_post, render, send_bytes, wants_fragment
 from wir.services.registration import registration_letters
 from wir.services.rejections import Rejected
 from wir.services.staff import staff_persons
@@ -101,7 +101,9 @@ def _start(batch) -> None:
 def letter_batch(letter_batch_id):
     """A batch: its progress (htmx polls the status while it runs; a plain link reloads), then the PDF."""
     batch = or_404(registration_letters.batch_of(current_user, letter_batch_id))
-    return render("staff/letter_batch.html", "staff/_letter_batch.html", batch=batch, poll_seconds=POLL_SECONDS)
+    # swapped: the poll's answer also fills the page's live region (letter_batch.html) out of band
+    return render("staff/letter_batch.html", "staff/_letter_batch.html", batch=batch, poll_seconds=POLL_SECONDS,
+                  swapped=wants_fragment())
 
 
 @bp.route("/registrierungsbriefe/auftrag/<int:letter_batch_id>/briefe.pdf")
