@@ -162,14 +162,14 @@ def test_garbage_page_numbers_show_a_page_of_documents(client, auth, data, seite
 # --- downloads ---
 
 
-def test_download_is_an_attachment_and_records_the_first_opening(client, auth, data):
+def test_a_document_opens_in_the_browser_and_records_the_first_opening(client, auth, data):
     sign_in(auth, SUEKRUE)
     statement = Document.get((Document.person == person_of(auth, SUEKRUE)) & (Document.kind == "operating_costs_statement"))
     assert statement.read_at is None
     response = client.get(f"/dokumente/{statement.number}/pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
-    assert response.headers["Content-Disposition"] == f"attachment; filename={statement.filename}"
+    assert response.headers["Content-Disposition"] == f"inline; filename={statement.filename}"
     assert statement.filename.startswith("Betriebskostenabrechnung-") and statement.filename.endswith(".pdf")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "no-store" in response.headers["Cache-Control"]

@@ -198,16 +198,19 @@ def test_upload_limit_holds_for_views_that_take_files(app, client, auth):
 # --- downloads ---------------------------------------------------------------------------------
 
 
-def test_every_download_is_an_attachment_in_a_sandbox(client, auth):
+def test_every_file_is_in_a_sandbox_and_only_the_cooperatives_pdf_opens_inline(client, auth):
     tenant = auth.login_as("juergen")
     document = Document.select().join(Person).join(User).where(User.email == tenant["email"]).first()
-    downloads = [
-        client.get(f"/dokumente/{document.number}/pdf"),
-        client.post("/konto/meine-daten", data={"csrf_token": auth.csrf_token(), "password": tenant["password"]}),
-    ]
-    for response in downloads:
+    files = {
+        "inline": client.get(f"/dokumente/{document.number}/pdf"),
+        "attachment": client.get(f"/dokumente/{document.number}/pdf?herunterladen=1"),
+        "data export": client.post("/konto/meine-daten", data={"csrf_token": auth.csrf_token(),
+                                                              "password": tenant["password"]}),
+    }
+    for what, response in files.items():
         assert response.status_code == 200
-        assert response.headers["Content-Disposition"].startswith("attachment;")
+        expected = "inline;" if what == "inline" else "attachment;"
+        assert response.headers["Content-Disposition"].startswith(expected), what
         assert response.headers["Content-Security-Policy"] == "sandbox; default-src 'none'; frame-ancestors 'none'"
         assert response.headers["X-Content-Type-Options"] == "nosniff"
 

@@ -39,7 +39,12 @@ def redirect_after_post(location: str, full_reload: bool = False):
 
 
 def send_bytes(content: bytes, mimetype: str, filename: str, inline: bool = False):
-    """A file for the one who asked (personal data: never kept in a cache); a download unless ``inline``."""
+    """A file for the one who asked (personal data: never kept in a cache).
+
+    A download (``Content-Disposition: attachment``) unless ``inline``: then the browser shows it itself (a PDF of
+    the cooperative in its own PDF viewer), still named ``filename`` when saved from there. Either way the response
+    carries wir.security's sandbox policy, so even a file opened as a page runs nothing in the portal's origin.
+    """
     return send_file(BytesIO(content), mimetype=mimetype, as_attachment=not inline, download_name=filename,
                      max_age=0)
 
@@ -47,3 +52,11 @@ def send_bytes(content: bytes, mimetype: str, filename: str, inline: bool = Fals
 def send_stored(file, inline: bool = False):
     """A stored file (a document, an attachment: anything with storage_key, content_type and filename)."""
     return send_bytes(storage.load(file.storage_key), file.content_type, file.filename, inline)
+
+
+DOWNLOAD_ARG = "herunterladen"  # ?herunterladen=1: the „Herunterladen“ link beside a PDF opened in the browser
+
+
+def wants_download() -> bool:
+    """The „Herunterladen“ link of a file otherwise opened in the browser asks for it as an attachment."""
+    return request.args.get(DOWNLOAD_ARG) == "1"

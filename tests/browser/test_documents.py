@@ -26,8 +26,8 @@ def request_and_open_mietbescheinigung(page):
     number = re.search(r"erstellt=([A-Z0-9-]+)", page.url).group(1)
     item = page.locator("li.document", has=page.locator(f"a[href='/dokumente/{number}/pdf']"))
     expect(item.locator(".new-mark")).to_have_text("neu")
-    with page.expect_download() as download:
-        notice.get_by_role("link", name=re.compile(r"^Mietbescheinigung vom .* öffnen$")).click()
+    with page.expect_download() as download:  # opening it shows it in the browser (test_documents_inline)
+        notice.get_by_role("link", name=re.compile(r"^Herunterladen\W+„Mietbescheinigung vom .*“$")).click()
     assert re.fullmatch(rf"Mietbescheinigung-vom-\d\d-\d\d-\d{{4}}_{number}\.pdf", download.value.suggested_filename)
     page.goto("/dokumente/")
     expect(item).to_be_visible()

@@ -91,7 +91,7 @@ def test_a_clerk_publishes_a_betriebskostenabrechnung_and_the_tenant_sees_it_new
     item = tenant_page.locator("li.document", has_text="Betriebskostenabrechnung 2025 (Browser)")
     expect(item.locator(".new-mark")).to_have_text("neu")
     with tenant_page.expect_download():
-        item.get_by_role("link", name="Betriebskostenabrechnung 2025 (Browser)").click()
+        item.get_by_role("link", name=re.compile(r"^Herunterladen\W+„Betriebskostenabrechnung 2025 \(Browser\)“$")).click()
 
     # the clerk sees the first opening
     page.goto(f"/intern/dokumente?suche={contract}")

@@ -20,7 +20,7 @@ from wir.forms import (
 )
 from wir.models import Document
 from wir.navigation import viewer
-from wir.rendering import or_404, redirect_after_post, render, send_bytes
+from wir.rendering import or_404, redirect_after_post, render, send_bytes, wants_download
 from wir.security import require_tenant
 from wir.services import scope
 from wir.services.documents import applications, certificates, documents
@@ -172,9 +172,11 @@ def index():
 
 @bp.route("/<number>/pdf")
 def download(number):
-    """The PDF as an attachment, only through this view; the first opening is recorded."""
+    """The PDF, only through this view: opened in the browser's own PDF viewer (the cooperative's documents are
+    PDFs it made or checked), as an attachment for the „Herunterladen“ link; the first opening is recorded."""
     document = or_404(scope.document_of(_persons(), number))
-    return send_bytes(documents.open_document(document), document.content_type, document.filename)
+    return send_bytes(documents.open_document(document), document.content_type, document.filename,
+                      inline=not wants_download())
 
 
 # --- Dokument anfordern ---

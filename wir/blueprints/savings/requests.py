@@ -18,7 +18,7 @@ from wir.forms import (
     reject,
 )
 from wir.navigation import viewer
-from wir.rendering import or_404, redirect_after_post, render, send_bytes
+from wir.rendering import or_404, redirect_after_post, render, send_bytes, wants_download
 from wir.services import scope
 from wir.services.documents.certificates import NotOffered
 from wir.services.rejections import Rejected
@@ -38,7 +38,7 @@ def statements(number):
 def statement(number, year):
     account = or_404(scope.savings_account_of(current_user, number))
     pdf = or_404(savings_statements.statement_pdf(account, year))
-    return send_bytes(pdf, "application/pdf", savings_statements.filename(account, year))
+    return send_bytes(pdf, "application/pdf", savings_statements.filename(account, year), inline=not wants_download())
 
 
 # --- Steuerbescheinigung anfordern ---
