@@ -191,7 +191,8 @@ def test_htmx_answers_fill_the_live_regions_out_of_band(app, client, auth, demo_
     answer = client.post(f"/intern/meldungen/{number}/notiz", headers=HTMX, data={**fields, "note-note": "Notiz"})
     html = answer.get_data(as_text=True)
     assert answer.status_code == 200 and '<div id="desk-status" hx-swap-oob="innerHTML">' in html
-    assert "Die interne Notiz ist gespeichert." in html.split('id="desk"', 1)[0]  # said in the live region
+    oob = html.split('<div id="desk-status" hx-swap-oob="innerHTML">', 1)[1].split("</div>", 1)[0]
+    assert "Die interne Notiz ist gespeichert." in oob  # said in the live region
     assert not live_regions_in_fragment(html), live_regions_in_fragment(html)
 
     with app.test_request_context(), db.database.connection_context():
