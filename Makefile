@@ -7,10 +7,12 @@ export FLASK_APP := wir
 
 .PHONY: run test test-fast install bench
 
-$(STAMP): pyproject.toml
+# npm ci: HTML_CodeSniffer for the browser tests (package-lock.json); without npm those tests skip (fail in CI)
+$(STAMP): pyproject.toml package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; fi
 	touch $(STAMP)
 
 install: $(STAMP)

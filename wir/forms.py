@@ -64,15 +64,22 @@ def email_field(label="E-Mail-Adresse", autocomplete="email", required=True):
     """An e-mail field whose data is the stored form of the address (so any spelling finds the account).
 
     Forms that take a new address add valid_email_address; sign-in and look-ups only normalize.
+
+    The sign-in's address (autocomplete "username", for password managers) is a text input with the e-mail
+    keyboard: "username" belongs to the autofill rules' text group, which type="email" is not part of
+    (HTML_CodeSniffer, WCAG 1.3.5).
     """
-    return EmailField(
+    render_kw = {"autocomplete": autocomplete, "inputmode": "email", "spellcheck": "false"}
+    if autocomplete == "username":
+        render_kw["autocapitalize"] = "none"  # what type="email" does by itself on phones
+    return (StringField if autocomplete == "username" else EmailField)(
         label,
         validators=[
             DataRequired("Bitte geben Sie Ihre E-Mail-Adresse ein.") if required else Optional(),
             Length(max=email_addresses.MAX_LENGTH, message=email_addresses.TOO_LONG),
         ],
         filters=[_normalized_email],
-        render_kw={"autocomplete": autocomplete, "inputmode": "email", "spellcheck": "false"},
+        render_kw=render_kw,
     )
 
 

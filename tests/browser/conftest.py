@@ -14,11 +14,11 @@ Pages made by new_page collect console errors and uncaught exceptions in page.wi
 Each user signs in through the form once per module: login POSTs are limited to 10 a minute
 per address, so keep the number of distinct users (and login tests) in one module below that.
 
-Helpers in tests/browser/helpers.py: login(page, user), assert_accessible(page),
-assert_no_horizontal_scroll(page).
+Helpers in tests/browser/helpers.py: login(page, user), assert_accessible(page) (axe-core and
+HTML_CodeSniffer), assert_no_horizontal_scroll(page).
 
-Without Chromium, Playwright or axe-playwright-python the browser tests are skipped
-locally and fail in CI (CI=true).
+Without Chromium, Playwright, axe-playwright-python or HTML_CodeSniffer (node_modules, from npm ci)
+the browser tests are skipped locally and fail in CI (CI=true).
 """
 
 import shutil
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.helpers import CHROMIUM_ARGS, IN_CI, VIEWPORTS, LiveServer, login
+from tests.browser.helpers import CHROMIUM_ARGS, HTMLCS_JS, IN_CI, VIEWPORTS, LiveServer, login
 from tests.smtp_server import SmtpServer
 
 DEFAULT_TIMEOUT_MS = 10_000
@@ -65,6 +65,8 @@ def _playwright():
         import axe_playwright_python  # noqa: F401
     except ImportError as error:
         _unavailable(f"axe-playwright-python ist nicht installiert ({error}); pip install -e '.[test]'")
+    if not HTMLCS_JS.is_file():
+        _unavailable(f"HTML_CodeSniffer fehlt ({HTMLCS_JS}); npm ci (make install) installiert ihn aus package-lock.json")
     # assertions wait as long as actions (Playwright's default: 5 s): on 2 CPUs shared by parallel test
     # processes a page can take longer to answer than on a quiet machine
     expect.set_options(timeout=DEFAULT_TIMEOUT_MS)

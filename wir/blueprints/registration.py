@@ -167,7 +167,7 @@ class NumberRequestForm(FlaskForm):
     last_name = text_field("Nachname", 100, "Bitte geben Sie Ihren Nachnamen ein.",
                            render_kw={"autocomplete": "family-name"})
     street = text_field("Straße und Hausnummer", 120, "Bitte geben Sie Straße und Hausnummer ein.",
-                        render_kw={"autocomplete": "street-address"})
+                        render_kw={"autocomplete": "address-line1"})
     postcode = StringField(
         "Postleitzahl",
         validators=[
