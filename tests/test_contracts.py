@@ -61,7 +61,7 @@ def test_rental_parking_and_membership_details(client, auth, data):
     auth.login_as("juergen")
     page = main_of(client.get("/vertraege/").get_data(as_text=True))
     # Mietvertrag: address with floor and position, rooms, area, the rent parts and their total
-    for text in ("Mietvertrag MV-1001-0203", "01.10.1991", "Jürgen Müller (Hauptmieter)", "Monika Müller (Mitmieter)",
+    for text in ("Mietvertrag MV-1001-0203", "01.10.1991", "Jürgen Müller (Hauptmieter)", "Monika Müller (Mitmieterin)",
                  "Stuttgarter Allee 18, 2. OG links", "04209 Leipzig", "<dd>3</dd>", "67,45 m²",
                  "Grundmiete</th><td>391,21 €", "Betriebskostenvorauszahlung</th><td>128,16 €",
                  "Heizkostenvorauszahlung</th><td>87,69 €", "Gesamtmiete</th><td>607,06 €"):

@@ -188,7 +188,7 @@ def test_certificate_data_from_the_demo_contracts(data):
     juergen_rental = Contract.get(Contract.number == "MV-1001-0203")
     rental_data = certificates.rental_certificate_data(juergen_rental, "X", ISSUED, "Jürgen Müller")
     assert [(t.name, t.role) for t in rental_data.tenants] == [("Jürgen Müller", "Hauptmieter"),
-                                                               ("Monika Müller", "Mitmieter")]
+                                                               ("Monika Müller", "Mitmieterin")]
     assert rental_data.parking == (("Stellplatz 12 (Vertrag SP-9001-0012)", Decimal("30.00")),)
     assert rental_data.total_rent == Decimal("607.06") and rental_data.household_size == 2
     assert rental_data.flat.location == "2. OG links, Nr. 1001-0203"

@@ -495,7 +495,7 @@ def test_notice_files_a_ticket_and_a_copy_in_dokumente(client, auth, data, monke
         assert response.status_code == 204 and response.headers["HX-Location"] == location
     else:
         assert response.status_code == 303 and response.headers["Location"] == location
-    assert ticket.subject == f"Kündigung einer Spareinlage – Sparbuch {CRAFTED}"
+    assert ticket.subject == f"Kündigung – Sparbuch {CRAFTED}"
     assert ticket.category.name == "Kündigung einer Spareinlage"
     shown = client.get(location).get_data(as_text=True)
     assert "Betrag: 1.234,56 €" in shown and "Auszahlung zum: 21.04.2026" in shown
@@ -503,7 +503,7 @@ def test_notice_files_a_ticket_and_a_copy_in_dokumente(client, auth, data, monke
     assert ticket.subject in client.get("/meldungen").get_data(as_text=True)
     [copy] = copies()
     assert copy.person.number == "104711" and copy.contract is None
-    assert copy.title == f"Kündigung einer Spareinlage – Sparbuch {CRAFTED} vom 20.01.2026"
+    assert copy.title == f"Kündigung – Sparbuch {CRAFTED} vom 20.01.2026"
     assert copy.number in shown
     assert copy.title in client.get("/dokumente/").get_data(as_text=True)
     text = pdf_text(client.get(f"/dokumente/{copy.number}/pdf").data)
@@ -545,8 +545,10 @@ def test_demo_sparbuch_page_and_a_small_withdrawal(client, auth, data):
     sign_in(auth, JUERGEN)
     page = main_of(client.get(notice_url(SPARBUCH)).get_data(as_text=True))
     assert money(account(SPARBUCH).balance) in page
-    assert 'href="/sparen/5104711-01/kuendigung"' in client.get("/sparen/").get_data(as_text=True)
-    assert 'href="/sparen/5104711-01/kuendigung"' in client.get(f"/sparen/{SPARBUCH}/umsaetze").get_data(as_text=True)
+    # each link names the page it was opened from, for the Kündigung's „Zurück“ (tests/test_wording.py)
+    assert 'href="/sparen/5104711-01/kuendigung?next=/sparen/"' in client.get("/sparen/").get_data(as_text=True)
+    assert ('href="/sparen/5104711-01/kuendigung?next=/sparen/5104711-01/umsaetze"'
+            in client.get(f"/sparen/{SPARBUCH}/umsaetze").get_data(as_text=True))
     response = send_notice(client, auth, SPARBUCH, amount="150", payout_on=clock.today().isoformat())
     assert response.status_code == 303
 

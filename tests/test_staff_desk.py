@@ -88,7 +88,7 @@ def test_desk_page_shows_what_the_tenant_sent_and_is_audited(client, clerk, tick
     page = client.get(f"/intern/meldungen/{ticket.number}")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    for expected in ("Heizung kalt", "Die Heizung bleibt kalt.", "Vertragsparteien", "Weitere offene Meldungen",
+    for expected in ("Heizung kalt", "Die Heizung bleibt kalt.", "Vertragspartner", "Weitere offene Meldungen",
                      "Antwort senden", "Rückfrage senden", "Notiz speichern", "Zuweisen"):
         assert expected in text
     entry = AuditLog.select().where(AuditLog.action == "ticket.view").order_by(AuditLog.id.desc()).first()

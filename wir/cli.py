@@ -141,7 +141,7 @@ def confirm_bank_account(account_id):
 
 @bank_cli.command("reject")
 @click.argument("account_id", type=int)
-@click.option("--reason", required=True, help="Begründung; sie steht in der Mail an den Mieter.")
+@click.option("--reason", required=True, help="Begründung; sie steht in der Mail an die Mieterin oder den Mieter.")
 def reject_bank_account(account_id, reason):
     """Reject the pending bank account ACCOUNT_ID; the old one stays; the tenant gets a mail."""
     try:

@@ -1,6 +1,6 @@
 """The one source of the current time, so tests can move it."""
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 LOCAL_ZONE = ZoneInfo("Europe/Berlin")
@@ -23,3 +23,9 @@ def to_local(moment: datetime) -> datetime:
 def timestamp() -> int:
     """Seconds since the epoch, from now(): what sessions store."""
     return int(now().replace(tzinfo=timezone.utc).timestamp())
+
+
+def local_midnight(day: date) -> datetime:
+    """The start of ``day`` in Leipzig, in the stored form (UTC without tzinfo): what a moment known only by its day
+    (a Freistellungsauftrag handed in on paper) is stored as, so that its day stays that day when shown in Leipzig."""
+    return datetime.combine(day, time.min, tzinfo=LOCAL_ZONE).astimezone(timezone.utc).replace(tzinfo=None)

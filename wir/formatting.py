@@ -53,6 +53,27 @@ def german_datetime(value: datetime | None) -> str:
     return clock.to_local(value).strftime("%d.%m.%Y, %H:%M Uhr") if value else "–"
 
 
+def counted(count: int, singular: str, plural: str) -> str:
+    """A number with its noun in the right form: "1 Datei", "3 Dateien", "0 Dateien" (1.234 grouped the German way).
+
+    ``singular`` and ``plural`` are the whole words after the number, adjectives included, so that they agree:
+    counted(n, "zugeordnete Datei", "zugeordnete Dateien").
+    """
+    return f"{number(count)} {singular if count == 1 else plural}"
+
+
+# the contact person as a tenant addresses them, by the Anrede the cooperative keeps (ContactPerson.salutation)
+_CONTACT_TITLES = {"frau": ("Ansprechpartnerin", "Ihre"), "herr": ("Ansprechpartner", "Ihr")}
+_CONTACT_TITLE_UNKNOWN = ("Ansprechperson", "Ihre")
+
+
+def contact_title(salutation: str | None, possessive: bool = True) -> str:
+    """„Ihre Ansprechpartnerin“ for Frau, „Ihr Ansprechpartner“ for Herr, „Ihre Ansprechperson“ otherwise
+    (no Anrede, or one such as „Divers“); without ``possessive`` the noun alone."""
+    noun, pronoun = _CONTACT_TITLES.get((salutation or "").strip().lower(), _CONTACT_TITLE_UNKNOWN)
+    return f"{pronoun} {noun}" if possessive else noun
+
+
 def phone(number: str) -> str:
     """German numbers as dialled at home (0341 4928713), others internationally (+44 20 7946 0958)."""
     try:

@@ -232,6 +232,7 @@ class ContactPerson(BaseModel):
     """Ansprechpartner: the staff member responsible for a contract."""
 
     cooperative = ForeignKeyField(Cooperative, backref="contact_persons")
+    salutation = CharField(default="")  # Anrede: Frau, Herr or empty (formatting.contact_title words it)
     name = CharField()
     phone = CharField()
     email = CharField()
@@ -293,7 +294,8 @@ class Contract(BaseModel):
 
 
 class ContractParty(BaseModel):
-    ROLES = {"main": "Hauptmieter", "co": "Mitmieter", "member": "Mitglied"}
+    ROLES = {"main": "Hauptmieter", "co": "Mitmieter", "member": "Mitglied"}  # also the ERP's words (Rolle)
+    ROLES_OF_WOMEN = {"main": "Hauptmieterin", "co": "Mitmieterin"}  # for a person with the Anrede Frau
 
     contract = ForeignKeyField(Contract, backref="parties", on_delete="CASCADE")
     person = ForeignKeyField(Person, backref="contract_parties")
@@ -303,6 +305,13 @@ class ContractParty(BaseModel):
 
     class Meta:
         indexes = ((("contract", "person"), True),)
+
+    @property
+    def role_label(self) -> str:
+        """The role as the page names this person: Hauptmieterin for a woman (Anrede Frau), else Hauptmieter."""
+        if self.person.salutation.strip().lower() == "frau" and self.role in self.ROLES_OF_WOMEN:
+            return self.ROLES_OF_WOMEN[self.role]
+        return self.ROLES.get(self.role, self.role)
 
 
 class BankAccount(BaseModel):

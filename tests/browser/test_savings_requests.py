@@ -94,8 +94,9 @@ def test_tax_certificate_with_javascript_at_phone_width(new_page, users):
 def test_notice_without_javascript(new_page, users):
     page = new_page("desktop", javascript=False, user=users["saver"])
     page.goto(f"/sparen/{SPARBUCH}/umsaetze")
-    page.get_by_role("link", name="Spareinlage kündigen").click()
+    page.get_by_role("link", name="Sparbuch kündigen").click()
     assert path_of(page) == f"/sparen/{SPARBUCH}/kuendigung"
+    expect(page.get_by_role("link", name="Zurück zu den Umsätzen")).to_have_attribute("href", f"/sparen/{SPARBUCH}/umsaetze")
     expect(page.locator("main .notice")).to_contain_text("2.000,00 € je Kalendermonat")
     assert_accessible(page)
     # more than the balance
@@ -110,12 +111,12 @@ def test_notice_without_javascript(new_page, users):
     page.get_by_role("button", name="Kündigung senden").click()
     assert TICKET_PATH.search(path_of(page)), page.url
     main = page.locator("main")
-    expect(main).to_contain_text(f"Kündigung einer Spareinlage – Sparbuch {SPARBUCH}")
+    expect(main).to_contain_text(f"Kündigung – Sparbuch {SPARBUCH}")
     expect(main).to_contain_text("Betrag: 150,00 €")
     expect(main).to_contain_text("ohne Kündigungsfrist")
     assert_accessible(page)
     page.goto("/dokumente/")
-    expect(page.locator("main")).to_contain_text(f"Kündigung einer Spareinlage – Sparbuch {SPARBUCH} vom")
+    expect(page.locator("main")).to_contain_text(f"Kündigung – Sparbuch {SPARBUCH} vom")
 
 
 def test_notice_with_javascript_at_phone_width(new_page, users):

@@ -4,6 +4,7 @@ import random
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from wir import clock
 from wir.demo.tables import (
     ADMIN,
     BANKS,
@@ -32,6 +33,7 @@ from wir.demo.tables import (
     SOLI_RATE,
     SQUARE_METRES_PER_RESIDENT,
     STAFF,
+    STAFF_SALUTATIONS,
     TENANT_USERS,
     TICKET_PREFIX,
     TICKET_TYPES,
@@ -139,7 +141,8 @@ class Builder:
                 totp_secret=totp_secret, totp_confirmed_at=self.days_ago(700),
             )
             self.contact_persons[key] = ContactPerson.create(
-                cooperative=self.cooperatives[coop], name=name, phone=phone, email=email,
+                cooperative=self.cooperatives[coop], salutation=STAFF_SALUTATIONS[key], name=name, phone=phone,
+                email=email,
                 office_hours=hours, user=user,
             )
         User.create(
@@ -217,7 +220,7 @@ class Builder:
         BankAccount.create(
             contract=contract, holder=holder.full_name, iban=iban(bank_code, account_number), bic=bic,
             bank_name=bank_name, mandate_reference=f"{prefix}-{contract.number}-01", valid_from=valid_from,
-            status="active", created_at=datetime.combine(valid_from, datetime.min.time()),
+            status="active", created_at=clock.local_midnight(valid_from),
         )
 
     def ticket_types(self):
@@ -287,7 +290,7 @@ class Builder:
         for key, joint, amount, valid_from, tax_id in EXEMPTION_ORDERS:
             ExemptionOrder.create(
                 person=self.persons[key], joint=joint, amount=_money(amount), valid_from=valid_from,
-                tax_id=tax_id, created_at=datetime.combine(valid_from, datetime.min.time()) - timedelta(days=40),
+                tax_id=tax_id, created_at=clock.local_midnight(valid_from - timedelta(days=40)),
             )  # handed in on paper, before the portal existed
         exempt = {order[0] for order in EXEMPTION_ORDERS}
         for key, number, product, rate, notice, opened_ago, first, bookings in SAVINGS_ACCOUNTS:

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from peewee import fn
 
-from wir import db, storage
+from wir import clock, db, storage
 from wir.demo.builder import _money, _months_ago, savings_bookings
 from wir.demo.tables import (
     BANKS,
@@ -397,7 +397,7 @@ class Generator:
         iban_number = iban(bank[0], str(rng.randrange(10**8, 10**10)))
         self.rows[BankAccount].add(contract_id, holder, iban_number, bank[1], bank[2],
                                    f"{MANDATE_PREFIX[slug]}-{contract_number}-01", valid_from, "active", None, None,
-                                   datetime.combine(valid_from, datetime.min.time()), None)
+                                   clock.local_midnight(valid_from), None)
 
     def _demo_households(self) -> dict[str, Household]:
         """The demo persons with a login and their first contract (rental before parking before membership)."""
@@ -550,7 +550,7 @@ class Generator:
                 exempt.add(saver.id)
                 valid_from = date(rng.randint(2023, self.today.year), 1, 1)
                 self.rows[ExemptionOrder].add(saver.id, False, _money(rng.choice([300, 500, 801, 1000])), valid_from,
-                                              _tax_id(rng), datetime.combine(valid_from, datetime.min.time()))
+                                              _tax_id(rng), clock.local_midnight(valid_from))
         products = [PRODUCTS[rng.randrange(len(PRODUCTS))] for _ in accounts]
         # a fixed deposit (Festzins) takes one deposit; the other accounts share the bookings
         per_account = size.bookings / max(1, sum(1 for product in products if product[3] is None))

@@ -80,6 +80,8 @@ STAFF = [
     ("hoffmann", ELSTERAUE, "René Hoffmann", "0341 42441-15", "r.hoffmann@elsteraue.example.org",
      "Di 13–18 Uhr", "Glocken-Blume-Anker-36", "JYON5O4L5P4E26ZADOYU7IEFHGLE7NM2"),
 ]
+# the Anrede of each Ansprechpartner, by key
+STAFF_SALUTATIONS = {"koehler": "Frau", "schroeder": "Herr", "grosse": "Frau", "hoffmann": "Herr"}
 ADMIN = {
     "email": "admin@wir-immerda.example.org",
     "password": "Schluessel-Turm-Mond-88",

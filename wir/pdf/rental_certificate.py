@@ -20,7 +20,7 @@ TITLE = "Mietbescheinigung"
 @dataclass(frozen=True)
 class Tenant:
     name: str
-    role: str  # Hauptmieter, Mitmieter
+    role: str  # Hauptmieterin, Hauptmieter, Mitmieterin, Mitmieter
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Sparen: the Jahreskontoauszüge of an account, Steuerbescheinigung anfordern, Kündigung einer Spareinlage."""
 
+from urllib.parse import urlsplit
 
 from flask import abort, flash, request, url_for
 from flask_login import current_user
@@ -19,6 +20,7 @@ from wir.forms import (
 )
 from wir.navigation import viewer
 from wir.rendering import or_404, redirect_after_post, render, send_bytes, wants_download
+from wir.security import safe_next
 from wir.services import scope
 from wir.services.documents.certificates import NotOffered
 from wir.services.rejections import Rejected
@@ -89,9 +91,24 @@ class NoticeForm(RequestForm):
         return savings_requests.SavingsNotice(self.amount.data, bool(self.whole_balance.data), self.payout_on.data)
 
 
+def _back_from_notice(account) -> tuple[str | None, str, str]:
+    """Where the Kündigung's „Zurück“ leads: the page it was opened from (``next``, a path of this site only), else
+    the account's Umsätze. Returns the ``next`` to keep in the form's action, the link and its words."""
+    came_from = safe_next(request.args.get("next"))
+    back = came_from or url_for("savings.transactions", number=account.number)
+    if urlsplit(back).path == url_for("savings.index"):
+        words = "Zurück zur Übersicht"
+    elif urlsplit(back).path == url_for("savings.transactions", number=account.number):
+        words = "Zurück zu den Umsätzen"
+    else:
+        words = "Zurück"
+    return came_from, back, words
+
+
 @bp.route("/<number>/kuendigung", methods=["GET", "POST"])
 def notice(number):
     account = or_404(scope.savings_account_of(current_user, number))
+    came_from, back, back_words = _back_from_notice(account)
     terms = savings_requests.notice_terms(account)
     form = NoticeForm()
     if request.method == "GET":
@@ -111,4 +128,5 @@ def notice(number):
     return render("savings/notice.html", "savings/_notice_form.html", status=422 if form.errors else 200,
                   form=form, account=account, terms=terms, free_per_month=savings_requests.FREE_PER_MONTH,
                   month_name=savings_requests.month_name, payout_to=savings_requests.PAYOUT_TO,
-                  pending_count=savings_requests.PENDING_COUNT)
+                  pending_count=savings_requests.PENDING_COUNT, came_from=came_from, back=back,
+                  back_words=back_words)

@@ -15,7 +15,7 @@ from wir.services.contracts import bank_accounts
 from wir.services.rejections import Rejected
 from wir.services.staff import approvals
 
-REASON_REQUIRED = "Bitte geben Sie einen Grund an; er wird dem Mieter mitgeteilt."
+REASON_REQUIRED = "Bitte geben Sie einen Grund an; er wird der Mieterin oder dem Mieter mitgeteilt."
 
 
 def _cooperative():
@@ -75,7 +75,7 @@ def confirm_bank_change(account_id):
         account_id, ConfirmBankForm(prefix="confirm"), "confirm_form",
         lambda account, form: bank_accounts.confirm(account.id, current_user, _cooperative(),
                                                     valid_from=form.valid_from.data),
-        "ist bestätigt. Der Mieter wurde per E-Mail benachrichtigt.",
+        "ist bestätigt. Die Mieterin oder der Mieter wurde per E-Mail benachrichtigt.",
     )
 
 
@@ -84,7 +84,7 @@ def reject_bank_change(account_id):
     return _decide_bank_change(
         account_id, RejectBankForm(prefix="reject"), "reject_form",
         lambda account, form: bank_accounts.reject(account.id, form.reason.data, current_user, _cooperative()),
-        "ist abgelehnt. Der Mieter wurde per E-Mail mit Ihrer Begründung benachrichtigt.",
+        "ist abgelehnt. Die Mieterin oder der Mieter wurde per E-Mail mit Ihrer Begründung benachrichtigt.",
     )
 
 
@@ -174,10 +174,11 @@ def decide_certificate(number):
     def act(ticket, choice, form):
         if choice == "ausstellen":
             approvals.issue_rent_clearance(ticket, current_user)
-            return "Die Bescheinigung ist ausgestellt und liegt in den Dokumenten des Mieters; er erhält eine E-Mail."
+            return ("Die Bescheinigung ist ausgestellt und liegt in den Dokumenten der Mieterin oder des Mieters; "
+                    "eine E-Mail weist darauf hin.")
         if choice == "ablehnen":
             approvals.refuse_rent_clearance(ticket, current_user, form.reason.data)
-            return "Die Anfrage ist abgelehnt; der Mieter erhält eine E-Mail mit Ihrer Begründung."
+            return "Die Anfrage ist abgelehnt; die Mieterin oder der Mieter erhält eine E-Mail mit Ihrer Begründung."
         raise Rejected("decision", "Bitte wählen Sie Ausstellen oder Ablehnen.")
     return _decide(number, "certificate", act)
 
@@ -189,8 +190,9 @@ def decide_application(number):
         if choice not in ("zustimmen", "ablehnen"):
             raise Rejected("decision", "Bitte wählen Sie Zustimmen oder Ablehnen.")
         approvals.decide_application(ticket, current_user, choice == "zustimmen", form.text.data)
-        return ("Das Schreiben liegt in den Dokumenten des Mieters; die Meldung ist "
-                f"{'abgeschlossen' if choice == 'zustimmen' else 'abgelehnt'}. Der Mieter erhält eine E-Mail.")
+        return ("Das Schreiben liegt in den Dokumenten der Mieterin oder des Mieters; die Meldung ist "
+                f"{'abgeschlossen' if choice == 'zustimmen' else 'abgelehnt'}. "
+                "Die Mieterin oder der Mieter erhält eine E-Mail.")
     return _decide(number, "application", act)
 
 

@@ -98,7 +98,7 @@ def _contract(details: contracts.ContractDetails, user: User, own_person_ids: se
         "beginn": contract.start_date,
         "ende": contract.end_date,
         # only the user's own part: co-tenants are other people
-        "ihre_rolle": [ContractParty.ROLES.get(p.role, p.role) for p in own_parties],
+        "ihre_rolle": [p.role_label for p in own_parties],
         "objekt": None if unit is None else {
             "nummer": unit.number, "strasse": unit.street, "postleitzahl": unit.postcode, "ort": unit.city,
             "geschoss": unit.floor, "lage": unit.position, "zimmer": unit.rooms, "wohnflaeche_m2": unit.living_area,

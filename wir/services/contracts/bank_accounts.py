@@ -337,7 +337,8 @@ def confirm(account_id: int, decided_by: User | None = None, cooperative: Cooper
 def reject(account_id: int, reason: str, decided_by: User | None = None,
            cooperative: Cooperative | None = None) -> BankAccount:
     """The cooperative refuses the new account (with a reason for the tenant); the old one stays."""
-    reason = tickets.check_text("reason", reason, "Bitte geben Sie einen Grund an; er wird dem Mieter mitgeteilt.",
+    reason = tickets.check_text("reason", reason,
+                                "Bitte geben Sie einen Grund an; er wird der Mieterin oder dem Mieter mitgeteilt.",
                                 REASON_MAX)
     with db.write_transaction():
         account = _pending(account_id, cooperative)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 from datetime import date, timedelta
 
 from wir import clock, db, storage
-from wir.formatting import german_date
+from wir.formatting import counted, german_date
 from wir.models import Contract, Cooperative, Person, Ticket, TicketCategory, User
 from wir.services import scope
 from wir.services.documents import documents
@@ -165,7 +165,9 @@ class HouseholdChange:
         if not 1 <= self.household_size <= 20:
             raise Rejected("household_size", "Bitte geben Sie eine Personenzahl von 1 bis 20 an.")
         if self.household_size == contract.household_size:
-            raise Rejected("household_size", f"Bei uns sind bereits {self.household_size} Personen eingetragen.")
+            verb = "ist" if self.household_size == 1 else "sind"
+            raise Rejected("household_size", f"Bei uns {verb} bereits "
+                                             f"{counted(self.household_size, 'Person', 'Personen')} eingetragen.")
         if self.effective < today - HOUSEHOLD_CHANGE_BACK:
             raise Rejected("effective", "Das Datum darf höchstens drei Monate zurückliegen. "
                                         "Für ältere Änderungen sprechen Sie uns bitte an.")

@@ -160,7 +160,7 @@ def rental_certificate_data(contract: Contract, number: str, issued_on: date, re
         issued_on=issued_on,
         contract_number=contract.number,
         tenants=tuple(
-            rental_certificate.Tenant(party.person.full_name, ContractParty.ROLES.get(party.role, party.role))
+            rental_certificate.Tenant(party.person.full_name, party.role_label)
             for party in parties
         ),
         flat=_flat(unit),

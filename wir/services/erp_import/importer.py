@@ -12,6 +12,7 @@ from pathlib import Path
 from peewee import CharField, CompositeKey, IntegerField, Model
 
 from wir import audit, clock, db
+from wir.formatting import counted
 from wir.models import (
     BankAccount,
     Contract,
@@ -394,7 +395,8 @@ def run(paths: list[Path], cooperative: Cooperative, *, dry_run: bool, full: boo
         if report.ok and not dry_run:
             totals = report.totals()
             audit.record(user, "erp_import.done", None,
-                         f"{len(files)} Dateien, {totals['created']} neu, {totals['changed']} geändert, "
+                         f"{counted(len(files), 'Datei', 'Dateien')}, {totals['created']} neu, "
+                         f"{totals['changed']} geändert, "
                          f"{totals['ended']} beendet{', vollständiger Abgleich' if full else ''}", cooperative)
         else:
             transaction.rollback()

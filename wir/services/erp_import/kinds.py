@@ -153,6 +153,7 @@ def _finish_transaction(values: dict, today: date) -> dict:
 KINDS = (
     Kind("ansprechpartner.csv", ContactPerson, "Ansprechpartner", (
         Column(KEY, "key", _key, True),
+        Column.text("Anrede", "salutation", max_length=50),
         Column.text("Name", "name", True),
         Column("Telefon", "phone", _checked(phones.normalize), True),
         Column("E-Mail", "email", _checked(email_addresses.normalize), True),

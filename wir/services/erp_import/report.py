@@ -3,6 +3,8 @@ file, line, column and a German message. Stored as JSON with the run (ErpImport.
 
 from dataclasses import asdict, dataclass, field
 
+from wir.formatting import counted
+
 MAX_ERRORS = 1000  # kept in full; beyond that only counted, so a broken file cannot fill the memory
 
 
@@ -81,7 +83,8 @@ class Report:
         heading = "Probelauf (nichts gespeichert)" if self.dry_run else "Import"
         out = [f"{heading}{' mit vollständigem Abgleich' if self.full else ''}:"]
         for f in self.files:
-            parts = [f"{f.rows} Zeilen", f"{f.created} neu", f"{f.changed} geändert", f"{f.unchanged} unverändert"]
+            parts = [counted(f.rows, "Zeile", "Zeilen"), f"{f.created} neu", f"{f.changed} geändert",
+                     f"{f.unchanged} unverändert"]
             if f.ended:
                 parts.append(f"{f.ended} beendet")
             if f.errors:

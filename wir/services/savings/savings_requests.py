@@ -34,7 +34,8 @@ from wir.services.tickets import tickets
 
 TAX_CERTIFICATE_KEY = "tax_certificate"
 NOTICE_KEY = "savings_notice"
-NOTICE_TITLE = "Kündigung einer Spareinlage"
+# the subject names the product as the account does: „Kündigung – Sparbuch 5104711-01“ (docs/glossary.md)
+NOTICE_TITLE = "Kündigung"
 STATUTORY_NOTICE_MONTHS = 3  # the Spareinlage with the legal minimum: it has the monthly allowance
 FREE_PER_MONTH = Decimal("2000.00")  # per account and calendar month, without notice
 WITHDRAWALS = ("Auszahlung",)  # the bookings the allowance is used by (a Kündigung is paid after its period)

@@ -106,7 +106,8 @@ def issue_rent_clearance(ticket: Ticket, clerk: User) -> Document:
 
 def refuse_rent_clearance(ticket: Ticket, clerk: User, reason: str) -> Ticket:
     """Ablehnen: the ticket Abgelehnt with the reason (mailed to the tenant). Raises Rejected('reason'), NotOpen."""
-    reason = _check_text("reason", reason, "Bitte geben Sie einen Grund an; er wird dem Mieter mitgeteilt.")
+    reason = _check_text("reason", reason,
+                         "Bitte geben Sie einen Grund an; er wird der Mieterin oder dem Mieter mitgeteilt.")
     if decision_of(ticket) != "certificate":
         raise NotOpen(ticket.number)
     with tickets.change(ticket, clerk, "rent_clearance.refused") as edit:
@@ -124,7 +125,7 @@ def decide_application(ticket: Ticket, clerk: User, approve: bool, text: str) ->
     )
 
     text = _check_text("text", text, None if approve else
-                       "Bitte geben Sie einen Grund an; er steht im Schreiben an den Mieter.")
+                       "Bitte geben Sie einen Grund an; er steht im Schreiben an die Mieterin oder den Mieter.")
     if decision_of(ticket) != "application":
         raise NotOpen(ticket.number)
     person, contract = _parts(ticket)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from peewee import JOIN, fn
 
 from wir import audit, clock, db, mail, storage, uploads
+from wir.formatting import counted
 from wir.models import (
     Contract,
     ContractParty,
@@ -353,7 +354,8 @@ def publish(batch: DocumentBatch, clerk: User) -> int:
         count = sum(len(filed) for filed in by_person.values())
         mails = _mail_tenants(by_person, persons, cooperative)
         audit.record(clerk, "documents.batch_published", batch,
-                     f"{batch.title}: {count} Dokumente veröffentlicht, {mails} E-Mails", cooperative)
+                     f"{batch.title}: {counted(count, 'Dokument', 'Dokumente')} veröffentlicht, "
+                     f"{counted(mails, 'E-Mail', 'E-Mails')}", cooperative)
     return count
 
 
