@@ -45,7 +45,7 @@ def rows_of(number, **where) -> list[SavingsTransaction]:
 
 def table_rows(page: str) -> list[list[str]]:
     """The cells of the Umsätze table, tags stripped."""
-    body = page.split('<table class="transactions">', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    body = page.split('<table class="data-table transactions">', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     return [
         [unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
         for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
@@ -288,7 +288,7 @@ def test_bad_filter_values_get_a_message_next_to_the_field(client, auth, data, q
     page = response.get_data(as_text=True)
     assert message in field_error(page, field)
     assert "Bitte korrigieren Sie Ihre Auswahl" in page
-    assert "<script>alert" not in page and '<table class="transactions">' not in page
+    assert "<script>alert" not in page and '<table class="data-table transactions">' not in page
     assert SavingsTransaction.select().count() > 0
 
 

@@ -51,7 +51,7 @@ def two_requests(new_page):
 
 
 def request_row(clerk, who: dict):
-    return clerk.locator("table.queue tbody tr").filter(has_text=f"{who['first']} {who['last']}")
+    return clerk.locator("table.data-table tbody tr").filter(has_text=f"{who['first']} {who['last']}")
 
 
 def assign_hannelore(clerk, javascript: bool, seen) -> None:
