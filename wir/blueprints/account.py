@@ -3,7 +3,6 @@ review of the contact data after the first sign-in."""
 
 from flask import Blueprint, abort, current_app, flash, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from limits import parse_many
 from wtforms import StringField
 from wtforms.validators import DataRequired
@@ -13,6 +12,7 @@ from wir.extensions import limiter
 from wir.forms import (
     ChoiceField,
     EmptyForm,
+    Form,
     NewPasswordForm,
     current_password_field,
     email_field,
@@ -40,7 +40,7 @@ bp.before_request(require_tenant)
 # the same URLs and swaps only the component.
 
 
-class PhoneForm(FlaskForm):
+class PhoneForm(Form):
     kind = ChoiceField("Art")
     number = StringField(
         "Telefonnummer",
@@ -145,7 +145,7 @@ def delete_phone(phone_id):
 # --- E-Mail-Adresse --------------------------------------------------------------------
 
 
-class EmailChangeForm(FlaskForm):
+class EmailChangeForm(Form):
     email = email_field("Neue E-Mail-Adresse")
     password = current_password_field()
 
@@ -237,7 +237,7 @@ def check_password():
 # --- Meine Daten -----------------------------------------------------------------------
 
 
-class ExportForm(FlaskForm):
+class ExportForm(Form):
     password = current_password_field()
 
 

@@ -4,14 +4,13 @@ import logging
 
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, logout_user
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from wir import security_log
 from wir.extensions import limiter
 from wir.formatting import german_datetime
-from wir.forms import NewPasswordForm, email_field, reject
+from wir.forms import Form, NewPasswordForm, email_field, reject
 from wir.rendering import redirect_after_post, render
 from wir.security import SECOND_FACTOR_DUE, complete_second_factor, safe_next, start_session
 from wir.services.account import accounts
@@ -23,7 +22,7 @@ bp = Blueprint("auth", __name__)
 LOGIN_FAILED = "E-Mail-Adresse oder Passwort ist nicht richtig."
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = email_field(autocomplete="username")
     password = PasswordField(
         "Passwort",
@@ -95,7 +94,7 @@ def _address_ref(email: str) -> str:
     return accounts.address_hash(email)[:16]
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     code = StringField(
         "Bestätigungscode aus Ihrer Authenticator-App",
         validators=[DataRequired("Bitte geben Sie den Code aus Ihrer Authenticator-App ein."),
@@ -104,7 +103,7 @@ class CodeForm(FlaskForm):
     )
 
 
-class RecoveryCodeForm(FlaskForm):
+class RecoveryCodeForm(Form):
     """On the code page beside CodeForm, its names prefixed with "recovery-"."""
 
     code = StringField(
@@ -216,7 +215,7 @@ def logout():
     return redirect_after_post(url_for("auth.login"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = email_field()
 
 

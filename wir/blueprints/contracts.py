@@ -2,11 +2,10 @@
 
 from flask import Blueprint, flash, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from wir.forms import current_password_field, reject
+from wir.forms import Form, current_password_field, reject
 from wir.rendering import or_404, redirect_after_post, render
 from wir.security import require_tenant
 from wir.services.contracts import bank_accounts, contracts
@@ -27,7 +26,7 @@ def show(contract_id):
     return render("contracts/show.html", details=details)
 
 
-class BankAccountForm(FlaskForm):
+class BankAccountForm(Form):
     holder = StringField(
         "Kontoinhaber",
         validators=[DataRequired("Bitte geben Sie den Kontoinhaber an.")],

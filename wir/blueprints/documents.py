@@ -2,7 +2,6 @@
 
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
@@ -10,6 +9,7 @@ from wir import clock, converters, pagination
 from wir.formatting import german_date
 from wir.forms import (
     ChoiceField,
+    Form,
     GermanDateField,
     GermanIntegerField,
     RequestForm,
@@ -129,7 +129,7 @@ def _filters(contracts) -> documents.Filters:
     return documents.Filters(contract_id, kind, year)
 
 
-class FilterForm(FlaskForm):
+class FilterForm(Form):
     class Meta:
         csrf = False  # a GET form that changes nothing
 

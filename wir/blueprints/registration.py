@@ -1,7 +1,6 @@
 """Registrieren (web and app), Bestätigungscode, Registrierungsnummer anfordern."""
 
 from flask import Blueprint, current_app, flash, request, session, url_for
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Optional, Regexp
 
@@ -9,6 +8,7 @@ from wir.extensions import limiter
 from wir.forms import (
     ChoiceField,
     EmptyForm,
+    Form,
     NewPasswordForm,
     email_field,
     options,
@@ -97,7 +97,7 @@ def check_password():
     return render("_password_criteria.html", form=RegistrationForm())
 
 
-class ResendForm(FlaskForm):
+class ResendForm(Form):
     email = email_field()
 
 
@@ -127,7 +127,7 @@ def confirm(token):
     return render("registration/confirm.html", form=form, token=token)
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     email = email_field()
     code = StringField(
         "Bestätigungscode",
@@ -161,7 +161,7 @@ def _sign_in_confirmed(user):
     return redirect_after_post(url_for("home.index"), full_reload=True)
 
 
-class NumberRequestForm(FlaskForm):
+class NumberRequestForm(Form):
     first_name = text_field("Vorname", 100, "Bitte geben Sie Ihren Vornamen ein.",
                             render_kw={"autocomplete": "given-name"})
     last_name = text_field("Nachname", 100, "Bitte geben Sie Ihren Nachnamen ein.",

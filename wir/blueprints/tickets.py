@@ -5,11 +5,10 @@ from datetime import datetime
 
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, MultipleFileField
 
 from wir import converters, pagination, uploads
-from wir.forms import ChoiceField, EmptyForm, options, reject, text_field
+from wir.forms import ChoiceField, EmptyForm, Form, options, reject, text_field
 from wir.models import ContactPerson, Cooperative, PhoneNumber, Ticket
 from wir.rendering import or_404, redirect_after_post, render, send_stored
 from wir.security import accepts_uploads, require_tenant, session_user
@@ -61,7 +60,7 @@ def _attachments_field() -> MultipleFileField:
     )
 
 
-class ContactForm(FlaskForm):
+class ContactForm(Form):
     concern = ChoiceField("Worum geht es?")  # a contract or "Allgemeines Anliegen"
     ticket_type = ChoiceField("Meldungsart")
     category = ChoiceField("Meldungskategorie")
@@ -256,7 +255,7 @@ def poll():
                   poll_seconds=current_app.config["STATUS_POLL_SECONDS"])
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(Form):
     message = text_field("Ihre Antwort", tickets.MESSAGE_MAX, "Bitte schreiben Sie uns Ihre Antwort.", area=True,
                          render_kw={"rows": 8})
     attachments = _attachments_field()

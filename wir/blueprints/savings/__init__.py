@@ -5,10 +5,9 @@ One blueprint; the Freistellungsauftrag and the savers' requests are modules bel
 
 from flask import Blueprint, Response, abort, current_app, request, stream_with_context
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms.validators import Optional
 
-from wir.forms import ChoiceField, GermanDateField, options
+from wir.forms import ChoiceField, Form, GermanDateField, options
 from wir.models import SavingsTransaction
 from wir.navigation import viewer
 from wir.rendering import or_404, render
@@ -37,7 +36,7 @@ def index():
                   exemption=exemption_orders.status(exemption_orders.saver_of(viewer().persons)))
 
 
-class FilterForm(FlaskForm):
+class FilterForm(Form):
     class Meta:
         csrf = False  # a GET form that changes nothing
 

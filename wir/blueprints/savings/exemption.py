@@ -7,13 +7,13 @@ they follow the chosen kind of order.
 
 from flask import flash, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 
 from wir.blueprints.savings import bp
 from wir.formatting import german_date, money
 from wir.forms import (
     ChoiceField,
+    Form,
     GermanMoneyField,
     current_password_field,
     options,
@@ -45,7 +45,7 @@ def exemption():
     return render("savings/exemption.html", state=exemption_orders.status(_saver()))
 
 
-class ExemptionForm(FlaskForm):
+class ExemptionForm(Form):
     kind = SelectField("Art des Auftrags", default=SINGLE, validate_choice=False)
     amount = GermanMoneyField("Betrag in Euro", render_kw={"inputmode": "decimal", "autocomplete": "off"})
     # the kind and the years are checked by the service, in its own words (a form opened on 31 December and sent
@@ -148,7 +148,7 @@ def _form_page(form, state, status=200):
     )
 
 
-class RevocationForm(FlaskForm):
+class RevocationForm(Form):
     when = ChoiceField("Ab wann soll der Widerruf gelten?", default=YEAR_END)
     password = current_password_field()
 

@@ -3,12 +3,11 @@
 
 from flask import current_app, flash, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms.validators import Optional
 
 from wir import clock, pagination
 from wir.blueprints.staff import bp, queue
-from wir.forms import GermanDateField, reject, text_field
+from wir.forms import Form, GermanDateField, reject, text_field
 from wir.rendering import or_404, redirect_after_post, render, send_stored
 from wir.services import scope
 from wir.services.contracts import bank_accounts
@@ -26,11 +25,11 @@ def _cooperative():
 # --- Bankverbindungen ------------------------------------------------------------------------------------------
 
 
-class ConfirmBankForm(FlaskForm):
+class ConfirmBankForm(Form):
     valid_from = GermanDateField("Gültig ab", validators=[Optional()])
 
 
-class RejectBankForm(FlaskForm):
+class RejectBankForm(Form):
     reason = text_field("Grund der Ablehnung", bank_accounts.REASON_MAX, required=REASON_REQUIRED, area=True)
 
 
@@ -112,12 +111,12 @@ def _already_decided(account_id: int):
 # --- Mietschuldenfreiheitsbescheinigungen and Formulare at the ticket desk ----------------------------------------
 
 
-class CertificateDecisionForm(FlaskForm):
+class CertificateDecisionForm(Form):
     reason = text_field("Grund der Ablehnung (nur bei Ablehnen)", approvals.TEXT_MAX, area=True,
                         render_kw={"rows": 3})
 
 
-class ApplicationDecisionForm(FlaskForm):
+class ApplicationDecisionForm(Form):
     text = text_field("Text für das Schreiben (bei Ablehnen: die Begründung)", approvals.TEXT_MAX, area=True,
                       render_kw={"rows": 5})
 

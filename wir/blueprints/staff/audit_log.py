@@ -2,12 +2,11 @@
 
 from flask import Response, request, stream_with_context
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms.validators import Optional, ValidationError
 
 from wir.blueprints.staff import _require_admin, bp
 from wir.formatting import german_date
-from wir.forms import ChoiceField, GermanDateField, options, text_field
+from wir.forms import ChoiceField, Form, GermanDateField, options, text_field
 from wir.rendering import render
 from wir.services.staff import audit_log, staff_persons
 
@@ -20,7 +19,7 @@ def _within_the_log(form, field):
                               f"{german_date(audit_log.LAST_DAY)} ein.")
 
 
-class AuditLogFilterForm(FlaskForm):
+class AuditLogFilterForm(Form):
     class Meta:
         csrf = False  # a GET form that changes nothing
 

@@ -12,13 +12,12 @@ from datetime import datetime
 
 from flask import flash, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, MultipleFileField
 
 from wir import uploads
 from wir.blueprints.staff import bp, queue
 from wir.blueprints.staff.persons import chosen_person
-from wir.forms import ChoiceField, options, reject, text_field
+from wir.forms import ChoiceField, Form, options, reject, text_field
 from wir.models import Ticket
 from wir.rendering import or_404, redirect_after_post, render, send_stored, wants_fragment
 from wir.security import accepts_uploads
@@ -30,7 +29,7 @@ from wir.services.tickets import contact, tickets
 FIELD_ROWS = {"rows": 5}
 
 
-class DeskForm(FlaskForm):
+class DeskForm(Form):
     """What every action form carries: the version of the ticket it was based on and when the page was made."""
 
     version = HiddenField()
@@ -209,7 +208,7 @@ def ticket_attachment(number, attachment_id):
 # --- Neue Meldung aufnehmen (phone or counter) ---
 
 
-class NewTicketForm(FlaskForm):
+class NewTicketForm(Form):
     contract = ChoiceField("Vertrag")
     category = ChoiceField("Meldungsart und -kategorie")
     phone = text_field("Telefonnummer für Rückfragen", 40, render_kw={"autocomplete": "off", "inputmode": "tel"})

@@ -3,13 +3,12 @@ the Sammel-Upload (many PDFs or a ZIP, matched to contracts, previewed, then pub
 
 from flask import current_app, flash, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import FileField, MultipleFileField
 
 from wir import clock, pagination, uploads
 from wir.blueprints.staff import bp
 from wir.blueprints.staff.persons import chosen_person
-from wir.forms import ChoiceField, EmptyForm, options, reject, text_field
+from wir.forms import ChoiceField, EmptyForm, Form, options, reject, text_field
 from wir.models import Cooperative, User
 from wir.rendering import or_404, redirect_after_post, render
 from wir.security import accepts_uploads
@@ -32,7 +31,7 @@ def _is_admin() -> bool:
 # --- the list ---------------------------------------------------------------------------------------------------
 
 
-class SentFilterForm(FlaskForm):
+class SentFilterForm(Form):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
@@ -63,7 +62,7 @@ def documents():
 # --- one document ---------------------------------------------------------------------------------------------
 
 
-class DocumentForm(FlaskForm):
+class DocumentForm(Form):
     contract = ChoiceField("Vertrag", default="")
     kind = ChoiceField("Art", default="letter")
     title = text_field("Titel", staff_documents.TITLE_MAX, "Bitte geben Sie einen Titel an.")
@@ -107,7 +106,7 @@ def new_document():
 # --- Sammel-Upload --------------------------------------------------------------------------------------------
 
 
-class BulkUploadForm(FlaskForm):
+class BulkUploadForm(Form):
     cooperative = ChoiceField("Genossenschaft")  # admins only: staff upload for their own
     kind = ChoiceField("Art", default="operating_costs_statement")
     title = text_field("Titel (für alle Dateien)", staff_documents.TITLE_MAX, "Bitte geben Sie einen Titel an.")

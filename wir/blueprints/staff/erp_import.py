@@ -3,12 +3,11 @@
 
 from flask import current_app, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, MultipleFileField
 
 from wir import pagination, tasks, uploads
 from wir.blueprints.staff import _require_admin, bp
-from wir.forms import ChoiceField, options, reject
+from wir.forms import ChoiceField, Form, options, reject
 from wir.models import Cooperative
 from wir.rendering import or_404, redirect_after_post, render, wants_fragment
 from wir.security import accepts_uploads
@@ -19,7 +18,7 @@ POLL_SECONDS = 2
 MAX_FILES = 20  # the nine kinds and room for a few the report names as unknown
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     cooperative = ChoiceField("Genossenschaft")
     files = MultipleFileField("CSV-Dateien oder eine ZIP-Datei",
                               render_kw={"accept": ".csv,text/csv,application/zip,.zip"})

@@ -6,13 +6,12 @@ The letters are made in the background (wir.tasks); the batch's page shows the p
 
 from flask import current_app, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectMultipleField
 
 from wir import audit, db, pagination, tasks
 from wir.blueprints.staff import bp
 from wir.converters import bounded_int
-from wir.forms import ChoiceField, EmptyForm, options, reject, text_field
+from wir.forms import ChoiceField, EmptyForm, Form, options, reject, text_field
 from wir.models import JobStatus
 from wir.rendering import or_404, redirect_after_post, render, send_bytes, wants_fragment
 from wir.services.registration import registration_letters
@@ -24,7 +23,7 @@ PERSONS_PAGE_SIZE = 50
 POLL_SECONDS = 2
 
 
-class LettersForm(FlaskForm):
+class LettersForm(Form):
     """ "Briefe erstellen": the ticked requests and persons (checkboxes in the lists, form="briefe")."""
 
     anfrage = SelectMultipleField("Anfragen", coerce=bounded_int, validate_choice=False)
@@ -33,7 +32,7 @@ class LettersForm(FlaskForm):
     haus = HiddenField()
 
 
-class HouseFilterForm(FlaskForm):
+class HouseFilterForm(Form):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
@@ -117,7 +116,7 @@ def letter_batch_pdf(letter_batch_id):
     return send_bytes(registration_letters.batch_pdf(batch), "application/pdf", f"Registrierungsbriefe-{batch.id}.pdf")
 
 
-class PersonSearchForm(FlaskForm):
+class PersonSearchForm(Form):
     class Meta:
         csrf = False
 

@@ -7,13 +7,12 @@ up to date, so that sending it again is a deliberate choice.
 
 from flask import current_app, flash, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import AnyOf, InputRequired, Optional
 
 from wir import clock, pagination
 from wir.blueprints.staff import bp
-from wir.forms import ChoiceField, GermanDateField, options, reject, text_field
+from wir.forms import ChoiceField, Form, GermanDateField, options, reject, text_field
 from wir.models import Cooperative, User
 from wir.rendering import or_404, redirect_after_post, render
 from wir.services import versions
@@ -24,7 +23,7 @@ EDITOR_ID = "news-editor"
 LIST_ID = "news-list"
 
 
-class NewsForm(FlaskForm):
+class NewsForm(Form):
     cooperative = ChoiceField("Genossenschaft")  # admins writing a new one; staff write for their own
     title = text_field("Überschrift", news.TITLE_MAX, "Bitte geben Sie eine Überschrift ein.")
     body = text_field("Text", news.BODY_MAX, "Bitte schreiben Sie den Text der Neuigkeit.", area=True,
@@ -125,7 +124,7 @@ def news_edit(news_id):
                                                              versions.parse(form.version.data)))
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(Form):
     # the answer of the confirmation page: a POST without it (a stray or replayed request) deletes nothing
     confirm = HiddenField(validators=[AnyOf(["ja"], message="Bitte bestätigen Sie das Löschen.")])
     version = HiddenField()  # of the item the confirmation page showed

@@ -7,12 +7,11 @@ meanwhile, nothing is done (422), the page says what changed and shows the accou
 
 from flask import current_app, flash, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
 from wir.blueprints.staff import bp
 from wir.converters import bounded_int
-from wir.forms import reject, text_field
+from wir.forms import Form, reject, text_field
 from wir.rendering import or_404, redirect_after_post, render
 from wir.services import scope, versions
 from wir.services.rejections import Rejected
@@ -35,7 +34,7 @@ def chosen_person():
     return query, person, found
 
 
-class PersonSearchForm(FlaskForm):
+class PersonSearchForm(Form):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
@@ -98,7 +97,7 @@ ACTION_TEXTS = {
 }
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     version = HiddenField()  # of the account the action's page showed
 
 

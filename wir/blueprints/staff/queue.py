@@ -5,19 +5,18 @@ from urllib.parse import parse_qsl, urlencode
 
 from flask import abort, current_app, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms.validators import NumberRange, Optional
 
 from wir import clock
 from wir.blueprints.staff import bp
-from wir.forms import ChoiceField, GermanIntegerField, options, text_field
+from wir.forms import ChoiceField, Form, GermanIntegerField, options, text_field
 from wir.rendering import render
 from wir.services.staff import staff_queue
 
 QUEUE_ID = "queue"  # the element the filter, sort and page links replace (form and table)
 
 
-class QueueFilterForm(FlaskForm):
+class QueueFilterForm(Form):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
