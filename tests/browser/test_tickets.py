@@ -177,6 +177,7 @@ def assert_filed(page, subject: str, location: str, photo) -> str:
     notice = page.locator(".notice--success")
     expect(notice).to_contain_text(re.compile(r"Ihre Meldungsnummer: " + NUMBER))
     number = re.search(NUMBER, notice.inner_text()).group(0)
+    expect(notice).to_be_focused()  # the outcome, whether htmx loaded the page (HX-Location) or the browser did
     expect(page).to_have_url(re.compile(re.escape(f"/meldungen/{number}") + "$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(subject)
     expect(fact(page, "Meldungsnummer")).to_have_text(number)
