@@ -9,6 +9,7 @@ other tests' apps. A child process has its own.
 """
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -343,6 +344,29 @@ def wait_for_htmx(page) -> None:
     page.wait_for_load_state("load")
     assert page.evaluate("typeof window.htmx") == "object"
     expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")).to_have_count(0)
+
+
+def after_swap(page, action) -> None:
+    """Run ``action`` (which makes htmx swap) and wait until htmx has settled the new content."""
+    page.evaluate(
+        """() => { window.__wirSettled = false;
+                   document.body.addEventListener('htmx:afterSettle', () => { window.__wirSettled = true; },
+                                                  {once: true}); }"""
+    )
+    action()
+    page.wait_for_function("() => window.__wirSettled === true")
+
+
+def control(page, label: str):
+    """The form control labelled ``label``, whether or not its label adds "(Pflichtfeld)"."""
+    return page.get_by_label(re.compile("^" + re.escape(label) + r"( \(Pflichtfeld\))?$"))
+
+
+def option_value(select, text: str) -> str:
+    """The value of the option of ``select`` that contains ``text``."""
+    value = select.locator("option", has_text=text).first.get_attribute("value")
+    assert value, f"no option „{text}“"
+    return value
 
 
 def expect(target, message=None):

@@ -3,13 +3,12 @@ parameters — so a browser test can check each page of the portal and a new pag
 
 Use in a browser test module (one walk per module and user; the walk itself fetches each page once):
 
-    from tests.browser.page_walk import WHO, pages
+    from tests.browser.page_walk import WHO, pages, visit, walk_user
 
     def test_something_on_every_page(new_page, users, demo_logins, live_server):
         for who in WHO:                                   # "anonymous", "tenant", "saver", "staff", "admin"
             page = new_page("phone", user=walk_user(who, users, demo_logins))
-            for who, path in pages(page, who, live_server):
-                page.goto(path)
+            for path in visit(page, [path for _, path in pages(page, who, live_server)]):
                 ...
 
 ``pages(page, who, live_server) -> list[(who, path)]`` finds the pages by walking links, as a user would: it starts
@@ -176,6 +175,16 @@ def pages(page, who: str, live_server) -> list[tuple[str, str]]:
     assert not missing, (f"page walk ({who}): no example object for {missing}; link to it from a page of {who} or "
                          f"make one in tests/browser/page_walk._make_unlinked_objects")
     return [(who, path) for path in found.values()]
+
+
+def visit(page, paths):
+    """Opens each of ``paths`` in ``page`` in turn (a token page answers 410: its token is invalid on purpose) and
+    yields the path while the page shows it."""
+    for path in paths:
+        response = page.goto(path)
+        assert response.ok or (response.status == 410 and INVALID_TOKEN in path), (path, response.status)
+        assert response.headers["content-type"].startswith("text/html"), (path, response.headers["content-type"])
+        yield path
 
 
 def walk_user(who: str, users: dict, demo_logins: dict) -> dict | None:

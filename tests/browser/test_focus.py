@@ -7,11 +7,10 @@ after each of its three choices and a send with errors. „Auswahl übernehmen�
 works there. axe and HTML_CodeSniffer stay clean on both pages.
 """
 
-import re
 
 import pytest
 
-from tests.browser.helpers import assert_accessible, expect, wait_for_htmx
+from tests.browser.helpers import after_swap, assert_accessible, control, expect, option_value, wait_for_htmx
 
 pytestmark = pytest.mark.browser
 
@@ -21,27 +20,11 @@ FOCUSED = """() => { const e = document.activeElement;
                              inStatus: Boolean(e.closest('#desk-status'))}; }"""
 
 
-def after_swap(page, action) -> dict:
+def focus_after(page, action) -> dict:
     """Run ``action`` (which makes htmx swap), wait until htmx has settled, and return what has focus then."""
-    page.evaluate(
-        """() => { window.__wirSettled = false;
-                   document.body.addEventListener('htmx:afterSettle', () => { window.__wirSettled = true; },
-                                                  {once: true}); }"""
-    )
-    action()
-    page.wait_for_function("() => window.__wirSettled === true")
+    after_swap(page, action)
     wait_for_htmx(page)
     return page.evaluate(FOCUSED)
-
-
-def control(page, label: str):
-    return page.get_by_label(re.compile("^" + re.escape(label) + r"( \(Pflichtfeld\))?$"))
-
-
-def option_value(select, text: str) -> str:
-    value = select.locator("option", has_text=text).first.get_attribute("value")
-    assert value, f"no option „{text}“"
-    return value
 
 
 # --- Kontakt ---------------------------------------------------------------------------------------------
@@ -66,16 +49,16 @@ def test_kontakt_each_choice_focuses_the_next_field_and_errors_the_summary(new_p
 
     concern = control(page, "Worum geht es?")
     contract = concern.locator("option", has_text="Mietvertrag").first.get_attribute("value")
-    focused = after_swap(page, lambda: concern.select_option(contract))
+    focused = focus_after(page, lambda: concern.select_option(contract))
     assert focused["id"] == "ticket_type", focused
     expect(control(page, "Worum geht es?")).to_have_value(contract)
 
     ticket_type = control(page, "Meldungsart")
-    focused = after_swap(page, lambda: ticket_type.select_option(option_value(ticket_type, "Schadensmeldung")))
+    focused = focus_after(page, lambda: ticket_type.select_option(option_value(ticket_type, "Schadensmeldung")))
     assert focused["id"] == "category", focused
 
     category = control(page, "Meldungskategorie")
-    focused = after_swap(page, lambda: category.select_option(option_value(category, "Heizung/Warmwasser")))
+    focused = focus_after(page, lambda: category.select_option(option_value(category, "Heizung/Warmwasser")))
     expected = first_field_after_choices(page)
     assert expected in {"phone", "location"}, expected  # a damage report asks where (or for a phone) first
     assert focused["id"] == expected, focused
@@ -91,7 +74,7 @@ def test_kontakt_each_choice_focuses_the_next_field_and_errors_the_summary(new_p
         assert widths["height"] >= 2 * widths["line"], f"the chosen contract is cut off: {widths}"
 
     # sent without Betreff and Nachricht: focus on the summary, which names both
-    focused = after_swap(page, lambda: page.get_by_role("button", name="Absenden").click())
+    focused = focus_after(page, lambda: page.get_by_role("button", name="Absenden").click())
     assert focused["summary"], focused
     assert "Bitte prüfen Sie Ihre Eingaben" in focused["text"] and "Betreff" in focused["text"], focused
     expect(page.get_by_role("button", name="Auswahl übernehmen")).to_be_hidden()
@@ -141,19 +124,19 @@ def test_every_desk_action_focuses_its_confirmation_or_its_errors(new_page, user
 
     assignee = control(page, "Zuständig")
     assignee.select_option(index=1)
-    focused = after_swap(page, lambda: page.get_by_role("button", name="Zuweisen").click())
+    focused = focus_after(page, lambda: page.get_by_role("button", name="Zuweisen").click())
     assert_confirmed(focused, "Die Zuständigkeit ist gespeichert.")
 
     page.locator("#answer-message").fill("Wir kümmern uns darum.")
-    focused = after_swap(page, lambda: page.get_by_role("button", name="Antwort senden").click())
+    focused = focus_after(page, lambda: page.get_by_role("button", name="Antwort senden").click())
     assert_confirmed(focused, "Ihre Antwort ist gesendet.")
 
     page.locator("#note-note").fill("Hausmeister informiert.")
-    focused = after_swap(page, lambda: page.get_by_role("button", name="Notiz speichern").click())
+    focused = focus_after(page, lambda: page.get_by_role("button", name="Notiz speichern").click())
     assert_confirmed(focused, "Die interne Notiz ist gespeichert.")
 
     # an empty note: the note form's summary, and the last confirmation is gone from the live region
-    focused = after_swap(page, lambda: page.get_by_role("button", name="Notiz speichern").click())
+    focused = focus_after(page, lambda: page.get_by_role("button", name="Notiz speichern").click())
     assert focused["summary"] and "Bitte schreiben Sie eine Notiz." in focused["text"], focused
     assert page.locator("#desk form").filter(has=page.locator(":focus")).get_by_role(
         "button", name="Notiz speichern").count() == 1, "the summary focused is not the note form's"
@@ -162,15 +145,15 @@ def test_every_desk_action_focuses_its_confirmation_or_its_errors(new_page, user
     # a stale version (another clerk was quicker): the conflict says what changed
     page.locator("#desk input[name='note-version']").evaluate("input => { input.value = '0'; }")
     page.locator("#note-note").fill("Noch einmal.")
-    focused = after_swap(page, lambda: page.get_by_role("button", name="Notiz speichern").click())
+    focused = focus_after(page, lambda: page.get_by_role("button", name="Notiz speichern").click())
     assert focused["id"] == "conflict" and "inzwischen geändert" in focused["text"], focused
 
     page.locator("#query-question").fill("Seit wann?")
-    focused = after_swap(page, lambda: page.get_by_role("button", name="Rückfrage senden").click())
+    focused = focus_after(page, lambda: page.get_by_role("button", name="Rückfrage senden").click())
     assert_confirmed(focused, "Ihre Rückfrage ist gesendet.")
 
     control(page, "Neuer Status").select_option(label="In Bearbeitung")
-    focused = after_swap(page, lambda: page.get_by_role("button", name="Status ändern").click())
+    focused = focus_after(page, lambda: page.get_by_role("button", name="Status ändern").click())
     assert_confirmed(focused, "Der Status ist geändert.")
     expect(page.locator("#desk .desk-state")).to_contain_text("In Bearbeitung")
     assert_accessible(page)

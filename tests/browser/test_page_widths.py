@@ -5,7 +5,7 @@ container. The pages come from the page walk (tests/browser/page_walk.py), so a 
 import pytest
 
 from tests.browser.helpers import assert_no_horizontal_scroll
-from tests.browser.page_walk import INVALID_TOKEN, WHO, pages, walk_user
+from tests.browser.page_walk import WHO, pages, visit, walk_user
 
 pytestmark = pytest.mark.browser
 
@@ -30,10 +30,7 @@ def test_no_page_scrolls_sideways(new_page, users, demo_logins, live_server, wal
     if who not in walks:
         walks[who] = pages(page, who, live_server)
     problems = []
-    for _, path in walks[who]:
-        response = page.goto(path)
-        assert response.ok or (response.status == 410 and INVALID_TOKEN in path), (path, response.status)
-        assert response.headers["content-type"].startswith("text/html"), (path, response.headers["content-type"])
+    for path in visit(page, [path for _, path in walks[who]]):
         try:
             assert_no_horizontal_scroll(page, width)
         except AssertionError as problem:

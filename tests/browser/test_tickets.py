@@ -31,9 +31,12 @@ from PIL import ExifTags, Image
 
 from tests.browser.helpers import (
     POLL_WAIT_MS,
+    after_swap,
     assert_accessible,
     assert_no_horizontal_scroll,
+    control,
     expect,
+    option_value,
     path_of,
     wait_for_htmx,
 )
@@ -116,28 +119,6 @@ def open_ticket(page, subject: str) -> None:
 def fact(page, term: str):
     """The <dd> beside <dt>term</dt> on a ticket page."""
     return page.locator(f"dl.facts dt:text-is('{term}') + dd")
-
-
-def control(page, label: str):
-    """The form control labelled ``label``, whether or not its label adds "(Pflichtfeld)"."""
-    return page.get_by_label(re.compile("^" + re.escape(label) + r"( \(Pflichtfeld\))?$"))
-
-
-def option_value(select, text: str) -> str:
-    value = select.locator("option", has_text=text).first.get_attribute("value")
-    assert value, f"no option „{text}“"
-    return value
-
-
-def after_swap(page, action) -> None:
-    """Run ``action`` (which makes htmx swap) and wait until htmx has settled the new content."""
-    page.evaluate(
-        """() => { window.__wirSettled = false;
-                   document.body.addEventListener('htmx:afterSettle', () => { window.__wirSettled = true; },
-                                                  {once: true}); }"""
-    )
-    action()
-    page.wait_for_function("() => window.__wirSettled === true")
 
 
 def choose(page, label: str, text: str, javascript: bool = True) -> None:
