@@ -4,9 +4,11 @@ After a swap with errors focus is on the error summary, after a success on the c
 region outside what is swapped), after a choice that rebuilds a form on the next field: on the ticket desk after
 each action (zuweisen, Status, Antwort, Rückfrage, interne Notiz, an empty and a stale one) and on the Kontakt form
 after each of its three choices and a send with errors. „Auswahl übernehmen“ shows only without JavaScript, and
-works there. axe and HTML_CodeSniffer stay clean on both pages.
+works there. axe and HTML_CodeSniffer stay clean on both pages. On the Freistellungsauftrag the kind, once chosen,
+hands the focus on to the amount (the fit on load takes none).
 """
 
+import re
 
 import pytest
 
@@ -157,3 +159,20 @@ def test_every_desk_action_focuses_its_confirmation_or_its_errors(new_page, user
     assert_confirmed(focused, "Der Status ist geändert.")
     expect(page.locator("#desk .desk-state")).to_contain_text("In Bearbeitung")
     assert_accessible(page)
+
+
+# --- the Freistellungsauftrag ----------------------------------------------------------------------------
+
+
+def test_freistellungsauftrag_kind_focuses_the_amount_but_the_fit_on_load_takes_no_focus(new_page, users):
+    page = new_page("phone", user=users["both"])  # Gisela: no order yet
+    page.goto("/sparen/freistellungsauftrag/neu")
+    wait_for_htmx(page)  # htmx has fitted the form to the kind on load
+    assert page.evaluate("document.activeElement.id") != "amount", "the fit on load took the focus"
+    kind = page.get_by_label(re.compile("^Art des Auftrags"))
+    focused = focus_after(page, lambda: kind.select_option("joint"))
+    assert focused["id"] == "amount", focused
+    expect(page.locator("#partner-fields")).to_be_visible()
+    focused = focus_after(page, lambda: page.get_by_label(re.compile("^Art des Auftrags")).select_option("single"))
+    assert focused["id"] == "amount", focused
+    expect(page.locator("#partner-fields")).to_have_count(0)

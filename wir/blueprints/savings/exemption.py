@@ -115,8 +115,9 @@ def exemption_form():
     form = ExemptionForm(data=_prefill(state) if request.method == "GET" else None)
     form.set_choices(state.today)
     if request.method == "POST" and request.form.get("action") == "choose":
-        # htmx, the kind was chosen: the form again with or without the partner's fields, no messages yet
-        return _form_page(form, state)
+        # htmx, the kind was chosen: the form again with or without the partner's fields, no messages yet; after
+        # the tenant's own choice (not the fit on load) the amount is the field to fill next
+        return _form_page(form, state, amount_next=request.form.get("fit") != "load")
     if form.is_submitted():
         form.validate()  # the CSRF token and the password's presence; the service checks the rest
         order_request = form.order_request()
@@ -136,7 +137,7 @@ def exemption_form():
     return _form_page(form, state, status=422 if form.errors else 200)
 
 
-def _form_page(form, state, status=200):
+def _form_page(form, state, status=200, amount_next=False):
     # without JavaScript the page always shows the partner's fields; htmx shows them for a joint order only,
     # fitting a whole page to the chosen kind as soon as it has loaded (a fragment is fitted already)
     fragment = wants_fragment()
@@ -145,6 +146,7 @@ def _form_page(form, state, status=200):
     return render(
         "savings/exemption_form.html", "savings/_exemption_form.html", status=status,
         form=form, state=state, partner_shown=partner_shown, fit_on_load=not fragment, form_id=FORM_ID,
+        amount_next=amount_next,
     )
 
 
