@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 import pytest
 
 from tests.browser.page_walk import page_rules, who_sees
+from tests.helpers import htmx
 from tests.test_staff_access import _erp_import, _letter_batch
 from wir import db
 
@@ -206,3 +207,20 @@ def test_htmx_answers_fill_the_live_regions_out_of_band(app, client, auth, demo_
         fragment = client.get(path, headers=HTMX).get_data(as_text=True)
         assert f'<p id="{region}" hx-swap-oob="innerHTML">' in fragment, path
         assert not live_regions_in_fragment(fragment), (path, live_regions_in_fragment(fragment))
+
+
+def test_the_phone_editor_says_a_change_in_the_page_region(client, auth, data):
+    """The phone editor is swapped as a whole: what a change did goes into #phones-status, which stays in the page."""
+    auth.login_as("gisela")
+    page = client.get("/konto/kontaktdaten").get_data(as_text=True)
+    assert '<div id="phones-status" role="status" aria-live="polite"></div>' in page
+    assert not live_regions_inside_targets(page), live_regions_inside_targets(page)
+    answer = client.post("/konto/telefon/neu", data={"kind": "work", "number": "+44 20 7946 0958"},
+                         headers=htmx(auth))
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and '<div id="phones-status" hx-swap-oob="innerHTML">' in html
+    said = html.split('<div id="phones-status" hx-swap-oob="innerHTML">', 1)[1].split("</div>", 1)[0]
+    assert "Die Telefonnummer wurde hinzugefügt." in said and "autofocus" in said
+    assert not live_regions_in_fragment(html), live_regions_in_fragment(html)
+    cancelled = client.get("/konto/telefon", headers=HTMX).get_data(as_text=True)  # nothing changed: nothing said
+    assert re.search(r'<div id="phones-status" hx-swap-oob="innerHTML">\s*</div>', cancelled), cancelled

@@ -41,6 +41,7 @@ def test_phone_editor_with_javascript(new_page, demo_logins):
     page.get_by_label("Telefonnummer", exact=True).fill("0341 4151 90")
     page.get_by_role("button", name="Hinzufügen", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("Die Telefonnummer wurde hinzugefügt.")
+    expect(page.get_by_role("status").locator(".notice")).to_be_focused()  # said, and where focus is
     expect(phone_rows(page)).to_have_count(3)
     expect(phone_rows(page).nth(2)).to_contain_text("Privat")
     expect(phone_rows(page).nth(2)).to_contain_text("0341 415190")
@@ -62,6 +63,7 @@ def test_phone_editor_with_javascript(new_page, demo_logins):
     number.fill("+48 22 123 45 67")
     page.get_by_role("button", name="Speichern").click()
     expect(page.get_by_role("status")).to_have_text("Die Telefonnummer wurde gespeichert.")
+    expect(page.get_by_role("status").locator(".notice")).to_be_focused()  # said, and where focus is
     expect(phone_rows(page).first).to_contain_text("+48 22 123 45 67")
 
     # "Abbrechen" leaves a row as it was
@@ -69,6 +71,7 @@ def test_phone_editor_with_javascript(new_page, demo_logins):
     page.get_by_label("Telefonnummer", exact=True).fill("0341 0000000")
     page.get_by_role("link", name="Abbrechen").click()
     expect(phone_rows(page).locator("form")).to_have_count(0)
+    expect(page.get_by_role("status")).to_be_empty()  # nothing changed, nothing said
     expect(phone_rows(page).nth(1)).to_contain_text("0341 9876543")
 
     # deleting asks first
@@ -77,6 +80,7 @@ def test_phone_editor_with_javascript(new_page, demo_logins):
     assert_accessible(page)
     page.get_by_role("button", name=re.compile("^Ja, löschen")).click()
     expect(page.get_by_role("status")).to_have_text("Die Telefonnummer wurde gelöscht.")
+    expect(page.get_by_role("status").locator(".notice")).to_be_focused()  # said, and where focus is
     expect(phone_rows(page)).to_have_count(2)
     expect(page.get_by_role("link", name=ADD)).to_be_visible()
 

@@ -71,6 +71,7 @@ def _phones_component(status=200, whole_page=False, on_review=None, **state):
     context = {"phones": phones.phones_of(current_user), "max_phones": phones.MAX_PHONES,
                "limit_message": phones.LIMIT_REACHED, "phones_page": _phones_page(), **state}
     fragment = None if whole_page else "account/_phones.html"
+    context["swapped"] = fragment is not None and wants_fragment()
     if whole_page or not wants_fragment():
         context["persons"] = persons = viewer().persons
         if not on_review:
