@@ -220,6 +220,18 @@ def test_damage_report_preselects_the_only_rental_contract(client, auth, tenant)
     assert "Weitere Kategorien gibt es, wenn Sie oben den Vertrag wählen" in page
 
 
+def test_the_chosen_concern_is_written_out_beneath_its_select(client, auth, tenant):
+    """Where a browser cuts a select's text off (not Chromium: tickets.css), the chosen contract stays readable."""
+    person = tenant["person"]
+    damage = category(person, "Heizung/Warmwasser").ticket_type_id
+    page = _choose(client, auth, concern=f"p{person.id}", ticket_type=str(damage))
+    chosen = _selected(page, "concern")
+    label = next(text for value, text in re.findall(r'<option[^>]*value="([^"]*)"[^>]*>([^<]*)</option>', page)
+                 if value == chosen)
+    assert chosen == f"c{tenant['rental'].id}" and tenant["rental"].number in label
+    assert f'<p class="field__hint choice-echo" aria-hidden="true">{label}</p>' in page
+
+
 def test_with_two_rental_contracts_nothing_is_preselected(client, auth, tenant):
     person = tenant["person"]
     second = Contract.create(cooperative=person.cooperative_id, kind="rental", number="MV-TEST-0001",
