@@ -45,7 +45,8 @@ def numbers(response) -> list[str]:
 
 
 def total(response) -> int:
-    return int(re.search(r'id="queue-count">(\d+) ', response.get_data(as_text=True)).group(1))
+    """The queue's total as it says it ("3.000 Meldungen", grouped the German way)."""
+    return int(re.search(r'id="queue-count">([\d.]+) ', response.get_data(as_text=True)).group(1).replace(".", ""))
 
 
 def category_of(slug: str, key: str = "") -> TicketCategory:

@@ -67,10 +67,15 @@ _CONTACT_TITLES = {"frau": ("Ansprechpartnerin", "Ihre"), "herr": ("Ansprechpart
 _CONTACT_TITLE_UNKNOWN = ("Ansprechperson", "Ihre")
 
 
+def salutation_key(salutation: str | None) -> str:
+    """An Anrede as the ERP spells it („Frau“, „ HERR“, none) reduced to one word to look it up by: "frau", "herr", ""."""
+    return (salutation or "").strip().lower()
+
+
 def contact_title(salutation: str | None, possessive: bool = True) -> str:
     """„Ihre Ansprechpartnerin“ for Frau, „Ihr Ansprechpartner“ for Herr, „Ihre Ansprechperson“ otherwise
     (no Anrede, or one such as „Divers“); without ``possessive`` the noun alone."""
-    noun, pronoun = _CONTACT_TITLES.get((salutation or "").strip().lower(), _CONTACT_TITLE_UNKNOWN)
+    noun, pronoun = _CONTACT_TITLES.get(salutation_key(salutation), _CONTACT_TITLE_UNKNOWN)
     return f"{pronoun} {noun}" if possessive else noun
 
 

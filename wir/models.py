@@ -21,6 +21,7 @@ from peewee import (
 
 from wir import clock
 from wir.db import database
+from wir.formatting import salutation_key
 
 
 def MoneyField(**kwargs):
@@ -309,7 +310,7 @@ class ContractParty(BaseModel):
     @property
     def role_label(self) -> str:
         """The role as the page names this person: Hauptmieterin for a woman (Anrede Frau), else Hauptmieter."""
-        if self.person.salutation.strip().lower() == "frau" and self.role in self.ROLES_OF_WOMEN:
+        if salutation_key(self.person.salutation) == "frau" and self.role in self.ROLES_OF_WOMEN:
             return self.ROLES_OF_WOMEN[self.role]
         return self.ROLES.get(self.role, self.role)
 

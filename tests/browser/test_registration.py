@@ -403,4 +403,5 @@ def test_sign_in_with_javascript_loads_the_signed_in_page_whole(page, demo_login
     expect(page.locator("details.user-menu summary")).to_contain_text(tenant["name"])
     page.wait_for_load_state()
     # the signed-in layout's <body>: the idle warning is scheduled from this attribute
-    assert page.evaluate("document.body.dataset.sessionIdleSeconds") == "1800"
+    # the whole idle time, counted from this sign-in (a second may pass on a busy machine before the page is made)
+    assert 1790 <= int(page.evaluate("document.body.dataset.sessionIdleSeconds")) <= 1800
