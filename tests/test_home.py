@@ -109,7 +109,8 @@ def test_startseite_queries_do_not_grow_with_documents_news_and_tickets(client, 
     with count_queries() as many:
         page = client.get("/").get_data(as_text=True)
     assert many.count == few.count
-    assert len(re.findall(r'href="/dokumente/T-', page)) == 5  # the newest five, then "Alle Dokumente"
+    assert len(re.findall(r'href="/dokumente/T-[^"?]*"', page)) == 5  # the newest five, then "Alle Dokumente"
+    assert len(re.findall(r'href="/dokumente/T-[^"?]*\?herunterladen=1" download', page)) == 5  # each to save too
 
 
 def test_anonymous_startseite_leads_to_login(client):
