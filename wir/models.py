@@ -640,6 +640,76 @@ class ErpImport(BaseModel):
     bytes_total = IntegerField(default=0)
 
 
+class ErpExportRun(BaseModel):
+    """Exportlauf (wir.services.erp_export): the changes not yet taken over by the ERP, as one ZIP of CSV files.
+
+    Numbered per cooperative. ``claim`` is 1 while the run is being written and NULL after: the unique index on
+    (cooperative, claim) lets exactly one of two exports started at once go ahead.
+    """
+
+    STATUSES = {JobStatus.RUNNING: "wird erstellt", JobStatus.DONE: "fertig",
+                JobStatus.FAILED: "abgebrochen, nichts exportiert"}
+
+    cooperative = ForeignKeyField(Cooperative, backref="+")
+    number = IntegerField()
+    status = CharField(default=JobStatus.RUNNING)
+    claim = IntegerField(null=True, default=1)
+    started_at = DateTimeField(default=clock.now)
+    finished_at = DateTimeField(null=True)
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")  # None: CLI or the ERP's token
+    via = CharField(default="")  # cli, admin, api
+    counts = TextField(default="{}")  # JSON: rows per kind and the changes without an ERP key
+    archive = BlobField(null=True)  # the ZIP; removed RETENTION days after the acknowledgement (full IBANs inside)
+    archive_size = IntegerField(default=0)
+    archive_removed_at = DateTimeField(null=True)
+    acknowledged_at = DateTimeField(null=True)
+    acknowledged_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    acknowledged_via = CharField(default="")
+
+    class Meta:
+        indexes = ((("cooperative", "number"), True), (("cooperative", "claim"), True))
+
+
+class ErpChange(BaseModel):
+    """A change made in the portal that the ERP must take over (wir.services.erp_export), written in the
+    transaction of the change itself.
+
+    It is in every run from ``first_run`` on until a run holding it is acknowledged (``acknowledged_run``).
+    ``data`` holds the row of its CSV file as the change left it (JSON), ``erp_key`` the ERP's key of the person,
+    contract or savings account it belongs to; without one it is listed in the run's report instead.
+    """
+
+    cooperative = ForeignKeyField(Cooperative, backref="+")
+    kind = CharField()  # a key of erp_export.KINDS
+    action = CharField()  # new, changed, ended, revoked
+    actor = CharField()  # tenant, representative, cooperative
+    at = DateTimeField(default=clock.now)
+    erp_key = CharField(max_length=100, null=True)
+    label = CharField(default="")  # names the object in the report: „Person 10001 Erika Muster“
+    data = TextField(default="{}")
+    first_run = ForeignKeyField(ErpExportRun, null=True, backref="+", on_delete="SET NULL")
+    acknowledged_run = ForeignKeyField(ErpExportRun, null=True, backref="+", on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("cooperative", "acknowledged_run", "first_run"), False), (("cooperative", "kind", "id"), False))
+
+
+class ErpToken(BaseModel):
+    """A token the ERP's connector sends as ``Authorization: Bearer`` to /erp/v1: one cooperative's export only.
+
+    Shown once when made; only its SHA-256 is kept.
+    """
+
+    cooperative = ForeignKeyField(Cooperative, backref="+")
+    name = CharField()  # what the admin called it: „Connector Wodis“
+    token_hash = CharField(unique=True)
+    created_at = DateTimeField(default=clock.now)
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    last_used_at = DateTimeField(null=True)
+    revoked_at = DateTimeField(null=True)
+    revoked_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+
+
 class StoredFile(BaseModel):
     """A stored file's content when STORAGE is "database" (wir.storage): every app server on the database reaches it."""
 
@@ -683,4 +753,7 @@ MODELS = [
     DocumentBatch,
     DocumentBatchFile,
     StoredFile,
+    ErpExportRun,
+    ErpChange,
+    ErpToken,
 ]
