@@ -27,6 +27,7 @@ from wir.models import (
 )
 from wir.services.account import accounts
 from wir.services.contracts.contracts import ContractDetails
+from wir.services.erp_export import changes as erp_changes
 from wir.services.rejections import Rejected
 from wir.services.tickets import tickets
 
@@ -324,6 +325,7 @@ def confirm(account_id: int, decided_by: User | None = None, cooperative: Cooper
         check_valid_from(account, valid_from)
         now = clock.now()
         _decide(account, status=ACTIVE, valid_from=valid_from, decided_at=now)
+        erp_changes.bank_account(account, decided_by)  # the ERP takes the confirmed account over (erp_export)
         BankAccount.update(status=REPLACED, decided_at=now).where(
             (BankAccount.contract == account.contract_id) & (BankAccount.status == ACTIVE)
             & (BankAccount.id != account.id)
