@@ -13,6 +13,7 @@ from wir import audit, clock, db, mail
 from wir.models import EmailConfirmation, User
 from wir.services import scope
 from wir.services.account import accounts, confirmations, email_addresses
+from wir.services.erp_export import changes as erp_changes
 from wir.services.rejections import Rejected
 
 PURPOSE = "email_change"
@@ -90,6 +91,7 @@ def confirm(user: User, token: str) -> str:
             old = User.get_by_id(user.id).email
             User.update(email=confirmation.email).where(User.id == user.id).execute()
             audit.record(user, "email.changed", detail=f"{old} → {confirmation.email}")
+            erp_changes.contact_data(user, user)
     except IntegrityError:
         # another account took the address after the link was sent
         raise InvalidEmailChange from None

@@ -7,6 +7,7 @@ import phonenumbers
 from wir import audit, db, formatting
 from wir.models import PhoneNumber, User
 from wir.services import scope
+from wir.services.erp_export import changes as erp_changes
 from wir.services.rejections import Rejected
 
 MAX_PHONES = 3
@@ -87,6 +88,7 @@ def add(user: User, kind: str, number: str) -> PhoneNumber:
         position = max((phone.position for phone in existing), default=-1) + 1
         phone = PhoneNumber.create(user=user, kind=kind, number=number, position=position)
         audit.record(user, "phone.added", phone, _audit_detail(phone))
+        erp_changes.contact_data(user, user)
     return phone
 
 
@@ -100,9 +102,12 @@ def change(user: User, phone_id: int, kind: str, number: str) -> PhoneNumber | N
         if phone is None:
             return None
         _refuse_duplicate(existing, number, except_id=phone.id)
+        if (phone.kind, phone.number) == (kind, number):
+            return phone  # saved as it was: nothing for the audit log or the ERP
         phone.kind, phone.number = kind, number
         phone.save()
         audit.record(user, "phone.changed", phone, _audit_detail(phone))
+        erp_changes.contact_data(user, user)
     return phone
 
 
@@ -114,4 +119,5 @@ def remove(user: User, phone_id: int) -> bool:
             return False
         audit.record(user, "phone.removed", phone, _audit_detail(phone))
         phone.delete_instance()
+        erp_changes.contact_data(user, user)
     return True

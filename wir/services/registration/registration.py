@@ -15,6 +15,7 @@ from wir import clock, db, mail
 from wir.models import (
     Cooperative,
     Person,
+    PhoneNumber,
     RegistrationCode,
     RegistrationNumberRequest,
     User,
@@ -26,6 +27,7 @@ from wir.services.account import (
     password_rules,
     passwords,
 )
+from wir.services.erp_export import changes as erp_changes
 from wir.services.registration import names
 
 CONFIRMATION_VALID = timedelta(hours=24)
@@ -112,6 +114,7 @@ def _register(data: RegistrationData, email: str) -> None:
     user = User.create(email=email, password_hash=passwords.hash_password(data.password), role=User.ROLE_TENANT)
     person.user = user
     person.save()
+    erp_changes.portal_access(user, erp_changes.REGISTERED, user)
     send_confirmation(user, person, cooperative)
 
 
@@ -176,6 +179,9 @@ def _confirm(confirmation) -> User:
     RegistrationCode.update(used_at=clock.now()).where(
         RegistrationCode.person.in_(person_ids) & RegistrationCode.used_at.is_null()
     ).execute()
+    erp_changes.portal_access(user, erp_changes.CONFIRMED, user)
+    if PhoneNumber.select().where(PhoneNumber.user == user).exists():
+        erp_changes.contact_data(user, user, "new")
     return user
 
 
