@@ -1,4 +1,9 @@
-"""Builds the demo from its tables. Nothing is random between runs (seeded); dates move with today."""
+"""Builds the demo from its tables. Nothing is random between runs (seeded); dates move with today.
+
+Every row the ERP delivers carries the ERP's own key (``erp_key``), as if it had come through the import
+(docs/import.md): a letter for the file and the number the ERP shows, e.g. ``P-104711`` for a person,
+``V-MV-1001-0203`` for a contract. So the export (docs/export.md) of a demo change names the ERP's objects.
+"""
 
 import random
 from datetime import date, datetime, timedelta
@@ -133,7 +138,9 @@ class Builder:
         return self.now - timedelta(days=days)
 
     def staff(self):
+        contact_numbers = {}  # per cooperative: AP-1, AP-2, … as the ERP numbers its Ansprechpartner
         for key, coop, name, phone, email, hours, password, totp_secret in STAFF:
+            contact_numbers[coop] = contact_numbers.get(coop, 0) + 1
             user = User.create(
                 email=email, password_hash=hash_password(password), role=User.ROLE_STAFF,
                 cooperative=self.cooperatives[coop], staff_name=name,
@@ -142,8 +149,8 @@ class Builder:
             )
             self.contact_persons[key] = ContactPerson.create(
                 cooperative=self.cooperatives[coop], salutation=STAFF_SALUTATIONS[key], name=name, phone=phone,
-                email=email,
-                office_hours=hours, user=user,
+                email=email, office_hours=hours, user=user,
+                erp_key=f"AP-{contact_numbers[coop]}",
             )
         User.create(
             email=ADMIN["email"], password_hash=hash_password(ADMIN["password"]), role=User.ROLE_ADMIN,
@@ -169,13 +176,14 @@ class Builder:
                 cooperative=self.cooperatives[coop], kind=kind, number=number, street=street, postcode=postcode,
                 city="Leipzig", floor=floor, position=position, heating=heating, year_built=year,
                 rooms=Decimal(rooms) if rooms else None, living_area=Decimal(area) if area else None,
+                erp_key=f"E-{number}",
             )
         for key, coop, number, salutation, first, last, born, home, login in PERSONS:
             unit = self.units[home]
             self.persons[key] = Person.create(
                 cooperative=self.cooperatives[coop], number=number, salutation=salutation, first_name=first,
                 last_name=last, birth_date=born, street=unit.street, postcode=unit.postcode, city=unit.city,
-                user=self.users.get(login),
+                user=self.users.get(login), erp_key=f"P-{number}",
             )
         for key, code in REGISTRATION_CODES:
             RegistrationCode.create(
@@ -187,10 +195,11 @@ class Builder:
         main = parties[0][0]
         contract = Contract.create(
             cooperative=self.persons[main].cooperative, kind=kind, number=number, unit=self.units.get(unit),
-            start_date=start, contact_person=self.contact_persons[contact], **fields,
+            start_date=start, contact_person=self.contact_persons[contact], erp_key=f"V-{number}", **fields,
         )
-        for person, role in parties:
-            ContractParty.create(contract=contract, person=self.persons[person], role=role)
+        for position, (person, role) in enumerate(parties, start=1):
+            ContractParty.create(contract=contract, person=self.persons[person], role=role,
+                                 erp_key=f"VP-{number}-{position}")
         self.contracts[number] = contract
         if kind != "membership":
             self.bank_account(contract, main)
@@ -220,7 +229,7 @@ class Builder:
         BankAccount.create(
             contract=contract, holder=holder.full_name, iban=iban(bank_code, account_number), bic=bic,
             bank_name=bank_name, mandate_reference=f"{prefix}-{contract.number}-01", valid_from=valid_from,
-            status="active", created_at=clock.local_midnight(valid_from),
+            status="active", created_at=clock.local_midnight(valid_from), erp_key=f"B-{contract.number}-1",
         )
 
     def ticket_types(self):
@@ -289,6 +298,7 @@ class Builder:
     def savings(self):
         for key, joint, amount, valid_from, tax_id in EXEMPTION_ORDERS:
             ExemptionOrder.create(
+                erp_key=f"F-{self.persons[key].number}-1",
                 person=self.persons[key], joint=joint, amount=_money(amount), valid_from=valid_from,
                 tax_id=tax_id, created_at=clock.local_midnight(valid_from - timedelta(days=40)),
             )  # handed in on paper, before the portal existed
@@ -301,12 +311,15 @@ class Builder:
                 person=person, number=number, product=product, interest_rate=Decimal(rate),
                 notice_months=notice, opened_on=opened,
                 matures_on=_months_ago(opened, -SAVINGS_TERMS[number]) if number in SAVINGS_TERMS else None,
+                erp_key=f"S-{number}",
             )
             balance = Decimal("0.00")
-            for day, kind, amount in self.savings_bookings(opened, first, bookings, Decimal(rate), key not in exempt):
+            bookings = self.savings_bookings(opened, first, bookings, Decimal(rate), key not in exempt)
+            for position, (day, kind, amount) in enumerate(bookings, start=1):
                 balance += amount
                 SavingsTransaction.create(
-                    account=account, booking_date=day, value_date=day, kind=kind, amount=amount, balance_after=balance
+                    account=account, booking_date=day, value_date=day, kind=kind, amount=amount, balance_after=balance,
+                    erp_key=f"U-{number}-{position}",
                 )
             account.balance = balance
             account.save()

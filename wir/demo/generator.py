@@ -6,9 +6,9 @@ more than 500,000 Umsätze (one account of Jürgen Müller with 100,000), 30,000
 messages and 50,000 documents (rows only: they share one stored PDF per cooperative); Elsteraue with
 about 1,400 units. The demo tenants get a household's share of tickets and documents.
 
-Seeded, so every run creates the same rows; dates move with today as in the demo. Rows are written with
-insert_many in chunks, with their ids given, inside one transaction: the data is there completely or not
-at all. ``scale`` shrinks everything but the demo tenants' share (tests run it at 1 %).
+Seeded, so every run creates the same rows; dates move with today as in the demo, and the rows carry ERP keys
+as the demo's do. Rows are written with insert_many in chunks, with their ids given, inside one transaction:
+the data is there completely or not at all. ``scale`` shrinks everything but the demo tenants' share (tests run it at 1 %).
 """
 
 import random
@@ -247,17 +247,17 @@ class Generator:
         self.table(User, "email", "password_hash", "role", "confirmed_at", "created_at", "contact_reviewed_at",
                    "last_login_at")
         self.table(Unit, "cooperative", "kind", "number", "street", "postcode", "city", "floor", "position", "rooms",
-                   "living_area", "heating", "year_built")
+                   "living_area", "heating", "year_built", "erp_key")
         self.table(Person, "cooperative", "number", "salutation", "first_name", "last_name", "birth_date", "street",
-                   "postcode", "city", "user")
+                   "postcode", "city", "user", "erp_key")
         self.table(Contract, "cooperative", "kind", "number", "unit", "start_date", "contact_person", "base_rent",
                    "operating_costs", "heating_costs", "household_size", "arrears", "mandatory_shares",
-                   "voluntary_shares", "share_amount", "paid_in")
+                   "voluntary_shares", "share_amount", "paid_in", "erp_key")
         self.table(ContractParty, "contract", "person", "role")
         self.table(BankAccount, "contract", "holder", "iban", "bic", "bank_name", "mandate_reference", "valid_from",
-                   "status", "consent_at", "consent_text_version", "created_at", "created_by")
+                   "status", "consent_at", "consent_text_version", "created_at", "created_by", "erp_key")
         self.table(SavingsAccount, "person", "number", "product", "interest_rate", "notice_months", "opened_on",
-                   "matures_on", "balance")
+                   "matures_on", "balance", "erp_key")
         self.table(SavingsTransaction, "account", "booking_date", "value_date", "kind", "amount", "balance_after")
         self.table(ExemptionOrder, "person", "joint", "amount", "valid_from", "tax_id", "created_at")
         self.table(Ticket, "cooperative", "number", "person", "contract", "category", "subject", "phone", "location",
@@ -311,7 +311,8 @@ class Generator:
             area = Decimal(rng.randrange(smallest * 100, largest * 100)) / 100
             number = f"{FIRST_HOUSE[slug] + house}-{floor:02d}{position + 1:02d}"
             unit_id = units.add(cooperative.id, "flat", number, address, POSTCODE[slug], "Leipzig", FLOORS[floor],
-                                POSITIONS[position], Decimal(rooms), area, HEATING[slug], rng.randint(low, high))
+                                POSITIONS[position], Decimal(rooms), area, HEATING[slug], rng.randint(low, high),
+                                f"E-{number}")
             flats.append((unit_id, number, address, area))
         for index in range(size.parking_spaces):
             kind = "garage" if index % 5 == 0 else "parking"
@@ -320,7 +321,7 @@ class Generator:
             street = STREETS[slug][index % len(STREETS[slug])]
             unit_id = units.add(cooperative.id, kind, number, f"{street} {index // 40 * 2 + 1}", POSTCODE[slug],
                                 "Leipzig", "", f"{label} {index % 100 + 1}", None, None, "",
-                                None if kind == "parking" else rng.randint(low, high))
+                                None if kind == "parking" else rng.randint(low, high), f"E-{number}")
             spaces.append((unit_id, number))
         garages = {number for _unit, number in spaces[::5]}
 
@@ -337,7 +338,7 @@ class Generator:
             user_id = self.user(rng, number) if with_login else None
             born = date(rng.randint(1935, 2004), rng.randint(1, 12), rng.randint(1, 28))
             person_id = persons.add(cooperative.id, number, "Frau" if female else "Herr", first, last, born, address,
-                                    POSTCODE[slug], "Leipzig", user_id)
+                                    POSTCODE[slug], "Leipzig", user_id, f"P-{number}")
             people.append(Member(person_id, number, f"{first} {last}", user_id))
             return people[-1]
 
@@ -353,7 +354,7 @@ class Generator:
             contract_id = contracts.add(
                 cooperative.id, "rental", f"MV-{unit_number}", unit_id, start, rng.choice(contacts), base,
                 _money(area * Decimal("1.90")), _money(area * Decimal("1.30")), household,
-                _money(rng.choice([0] * 40 + [85, 412.36])), None, None, None, None,
+                _money(rng.choice([0] * 40 + [85, 412.36])), None, None, None, None, f"V-MV-{unit_number}",
             )
             parties.add(contract_id, main.id, "main")
             if index < co_tenants:
@@ -367,7 +368,7 @@ class Generator:
             number = f"{prefix}-{unit_number}"
             contract_id = contracts.add(cooperative.id, "parking", number, unit_id, start, rng.choice(contacts),
                                         _money(rng.choice([25, 30, 45])), None, None, None, _money(0), None, None,
-                                        None, None)
+                                        None, None, f"V-{number}")
             parties.add(contract_id, tenant.person_id, "main")
             self.bank_account(rng, slug, contract_id, number, tenant.name, start)
         # members without a flat (savers, relatives) until the persons are complete
@@ -381,7 +382,8 @@ class Generator:
             share = SHARE_AMOUNT[slug]
             contract_id = contracts.add(cooperative.id, "membership", f"MG-{member.number}",
                                         None, admitted, rng.choice(contacts), None, None, None, None, _money(0),
-                                        mandatory, voluntary, share, share * (mandatory + voluntary))
+                                        mandatory, voluntary, share, share * (mandatory + voluntary),
+                                        f"V-MG-{member.number}")
             parties.add(contract_id, member.id, "member")
         return households, rng.sample(people, min(size.savers, len(people)))
 
@@ -397,7 +399,7 @@ class Generator:
         iban_number = iban(bank[0], str(rng.randrange(10**8, 10**10)))
         self.rows[BankAccount].add(contract_id, holder, iban_number, bank[1], bank[2],
                                    f"{MANDATE_PREFIX[slug]}-{contract_number}-01", valid_from, "active", None, None,
-                                   clock.local_midnight(valid_from), None)
+                                   clock.local_midnight(valid_from), None, f"B-{contract_number}-1")
 
     def _demo_households(self) -> dict[str, Household]:
         """The demo persons with a login and their first contract (rental before parking before membership)."""
@@ -579,7 +581,7 @@ class Generator:
             balance += amount
             bookings.append((day, kind, amount, balance))
         account_id = self.rows[SavingsAccount].add(person_id, number, product, Decimal(rate), notice, opened, matures,
-                                                   balance)
+                                                   balance, f"S-{number}")
         for day, kind, amount, after in bookings:
             self.rows[SavingsTransaction].add(account_id, day, day, kind, amount, after)
 
