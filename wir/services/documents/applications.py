@@ -5,6 +5,7 @@ sent into the sender's Dokumente, both in one transaction: a copy never exists w
 its ticket, nor a ticket without its copy.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 
@@ -304,6 +305,7 @@ class SentForm:
     lines: list[tuple[str, str]]  # label, value as entered
     notes: tuple[str, ...] = ()
     signatures: tuple[str, ...] = ()
+    filed: Callable[[Ticket], object] | None = None  # called with the ticket in its transaction (erp_export)
 
 
 def send_form(sent: SentForm, user: User, submission_key: str | None = None) -> Outcome:
@@ -345,6 +347,8 @@ def send_form(sent: SentForm, user: User, submission_key: str | None = None) -> 
             created_by=user,
             submission_key=submission_key,
         ))
+        if sent.filed is not None:
+            sent.filed(ticket)
         document = documents.store_document(
             person, sent.contract, "form", f"{sent.title} vom {german_date(today)}", pdf, user, number=number
         )

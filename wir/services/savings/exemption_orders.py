@@ -40,6 +40,7 @@ from wir.models import (
 )
 from wir.services.account import accounts
 from wir.services.documents import documents
+from wir.services.erp_export import changes as erp_changes
 from wir.services.rejections import Rejected
 
 SINGLE_LIMIT = Decimal("1000.00")  # Sparer-Pauschbetrag since 2023 (§ 20 Abs. 9 EStG)
@@ -377,6 +378,7 @@ def place(user: User, person: Person, request: OrderRequest) -> ExemptionOrder:
             replaced.superseded_at = now
             replaced.save()
         order.save(force_insert=True)
+        erp_changes.exemption_order(order, "new" if replaced is None else "changed", user)
         document = documents.store_document(person, None, "receipt", title, pdf, user, number=number)
         audit.record(user, "exemption_order.placed", order, _audit_detail(order, replaced), person.cooperative)
         _mail(user, person, "Ihr Freistellungsauftrag ist eingegangen", "exemption_order_placed",
@@ -406,6 +408,7 @@ def revoke(user: User, person: Person, when: str, password: str) -> ExemptionOrd
         _end(current.history, last_day)
         order.revoked_at = now
         order.save()
+        erp_changes.exemption_order(order, "revoked", user)
         document = documents.store_document(person, None, "receipt", title, pdf, user, number=number)
         audit.record(user, "exemption_order.revoked", order,
                      f"Widerruf ab {german_date(last_day + timedelta(days=1))}; {_audit_detail(order, None)}",

@@ -29,6 +29,7 @@ from wir.models import (
 )
 from wir.services.documents.applications import SentForm, send_form
 from wir.services.documents.certificates import NotOffered, Outcome, category_for
+from wir.services.erp_export import changes as erp_changes
 from wir.services.rejections import Rejected
 from wir.services.tickets import tickets
 
@@ -291,4 +292,7 @@ def give_notice(account: SavingsAccount, notice: SavingsNotice, user: User,
             ("Kündigungsfrist", period),
         ],
         notes=tuple(notes),
+        filed=lambda ticket: erp_changes.savings_notice(
+            account, whole_balance=closing, amount=amount, given_on=terms.today, payout_on=notice.payout_on,
+            ticket=ticket, by=user),
     ), user, submission_key)

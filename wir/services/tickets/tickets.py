@@ -30,8 +30,10 @@ from wir.models import (
     User,
 )
 from wir.services import scope, text
+from wir.services.erp_export import changes as erp_changes
 from wir.services.rejections import Rejected
 from wir.services.tickets import receipts
+from wir.services.tickets.contact import ADDRESS_CHANGE_KEY
 from wir.uploads import Attachment
 
 SUBJECT_MAX = 150
@@ -160,6 +162,8 @@ def _insert(new: NewTicket, stored) -> Ticket:
         submission_key=new.submission_key,
     )
     message = TicketMessage.create(ticket=ticket, author=new.created_by, body=new.message, created_at=now)
+    if new.category.key == ADDRESS_CHANGE_KEY:  # the ERP keeps the address: it gets what the tenant told us
+        erp_changes.address_change(ticket, new.message, new.created_by)
     TicketStatusChange.create(ticket=ticket, new_status=TicketStatus.RECEIVED, changed_by=new.created_by,
                               changed_at=now)
     _attach(ticket, message, stored)
