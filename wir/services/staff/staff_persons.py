@@ -28,6 +28,7 @@ from wir.models import (
 )
 from wir.services import scope, versions
 from wir.services.account import accounts
+from wir.services.erp_export import changes as erp_changes
 from wir.services.registration import names, registration
 from wir.services.rejections import Rejected
 
@@ -249,9 +250,11 @@ def act(action: str, person: Person, seen: int, staff: User) -> None:
         elif action == BLOCK:
             # is_active False refuses sign-in; the new session version ends every open session at once
             User.update(is_active=False, session_version=User.session_version + 1).where(User.id == user.id).execute()
+            erp_changes.portal_access(user, erp_changes.BLOCKED, staff)
             detail = "Benutzerkonto gesperrt"
         else:
             User.update(is_active=True).where(User.id == user.id).execute()
+            erp_changes.portal_access(user, erp_changes.UNBLOCKED, staff)
             detail = "Benutzerkonto freigegeben"
         audit.record(staff, f"person.{ACTION_NAMES[action]}", fresh, f"{fresh.number}: {detail}",
                      cooperative=fresh.cooperative_id)
