@@ -43,8 +43,9 @@ def record(kind: str, action: str, *, cooperative: Cooperative | int, by: User |
         raise ValueError(f"unknown actor {actor!r}")
     if set(row) != set(spec.columns):
         raise ValueError(f"{kind}: columns {sorted(set(row) ^ set(spec.columns))} wrong")
-    return ErpChange.create(cooperative=cooperative, kind=kind, action=action, actor=actor, erp_key=erp_key or None,
-                            label=label, data=json.dumps(row, ensure_ascii=False))
+    # at: by wir.clock, which tests move (the model's default is the function clock.now was at import)
+    return ErpChange.create(cooperative=cooperative, kind=kind, action=action, actor=actor, at=clock.now(),
+                            erp_key=erp_key or None, label=label, data=json.dumps(row, ensure_ascii=False))
 
 
 # --- one builder per source: the row of its kind as the change left it ---
