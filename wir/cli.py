@@ -1,5 +1,5 @@
 """Command line: flask --app wir init-db | seed-demo | create-admin … | staff reset-2fa … | mail … | ticket … | bank …
-| backup … | restore … | import …"""
+| backup … | restore … | import … | export …"""
 
 import json
 import time
@@ -11,6 +11,8 @@ from flask.cli import AppGroup
 from wir import audit, backup, clock, db, formatting, mail, storage
 from wir.models import Cooperative, Ticket, TicketStatus, User
 from wir.services import erp_import
+from wir.services.erp_export import kinds as export_kinds
+from wir.services.erp_export import runs as export_runs
 from wir.services.account import (
     accounts,
     email_addresses,
@@ -212,6 +214,46 @@ def import_command(directory, slug, dry_run, full):
         raise SystemExit(1)
 
 
+@click.command("export")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--cooperative", "slug", required=True, help="Kurzname der Genossenschaft, z. B. lipsia.")
+@click.option("--ack", "acknowledge", type=click.IntRange(min=1), metavar="N",
+              help="Exportlauf N als vom ERP übernommen markieren (dann ohne DIRECTORY).")
+def export_command(directory, slug, acknowledge):
+    """Write every change not yet taken over by the ERP as a new Exportlauf into DIRECTORY (docs/export.md);
+    --ack N marks run N as taken over."""
+    cooperative = Cooperative.get_or_none(Cooperative.slug == slug)
+    if cooperative is None:
+        raise click.ClickException(f"Eine Genossenschaft „{slug}“ gibt es nicht.")
+    if acknowledge is not None:
+        if directory is not None:
+            raise click.UsageError("Mit --ack kein Verzeichnis angeben.")
+        try:
+            run = export_runs.acknowledge(cooperative, acknowledge, by=None, via="cli")
+        except export_runs.UnknownRun:
+            raise click.ClickException(f"Einen fertigen Exportlauf {acknowledge} gibt es für {slug} nicht.") from None
+        click.echo(f"Exportlauf {run.number} ist als vom ERP übernommen markiert; "
+                   "seine Änderungen kommen in keinem Exportlauf mehr vor.")
+        return
+    if directory is None:
+        raise click.UsageError("Verzeichnis für den Export fehlt (oder --ack N).")
+    try:
+        run = export_runs.export(cooperative, by=None, via="cli")
+    except export_runs.ExportBusy:
+        raise click.ClickException("Ein anderer Export läuft gerade; bitte später erneut.") from None
+    if run is None:
+        click.echo("Nichts zu exportieren.")
+        return
+    folder = export_runs.write_to(run, directory)
+    counts = export_runs.counts_of(run)
+    click.echo(f"Exportlauf {run.number} geschrieben nach {folder}:")
+    for key, spec in export_kinds.KINDS.items():
+        click.echo(f"  {spec.file}: {counts[key]} {'Änderung' if counts[key] == 1 else 'Änderungen'}")
+    click.echo(f"  {export_kinds.REPORT_FILE}: {counts[export_kinds.WITHOUT_KEY]} ohne ERP-Schlüssel")
+    click.echo(f"Nach der Übernahme ins ERP bestätigen: flask --app wir export --ack {run.number} "
+               f"--cooperative {slug}")
+
+
 def init_app(app):
     app.cli.add_command(init_db_command)
     app.cli.add_command(seed_demo_command)
@@ -221,5 +263,6 @@ def init_app(app):
     app.cli.add_command(ticket_cli)
     app.cli.add_command(bank_cli)
     app.cli.add_command(import_command)
+    app.cli.add_command(export_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

@@ -52,6 +52,10 @@ TASKS_IMMEDIATE = False
 # After a request that queued mail, a task delivers it (wir.tasks); tests may deliver by hand.
 MAIL_DELIVER_IN_BACKGROUND = True
 
+# Exportläufe to the ERP (wir.services.erp_export) hold full IBANs and Steuer-IDs: their files, and the changes they
+# held, are removed this many days after the ERP acknowledged the run.
+EXPORT_RETENTION_DAYS = 30
+
 # The portal's own contact (footer, Impressum): the guide's WIR-immerda team.
 PORTAL_EMAIL = "wir-immerda@wg-lipsia.de"
 PORTAL_PHONE = "0341 41519-0"

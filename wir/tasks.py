@@ -23,6 +23,7 @@ from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from wir import clock, db, mail
 from wir.services import erp_import
 from wir.services.account import accounts
+from wir.services.erp_export import runs as erp_export_runs
 from wir.services.registration import registration_letters
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,14 @@ def prune_login_throttles() -> None:
     pruned = accounts.prune_login_throttles(clock.now())
     if pruned:
         log.info("%s abgelaufene Anmeldesperren entfernt", pruned)
+
+
+@periodic_task(crontab(minute="43"))
+def purge_expired_erp_exports() -> None:
+    """Hourly: the files of Exportläufe acknowledged longer than EXPORT_RETENTION_DAYS ago (full IBANs and
+    Steuer-IDs) and the changes they held; a run whose process died is marked failed, its changes given back."""
+    erp_export_runs.give_up_stale(clock.now())
+    erp_export_runs.purge_expired(_app.config["EXPORT_RETENTION_DAYS"], clock.now())  # logs what it removed
 
 
 # --- consumers ---------------------------------------------------------------

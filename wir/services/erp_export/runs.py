@@ -198,8 +198,9 @@ def give_up_stale(now: datetime | None = None) -> int:
 
 
 def acknowledge(cooperative: Cooperative, number: int, *, by: User | None, via: str) -> ErpExportRun:
-    """Run ``number`` has been taken over by the ERP: its changes never come again, earlier runs count as taken
-    over too. Acknowledging a run twice changes nothing. UnknownRun: no finished run has that number."""
+    """Run ``number`` has been taken over by the ERP: its changes never come again; earlier runs, and later ones
+    left without a change still waiting, count as taken over too. Acknowledging a run twice changes nothing.
+    UnknownRun: no finished run has that number."""
     _check_via(via)
     with db.write_transaction():
         run = _listed().where((ErpExportRun.cooperative == cooperative) & (ErpExportRun.number == number)
@@ -211,11 +212,18 @@ def acknowledge(cooperative: Cooperative, number: int, *, by: User | None, via: 
              .where((ErpChange.cooperative == cooperative) & (ErpChange.first_run <= run.id)
                     & ErpChange.acknowledged_run.is_null())
              .execute())
+            # every run that holds no change still waiting now counts as taken over: the earlier ones, and a later
+            # one made before this acknowledgement with nothing new in it (else the ERP would get it next)
+            oldest_waiting = (ErpChange.select(fn.MIN(ErpChange.first_run))
+                              .where((ErpChange.cooperative == cooperative) & ErpChange.acknowledged_run.is_null())
+                              .scalar())
+            covered = ((ErpExportRun.cooperative == cooperative) & (ErpExportRun.status == JobStatus.DONE)
+                       & ErpExportRun.acknowledged_at.is_null())
+            if oldest_waiting is not None:
+                covered &= ErpExportRun.id < oldest_waiting
             runs_marked = (ErpExportRun.update(acknowledged_at=clock.now(), acknowledged_by=by, acknowledged_via=via)
-                           .where((ErpExportRun.cooperative == cooperative) & (ErpExportRun.number <= number)
-                                  & (ErpExportRun.status == JobStatus.DONE) & ErpExportRun.acknowledged_at.is_null())
-                           .execute())
-            earlier = f", mit ihm {runs_marked - 1} frühere" if runs_marked > 1 else ""
+                           .where(covered).execute())
+            earlier = f", mit ihm {runs_marked - 1} weitere ohne offene Änderungen" if runs_marked > 1 else ""
             audit.record(by, "erp_export.acknowledged", obj=run, cooperative=cooperative,
                          detail=f"Exportlauf {number} vom ERP übernommen ({VIA[via]}){earlier}")
     return _listed().where(ErpExportRun.id == run.id).get()
