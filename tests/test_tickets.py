@@ -14,6 +14,7 @@ from wir.models import (
     ContractParty,
     OutboxMail,
     Person,
+    PhoneNumber,
     Ticket,
     TicketAttachment,
     TicketCategory,
@@ -166,9 +167,12 @@ def test_appointment_needs_a_phone_prefilled_from_contact_data(client, auth, ten
     PhoneNumber.create(user=person.user_id, kind="mobile", number="+4915112345678", position=0)
     appointment = category(person, "Terminvereinbarung (Bitte Telefon-Nr. angeben)")
     page = client.get(f"/kontakt?concern=p{person.id}&ticket_type={appointment.ticket_type_id}&category={appointment.id}")
-    assert 'value="+4915112345678"' in page.get_data(as_text=True)
+    stored = PhoneNumber.get(PhoneNumber.user == person.user_id)
+    # the stored number is offered and chosen at first (tests/test_staff_contact_data.py: the choice itself)
+    assert re.search(rf'value="{stored.id}"\s+required checked', page.get_data(as_text=True))
+    assert "Mobil: 01511 2345678" in page.get_data(as_text=True)
     response = send(client, auth, tenant, concern=f"p{person.id}", ticket_type=str(appointment.ticket_type_id),
-                    category=str(appointment.id), phone="", location="")
+                    category=str(appointment.id), phone_choice="andere", phone="", location="")
     assert response.status_code == 422
     assert "Telefonnummer an" in response.get_data(as_text=True)
 
@@ -310,7 +314,13 @@ def test_required_fields_are_marked(client, auth, tenant):
     appointment = category(person, "Terminvereinbarung (Bitte Telefon-Nr. angeben)")
     page = client.get(f"/kontakt?concern=p{person.id}&ticket_type={appointment.ticket_type_id}"
                       f"&category={appointment.id}").get_data(as_text=True)
-    assert f'for="phone">Telefonnummer für Rückfragen {marker}' in page
+    # the tenant has stored numbers: the choice among them is the required field (without any: the plain field)
+    assert f'<legend class="field__label">Telefonnummer für den Termin {marker}</legend>' in page
+    assert page.count('name="phone_choice"') == 1 + PhoneNumber.select().where(PhoneNumber.user == person.user_id).count()
+    PhoneNumber.delete().where(PhoneNumber.user == person.user_id).execute()
+    page = client.get(f"/kontakt?concern=p{person.id}&ticket_type={appointment.ticket_type_id}"
+                      f"&category={appointment.id}").get_data(as_text=True)
+    assert f'for="phone">Telefonnummer für Rückfragen {marker}' in page and 'name="phone_choice"' not in page
 
 
 @pytest.mark.parametrize("fields, field, message", [

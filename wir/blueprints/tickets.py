@@ -5,11 +5,11 @@ from datetime import datetime
 
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user
-from wtforms import HiddenField, MultipleFileField
+from wtforms import HiddenField, MultipleFileField, StringField
 
 from wir import converters, pagination, uploads
 from wir.forms import ChoiceField, EmptyForm, Form, options, reject, text_field
-from wir.models import ContactPerson, Cooperative, PhoneNumber, Ticket
+from wir.models import ContactPerson, Cooperative, Ticket
 from wir.rendering import or_404, redirect_after_post, render, send_stored
 from wir.security import accepts_uploads, require_tenant, session_user
 from wir.services import scope
@@ -64,6 +64,8 @@ class ContactForm(Form):
     concern = ChoiceField("Worum geht es?")  # a contract or "Allgemeines Anliegen"
     ticket_type = ChoiceField("Meldungsart")
     category = ChoiceField("Meldungskategorie")
+    # a Termin with stored numbers: which one to call (a PhoneNumber id, or contact.OTHER_PHONE for ``phone``)
+    phone_choice = StringField("Telefonnummer für den Termin")
     phone = text_field("Telefonnummer für Rückfragen", 40, render_kw={"autocomplete": "tel", "inputmode": "tel"})
     location = text_field("Wo genau? (Raum, Stelle)", 150)
     attachments = _attachments_field()
@@ -164,11 +166,6 @@ def _focus_after_choice(selection: Selection) -> str | None:
     return "subject"
 
 
-def _prefilled_phone() -> str:
-    phone = PhoneNumber.select().where(PhoneNumber.user == current_user.id).order_by(PhoneNumber.position).first()
-    return phone.number if phone else ""
-
-
 @bp.route("/kontakt", methods=["GET", "POST"])
 @accepts_uploads
 def new():
@@ -176,9 +173,10 @@ def new():
     form = ContactForm() if request.method == "POST" else ContactForm(request.args)
     if not form.submission_key.data:
         form.submission_key.data = uuid.uuid4().hex
-    if not form.phone.data and request.method == "GET":
-        form.phone.data = _prefilled_phone()
     selection = Selection(form)
+    # a Termin: the stored numbers to pick from (without any, the plain field as for any other number)
+    needs_phone = selection.category is not None and selection.category.needs_phone
+    phones = contact.stored_phones(current_user) if needs_phone else []
     sending = request.method == "POST" and request.form.get("action") == "send"
     if sending:
         valid = form.validate_on_submit()
@@ -186,19 +184,26 @@ def new():
         for name, message in problems.items():
             form[name].errors = [*form[name].errors, message]
         if valid and not problems:
-            ticket = _file_ticket(form, selection)
+            ticket = _file_ticket(form, selection, phones)
             if ticket is not None:
                 flash(f"Vielen Dank! Ihre Meldung ist eingegangen. Ihre Meldungsnummer: {ticket.number}", "success")
                 return redirect_after_post(url_for("tickets.show", number=ticket.number))
     choosing = request.method == "POST" and request.form.get("action") == "choose"
+    if phones and not any(form.phone_choice.data == choice
+                          for choice in [str(phone.id) for phone in phones] + [contact.OTHER_PHONE]):
+        form.phone_choice.data = contact.default_phone_choice(phones)
     return render(
-        "tickets/new.html", "tickets/_contact.html", form=form, selection=selection,
+        "tickets/new.html", "tickets/_contact.html", form=form, selection=selection, phones=phones,
+        other_phone=contact.OTHER_PHONE,
         focus=_focus_after_choice(selection) if choosing else None, status=422 if form.errors else 200,
     )
 
 
-def _file_ticket(form: ContactForm, selection: Selection):
+def _file_ticket(form: ContactForm, selection: Selection, phones: list):
     try:
+        phone = form.phone.data or ""
+        if selection.category.needs_phone:
+            phone = contact.chosen_phone(phones, form.phone_choice.data or "", phone)
         files = uploads.check_files(_uploaded_files(form.attachments))
         ticket = tickets.submit_request(
             tickets.NewTicket(
@@ -207,7 +212,7 @@ def _file_ticket(form: ContactForm, selection: Selection):
                 contract=selection.concern.contract,
                 subject=form.subject.data,
                 message=form.message.data,
-                phone=form.phone.data or "",
+                phone=phone,
                 location=form.location.data or "",
                 attachments=files,
                 created_by=current_user._get_current_object(),

@@ -7,7 +7,7 @@ the start of one of the person's contract numbers; each typed word must match. C
 number of persons. Every opening of a person's page and every action is written to the audit log.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import reduce
 
@@ -21,6 +21,7 @@ from wir.models import (
     Document,
     LoginThrottle,
     Person,
+    PhoneNumber,
     Ticket,
     TicketCategory,
     TicketType,
@@ -134,6 +135,24 @@ class SignInLock:
 
 
 @dataclass(frozen=True)
+class ContactData:
+    """How to reach a person: the contact e-mail address (their portal login) and the phone numbers they stored."""
+
+    email: str | None  # None without a portal account
+    phones: list  # PhoneNumber, in the tenant's order (E.164; the page shows them with |phone)
+
+
+def contact_data(user: User | None) -> ContactData:
+    """The person's contact data, for staff: one query for the phones whatever their number, none without an
+    account."""
+    if user is None:
+        return ContactData(None, [])
+    phones = list(PhoneNumber.select().where(PhoneNumber.user == user.id)
+                  .order_by(PhoneNumber.position, PhoneNumber.id))
+    return ContactData(user.email, phones)
+
+
+@dataclass(frozen=True)
 class PersonView:
     person: Person
     user: User | None
@@ -142,6 +161,7 @@ class PersonView:
     contracts: list  # Contract, each with ``party_list``: its ContractParty rows with their persons
     open_tickets: list
     documents: list
+    contact: ContactData = field(default_factory=lambda: ContactData(None, []))  # act() needs none
 
 
 def person_of(staff: User, person_id: int) -> Person | None:
@@ -183,7 +203,8 @@ def person_view(person: Person) -> PersonView:
     )
     documents = list(Document.select().where(Document.person == person)
                      .order_by(Document.created_at.desc(), Document.id.desc()))
-    return PersonView(person, user, account_state(user), sign_in_lock(user), contracts, open_tickets, documents)
+    return PersonView(person, user, account_state(user), sign_in_lock(user), contracts, open_tickets, documents,
+                      contact_data(user))
 
 
 def record_view(person: Person, staff: User) -> None:

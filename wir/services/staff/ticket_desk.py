@@ -23,6 +23,7 @@ from wir.models import (
 )
 from wir.services import scope
 from wir.services.rejections import Rejected
+from wir.services.staff import staff_persons
 from wir.services.tickets import tickets
 from wir.services.tickets.tickets import Seen
 
@@ -54,6 +55,7 @@ class DeskView:
     other_open: list[Ticket]
     history: list
     colleagues: list[User]
+    contact: staff_persons.ContactData  # the reporting person's e-mail address and phone numbers
 
 
 def desk_view(ticket: Ticket, user: User) -> DeskView:
@@ -71,8 +73,11 @@ def desk_view(ticket: Ticket, user: User) -> DeskView:
         .order_by(Ticket.created_at.desc(), Ticket.id.desc())
         .limit(20)
     )
+    person = ticket.person
+    account = (User.select(User.id, User.email).where(User.id == person.user_id).first()
+               if person.user_id else None)
     return DeskView(contract, parties, other_open, tickets.history(ticket, include_internal=True),
-                    colleagues(ticket, user))
+                    colleagues(ticket, user), staff_persons.contact_data(account))
 
 
 def colleagues(ticket: Ticket, user: User) -> list[User]:

@@ -1,10 +1,13 @@
 """What the Kontakt form offers a tenant: their contracts, and per contract the Meldungsarten and -kategorien it allows
-(a change of address among them: the Anschrift is read-only in the portal)."""
+(a change of address among them: the Anschrift is read-only in the portal), and for a Termin the phone numbers they
+stored, to pick the one to be called on."""
 
 from dataclasses import dataclass
 
-from wir.models import Contract, Person, TicketCategory, TicketType, User
+from wir import formatting
+from wir.models import Contract, Person, PhoneNumber, TicketCategory, TicketType, User
 from wir.services import scope
+from wir.services.rejections import Rejected
 
 
 @dataclass(frozen=True)
@@ -93,3 +96,38 @@ def address_change_categories(persons: list[Person]) -> dict[int, TicketCategory
                & TicketType.cooperative.in_([person.cooperative_id for person in persons]))
     )
     return {category.ticket_type.cooperative_id: category for category in categories}
+
+
+# --- the number for a Termin: one the tenant stored, or another typed in ---
+
+OTHER_PHONE = "andere"  # the choice „Andere Nummer:“, with the typed number
+NOT_YOURS = "Bitte wählen Sie eine Ihrer gespeicherten Telefonnummern oder „Andere Nummer“."
+AMBIGUOUS = ("Sie haben eine gespeicherte Nummer gewählt und eine andere eingetragen. Bitte wählen Sie "
+             "„Andere Nummer“, wenn wir Sie unter der eingetragenen Nummer anrufen sollen, oder leeren Sie das Feld.")
+
+
+def stored_phones(user: User) -> list[PhoneNumber]:
+    """The user's phone numbers in their order (one query)."""
+    return list(PhoneNumber.select().where(PhoneNumber.user == user.id).order_by(PhoneNumber.position, PhoneNumber.id))
+
+
+def default_phone_choice(phones: list[PhoneNumber]) -> str:
+    """The choice the form starts with: the first stored number, else the typed one."""
+    return str(phones[0].id) if phones else OTHER_PHONE
+
+
+def chosen_phone(phones: list[PhoneNumber], choice: str, typed: str) -> str:
+    """The number to call for the Termin, as the ticket keeps it: a stored number picked by its id, written the way
+    people read it (0341 4928713), or the typed one (``OTHER_PHONE``, no choice, or no stored number), checked as any typed
+    number is when the ticket is filed. ``phones``: the user's own (stored_phones), so a picked id of somebody
+    else's number is refused: Rejected('phone_choice')."""
+    typed = (typed or "").strip()
+    if not phones or choice in ("", OTHER_PHONE):  # "": a form sent without the choice, only the field
+        return typed
+    picked = next((phone for phone in phones if str(phone.id) == choice), None)
+    if picked is None:
+        raise Rejected("phone_choice", NOT_YOURS)
+    shown = formatting.phone(picked.number)
+    if typed and typed not in (shown, picked.number):
+        raise Rejected("phone_choice", AMBIGUOUS)
+    return shown
