@@ -18,6 +18,7 @@ from wir.models import (
     Contract,
     ContractParty,
     Cooperative,
+    ExemptionOrder,
     Person,
     SavingsAccount,
     SavingsTransaction,
@@ -292,10 +293,45 @@ class Run:
                 file_report.changed += 1
             else:
                 file_report.unchanged += 1
+        if model in _ADOPTED:
+            new = self._adopt(kind, new)
         _insert(model, new)
         file_report.created += len(new)
         if model is BankAccount:
             self._settle_portal_changes(kind, rows)
+
+    def _adopt(self, kind: Kind, new: list[dict]) -> list[dict]:
+        """The ERP sends back what it took over from the portal (docs/export.md, round trip): a new key whose row is
+        a bank account staff confirmed (same contract and IBAN) or a Freistellungsauftrag the saver placed (same
+        person, kind, amount, start and Steuer-IDs) becomes that portal row's key, with the ERP's values, instead
+        of a second row beside it. So the portal keeps showing it (with its consent, its history and whether it
+        was replaced or revoked), nothing flips back, and no change is recorded: the import records none.
+
+        Returns the rows that are new after all (one query per batch)."""
+        model = kind.model
+        match = _ADOPTED[model]
+        owner = model.contract if model is BankAccount else model.person
+        query = model.select().where(model.erp_key.is_null() & owner.in_(list({row[owner.name] for row in new})))
+        if model is BankAccount:
+            query = query.where(model.status == bank_accounts.ACTIVE)
+        candidates: dict[tuple, list] = {}
+        for obj in query.order_by(model.id.desc()):
+            candidates.setdefault(match(obj.__data__), []).append(obj)
+        file_report = self.report.file(kind.file)
+        left = []
+        for fields in new:
+            found = candidates.get(match(fields))
+            if not found:
+                left.append(fields)
+                continue
+            obj = found.pop(0)
+            changed = {name: value for name, value in fields.items() if obj.__data__.get(name) != value}
+            model.update(**changed).where(model.id == obj.id).execute()
+            if set(changed) == {"erp_key"}:
+                file_report.unchanged += 1
+            else:
+                file_report.changed += 1
+        return left
 
     def _settle_portal_changes(self, kind: Kind, rows) -> None:
         """An account from the ERP with the IBAN of a change filed in the portal settles that change."""
@@ -331,6 +367,19 @@ class Run:
                 & SavingsAccount.erp_key.not_in(listed) & SavingsAccount.closed_on.is_null()
             ).execute()
             self.report.file("sparkonten.csv").ended += closed
+
+
+def _same_bank_account(values: dict) -> tuple:
+    return values["contract"], values["iban"]
+
+
+def _same_exemption_order(values: dict) -> tuple:
+    return (values["person"], bool(values["joint"]), values["amount"], values["valid_from"], values["tax_id"],
+            values.get("partner_tax_id") or "")
+
+
+# what the ERP may send back of the portal's own rows, and what makes a row of its file the same as one of them
+_ADOPTED = {BankAccount: _same_bank_account, ExemptionOrder: _same_exemption_order}
 
 
 def _insert(model, rows: list[dict]) -> None:
