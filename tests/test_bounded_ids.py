@@ -89,7 +89,8 @@ def _open(client, auth, url: str, methods):
 def test_every_integer_route_argument_out_of_range_is_not_found(app, data, demo_logins, who):
     client, auth = _sign_in(app, demo_logins, who)
     internal = who != "tenant"
-    rules = [rule for rule in app.url_map.iter_rules() if _integer_arguments(rule) and _is_internal(rule) == internal]
+    rules = [rule for rule in app.url_map.iter_rules() if _integer_arguments(rule) and _is_internal(rule) == internal
+             and not rule.rule.startswith("/erp/")]  # a bearer token's API: tests/test_erp_api.py
     assert len(rules) >= 10
     answers = [(url, method, response.status_code) for rule in rules for value in OUT_OF_RANGE
                for url in [_url(rule, value, internal)] for method, response in _open(client, auth, url, rule.methods)]

@@ -8,14 +8,16 @@ import itertools
 import pytest
 from werkzeug.routing import AnyConverter
 
-from wir import storage
+from wir import db, storage
 from wir.models import (
     BankAccount,
     Contract,
     Cooperative,
     Document,
     DocumentBatch,
+    ErpExportRun,
     ErpImport,
+    ErpToken,
     JobStatus,
     NewsItem,
     Person,
@@ -24,11 +26,13 @@ from wir.models import (
     User,
 )
 from wir.services.contracts import bank_accounts
+from wir.services.erp_export import changes, kinds, runs, tokens
 from wir.services.registration import registration, registration_letters
 
 # routes only an admin reaches; staff of either cooperative get 404
 ADMIN_ONLY = {"staff.accounts", "staff.reset_second_factor", "staff.audit_log", "staff.audit_log_csv", "staff.imports",
-              "staff.import_run"}
+              "staff.import_run", "staff.exports", "staff.export_changes", "staff.export_now", "staff.export_archive",
+              "staff.acknowledge_export", "staff.create_export_token", "staff.revoke_export_token"}
 
 
 def _cooperative(slug: str) -> Cooperative:
@@ -99,6 +103,23 @@ def _erp_import(slug: str) -> ErpImport:
     return ErpImport.create(cooperative=_cooperative(slug), status="done")
 
 
+def _export_run(slug: str) -> ErpExportRun:
+    """A finished Exportlauf of the cooperative (a change recorded first, so that there is one to export)."""
+    cooperative = _cooperative(slug)
+    found = runs.runs(cooperative).where(ErpExportRun.status == JobStatus.DONE).first()
+    if found:
+        return found
+    row = {column: "" for column in kinds.KINDS["portal_access"].columns}
+    with db.write_transaction():
+        changes.record("portal_access", "new", cooperative=cooperative, by=None, erp_key=None, label="Beispiel",
+                       row=row)
+    return runs.export(cooperative, by=None, via="cli")
+
+
+def _export_token(slug: str) -> ErpToken:
+    return tokens.create(_cooperative(slug), "Beispiel-Connector", by=None)[0]
+
+
 def _person(slug: str) -> Person:
     """A person with a portal account (the account actions have something to act on)."""
     return Person.select().where((Person.cooperative == _cooperative(slug)) & Person.user.is_null(False)) \
@@ -118,6 +139,9 @@ ARGUMENTS = {
     "erp_import_id": lambda slug: _erp_import(slug).id,
     "letter_batch_id": lambda slug: _letter_batch(slug).id,
     "number_request_id": lambda slug: _number_request(slug).id,
+    "cooperative": lambda slug: slug,
+    "run_number": lambda slug: _export_run(slug).number,
+    "token_id": lambda slug: _export_token(slug).id,
 }
 
 

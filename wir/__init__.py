@@ -108,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
         contracts,
         devmail,
         documents,
+        erp_api,
         home,
         pages,
         registration,
@@ -117,5 +118,6 @@ def _register_blueprints(app: Flask) -> None:
         vendor,
     )
 
-    for module in (account, auth, contracts, devmail, documents, home, pages, registration, savings, staff, tickets, vendor):
+    for module in (account, auth, contracts, devmail, documents, erp_api, home, pages, registration, savings, staff,
+                   tickets, vendor):
         app.register_blueprint(module.bp)

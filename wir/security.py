@@ -33,6 +33,8 @@ SECOND_STEP_ENDPOINTS = {"auth.second_factor", "auth.enrol", "auth.logout", "sta
 SESSION_USER_KEY = "_user_id"
 # the internal area's URL prefix (blueprints/staff): nobody but staff can tell it exists
 STAFF_AREA = "/intern"
+# the ERP's API (blueprints/erp_api): a bearer token, never a session; its requests neither read nor set the cookie
+SESSIONLESS_AREA = "/erp/"
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -48,6 +50,11 @@ class SessionInterface(SecureCookieSessionInterface):
             serializer = super().get_signing_serializer(app)
             self._serializer = (keys, serializer)
         return serializer
+
+    def open_session(self, app, request):
+        if request.path.startswith(SESSIONLESS_AREA):
+            return self.session_class()  # empty and never modified: nothing is read, no cookie is sent
+        return super().open_session(app, request)
 
 
 def init_app(app):

@@ -62,6 +62,7 @@ from wir.blueprints.staff import (
     audit_log,  # noqa: E402,F401
     desk,  # noqa: E402,F401
     documents,  # noqa: E402,F401
+    erp_export,  # noqa: E402,F401
     erp_import,  # noqa: E402,F401
     letters,  # noqa: E402,F401
     news,  # noqa: E402,F401
