@@ -14,7 +14,8 @@ Use in a browser test module (one walk per module and user; the walk itself fetc
 ``pages(page, who, live_server) -> list[(who, path)]`` finds the pages by walking links, as a user would: it starts
 with the parameterless GET pages of ``who`` and follows every link on them (through ``page.context.request``, with
 the page's cookies) to pages with URL parameters — a Meldung, a contract, a savings account, a person. Objects the
-demo data links nowhere (an import run, a Sammel-Upload, a Registrierungsbriefe job, a number request) are made in
+demo data links nowhere (an import run, a Sammel-Upload, a Registrierungsbriefe job, a number request, an
+Exportlauf to acknowledge) are made in
 the live server's database first (``_make_unlinked_objects``). A GET page with a parameter the walk finds no
 example for fails the walk with the endpoint's name: link to it from somewhere, or add it to
 ``_make_unlinked_objects``.
@@ -47,6 +48,8 @@ NOT_PAGES = {
     "savings.statement", "savings.transactions_csv",      # Jahreskontoauszug PDF, Umsätze CSV
     "staff.audit_log_csv", "staff.letter_batch_pdf",      # CSV, Registrierungsbriefe PDF
     "staff.document",                                     # a tenant's document for staff (PDF)
+    "staff.export_archive",                               # an Exportlauf's ZIP
+    "erp_api.latest", "erp_api.archive",                  # the ERP connector's API (bearer token): ZIP
     # half signed-in staff only (between password and code): tests/browser/test_staff_signin.py
     "auth.second_factor", "auth.enrol",
 }
@@ -114,7 +117,14 @@ def _make_unlinked_objects(app, live_server) -> dict[str, list[str]]:
     if live_server.database_url not in _made:
         from flask import url_for
 
-        from tests.test_staff_access import _batch, _erp_import, _letter_batch, _number_request, _pending_account
+        from tests.test_staff_access import (
+            _batch,
+            _erp_import,
+            _export_run,
+            _letter_batch,
+            _number_request,
+            _pending_account,
+        )
         from wir import db
 
         with app.test_request_context(), db.database.connection_context():
@@ -124,8 +134,11 @@ def _make_unlinked_objects(app, live_server) -> dict[str, list[str]]:
             _number_request("lipsia")
             # a Sammel-Upload is linked only from the answer to its upload
             batch = url_for("staff.document_batch", batch_key=_batch("lipsia").key)
+            # Export ins ERP shows the first cooperative by name; an Exportlauf's confirmation page of Lipsia
+            acknowledge = url_for("staff.acknowledge_export", cooperative="lipsia",
+                                  run_number=_export_run("lipsia").number)
         db.close_all()
-        _made[live_server.database_url] = {"staff": [batch]}
+        _made[live_server.database_url] = {"staff": [batch], "admin": [acknowledge]}
     return _made[live_server.database_url]
 
 
