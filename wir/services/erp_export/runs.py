@@ -25,6 +25,7 @@ import json
 import logging
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -130,12 +131,14 @@ def _build(run: ErpExportRun) -> tuple[bytes, dict[str, int]]:
                                           ErpChange.erp_key, ErpChange.data)
                          .where(held & (ErpChange.kind == key) & ErpChange.erp_key.is_null(False))
                          .order_by(ErpChange.id))
-                counts[key] = writer.write(spec.file, spec.header, kind_rows(key, _stream(query)))
+                with _stream(query) as rows:
+                    counts[key] = writer.write(spec.file, spec.header, kind_rows(key, rows))
             query = (ErpChange.select(ErpChange.id, ErpChange.at, ErpChange.kind, ErpChange.action,
                                       ErpChange.actor, ErpChange.label)
                      .where(held & ErpChange.erp_key.is_null())
                      .order_by(ErpChange.id))
-            counts[WITHOUT_KEY] = writer.write(REPORT_FILE, REPORT_HEADER, report_rows(_stream(query)))
+            with _stream(query) as rows:
+                counts[WITHOUT_KEY] = writer.write(REPORT_FILE, REPORT_HEADER, report_rows(rows))
     finally:
         writer.close()
     return buffer.getvalue(), counts
@@ -145,26 +148,27 @@ _cursor_numbers = itertools.count()
 _peewee_log = logging.getLogger("peewee")
 
 
-def _stream(query) -> Iterator[tuple]:
-    """The query's rows as tuples, read as they are written: never all of them in memory."""
+@contextmanager
+def _stream(query) -> Iterator[Iterator[tuple]]:
+    """The query's rows as tuples, read as they are written: never all of them in memory. Closed at the end of
+    the block, inside the reading transaction."""
     if db.is_sqlite():
-        return query.tuples().iterator()  # sqlite3 steps through the result row by row
-    return _server_side(query)
-
-
-def _server_side(query) -> Iterator[tuple]:
+        yield query.tuples().iterator()  # sqlite3 steps through the result row by row
+        return
     # psycopg2's ordinary cursor fetches the whole result at once; a named one fetches STREAM_BATCH rows at a time.
     # peewee runs its connections in autocommit mode with BEGIN of its own, which psycopg2 does not see: it allows a
-    # named cursor there only WITH HOLD (kept past a commit; it is closed before that, at the end of the rows).
+    # named cursor there only WITH HOLD (kept past a commit; it is closed before that, at the end of the block).
     sql, params = query.sql()
     _peewee_log.debug((sql, params))  # logged (and counted by the tests) like every statement peewee runs
     cursor = db.database.connection().cursor(name=f"wir_erp_export_{next(_cursor_numbers)}", withhold=True)
     cursor.itersize = STREAM_BATCH
     try:
         cursor.execute(sql, params)
-        yield from cursor
+        yield iter(cursor)
     finally:
-        cursor.close()
+        # a failed statement aborted the transaction, which drops the cursor: its error is the one to see
+        with suppress(Exception):
+            cursor.close()
 
 
 def _give_up(run_ids: list[int], now: datetime | None = None) -> None:
