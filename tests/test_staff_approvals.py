@@ -154,8 +154,9 @@ def test_confirm_from_a_stated_day_back_to_the_filing(client, auth, data, monkey
     auth.login_staff(0)
     url = f"/intern/bankverbindungen/{account.id}/bestaetigen"
     filed = clock.to_local(account.created_at).date()
+    latest = bank_accounts.latest_valid_from()
     for wrong, message in ((filed - timedelta(days=1), "nicht vor ihrer Angabe"),
-                           (clock.today() + timedelta(days=1), "spätestens das heutige Datum"),
+                           (latest + timedelta(days=1), f"spätestens den {latest.strftime('%d.%m.%Y')}"),
                            ("31.02.2026", "gültiges Datum"), ("<script>", "gültiges Datum")):
         value = wrong if isinstance(wrong, str) else wrong.strftime("%d.%m.%Y")
         response = client.post(url, data=confirm_form(auth, valid_from=value))

@@ -53,9 +53,12 @@ def _bank_decision(account, confirm_form=None, reject_form=None, status=200, con
     """
     if confirm_form is None:
         confirm_form = ConfirmBankForm(prefix="confirm", formdata=None, valid_from=clock.today())
+    pending = account.status == bank_accounts.PENDING
     return render("staff/bank_change.html", "staff/_bank_decision.html" if panel else None, status=status,
-                  account=account,
-                  previous=bank_accounts.replaced_by(account) if account.status == bank_accounts.PENDING else None,
+                  account=account, state=None if pending else bank_accounts.state_of(account),
+                  filed=clock.to_local(account.created_at).date(), latest=bank_accounts.latest_valid_from(),
+                  next_month=bank_accounts.first_of_next_month(), today=clock.today(),
+                  previous=bank_accounts.replaced_by(account) if pending else None,
                   confirm_form=confirm_form, reject_form=reject_form or RejectBankForm(prefix="reject", formdata=None),
                   contract_label=scope.contract_label, conflict=conflict)
 

@@ -68,7 +68,7 @@ def _person(person) -> dict:
     }
 
 
-def _bank_account(account: BankAccount, user: User, own_parties: list[ContractParty]) -> dict:
+def _bank_account(account: BankAccount, user: User, own_parties: list[ContractParty], siblings: list) -> dict:
     # the user's own: filed by them, or held by one of their persons; another person's IBAN stays masked
     in_full = account.created_by_id == user.id or bank_accounts.holder_is_party(account.holder, own_parties)
     return {
@@ -79,7 +79,7 @@ def _bank_account(account: BankAccount, user: User, own_parties: list[ContractPa
         "bank": account.bank_name,
         "mandatsreferenz": account.mandate_reference,
         "gueltig_ab": account.valid_from,
-        "status": BankAccount.STATUSES.get(account.status, account.status),
+        "status": bank_accounts.status_label(account, siblings),  # by date: "gültig bis …", "gültig ab …"
         "zustimmung_am": account.consent_at,
         "mandatstext_version": account.consent_text_version,
         "eingereicht_am": account.created_at,
@@ -111,7 +111,8 @@ def _contract(details: contracts.ContractDetails, user: User, own_person_ids: se
         "freiwillige_anteile": contract.voluntary_shares,
         "betrag_je_anteil": contract.share_amount,
         "eingezahltes_geschaeftsguthaben": contract.paid_in,
-        "bankverbindungen": [_bank_account(a, user, own_parties) for a in accounts_of.get(contract.id, [])],
+        "bankverbindungen": [_bank_account(a, user, own_parties, accounts_of.get(contract.id, []))
+                             for a in accounts_of.get(contract.id, [])],
     }
 
 

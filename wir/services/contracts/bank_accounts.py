@@ -2,15 +2,21 @@
 
 A new account is stored as "pending" with the consent's time and text version; the
 old one keeps being collected until the cooperative confirms the new one, which
-then replaces it. The tenant gets a mail when the change is filed and when it is
-decided. Full IBANs stay in the database: mails, the audit trail and the pages
-show only the last four characters.
+then replaces it from the day the clerk states ("Gültig ab"): today, a day back to
+the filing, or up to three months ahead. Until a future day comes the old account
+stays in force beside the confirmed new one; which account is in force on a day is
+derived from the confirmed accounts' start days at read time (``in_force``), so no job
+has to switch anything on time. The tenant gets a mail when the change is filed and
+when it is decided. Full IBANs stay in the database: mails, the audit trail and the
+pages show only the last four characters.
 """
 
+import calendar
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from peewee import JOIN
 from schwifty import IBAN, exceptions, registry
@@ -49,6 +55,7 @@ IBAN_MAX = 34
 REASON_MAX = 1000  # the reason for a rejection, mailed to the tenant
 
 ACTIVE, PENDING, REJECTED, REPLACED = "active", "pending", "rejected", "replaced"
+MONTHS_AHEAD = 3  # how far ahead a confirmed account may start
 
 
 class NotPending(Exception):
@@ -198,6 +205,73 @@ def mandate_for(details: ContractDetails, reference: str) -> Mandate:
     return Mandate(creditor, reference, paragraphs)
 
 
+# --- which account is in force ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    """A confirmed account's time in force: from its start to the day before the next confirmed one starts."""
+
+    account: BankAccount
+    start: date
+    until: date | None  # its last day; None while no later account is confirmed
+
+
+def terms(accounts: Iterable[BankAccount]) -> list[Term]:
+    """One contract's confirmed accounts in the order they take effect (any status given; only confirmed ones
+    count). No query: the caller reads the contract's accounts once."""
+    confirmed = sorted((a for a in accounts if a.status == ACTIVE), key=lambda a: (a.valid_from, a.id))
+    return [Term(account, account.valid_from,
+                 confirmed[i + 1].valid_from - timedelta(days=1) if i + 1 < len(confirmed) else None)
+            for i, account in enumerate(confirmed)]
+
+
+def in_force(accounts: Iterable[BankAccount], day: date | None = None) -> BankAccount | None:
+    """The one answer to "which account is collected from on ``day``" (today when not given), for one contract's
+    accounts: of the confirmed ones, the one that started last on or before that day. A confirmed account with a
+    later start is ``upcoming``; an older one whose successor has started is over, whatever its stored status."""
+    day = day or clock.today()
+    started = [term for term in terms(accounts) if term.start <= day]
+    return started[-1].account if started else None
+
+
+def upcoming(accounts: Iterable[BankAccount], day: date | None = None) -> list[Term]:
+    """The confirmed accounts that take effect after ``day`` (today when not given), in their order."""
+    day = day or clock.today()
+    return [term for term in terms(accounts) if term.start > day]
+
+
+def until_of(accounts: Iterable[BankAccount], account: BankAccount) -> date | None:
+    """The last day ``account`` is in force (the day before its successor starts); None while open-ended."""
+    return next((term.until for term in terms(accounts) if term.account.id == account.id), None)
+
+
+def in_force_on(contract_ids: list[int], day: date | None = None) -> dict[int, BankAccount]:
+    """Per contract id, the account in force on ``day`` (contracts without one are left out): one query."""
+    by_contract = {}
+    for account in BankAccount.select().where(BankAccount.contract.in_(contract_ids) & (BankAccount.status == ACTIVE)):
+        by_contract.setdefault(account.contract_id, []).append(account)
+    found = {contract_id: in_force(accounts, day) for contract_id, accounts in by_contract.items()}
+    return {contract_id: account for contract_id, account in found.items() if account is not None}
+
+
+def status_label(account: BankAccount, accounts: Iterable[BankAccount], day: date | None = None) -> str:
+    """The account's state on ``day`` in words: gültig, gültig ab …, gültig bis …, ersetzt, in Prüfung, abgelehnt.
+    ``accounts``: all of its contract's accounts."""
+    day = day or clock.today()
+    if account.status != ACTIVE:
+        return BankAccount.STATUSES.get(account.status, account.status)
+    accounts = list(accounts)
+    if account.valid_from > day:
+        return f"gültig ab {formatting.german_date(account.valid_from)}"
+    until = until_of(accounts, account)
+    if until is not None and until < day:
+        return BankAccount.STATUSES[REPLACED]
+    if until is not None:
+        return f"gültig bis {formatting.german_date(until)}"
+    return BankAccount.STATUSES[ACTIVE]
+
+
 # --- filing and deciding ---------------------------------------------------------
 
 
@@ -268,10 +342,14 @@ def account_for_staff(account_id: int, cooperative: Cooperative | None) -> BankA
     return _for_staff(cooperative).where(BankAccount.id == account_id).first()
 
 
+def state_of(account: BankAccount, day: date | None = None) -> str:
+    """``status_label`` of one account, its contract's accounts read in one query (the staff's page of it)."""
+    return status_label(account, BankAccount.select().where(BankAccount.contract == account.contract_id), day)
+
+
 def replaced_by(account: BankAccount) -> BankAccount | None:
     """What a pending account would replace: the contract's account collected now."""
-    return (BankAccount.select().where((BankAccount.contract == account.contract_id) & (BankAccount.status == ACTIVE))
-            .order_by(BankAccount.valid_from.desc(), BankAccount.id.desc()).first())
+    return in_force_on([account.contract_id]).get(account.contract_id)
 
 
 def pending_accounts(cooperative: Cooperative | None = None) -> list[BankAccount]:
@@ -297,25 +375,45 @@ def record_view(user: User, account: BankAccount) -> None:
                      account.contract.cooperative)
 
 
-def check_valid_from(account: BankAccount, valid_from: date) -> None:
-    """The day the new account is collected from: not before it was filed, not after today.
+def _add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or the last day of that month when it has no such day."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
-    Until an account can wait for a future start beside the old one, the confirmation takes effect now;
-    a day back to the filing covers a collection that already went to the new account.
-    """
+
+def latest_valid_from(today: date | None = None) -> date:
+    """The latest day a confirmed account may start: MONTHS_AHEAD months from today."""
+    return _add_months(today or clock.today(), MONTHS_AHEAD)
+
+
+def first_of_next_month(today: date | None = None) -> date:
+    """The usual start of a new account: the 1st of next month (the form suggests it)."""
+    return _add_months((today or clock.today()).replace(day=1), 1)
+
+
+def check_valid_from(account: BankAccount, valid_from: date) -> None:
+    """The day the new account is collected from: not before it was filed (a day back to the filing covers a
+    collection that already went to the new account), at most MONTHS_AHEAD months ahead (until then the old
+    account stays in force beside it)."""
     filed = clock.to_local(account.created_at).date()
     if valid_from < filed:
         raise Rejected("valid_from", f"Die neue Bankverbindung kann nicht vor ihrer Angabe am "
                                      f"{formatting.german_date(filed)} gelten.")
-    if valid_from > clock.today():
-        raise Rejected("valid_from", "Die neue Bankverbindung gilt ab der Bestätigung. Bitte wählen Sie "
-                                     "spätestens das heutige Datum.")
+    latest = latest_valid_from()
+    if valid_from > latest:
+        raise Rejected("valid_from", f"Die neue Bankverbindung kann höchstens {MONTHS_AHEAD} Monate im Voraus "
+                                     f"bestätigt werden. Bitte wählen Sie spätestens den "
+                                     f"{formatting.german_date(latest)}.")
 
 
 def confirm(account_id: int, decided_by: User | None = None, cooperative: Cooperative | None = None,
             valid_from: date | None = None) -> BankAccount:
-    """The cooperative accepts the new account: it is collected from ``valid_from`` (today when not given),
-    the old one is replaced.
+    """The cooperative accepts the new account: it is collected from ``valid_from`` (today when not given).
+
+    From that day the old account is over: when the day has come, it is marked replaced now; a future day keeps
+    the account in force today until the day before (``in_force`` derives it by date, nothing has to run then).
+    A confirmed account that would start on or after the new one's day never comes into force: replaced.
 
     ``cooperative`` limits it to that cooperative's contracts (staff); raises NotPending, Rejected('valid_from').
     """
@@ -326,10 +424,13 @@ def confirm(account_id: int, decided_by: User | None = None, cooperative: Cooper
         now = clock.now()
         _decide(account, status=ACTIVE, valid_from=valid_from, decided_at=now)
         erp_changes.bank_account(account, decided_by)  # the ERP takes the confirmed account over (erp_export)
-        BankAccount.update(status=REPLACED, decided_at=now).where(
-            (BankAccount.contract == account.contract_id) & (BankAccount.status == ACTIVE)
-            & (BankAccount.id != account.id)
-        ).execute()
+        others = list(BankAccount.select().where((BankAccount.contract == account.contract_id)
+                                                 & (BankAccount.status == ACTIVE) & (BankAccount.id != account.id)))
+        today = clock.today()
+        over = [other.id for other in others if other.valid_from >= valid_from
+                or (until_of(others + [account], other) or today) < today]
+        if over:
+            BankAccount.update(status=REPLACED, decided_at=now).where(BankAccount.id.in_(over)).execute()
         audit.record(decided_by, "bank_account.confirmed", account, _audit_detail(account.contract, account),
                      account.contract.cooperative)
         _mail_decision(account, "Ihre neue Bankverbindung gilt", "bank_change_confirmed")

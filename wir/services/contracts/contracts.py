@@ -79,8 +79,25 @@ class ContractDetails:
 
     @property
     def current_account(self) -> BankAccount | None:
-        """The account collected from now: the newest confirmed one."""
-        return self._newest("active")
+        """The account collected from today (bank_accounts.in_force): a confirmed one for a later day waits."""
+        from wir.services.contracts import bank_accounts  # (bank_accounts imports this module)
+
+        return bank_accounts.in_force(self.accounts)
+
+    @property
+    def current_until(self):
+        """The last day of the current account while a confirmed successor waits for its day; else None."""
+        from wir.services.contracts import bank_accounts
+
+        current = self.current_account
+        return bank_accounts.until_of(self.accounts, current) if current else None
+
+    @property
+    def upcoming_accounts(self) -> list:
+        """The confirmed accounts that take effect on a later day (bank_accounts.Term: account, start, until)."""
+        from wir.services.contracts import bank_accounts
+
+        return bank_accounts.upcoming(self.accounts)
 
     @property
     def pending_account(self) -> BankAccount | None:
