@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from tests.helpers import main_of
+from tests.helpers import deliver, mail_text, main_of
 from tests.test_contracts import NEW_IBAN_COMPACT, contract_id
 from tests.test_staff_approvals import confirm_form, file_change
 from wir import clock
@@ -157,3 +157,14 @@ def test_in_force_by_date_without_a_query():
     assert bank_accounts.in_force([b, pending, a], date(2027, 1, 1)) is b
     assert bank_accounts.in_force([b], date(2026, 12, 31)) is None
     assert bank_accounts.until_of([a, b], a) == date(2026, 12, 31) and bank_accounts.until_of([a, b], b) is None
+
+
+def test_the_mail_says_from_which_day_and_that_the_old_account_is_charged_until_then(app, client, auth, data, smtp):
+    new = file_change(client, auth, "juergen", CONTRACT)
+    deliver(app)
+    start = bank_accounts.first_of_next_month()
+    confirm(client, auth, new, start)
+    assert deliver(app) == 1
+    assert smtp.messages[-1]["Subject"] == f"Ihre neue Bankverbindung gilt ab {german(start)}"
+    text = " ".join(mail_text(smtp.messages[-1]).split())
+    assert f"Ab dem {german(start)} buchen wir von diesem Konto ab. Bis dahin belasten wir weiter das bisherige" in text

@@ -433,7 +433,9 @@ def confirm(account_id: int, decided_by: User | None = None, cooperative: Cooper
             BankAccount.update(status=REPLACED, decided_at=now).where(BankAccount.id.in_(over)).execute()
         audit.record(decided_by, "bank_account.confirmed", account, _audit_detail(account.contract, account),
                      account.contract.cooperative)
-        _mail_decision(account, "Ihre neue Bankverbindung gilt", "bank_change_confirmed")
+        later = valid_from > today  # until then the old account is collected from: the mail says so
+        _mail_decision(account, f"Ihre neue Bankverbindung gilt ab {formatting.german_date(valid_from)}"
+                       if later else "Ihre neue Bankverbindung gilt", "bank_change_confirmed", later=later)
     return account
 
 
@@ -475,7 +477,9 @@ def _mail(user: User, cooperative: Cooperative, subject: str, template: str, **c
     mail.queue_mail(user.email, subject, template, name=name, cooperative=cooperative, **context)
 
 
-def _mail_decision(account: BankAccount, subject: str, template: str) -> None:
+def _mail_decision(account: BankAccount, subject: str, template: str, later: bool = False) -> None:
+    """``later``: a confirmed account that starts on a later day (the old one is collected from until then)."""
     user = User.get_or_none(User.id == account.created_by_id) if account.created_by_id else None
     if user is not None and user.is_active:
-        _mail(user, account.contract.cooperative, subject, template, contract=account.contract, account=account)
+        _mail(user, account.contract.cooperative, subject, template, contract=account.contract, account=account,
+              later=later)
