@@ -160,8 +160,6 @@ def test_without_javascript_the_choice_is_a_second_step(client, auth, tenant):
 
 
 def test_appointment_needs_a_phone_prefilled_from_contact_data(client, auth, tenant, data):
-    from wir.models import PhoneNumber
-
     person = tenant["person"]
     PhoneNumber.delete().where(PhoneNumber.user == person.user_id).execute()
     PhoneNumber.create(user=person.user_id, kind="mobile", number="+4915112345678", position=0)
