@@ -73,6 +73,7 @@ from wir.pdf import cooperative_letter, operating_costs
 from wir.pdf.data import Flat
 from wir.services.account.passwords import hash_password
 from wir.services.documents import documents
+from wir.services.erp_export import changes
 
 
 def _money(value) -> Decimal:
@@ -133,6 +134,16 @@ class Builder:
         self.savings()
         self.news()
         self.letters()
+        self.waiting_export_changes()
+
+    def waiting_export_changes(self):
+        """The demo tenants registered in the portal: their access and contact data wait for the ERP's export, so the
+        admin's Export ins ERP (/intern/export) shows a real run from the start (docs/export.md)."""
+        for user in self.users.values():
+            changes.portal_access(user, changes.REGISTERED, user)
+            changes.portal_access(user, changes.CONFIRMED, user)
+            if user.phone_numbers.exists():
+                changes.contact_data(user, user, action="new")
 
     def days_ago(self, days) -> datetime:
         return self.now - timedelta(days=days)
