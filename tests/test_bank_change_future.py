@@ -2,6 +2,7 @@
 tenant sees both („bis“, „ab“); from the day on only the new one counts, without any job switching it (in force is
 derived by date); the clerk's „Gültig ab“ reaches at most three months ahead and never before the filing."""
 
+import json
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from tests.helpers import deliver, mail_text, main_of
 from tests.test_contracts import NEW_IBAN_COMPACT, contract_id
 from tests.test_staff_approvals import confirm_form, file_change
 from wir import clock
-from wir.models import BankAccount, User
+from wir.models import BankAccount, ErpChange, User
 from wir.services.account import data_export
 from wir.services.contracts import bank_accounts
 
@@ -141,6 +142,10 @@ def test_a_newer_confirmation_supersedes_one_still_waiting(client, auth, data, a
     accounts = list(BankAccount.select().where(BankAccount.contract == contract_id(CONTRACT)))
     assert bank_accounts.in_force(accounts).id == old.id
     assert bank_accounts.in_force(accounts, later).id == second.id
+    # the ERP, which took the first over when it was confirmed, learns it never comes before it learns the second
+    bank_changes = ErpChange.select().where(ErpChange.kind == "bank_account").order_by(ErpChange.id)
+    assert [(c.action, json.loads(c.data)["Gültig ab"]) for c in bank_changes] == [
+        ("new", german(later)), ("revoked", german(later)), ("new", german(start))]
 
 
 @pytest.mark.parametrize("today, expected", [(date(2026, 12, 7), date(2027, 1, 1)), (date(2026, 1, 31), date(2026, 2, 1))])

@@ -255,6 +255,43 @@ def test_a_bank_account_is_recorded_when_staff_confirm_it_not_when_filed_or_reje
     assert account.bic and account.mandate_reference and account.consent_text_version
 
 
+def test_a_confirmed_bank_account_that_never_comes_is_revoked_before_the_one_that_cancels_it(app, data):
+    contract = Contract.get(Contract.number == "MV-1001-0203")
+    Contract.update(erp_key="V-MV-1001-0203").where(Contract.id == contract.id).execute()
+    user = with_password(user_of("104711"))
+
+    def confirmed(iban: str, valid_from: date) -> BankAccount:
+        account = request_bank_change(app, user, contract, iban=iban)
+        with app.test_request_context():
+            bank_accounts.confirm(account.id, decided_by=clerk(), cooperative=contract.cooperative,
+                                  valid_from=valid_from)
+        return account
+
+    start = bank_accounts.first_of_next_month()
+    waiting = confirmed(NEW_IBAN, start + timedelta(days=31))
+    [taken_over] = recorded()
+    # a later confirmation from an earlier day: the waiting account never comes into force
+    cancelling = confirmed("DE44 5001 0517 5407 3249 31", start)
+    assert BankAccount.get_by_id(waiting.id).status == bank_accounts.REPLACED
+    revoked, new = recorded()[1:]
+    assert (revoked.kind, revoked.action, revoked.actor, revoked.erp_key) == ("bank_account", "revoked",
+                                                                              "cooperative", "V-MV-1001-0203")
+    assert row_of(revoked) == row_of(taken_over)  # the account as the ERP took it over, with its „Gültig ab“
+    assert (new.action, row_of(new)["IBAN"], row_of(new)["Gültig ab"]) == (
+        "new", "DE44500105175407324931", start.strftime("%d.%m.%Y"))
+
+    # one starting after the waiting account ends it the day before, nothing is revoked; one starting on the same
+    # day cancels it
+    after = confirmed("DE89 3704 0044 0532 0130 00", start + timedelta(days=40))
+    assert BankAccount.get_by_id(cancelling.id).status == bank_accounts.ACTIVE
+    [ends_it] = recorded()[3:]
+    assert (ends_it.action, row_of(ends_it)["IBAN"]) == ("new", "DE89370400440532013000")
+    confirmed(NEW_IBAN, start + timedelta(days=40))
+    assert BankAccount.get_by_id(after.id).status == bank_accounts.REPLACED
+    assert [(c.action, row_of(c)["IBAN"]) for c in recorded()[4:]] == [("revoked", "DE89370400440532013000"),
+                                                                       ("new", NEW_IBAN)]
+
+
 # --- Freistellungsaufträge ----------------------------------------------------------------------------------------
 
 

@@ -413,7 +413,8 @@ def confirm(account_id: int, decided_by: User | None = None, cooperative: Cooper
 
     From that day the old account is over: when the day has come, it is marked replaced now; a future day keeps
     the account in force today until the day before (``in_force`` derives it by date, nothing has to run then).
-    A confirmed account that would start on or after the new one's day never comes into force: replaced.
+    A confirmed account that would start on or after the new one's day never comes into force: replaced, and the
+    ERP, which took it over when it was confirmed, gets it as "revoked" before the new one.
 
     ``cooperative`` limits it to that cooperative's contracts (staff); raises NotPending, Rejected('valid_from').
     """
@@ -423,12 +424,18 @@ def confirm(account_id: int, decided_by: User | None = None, cooperative: Cooper
         check_valid_from(account, valid_from)
         now = clock.now()
         _decide(account, status=ACTIVE, valid_from=valid_from, decided_at=now)
-        erp_changes.bank_account(account, decided_by)  # the ERP takes the confirmed account over (erp_export)
         others = list(BankAccount.select().where((BankAccount.contract == account.contract_id)
                                                  & (BankAccount.status == ACTIVE) & (BankAccount.id != account.id)))
         today = clock.today()
-        over = [other.id for other in others if other.valid_from >= valid_from
-                or (until_of(others + [account], other) or today) < today]
+        cancelled = [other for other in others if other.valid_from >= valid_from]
+        # the ERP took each cancelled one over as "new" when it was confirmed: it learns first that it never comes,
+        # then the new account (erp_export)
+        for other in cancelled:
+            erp_changes.bank_account(other, decided_by, "revoked")
+        erp_changes.bank_account(account, decided_by)
+        over = [other.id for other in cancelled] + [
+            other.id for other in others
+            if other.valid_from < valid_from and (until_of(others + [account], other) or today) < today]
         if over:
             BankAccount.update(status=REPLACED, decided_at=now).where(BankAccount.id.in_(over)).execute()
         audit.record(decided_by, "bank_account.confirmed", account, _audit_detail(account.contract, account),

@@ -114,8 +114,9 @@ def portal_access(user: User, event: str, by: User | None, persons: list[Person]
             for person in (persons if persons is not None else _persons_of(user))]
 
 
-def bank_account(account: BankAccount, by: User | None) -> ErpChange:
-    """A bank account staff confirmed: the contract's new account, with the full IBAN (unspaced) and the consent."""
+def bank_account(account: BankAccount, by: User | None, action: str = "new") -> ErpChange:
+    """A bank account staff confirmed ("new"): the contract's new account, with the full IBAN (unspaced) and the
+    consent; or one confirmed before that never comes into force ("revoked"), as its "new" row had it."""
     contract = Contract.get_by_id(account.contract_id)
     row = {
         "Vertragsnummer": contract.number,
@@ -128,7 +129,7 @@ def bank_account(account: BankAccount, by: User | None) -> ErpChange:
         "Einwilligung am": _date(clock.to_local(account.consent_at)) if account.consent_at else "",
         "Einwilligungstext": account.consent_text_version or "",
     }
-    return record("bank_account", "new", cooperative=contract.cooperative_id, by=by, erp_key=contract.erp_key,
+    return record("bank_account", action, cooperative=contract.cooperative_id, by=by, erp_key=contract.erp_key,
                   label=f"Vertrag {contract.number}", row=row)
 
 
