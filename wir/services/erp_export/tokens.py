@@ -65,7 +65,8 @@ def authenticate(plain: str | None) -> ErpToken | None:
     if token is None or token.revoked_at is not None:
         return None
     token.last_used_at = clock.now()
-    ErpToken.update(last_used_at=token.last_used_at).where(ErpToken.id == token.id).execute()
+    with db.write_transaction():  # SQLite: the write lock up front, as every write
+        ErpToken.update(last_used_at=token.last_used_at).where(ErpToken.id == token.id).execute()
     return token
 
 
