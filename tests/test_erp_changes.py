@@ -192,6 +192,23 @@ def test_registration_and_its_confirmation_record_the_portal_access(app, data):
     assert row_of(contact)["Telefon 1"] == "+4915112345000" and row_of(contact)["E-Mail"] == "monika@example.org"
 
 
+def test_an_unconfirmed_registration_given_way_to_a_new_one_records_its_access_deleted(app, data):
+    keyed("104712", "P-104712")
+    with app.test_request_context():
+        registration.register(registration.RegistrationData("LIP-7K3M-9QX2", "Müller", "monika@example.org",
+                                                            PASSWORD))
+        registration.register(registration.RegistrationData("LIP-7K3M-9QX2", "Müller", "monika.m@example.org",
+                                                            PASSWORD))
+    assert not User.select().where(User.email == "monika@example.org").exists()
+    first, deleted, second = recorded()
+    assert (first.action, row_of(first)["Zugang"]) == ("new", "registriert")
+    assert (deleted.kind, deleted.action, deleted.actor, deleted.erp_key) == ("portal_access", "ended",
+                                                                              "cooperative", "P-104712")
+    assert row_of(deleted) == {"Personennummer": "104712", "Zugang": "gelöscht", "E-Mail": "monika@example.org"}
+    assert (second.action, row_of(second)) == ("new", {"Personennummer": "104712", "Zugang": "registriert",
+                                                       "E-Mail": "monika.m@example.org"})
+
+
 def test_staff_blocking_and_unblocking_record_the_portal_access(client, auth, data):
     juergen = keyed("104711", "P-104711")
     auth.login_staff(0)

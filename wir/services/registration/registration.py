@@ -119,7 +119,9 @@ def _register(data: RegistrationData, email: str) -> None:
 
 
 def _discard_pending(user: User, person: Person) -> None:
-    """An unconfirmed registration gives way to a new one with the same Registrierungsnummer."""
+    """An unconfirmed registration gives way to a new one with the same Registrierungsnummer: the ERP, which has
+    its „registriert“, learns that this access is gone („gelöscht“) before the new one's."""
+    erp_changes.portal_access(user, erp_changes.DELETED, None, persons=[person])
     person.user = None
     person.save()
     if not Person.select().where(Person.user == user).exists():
