@@ -177,6 +177,12 @@ def test_the_api_is_rate_limited_before_the_token_is_checked(client, data):
     assert statuses[60] == 429
 
 
+def test_the_rate_limit_is_a_setting(app, client, data, token):
+    app.config["RATELIMIT_ERP_API"] = "3 per minute; 100 per day"
+    statuses = [client.get(LATEST, headers=bearer(token[1])).status_code for _ in range(4)]
+    assert statuses == [204, 204, 204, 429]
+
+
 def test_export_token_command(runner, data):
     made = runner.invoke(args=["export-token", "--cooperative", "lipsia", "--name", "Connector Wodis"])
     assert made.exit_code == 0, made.output

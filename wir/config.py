@@ -43,6 +43,7 @@ RATELIMIT_PASSWORD_RESET = "5 per hour"
 RATELIMIT_NUMBER_REQUEST = "5 per hour"
 RATELIMIT_PASSWORD_CHECK = "120 per minute"
 RATELIMIT_EMAIL_CHANGE = "3 per hour; 10 per day"  # per account; each request sends two mails
+RATELIMIT_ERP_API = "60 per minute"  # the ERP's /erp/v1, before the token is checked
 
 # Background tasks (wir.tasks, huey): None keeps the queue in instance/huey.db (SQLite) for the consumers
 # of this machine; redis://host:6379/0 shares it between app servers. Consumers: `flask --app wir worker`.

@@ -15,7 +15,7 @@ import logging
 
 import click
 from flask import Blueprint, Response, current_app, g, request
-from limits import parse
+from limits import parse_many
 from werkzeug.exceptions import HTTPException
 
 from wir import security_log
@@ -29,8 +29,6 @@ bp = Blueprint("erp_api", __name__, url_prefix="/erp/v1", cli_group=None)
 csrf.exempt(bp)
 
 RUN_HEADER = "X-WIR-Exportlauf"
-# per client address, counted before the token is checked: the connector asks a few times an hour, a guesser far more
-RATE_LIMIT = "60 per minute"
 BUSY_RETRY_SECONDS = 60
 
 
@@ -49,13 +47,22 @@ def _bearer() -> str | None:
     return credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
 
 
+def _within_rate_limit() -> bool:
+    """RATELIMIT_ERP_API per client address, counted before the token is checked: the connector asks a few times
+    an hour, a guesser far more."""
+    address = request.remote_addr or "-"
+    # every limit is hit (no short-circuit), as Flask-Limiter counts a request against each of its limits
+    return all([limiter.limiter.hit(limit, "erp_api", address)
+                for limit in parse_many(current_app.config["RATELIMIT_ERP_API"])])
+
+
 @bp.before_request
 def _token_only():
     """HTTPS (outside development and tests), then the token: the only way in."""
     config = current_app.config
     if not request.is_secure and not (config["DEVELOPMENT"] or config["TESTING"]):
         return _text("Nur über HTTPS erreichbar / HTTPS only.", 403)
-    if limiter.enabled and not limiter.limiter.hit(parse(RATE_LIMIT), "erp_api", request.remote_addr or "-"):
+    if limiter.enabled and not _within_rate_limit():
         return _text("Zu viele Anfragen; bitte warten Sie eine Minute / too many requests.", 429,
                      {"Retry-After": "60"})
     plain = _bearer()

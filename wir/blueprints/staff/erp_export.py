@@ -18,7 +18,6 @@ from wir.services.erp_export import kinds, runs, tokens
 from wir.services.rejections import Rejected
 
 CHOOSE = "genossenschaft"
-DEFAULT_RETENTION_DAYS = 30
 
 
 class TokenForm(Form):
@@ -44,7 +43,7 @@ def _cooperative(slug: str) -> Cooperative:
 
 
 def _retention_days() -> int:
-    return current_app.config.get("EXPORT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)
+    return current_app.config["EXPORT_RETENTION_DAYS"]
 
 
 def _people(page_items) -> dict[int, str]:
