@@ -176,7 +176,7 @@ def new():
     selection = Selection(form)
     # a Termin: the stored numbers to pick from (without any, the plain field as for any other number)
     needs_phone = selection.category is not None and selection.category.needs_phone
-    phones = contact.stored_phones(current_user) if needs_phone else []
+    phones = scope.phones_of(current_user) if needs_phone else []
     sending = request.method == "POST" and request.form.get("action") == "send"
     if sending:
         valid = form.validate_on_submit()

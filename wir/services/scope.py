@@ -142,6 +142,12 @@ def savings_account_of(user: User, number: str) -> SavingsAccount | None:
     return savings_accounts_of(user).where(SavingsAccount.number == number).first()
 
 
+def phones_of(user: User | int) -> list[PhoneNumber]:
+    """The user's phone numbers in their order, in one query: the only place they are read (the account page, the
+    staff's contact data, a Termin's choice, the ERP's Kontaktdaten)."""
+    return list(PhoneNumber.select().where(PhoneNumber.user == user).order_by(PhoneNumber.position, PhoneNumber.id))
+
+
 def phone_of(user: User, phone_id: int) -> PhoneNumber | None:
     return PhoneNumber.get_or_none((PhoneNumber.id == phone_id) & (PhoneNumber.user == user))
 

@@ -18,6 +18,7 @@ from wir.models import (
     Ticket,
     User,
 )
+from wir.services import scope
 from wir.services.erp_export.kinds import ACTIONS, ACTORS, KINDS
 
 
@@ -82,8 +83,7 @@ def _persons_of(user: User) -> list[Person]:
 def contact_data(user: User, by: User | None, action: str = "changed") -> list[ErpChange]:
     """The user's contact data as it is now (all phone numbers in their order, the login address), one change per
     person of the user. Called after phone numbers or the e-mail address changed, in that transaction."""
-    phones = list(PhoneNumber.select().where(PhoneNumber.user == user)
-                  .order_by(PhoneNumber.position, PhoneNumber.id))[:3]
+    phones = scope.phones_of(user)[:3]
     email = User.select(User.email).where(User.id == user.id).scalar()
     row = {}
     for n in (1, 2, 3):

@@ -21,7 +21,6 @@ from wir.models import (
     Document,
     LoginThrottle,
     Person,
-    PhoneNumber,
     Ticket,
     TicketCategory,
     TicketType,
@@ -147,9 +146,7 @@ def contact_data(user: User | None) -> ContactData:
     account."""
     if user is None:
         return ContactData(None, [])
-    phones = list(PhoneNumber.select().where(PhoneNumber.user == user.id)
-                  .order_by(PhoneNumber.position, PhoneNumber.id))
-    return ContactData(user.email, phones)
+    return ContactData(user.email, scope.phones_of(user))
 
 
 @dataclass(frozen=True)

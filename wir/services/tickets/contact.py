@@ -106,11 +106,6 @@ AMBIGUOUS = ("Sie haben eine gespeicherte Nummer gewählt und eine andere einget
              "„Andere Nummer“, wenn wir Sie unter der eingetragenen Nummer anrufen sollen, oder leeren Sie das Feld.")
 
 
-def stored_phones(user: User) -> list[PhoneNumber]:
-    """The user's phone numbers in their order (one query)."""
-    return list(PhoneNumber.select().where(PhoneNumber.user == user.id).order_by(PhoneNumber.position, PhoneNumber.id))
-
-
 def default_phone_choice(phones: list[PhoneNumber]) -> str:
     """The choice the form starts with: the first stored number, else the typed one."""
     return str(phones[0].id) if phones else OTHER_PHONE
@@ -119,7 +114,7 @@ def default_phone_choice(phones: list[PhoneNumber]) -> str:
 def chosen_phone(phones: list[PhoneNumber], choice: str, typed: str) -> str:
     """The number to call for the Termin, as the ticket keeps it: a stored number picked by its id, written the way
     people read it (0341 4928713), or the typed one (``OTHER_PHONE``, no choice, or no stored number), checked as any typed
-    number is when the ticket is filed. ``phones``: the user's own (stored_phones), so a picked id of somebody
+    number is when the ticket is filed. ``phones``: the user's own (scope.phones_of), so a picked id of somebody
     else's number is refused: Rejected('phone_choice')."""
     typed = (typed or "").strip()
     if not phones or choice in ("", OTHER_PHONE):  # "": a form sent without the choice, only the field
