@@ -143,6 +143,30 @@ def test_the_token_matrix_never_gives_data(client, auth, data, token, who):
     assert ErpExportRun.get_by_id(run.id).acknowledged_at is None
 
 
+def test_no_answer_is_cached(app, client, data, token):
+    """Every answer below /erp/, with data or without, refused or not, says no-store (the runs hold full IBANs)."""
+    _, plain = token
+    waiting_change()
+    answers = [client.get(LATEST, headers=bearer(plain)),  # 200, a new run
+               client.get("/erp/v1/export/1.zip", headers=bearer(plain)),  # 200
+               client.post("/erp/v1/export/1/ack", headers=bearer(plain)),  # 200
+               client.get(LATEST, headers=bearer(plain)),  # 204
+               client.get("/erp/v1/export/999.zip", headers=bearer(plain)),  # 404
+               client.get(LATEST),  # 401
+               client.put(LATEST, headers=bearer(plain)),  # 405, the portal's page: no route of the API took it
+               client.get("/erp/v1/nichts", headers=bearer(plain))]  # 404, likewise
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 204, 404, 401, 405, 404]
+    app.config["RATELIMIT_ERP_API"] = "1 per minute"
+    answers += [client.get(LATEST, headers=bearer(plain)) for _ in range(2)]
+    assert [answer.status_code for answer in answers[-2:]] == [204, 429]
+    app.config.update(TESTING=False, DEVELOPMENT=False)
+    answers.append(client.get(LATEST, headers=bearer(plain)))
+    assert answers[-1].status_code == 403
+    for answer in answers:
+        assert answer.headers["Cache-Control"] == "no-store", answer.status_code
+        assert "Set-Cookie" not in answer.headers, answer.status_code
+
+
 def test_a_token_signs_nobody_in_anywhere_else(client, data, token):
     _, plain = token
     for path in ("/intern/", "/intern/export", "/", "/meldungen", "/konto/kontaktdaten"):

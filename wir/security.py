@@ -56,6 +56,11 @@ class SessionInterface(SecureCookieSessionInterface):
             return self.session_class()  # empty and never modified: nothing is read, no cookie is sent
         return super().open_session(app, request)
 
+    def save_session(self, app, session, response):
+        if request.path.startswith(SESSIONLESS_AREA):
+            return  # not even when a portal page (404, 405) put a CSRF token into the empty session
+        super().save_session(app, session, response)
+
 
 def init_app(app):
     _trust_proxy(app)

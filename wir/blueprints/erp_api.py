@@ -19,6 +19,7 @@ from limits import parse_many
 from werkzeug.exceptions import HTTPException
 
 from wir import security_log
+from wir.security import SESSIONLESS_AREA
 from wir.extensions import csrf, limiter
 from wir.models import Cooperative, JobStatus
 from wir.rendering import send_bytes
@@ -73,6 +74,15 @@ def _token_only():
         return _unauthorized(given=bool(request.headers.get("Authorization")))
     g.erp_token = token
     return None
+
+
+@bp.after_app_request
+def _never_cached(response: Response) -> Response:
+    """No proxy or client keeps an answer below /erp/: the runs hold full IBANs and Steuer-IDs. For every request
+    there, also one no route of the blueprint took (404, 405), which its own after_request would not see."""
+    if request.path.startswith(SESSIONLESS_AREA):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.errorhandler(HTTPException)
