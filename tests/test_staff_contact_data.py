@@ -169,9 +169,20 @@ def test_someone_elses_number_is_refused_next_to_the_choice(client, auth, tenant
 
 def test_a_stored_number_picked_with_another_typed_is_not_guessed(client, auth, tenant):
     home = _phones(tenant["person"])[0]
+    for typed in ("0177 1234567", "0341 4928714", "12"):  # another number, or none at all
+        response = client.post("/kontakt", data={"csrf_token": auth.csrf_token(),
+                                                 **_form(tenant, phone_choice=str(home.id), phone=typed)})
+        assert response.status_code == 422 and "„Andere Nummer“" in response.get_data(as_text=True), typed
+    assert not Ticket.select().where(Ticket.submission_key == "k" * 32).exists()
+
+
+@pytest.mark.parametrize("typed", ["0341 4928713", "+49 341 4928713", "0341/492 87 13", " +493414928713 "])
+def test_the_picked_number_typed_in_another_way_is_the_same_number(client, auth, tenant, typed):
+    home = _phones(tenant["person"])[0]
     response = client.post("/kontakt", data={"csrf_token": auth.csrf_token(),
-                                             **_form(tenant, phone_choice=str(home.id), phone="0177 1234567")})
-    assert response.status_code == 422 and "„Andere Nummer“" in response.get_data(as_text=True)
+                                             **_form(tenant, phone_choice=str(home.id), phone=typed)})
+    assert response.status_code == 303
+    assert Ticket.get(Ticket.submission_key == "k" * 32).phone == "0341 4928713"
 
 
 def test_without_stored_numbers_the_plain_field_as_before(client, auth, tenant, data):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from wir import formatting
 from wir.models import Contract, Person, PhoneNumber, TicketCategory, TicketType, User
 from wir.services import scope
+from wir.services.account import phones as phone_numbers
 from wir.services.rejections import Rejected
 
 
@@ -122,7 +123,14 @@ def chosen_phone(phones: list[PhoneNumber], choice: str, typed: str) -> str:
     picked = next((phone for phone in phones if str(phone.id) == choice), None)
     if picked is None:
         raise Rejected("phone_choice", NOT_YOURS)
-    shown = formatting.phone(picked.number)
-    if typed and typed not in (shown, picked.number):
+    if typed and not _same_number(typed, picked.number):
         raise Rejected("phone_choice", AMBIGUOUS)
-    return shown
+    return formatting.phone(picked.number)
+
+
+def _same_number(typed: str, stored: str) -> bool:
+    """Whether the typed text is the stored number (E.164) however it is written: +49 341 …, 0341/…, 0341 …"""
+    try:
+        return phone_numbers.normalize(typed) == stored
+    except Rejected:
+        return False
