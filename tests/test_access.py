@@ -53,14 +53,14 @@ def _is_internal(rule) -> bool:
     return rule.rule.startswith("/intern/")
 
 
-def _is_erp_api(rule) -> bool:
+def is_erp_api(rule) -> bool:
     """The ERP connector's API takes a bearer token, never a session: 401 for everybody else (tests/test_erp_api.py)."""
     return rule.rule.startswith("/erp/")
 
 
 def _protected_rules(app):
     for rule in app.url_map.iter_rules():
-        if rule.endpoint not in PUBLIC_ENDPOINTS and not _is_internal(rule) and not _is_erp_api(rule):
+        if rule.endpoint not in PUBLIC_ENDPOINTS and not _is_internal(rule) and not is_erp_api(rule):
             yield rule
 
 
