@@ -298,10 +298,11 @@ def test_the_files_read_as_a_german_excel_users_file_would(lipsia, tmp_path):
                      Telefon_1_Typ="Mobil", Telefon_1="0170 1234567", E_Mail="jürgen@example.org",
                      E_Mail_ist_Portal_Anmeldung="ja")
     bank = changes.record("bank_account", "new", cooperative=lipsia, by=None, erp_key="V-4711",
-                          label="Vertrag 4711", actor="representative",
+                          label="Vertrag 4711",
                           row={"Vertragsnummer": "4711", "Kontoinhaber": awkward, "IBAN": IBAN, "BIC": "BYLADEM1001",
                                "Bank": "Deutsche Kreditbank", "Gültig ab": "01.01.2027", "Mandatsreferenz": "M-1",
                                "Einwilligung am": "07.12.2026", "Einwilligungstext": "Version 2"}).id
+    ErpChange.update(actor="representative").where(ErpChange.id == bank).execute()  # a Vertretung acted
     keyless = record(lipsia, kind="exemption_order", erp_key=None, label="Person 10099 Öztürk", action="revoked",
                      Betrag="1.000,00", Steuer_ID=TAX_ID)
     run = export(lipsia)

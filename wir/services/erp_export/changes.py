@@ -19,7 +19,7 @@ from wir.models import (
     User,
 )
 from wir.services import scope
-from wir.services.erp_export.kinds import ACTIONS, ACTORS, KINDS
+from wir.services.erp_export.kinds import ACTIONS, KINDS
 
 
 def actor_of(user: User | None) -> str:
@@ -30,18 +30,16 @@ def actor_of(user: User | None) -> str:
 
 
 def record(kind: str, action: str, *, cooperative: Cooperative | int, by: User | None, erp_key: str | None,
-           label: str, row: dict[str, str], actor: str | None = None) -> ErpChange:
+           label: str, row: dict[str, str]) -> ErpChange:
     """One change of ``kind`` (a key of KINDS); ``row`` holds the kind's columns as the file shows them.
 
     ``erp_key`` is the ERP's key of the person, contract or savings account (None: listed in the report
-    by ``label`` instead); ``actor`` overrides who acted (a Vertretung), else it follows from ``by``.
+    by ``label`` instead); who acted follows from ``by`` (actor_of).
     """
     spec = KINDS[kind]
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
-    actor = actor or actor_of(by)
-    if actor not in ACTORS:
-        raise ValueError(f"unknown actor {actor!r}")
+    actor = actor_of(by)
     if set(row) != set(spec.columns):
         raise ValueError(f"{kind}: columns {sorted(set(row) ^ set(spec.columns))} wrong")
     # at: by wir.clock, which tests move (the model's default is the function clock.now was at import)
