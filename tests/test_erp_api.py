@@ -104,6 +104,24 @@ def test_unknown_and_foreign_runs_are_not_found(client, data, token):
         assert response.status_code == 204
 
 
+def test_an_acknowledgement_while_an_export_is_written_is_told_to_come_again(client, data, token):
+    _, plain = token
+    waiting_change()
+    run = runs.export(cooperative("lipsia"), by=None, via="cli")
+    waiting_change(key="10002", label="Person 10002")
+    runs._claim(cooperative("lipsia"), None, "admin")  # an admin's export is being written
+    # latest.zip meanwhile: the finished run 1 (run 2 is no run yet) ...
+    served = client.get(LATEST, headers=bearer(plain))
+    assert served.status_code == 200 and served.headers["X-WIR-Exportlauf"] == str(run.number)
+    # ... or, when a change waits that no run holds, it would make a run: busy as well
+    waiting_change(key="10003", label="Person 10003")
+    for response in (client.post(f"/erp/v1/export/{run.number}/ack", headers=bearer(plain)),
+                     client.get(LATEST, headers=bearer(plain))):
+        assert response.status_code == 503 and response.headers["Retry-After"] == "60"
+        assert "export in progress" in response.get_data(as_text=True)
+    assert ErpExportRun.get_by_id(run.id).acknowledged_at is None
+
+
 def _requests(number: int):
     return [("GET", LATEST), ("GET", f"/erp/v1/export/{number}.zip"), ("POST", f"/erp/v1/export/{number}/ack")]
 

@@ -123,6 +123,20 @@ def test_export_download_and_acknowledge(client, admin, data, with_htmx):
                                     & (ErpChange.first_run <= run.id)).count() == 0
 
 
+def test_acknowledging_while_an_export_is_written_is_refused_with_a_message(client, admin, data):
+    lipsia = cooperative("lipsia")
+    bank_change()
+    run = runs.export(lipsia, by=None, via="cli")
+    bank_change(key="MV-1001-0102")
+    runs._claim(lipsia, None, "api")  # the ERP's export is being written
+    response = client.post(f"{PAGE}/lipsia/{run.number}/uebernommen", data={"csrf_token": admin.csrf_token()},
+                           follow_redirects=True)
+    assert response.status_code == 200
+    assert (f"Gerade wird ein Export dieser Genossenschaft erstellt. Exportlauf {run.number} lässt sich danach als "
+            "übernommen markieren; bitte versuchen Sie es in einer Minute erneut.") in text_of(response)
+    assert ErpExportRun.get_by_id(run.id).acknowledged_at is None
+
+
 def test_nothing_waiting_makes_no_run_and_says_so(client, admin, data):
     lipsia = cooperative("lipsia")
     if runs.export(lipsia, by=None, via="cli"):  # whatever the demo left waiting

@@ -16,7 +16,7 @@ from datetime import timedelta
 import pytest
 
 from tests.helpers import at_once
-from wir import clock, tasks
+from wir import clock, db, tasks
 from wir.models import AuditLog, Cooperative, ErpChange, ErpExportRun, JobStatus, User
 from wir.services.erp_export import changes, kinds, runs
 
@@ -223,6 +223,124 @@ def test_an_export_while_another_is_written_is_busy_and_the_claim_is_released_af
     with pytest.raises(runs.ExportBusy):
         export(lipsia)
     assert claimed.number == 1 and ErpExportRun.select().count() == 1
+
+
+def test_no_run_is_acknowledged_while_another_export_is_written(app, lipsia, monkeypatch):
+    """The ERP acknowledges run 1 while an admin's run 2 is being written (on its own connection): refused, else
+    run 2's files would hold what run 1's acknowledgement took over, and latest() would serve it again. After the
+    run has finished the acknowledgement works, and run 2, holding nothing else, counts as taken over with it."""
+    first = record(lipsia, kind="contact_data", E_Mail="erika@example.org")  # the first kind's file: read first
+    run1 = export(lipsia)
+    outcomes = []
+    original = runs.kind_rows
+
+    def rows_while_the_erp_acknowledges(kind, rows):
+        if not outcomes:
+            def the_erp():
+                with app.app_context():
+                    try:
+                        runs.acknowledge(Cooperative.get_by_id(lipsia.id), run1.number, by=None, via="api")
+                        outcomes.append("applied")
+                    except runs.ExportBusy:
+                        outcomes.append("refused")
+                    finally:
+                        db.database.close()
+
+            thread = threading.Thread(target=the_erp)
+            thread.start()
+            thread.join(10)
+        return original(kind, rows)
+
+    monkeypatch.setattr(runs, "kind_rows", rows_while_the_erp_acknowledges)
+    run2 = export(lipsia, via="admin")
+    monkeypatch.undo()
+    assert outcomes == ["refused"]
+    assert ids_in(run2) == {first}
+    assert runs.run_of(lipsia, 1).acknowledged_at is None and ErpChange.get_by_id(first).acknowledged_run_id is None
+
+    runs.acknowledge(lipsia, run1.number, by=None, via="api")
+    assert ErpChange.get_by_id(first).acknowledged_run_id == run1.id
+    assert runs.run_of(lipsia, 2).acknowledged_at is not None
+    assert runs.latest(lipsia, by=None, via="api") is None  # nothing comes twice
+    assert export(lipsia) is None
+
+
+def test_an_export_started_while_a_run_is_acknowledged_waits_for_the_acknowledgement(app, lipsia, monkeypatch):
+    """The other order: the acknowledgement has found no export being written and not yet committed when an export
+    starts. The export's claim waits for it (PostgreSQL: the cooperative's row is locked by both; SQLite: one write
+    transaction at a time), so it finds nothing left waiting, instead of a run holding what was just taken over."""
+    first = record(lipsia, kind="contact_data", E_Mail="erika@example.org")
+    run1 = export(lipsia)
+    acknowledging, writing = threading.Event(), threading.Event()
+    original_record, original_rows = runs.audit.record, runs.kind_rows
+
+    def record_then_hold_the_transaction_open(user, action, **kwargs):
+        original_record(user, action, **kwargs)
+        if action == "erp_export.acknowledged":
+            acknowledging.set()
+            # without the lock the export claimed meanwhile and is writing a file now; with it, it waits for us
+            writing.wait(2)
+
+    def rows(kind, found):
+        writing.set()
+        return original_rows(kind, found)
+
+    monkeypatch.setattr(runs.audit, "record", record_then_hold_the_transaction_open)
+    monkeypatch.setattr(runs, "kind_rows", rows)
+    results = {}
+
+    def in_a_thread(name, action):
+        def run():
+            with app.app_context():
+                try:
+                    results[name] = action(Cooperative.get_by_id(lipsia.id))
+                finally:
+                    db.database.close()
+        return threading.Thread(target=run)
+
+    def export_once_acknowledging(cooperative):
+        acknowledging.wait(10)
+        return runs.export(cooperative, by=None, via="admin")
+
+    threads = [in_a_thread("acknowledged", lambda c: runs.acknowledge(c, run1.number, by=None, via="api")),
+               in_a_thread("exported", export_once_acknowledging)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    monkeypatch.undo()
+    assert results["acknowledged"].acknowledged_at is not None and results["exported"] is None
+    assert not writing.is_set()
+    assert [run.number for run in runs.runs(lipsia)] == [1]
+    assert ErpChange.get_by_id(first).acknowledged_run_id == run1.id
+    assert runs.latest(lipsia, by=None, via="api") is None
+
+
+def test_acknowledging_is_refused_while_a_claim_is_held_until_it_is_given_up(runner, lipsia, monkeypatch):
+    record(lipsia)
+    export(lipsia)
+    runs.acknowledge(lipsia, 1, by=None, via="cli")
+    record(lipsia, erp_key="P-2")
+    export(lipsia)
+    record(lipsia, erp_key="P-3")
+    claimed = runs._claim(lipsia, None, "admin")  # run 3 is being written
+    # acknowledging run 1 again changes nothing: harmless meanwhile
+    assert runs.acknowledge(lipsia, 1, by=None, via="cli").acknowledged_at is not None
+    with pytest.raises(runs.ExportBusy):
+        runs.acknowledge(lipsia, 2, by=None, via="api")
+    result = runner.invoke(args=["export", "--ack", "2", "--cooperative", "lipsia"])
+    assert result.exit_code == 1
+    assert ("Ein anderer Export läuft gerade; Exportlauf 2 lässt sich danach als übernommen markieren. "
+            "Bitte in einer Minute erneut.") in result.output
+    assert runs.run_of(lipsia, 2).acknowledged_at is None
+    assert not AuditLog.select().where((AuditLog.action == "erp_export.acknowledged")
+                                       & (AuditLog.detail.contains("Exportlauf 2"))).exists()
+    # the claim's process died: once it is stale, the acknowledgement gives it up and works
+    later = clock.now() + runs.STALE_AFTER + timedelta(minutes=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert runs.acknowledge(lipsia, 2, by=None, via="cli").acknowledged_at == later
+    assert ErpExportRun.get_by_id(claimed.id).status == JobStatus.FAILED
+    assert runs.waiting(lipsia)["portal_access"] == 1  # P-3, for the next run
 
 
 @pytest.mark.parametrize("where", ["files", "finish"])

@@ -232,6 +232,10 @@ def export_command(directory, slug, acknowledge):
             run = export_runs.acknowledge(cooperative, acknowledge, by=None, via="cli")
         except export_runs.UnknownRun:
             raise click.ClickException(f"Einen fertigen Exportlauf {acknowledge} gibt es für {slug} nicht.") from None
+        except export_runs.ExportBusy:
+            raise click.ClickException("Ein anderer Export läuft gerade; Exportlauf "
+                                       f"{acknowledge} lässt sich danach als übernommen markieren. "
+                                       "Bitte in einer Minute erneut.") from None
         click.echo(f"Exportlauf {run.number} ist als vom ERP übernommen markiert; "
                    "seine Änderungen kommen in keinem Exportlauf mehr vor.")
         return

@@ -94,6 +94,11 @@ def _plain_error(error):
     return response
 
 
+def _busy() -> Response:
+    return _text("Ein Export wird gerade erstellt; bitte in einer Minute erneut versuchen / export in progress.",
+                 503, {"Retry-After": str(BUSY_RETRY_SECONDS)})
+
+
 def _cooperative() -> Cooperative:
     return g.erp_token.cooperative
 
@@ -116,8 +121,7 @@ def latest():
     try:
         run = runs.latest(_cooperative(), by=None, via="api")
     except runs.ExportBusy:
-        return _text("Ein Export wird gerade erstellt; bitte in einer Minute erneut versuchen / export in progress.",
-                     503, {"Retry-After": str(BUSY_RETRY_SECONDS)})
+        return _busy()
     if run is None:
         tokens.record_use(g.erp_token, "nichts zu exportieren")
         return Response(status=204)
@@ -138,6 +142,9 @@ def acknowledge(number):
         run = runs.acknowledge(_cooperative(), number, by=None, via="api")
     except runs.UnknownRun:
         return _text(f"Exportlauf {number} gibt es nicht / no such run.", 404)
+    except runs.ExportBusy:
+        # the run being written could hold what this would mark as taken over: the connector asks again
+        return _busy()
     tokens.record_use(g.erp_token, f"Exportlauf {run.number} als übernommen gemeldet")
     return _text(f"Exportlauf {run.number} übernommen.", headers={RUN_HEADER: str(run.number)})
 

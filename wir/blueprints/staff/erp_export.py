@@ -142,6 +142,11 @@ def acknowledge_export(cooperative, run_number):
             acknowledged = runs.acknowledge(found, run_number, by=current_user, via="admin")
         except runs.UnknownRun:
             abort(404)
+        except runs.ExportBusy:
+            flash("Gerade wird ein Export dieser Genossenschaft erstellt. Exportlauf "
+                  f"{run_number} lässt sich danach als übernommen markieren; bitte versuchen Sie es in einer "
+                  "Minute erneut.", "error")
+            return redirect_after_post(_back(found))
         flash(f"Exportlauf {acknowledged.number} ist als vom ERP übernommen markiert. Seine Änderungen werden "
               f"nicht mehr exportiert; die Dateien werden in {_retention_days()} Tagen gelöscht.", "success")
         return redirect_after_post(_back(found))

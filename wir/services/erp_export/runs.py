@@ -11,7 +11,10 @@ acknowledged (``acknowledged_run``), and never after. An export runs in three st
 3. the finish, one short write transaction: the ZIP, the counts, the audit entry, the claim released.
 
 Run N holds the changes with ``first_run <= N`` that were not acknowledged when it was read. Acknowledging run N
-marks exactly those (and whatever earlier runs held) as taken over: every one of them was in N's files.
+marks exactly those (and whatever earlier runs held) as taken over: every one of them was in N's files. No run is
+acknowledged while another export of the cooperative is being written (ExportBusy): that run would hold changes
+taken over meanwhile, and the ERP would get them again. Claim and acknowledgement of one cooperative are one after
+the other (_serialize).
 
 A run that breaks off is marked failed and its changes are given back (``first_run`` NULL), so nothing is lost; a
 run whose process died keeps its claim until it is STALE_AFTER old, then the next export (or the hourly task)
@@ -99,6 +102,7 @@ def _claim(cooperative: Cooperative, by: User | None, via: str) -> ErpExportRun 
     now = clock.now()
     try:
         with db.write_transaction():
+            _serialize(cooperative)
             _take_over_stale(now, cooperative)
             if not _unacknowledged(cooperative).exists():
                 return None
@@ -114,6 +118,20 @@ def _claim(cooperative: Cooperative, by: User | None, via: str) -> ErpExportRun 
     except IntegrityError:
         # the other export's claim (or its number) is there: unique (cooperative, claim) / (cooperative, number)
         raise ExportBusy() from None
+
+
+def _serialize(cooperative: Cooperative) -> None:
+    """The first statement of a claim's and an acknowledgement's write transaction: the one waits for the other.
+    On PostgreSQL the cooperative's row is locked until the transaction ends (else an acknowledgement that found no
+    claim could commit after a claim made meanwhile, whose run would then hold what it acknowledged); SQLite's
+    ``BEGIN IMMEDIATE`` already holds the only write lock."""
+    if not db.is_sqlite():
+        Cooperative.select(Cooperative.id).where(Cooperative.id == cooperative).for_update().execute()
+
+
+def _being_written(cooperative: Cooperative) -> bool:
+    return (ErpExportRun.select().where((ErpExportRun.cooperative == cooperative) & (ErpExportRun.claim == 1)
+                                        & (ErpExportRun.status == JobStatus.RUNNING)).exists())
 
 
 def _build(run: ErpExportRun) -> tuple[bytes, dict[str, int]]:
@@ -204,14 +222,19 @@ def give_up_stale(now: datetime | None = None) -> int:
 def acknowledge(cooperative: Cooperative, number: int, *, by: User | None, via: str) -> ErpExportRun:
     """Run ``number`` has been taken over by the ERP: its changes never come again; earlier runs, and later ones
     left without a change still waiting, count as taken over too. Acknowledging a run twice changes nothing.
-    UnknownRun: no finished run has that number."""
+    UnknownRun: no finished run has that number. ExportBusy: another export of the cooperative is being written
+    (its run could hold what this marks as taken over); once it is finished, this works."""
     _check_via(via)
     with db.write_transaction():
+        _serialize(cooperative)
+        _take_over_stale(clock.now(), cooperative)  # a claim whose process died blocks no acknowledgement
         run = _listed().where((ErpExportRun.cooperative == cooperative) & (ErpExportRun.number == number)
                               & (ErpExportRun.status == JobStatus.DONE)).first()
         if run is None:
             raise UnknownRun(number)
         if run.acknowledged_at is None:
+            if _being_written(cooperative):
+                raise ExportBusy()
             (ErpChange.update(acknowledged_run=run)
              .where((ErpChange.cooperative == cooperative) & (ErpChange.first_run <= run.id)
                     & ErpChange.acknowledged_run.is_null())
