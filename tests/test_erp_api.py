@@ -4,10 +4,12 @@ no CSRF, HTTPS only outside development, the rate limit, every use audited, and 
 
 import io
 import zipfile
+from datetime import timedelta
 
 import pytest
+from peewee import fn
 
-from wir import db
+from wir import clock, db
 from wir.models import AuditLog, Cooperative, ErpChange, ErpExportRun, ErpToken
 from wir.services.erp_export import changes, kinds, runs, tokens
 
@@ -80,7 +82,7 @@ def test_latest_makes_a_run_the_connector_downloads_and_acknowledges(client, dat
 
     actions = [entry.action for entry in AuditLog.select().order_by(AuditLog.id)]
     assert actions.count("erp_export.downloaded") == 3
-    assert actions.count("erp_token.used") >= 5
+    assert actions.count("erp_token.used") == 6  # one per request
     assert ErpToken.get_by_id(token[0].id).last_used_at is not None
     every_entry = " ".join(f"{e.action} {e.detail}" for e in AuditLog.select())
     assert plain not in every_entry and plain[4:] not in every_entry
@@ -120,6 +122,39 @@ def test_an_acknowledgement_while_an_export_is_written_is_told_to_come_again(cli
         assert response.status_code == 503 and response.headers["Retry-After"] == "60"
         assert "export in progress" in response.get_data(as_text=True)
     assert ErpExportRun.get_by_id(run.id).acknowledged_at is None
+
+
+def test_every_use_of_a_valid_token_is_audited_whatever_the_answer(client, data, token):
+    row, plain = token
+    lipsia = cooperative("lipsia")
+    waiting_change()
+    removed = runs.export(lipsia, by=None, via="cli")
+    runs.acknowledge(lipsia, removed.number, by=None, via="cli")
+    runs.purge_expired(0, now=clock.now() + timedelta(days=1))
+    waiting_change(key="10002", label="Person 10002")
+    waiting = runs.export(lipsia, by=None, via="cli")
+    waiting_change(key="10003", label="Person 10003")
+    runs._claim(lipsia, None, "admin")  # an admin's export is being written
+    waiting_change(key="10004", label="Person 10004")  # and latest.zip would make a run
+    before = AuditLog.select(fn.MAX(AuditLog.id)).scalar()
+
+    answers = [client.get(f"/erp/v1/export/{removed.number}.zip", headers=bearer(plain)),
+               client.get("/erp/v1/export/999.zip", headers=bearer(plain)),
+               client.post("/erp/v1/export/999/ack", headers=bearer(plain)),
+               client.post(f"/erp/v1/export/{waiting.number}/ack", headers=bearer(plain)),
+               client.get(LATEST, headers=bearer(plain)),
+               client.get(LATEST, headers=bearer("wir_" + "A" * 43))]  # no valid token: nothing to name
+    assert [answer.status_code for answer in answers] == [410, 404, 404, 503, 503, 401]
+    entries = list(AuditLog.select().where(AuditLog.id > before).order_by(AuditLog.id))
+    assert [(entry.action, entry.object_id, entry.cooperative_id, entry.user_id) for entry in entries] == [
+        ("erp_token.used", str(row.id), lipsia.id, None)] * 5
+    assert [entry.detail for entry in entries] == [
+        f"„Connector Wodis“: Exportlauf {removed.number} abgerufen, Dateien gelöscht (410)",
+        "„Connector Wodis“: Exportlauf 999 abgerufen, gibt es nicht (404)",
+        "„Connector Wodis“: Exportlauf 999 als übernommen gemeldet, gibt es nicht (404)",
+        f"„Connector Wodis“: Exportlauf {waiting.number} als übernommen gemeldet, Export läuft gerade (503)",
+        "„Connector Wodis“: neuesten Exportlauf abgerufen, Export läuft gerade (503)",
+    ]
 
 
 def _requests(number: int):

@@ -6,7 +6,8 @@
 
 No session (wir.security opens none below /erp/ and sends no cookie), no CSRF token, nothing but these three:
 a token reaches only its cooperative's runs, and a signed-in clerk or tenant without one gets 401 here like anybody.
-Plain https only outside development and the tests. Every use is audited by the token's id and name, never its text.
+Plain https only outside development and the tests. Every use of a valid token is audited, whatever
+the answer, by the token's id and name, never its text.
 
 Also the command ``flask --app wir export-token`` that makes, lists and revokes the tokens.
 """
@@ -85,6 +86,22 @@ def _never_cached(response: Response) -> Response:
     return response
 
 
+@bp.after_request
+def _audit_use(response: Response) -> Response:
+    """Every request with a valid token is in the audit log, whatever its answer: what it asked for (_used) and the
+    HTTP status (200, 204, 404, 410, 503, …)."""
+    token = g.get("erp_token")
+    if token is not None:
+        what = g.get("erp_use") or f"{request.method} {request.path}"
+        tokens.record_use(token, f"{what} ({response.status_code})")
+    return response
+
+
+def _used(what: str) -> None:
+    """What this request did with its token, for the audit entry _audit_use writes."""
+    g.erp_use = what
+
+
 @bp.errorhandler(HTTPException)
 def _plain_error(error):
     """The connector reads plain text: no page of the portal (429 keeps its Retry-After)."""
@@ -106,10 +123,11 @@ def _cooperative() -> Cooperative:
 def _send(run) -> Response:
     content = runs.archive_of(run)
     if content is None:
+        _used(f"Exportlauf {run.number} abgerufen, Dateien gelöscht")
         return _text(f"Die Dateien von Exportlauf {run.number} sind gelöscht / files removed.", 410,
                      {RUN_HEADER: str(run.number)})
     runs.record_download(run, by=None, via="api")
-    tokens.record_use(g.erp_token, f"Exportlauf {run.number} abgeholt")
+    _used(f"Exportlauf {run.number} abgeholt")
     response = send_bytes(content, "application/zip", runs.archive_name(run))
     response.headers[RUN_HEADER] = str(run.number)
     return response
@@ -118,12 +136,14 @@ def _send(run) -> Response:
 @bp.get("/export/latest.zip")
 def latest():
     """The run that holds every change not yet taken over (made now when a change waits that no run holds)."""
+    _used("neuesten Exportlauf abgerufen")
     try:
         run = runs.latest(_cooperative(), by=None, via="api")
     except runs.ExportBusy:
+        _used("neuesten Exportlauf abgerufen, Export läuft gerade")
         return _busy()
     if run is None:
-        tokens.record_use(g.erp_token, "nichts zu exportieren")
+        _used("nichts zu exportieren")
         return Response(status=204)
     return _send(run)
 
@@ -132,20 +152,23 @@ def latest():
 def archive(number):
     run = runs.run_of(_cooperative(), number)
     if run is None or run.status != JobStatus.DONE:
+        _used(f"Exportlauf {number} abgerufen, gibt es nicht")
         return _text(f"Exportlauf {number} gibt es nicht / no such run.", 404)
     return _send(run)
 
 
 @bp.post("/export/<int:number>/ack")
 def acknowledge(number):
+    _used(f"Exportlauf {number} als übernommen gemeldet")
     try:
         run = runs.acknowledge(_cooperative(), number, by=None, via="api")
     except runs.UnknownRun:
+        _used(f"Exportlauf {number} als übernommen gemeldet, gibt es nicht")
         return _text(f"Exportlauf {number} gibt es nicht / no such run.", 404)
     except runs.ExportBusy:
         # the run being written could hold what this would mark as taken over: the connector asks again
+        _used(f"Exportlauf {number} als übernommen gemeldet, Export läuft gerade")
         return _busy()
-    tokens.record_use(g.erp_token, f"Exportlauf {run.number} als übernommen gemeldet")
     return _text(f"Exportlauf {run.number} übernommen.", headers={RUN_HEADER: str(run.number)})
 
 
