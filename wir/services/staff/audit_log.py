@@ -102,6 +102,8 @@ OBJECT_LABELS = {
     "BankAccount": "Bankverbindung",
     "Document": "Dokument",
     "DocumentBatch": "Sammel-Upload",
+    "ErpExportRun": "Exportlauf-Datensatz",  # its id; the Angaben name the run's number
+    "ErpToken": "ERP-Token",
     "ExemptionOrder": "Freistellungsauftrag",
     "NewsItem": "Neuigkeit",
     "Person": "Person",
