@@ -17,8 +17,11 @@ import pytest
 
 from tests.helpers import at_once
 from wir import clock, db, tasks
-from wir.models import AuditLog, Cooperative, ErpChange, ErpExportRun, JobStatus, User
+from wir.models import (AuditLog, Cooperative, ErpChange, ErpExportRun, JobStatus, Person, TicketCategory, TicketType,
+                        User)
 from wir.services.erp_export import changes, kinds, runs
+from wir.services.tickets import tickets
+from wir.services.tickets.contact import ADDRESS_CHANGE_KEY
 
 IBAN = "DE02120300000000202051"
 TAX_ID = "65929970489"
@@ -457,6 +460,39 @@ def test_the_files_read_as_a_german_excel_users_file_would(lipsia, tmp_path):
     assert raw.count(b"\r\n") == 2 and raw.endswith(b"\r\n")
     assert '"Müller; „Jürgen“ ""Jo""\nHinterhaus"'.encode() in raw
     assert f";{IBAN};".encode() in raw
+
+
+def test_free_text_starting_like_a_formula_gets_an_apostrophe_and_nothing_else_does(app, lipsia, tmp_path):
+    """CSV injection (OWASP): what a tenant or staff typed freely never runs as a formula in a spreadsheet."""
+    person = Person.get((Person.cooperative == lipsia) & Person.erp_key.is_null(False) & Person.user.is_null(False))
+    category = (TicketCategory.select().join(TicketType)
+                .where((TicketCategory.key == ADDRESS_CHANGE_KEY) & (TicketType.cooperative == lipsia)).get())
+    formula = '=HYPERLINK("https://example.org/x";"Neue Anschrift")'
+    with app.test_request_context():  # the tenant's Meldung „Änderung der Anschrift“ records the change
+        tickets.submit_request(tickets.NewTicket(person=person, category=category, subject=formula,
+                                                 message="Gartenweg 3\n04103 Leipzig",
+                                                 created_by=User.get_by_id(person.user_id)))
+    record(lipsia, kind="bank_account", erp_key="V-1", Kontoinhaber="-Müller", Bank="@Bank", IBAN=IBAN,
+           Mandatsreferenz="-M-1", Einwilligungstext="=1+1")
+    record(lipsia, kind="exemption_order", Partner="+Monika", Steuer_ID=TAX_ID, Betrag="-1,00")
+    record(lipsia, kind="exemption_order", erp_key="P-2", Partner="\tMonika")
+    record(lipsia, kind="contact_data", Telefon_1_Typ="Mobil", Telefon_1="+4915112345678", E_Mail="=x@example.org")
+    files = files_of(export(lipsia), tmp_path)
+
+    def column(name, title):
+        header, *rows = files[name]
+        return [row[header.index(title)] for row in rows]
+
+    assert column("anschriften.csv", "Mitteilung") == [f"'{formula}\nGartenweg 3\n04103 Leipzig"]
+    assert column("bankverbindungen.csv", "Kontoinhaber") == ["'-Müller"]
+    assert column("bankverbindungen.csv", "Bank") == ["'@Bank"]
+    assert column("freistellungsauftraege.csv", "Partner") == ["'+Monika", "'\tMonika"]
+    # what the portal formats itself, and the phone numbers, stay as they are
+    assert column("bankverbindungen.csv", "Mandatsreferenz") == ["-M-1"]
+    assert column("bankverbindungen.csv", "Einwilligungstext") == ["=1+1"]
+    assert column("freistellungsauftraege.csv", "Betrag") == ["-1,00", ""]
+    assert column("kontaktdaten.csv", "Telefon 1") == ["+4915112345678"]
+    assert column("kontaktdaten.csv", "E-Mail") == ["=x@example.org"]
 
 
 def test_the_archive_is_stored_named_and_the_same_each_time_it_is_read(lipsia, tmp_path):

@@ -2,7 +2,9 @@
 
 The files are what German Excel and the ERP read alike (docs/export.md): UTF-8 with a byte order mark, semicolons,
 CRLF line ends, quotes only where a value needs them (a semicolon, a quote or a line break inside it). Values are
-written as the change left them: no apostrophe before a leading "+" or "=", since the ERP takes the text as it is.
+written as the change left them, but for the free text a tenant or staff typed (FREE_TEXT): there a leading "=",
+"+", "-", "@", tab or carriage return gets an apostrophe before it, so that a spreadsheet opening the file does
+not run it as a formula (OWASP, "CSV injection"). Phone numbers ("+49…") and every other column stay as they are.
 """
 
 import csv
@@ -19,6 +21,20 @@ from wir.services.erp_export.kinds import ACTIONS, ACTORS, KINDS
 REPORT_HEADER = ("Änderung", "Zeitpunkt", "Datei", "Art", "Von", "Objekt", "Grund")
 WITHOUT_KEY_REASON = "ohne ERP-Schlüssel"
 
+# per kind, the columns holding text somebody typed freely (every other column the portal formats itself)
+FREE_TEXT = {
+    "address_change": frozenset({"Mitteilung"}),
+    "bank_account": frozenset({"Kontoinhaber", "Bank"}),
+    "exemption_order": frozenset({"Partner"}),
+}
+# what a spreadsheet may take for the start of a formula
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defused(text: str) -> str:
+    """Free text as a spreadsheet shows it, never runs it: "'=HYPERLINK(…)" for "=HYPERLINK(…)"."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
 
 def timestamp(at: datetime) -> str:
     """When a change was made, in Leipzig time: 31.12.2026 14:05."""
@@ -27,11 +43,12 @@ def timestamp(at: datetime) -> str:
 
 def kind_rows(kind: str, changes: Iterable[tuple]) -> Iterator[tuple]:
     """The file's rows of ``changes`` (id, at, action, actor, erp_key, data) of one kind."""
-    columns = KINDS[kind].columns
+    free = FREE_TEXT.get(kind, frozenset())
+    columns = [(column, column in free) for column in KINDS[kind].columns]
     for change_id, at, action, actor, erp_key, data in changes:
         values = json.loads(data)
         yield (str(change_id), timestamp(at), ACTIONS[action], ACTORS[actor], erp_key,
-               *(values.get(column, "") for column in columns))
+               *(defused(values.get(column, "")) if typed else values.get(column, "") for column, typed in columns))
 
 
 def report_rows(changes: Iterable[tuple]) -> Iterator[tuple]:
