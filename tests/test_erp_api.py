@@ -2,6 +2,7 @@
 cooperative's, a clerk's or tenant's session → 401 or 404, never data), download and acknowledgement, no cookie,
 no CSRF, HTTPS only outside development, the rate limit, every use audited, and the token reaching nothing else."""
 
+import csv
 import io
 import zipfile
 from datetime import timedelta
@@ -52,6 +53,18 @@ def archive_files(content: bytes) -> set[str]:
         return set(archive.namelist())
 
 
+def change_ids(content: bytes) -> set[int]:
+    """The changes a run's ZIP holds: the column Änderung of every file, the report's too."""
+    found = set()
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        for name in archive.namelist():
+            header, *rows = csv.reader(io.StringIO(archive.read(name).decode("utf-8-sig"), newline=""),
+                                       delimiter=";")
+            assert header[0] == "Änderung", name
+            found |= {int(row[0]) for row in rows}
+    return found
+
+
 def test_latest_makes_a_run_the_connector_downloads_and_acknowledges(client, data, token):
     _, plain = token
     waiting_change()
@@ -90,7 +103,7 @@ def test_latest_makes_a_run_the_connector_downloads_and_acknowledges(client, dat
 
 def test_unknown_and_foreign_runs_are_not_found(client, data, token):
     _, plain = token
-    waiting_change("elsteraue", key="20001", label="Person 20001")
+    theirs = waiting_change("elsteraue", key="20001", label="Person 20001")
     foreign = runs.export(cooperative("elsteraue"), by=None, via="cli")
     assert runs.run_of(cooperative("lipsia"), foreign.number) is None  # Lipsia has no run of that number
     assert client.get(f"/erp/v1/export/{foreign.number}.zip", headers=bearer(plain)).status_code == 404
@@ -98,12 +111,14 @@ def test_unknown_and_foreign_runs_are_not_found(client, data, token):
     assert ErpExportRun.get_by_id(foreign.id).acknowledged_at is None
     assert client.get("/erp/v1/export/999999.zip", headers=bearer(plain)).status_code == 404
     assert client.post("/erp/v1/export/999999/ack", headers=bearer(plain)).status_code == 404
-    # Lipsia's latest holds nothing of Elsteraue
+    # Lipsia's latest holds Lipsia's change and nothing of Elsteraue
+    mine = waiting_change()
     response = client.get(LATEST, headers=bearer(plain))
-    if response.status_code == 200:
-        assert "wir-export-lipsia-" in response.headers["Content-Disposition"]
-    else:
-        assert response.status_code == 204
+    assert response.status_code == 200
+    assert "wir-export-lipsia-" in response.headers["Content-Disposition"]
+    assert change_ids(response.data) == {mine.id} and theirs.id not in change_ids(response.data)
+    # and Lipsia's token never acknowledged Elsteraue's change
+    assert ErpChange.get_by_id(theirs.id).acknowledged_run_id is None
 
 
 def test_an_acknowledgement_while_an_export_is_written_is_told_to_come_again(client, data, token):
@@ -164,8 +179,9 @@ def _requests(number: int):
 @pytest.mark.parametrize("who", ["none", "wrong", "revoked", "other_cooperative", "clerk", "tenant", "not_bearer"])
 def test_the_token_matrix_never_gives_data(client, auth, data, token, who):
     _, plain = token
-    waiting_change()
-    run = runs.export(cooperative("lipsia"), by=None, via="cli")
+    mine = waiting_change()
+    runs.export(cooperative("lipsia"), by=None, via="cli")
+    run = runs.export(cooperative("lipsia"), by=None, via="cli")  # Lipsia's run 2: Elsteraue has none
     headers = {}
     if who == "wrong":
         headers = bearer("wir_" + "A" * 43)
@@ -174,6 +190,8 @@ def test_the_token_matrix_never_gives_data(client, auth, data, token, who):
         headers = bearer(plain)
     elif who == "other_cooperative":
         headers = bearer(tokens.create(cooperative("elsteraue"), "Connector", by=None)[1])
+        theirs = waiting_change("elsteraue", key="20001", label="Person 20001")
+        assert runs.export(cooperative("elsteraue"), by=None, via="cli").number == 1
     elif who == "clerk":
         auth.login_staff(0)
     elif who == "tenant":
@@ -184,9 +202,10 @@ def test_the_token_matrix_never_gives_data(client, auth, data, token, who):
         response = client.open(url, method=method, headers=headers, data={"csrf_token": auth.csrf_token()})
         expected = 404 if who == "other_cooperative" and url != LATEST else 401
         if who == "other_cooperative" and url == LATEST:
-            # Elsteraue's token gets Elsteraue's latest (or nothing), never Lipsia's run
-            assert response.status_code in (200, 204)
-            assert "lipsia" not in response.headers.get("Content-Disposition", "")
+            # Elsteraue's token gets Elsteraue's latest, never Lipsia's run or change
+            assert response.status_code == 200
+            assert "wir-export-elsteraue-" in response.headers["Content-Disposition"]
+            assert change_ids(response.data) == {theirs.id} and mine.id not in change_ids(response.data)
             continue
         assert response.status_code == expected, (who, method, url, response.status_code)
         assert response.mimetype == "text/plain"
@@ -234,7 +253,7 @@ def test_no_session_cookie_is_read_or_set(client, auth, data, token):
     auth.login_with_code(auth.logins["admin"])
     assert client.get(LATEST).status_code == 401
     response = client.get(LATEST, headers=bearer(plain))
-    assert response.status_code in (200, 204)
+    assert response.status_code == 204  # nothing waits
     assert "Set-Cookie" not in response.headers
 
 
@@ -243,9 +262,9 @@ def test_plain_http_is_refused_outside_development(app, client, data, token):
     app.config.update(TESTING=False, DEVELOPMENT=False)
     refused = client.get(LATEST, headers=bearer(plain))
     assert refused.status_code == 403 and "HTTPS" in refused.get_data(as_text=True)
-    assert client.get(LATEST, headers=bearer(plain), base_url="https://localhost").status_code in (200, 204)
+    assert client.get(LATEST, headers=bearer(plain), base_url="https://localhost").status_code == 204
     app.config.update(DEVELOPMENT=True)
-    assert client.get(LATEST, headers=bearer(plain)).status_code in (200, 204)
+    assert client.get(LATEST, headers=bearer(plain)).status_code == 204
 
 
 def test_the_api_is_rate_limited_before_the_token_is_checked(client, data):
