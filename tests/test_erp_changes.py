@@ -37,7 +37,7 @@ from wir.models import (
 from wir.services import erp_import
 from wir.services.account import email_change, passwords
 from wir.services.contracts import bank_accounts, contracts
-from wir.services.erp_export import changes, runs
+from wir.services.erp_export import runs
 from wir.services.erp_export.kinds import KINDS
 from wir.services.registration import registration
 from wir.services.rejections import Rejected
@@ -312,10 +312,10 @@ def test_a_confirmed_bank_account_that_never_comes_is_revoked_before_the_one_tha
 # --- Freistellungsaufträge ----------------------------------------------------------------------------------------
 
 
-def order_request(**changes) -> OrderRequest:
+def order_request(**overrides) -> OrderRequest:
     values = {"kind": SINGLE, "amount": Decimal("800"), "valid_from_year": clock.today().year + 1,
               "valid_until_year": None, "tax_id": JUERGEN_ID, "total_confirmed": True, "password": PASSWORD}
-    values.update(changes)
+    values.update(overrides)
     return OrderRequest(**values)
 
 

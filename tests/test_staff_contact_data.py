@@ -186,7 +186,7 @@ def test_the_picked_number_typed_in_another_way_is_the_same_number(client, auth,
 
 
 def test_without_stored_numbers_the_plain_field_as_before(client, auth, tenant, data):
-    person, appointment = tenant["person"], tenant["appointment"]
+    person = tenant["person"]
     PhoneNumber.delete().where(PhoneNumber.user == person.user_id).execute()
     page = client.post("/kontakt", data={"csrf_token": auth.csrf_token(), **_form(tenant, action="choose")},
                        headers=htmx(auth)).get_data(as_text=True)
