@@ -20,11 +20,12 @@ from limits import parse_many
 from werkzeug.exceptions import HTTPException
 
 from wir import security_log
-from wir.security import SESSIONLESS_AREA
 from wir.extensions import csrf, limiter
 from wir.models import Cooperative, JobStatus
 from wir.rendering import send_bytes
+from wir.security import SESSIONLESS_AREA
 from wir.services.erp_export import runs, tokens
+from wir.services.rejections import Rejected
 
 # cli_group=None: export-token is a top-level command, as import and export are
 bp = Blueprint("erp_api", __name__, url_prefix="/erp/v1", cli_group=None)
@@ -179,8 +180,6 @@ def acknowledge(number):
 @click.option("--list", "listing", is_flag=True, help="Die Tokens der Genossenschaft zeigen.")
 def export_token_command(slug, name, revoke_id, listing):
     """Make a bearer token for the ERP's connector (shown once), or list or revoke the cooperative's tokens."""
-    from wir.services.rejections import Rejected
-
     cooperative = Cooperative.get_or_none(Cooperative.slug == slug)
     if cooperative is None:
         raise click.ClickException(f"Eine Genossenschaft „{slug}“ gibt es nicht.")
