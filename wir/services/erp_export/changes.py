@@ -5,7 +5,7 @@ The import never records anything: what came from the ERP needs no way back (doc
 
 import json
 
-from wir import clock
+from wir import clock, formatting
 from wir.models import (
     BankAccount,
     Contract,
@@ -54,14 +54,13 @@ YES, NO = "ja", "nein"
 
 
 def _date(value) -> str:
-    return value.strftime("%d.%m.%Y") if value else ""
+    """31.12.2026; an empty cell where there is no date (the pages' "–" is no value for the ERP)."""
+    return formatting.german_date(value) if value else ""
 
 
 def _amount(value) -> str:
-    """1.234,56 (no €, the ERP's own number format; docs/export.md)."""
-    if value is None:
-        return ""
-    return f"{value:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    """1.234,56 (no €, the ERP's own number format; docs/export.md); empty where there is none."""
+    return "" if value is None else formatting.number(value, 2)
 
 
 def _yes(flag: bool) -> str:
