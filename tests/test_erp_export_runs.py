@@ -536,7 +536,7 @@ def test_the_export_command_writes_the_run_and_says_what_is_in_it(runner, lipsia
 
 def test_the_export_command_refuses_what_it_cannot_do(runner, lipsia, tmp_path):
     result = runner.invoke(args=["export", "--ack", "7", "--cooperative", "lipsia"])
-    assert result.exit_code == 1 and "Einen fertigen Exportlauf 7 gibt es für lipsia nicht." in result.output
+    assert result.exit_code == 1 and "Einen fertigen Exportlauf 7 gibt es bei WG „Lipsia“ eG nicht." in result.output
     result = runner.invoke(args=["export", str(tmp_path), "--cooperative", "atlantis"])
     assert result.exit_code == 1 and "Eine Genossenschaft „atlantis“ gibt es nicht." in result.output
     result = runner.invoke(args=["export", "--cooperative", "lipsia"])

@@ -231,7 +231,8 @@ def export_command(directory, slug, acknowledge):
         try:
             run = export_runs.acknowledge(cooperative, acknowledge, by=None, via="cli")
         except export_runs.UnknownRun:
-            raise click.ClickException(f"Einen fertigen Exportlauf {acknowledge} gibt es für {slug} nicht.") from None
+            raise click.ClickException(
+                f"Einen fertigen Exportlauf {acknowledge} gibt es bei {cooperative.name} nicht.") from None
         except export_runs.ExportBusy:
             raise click.ClickException("Ein anderer Export läuft gerade; Exportlauf "
                                        f"{acknowledge} lässt sich danach als übernommen markieren. "
