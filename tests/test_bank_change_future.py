@@ -134,6 +134,11 @@ def test_a_newer_confirmation_supersedes_one_still_waiting(client, auth, data, a
     with app.app_context():
         bank_accounts.confirm(first.id, valid_from=later)
     second = file_change(client, auth, "juergen", CONTRACT, iban="DE44500105175407324931")
+    # before deciding, the clerk sees the first one waiting for its day
+    auth.login_staff(0)
+    page = main_of(client.get(f"/intern/bankverbindungen/{second.id}").get_data(as_text=True))
+    auth.logout()
+    assert "Bereits bestätigt, noch nicht in Kraft" in page and f"gültig ab {german(later)}" in page
     start = bank_accounts.first_of_next_month()
     with app.app_context():
         bank_accounts.confirm(second.id, valid_from=start)  # earlier than the first: that one never comes

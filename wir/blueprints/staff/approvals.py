@@ -59,6 +59,7 @@ def _bank_decision(account, confirm_form=None, reject_form=None, status=200, con
                   filed=clock.to_local(account.created_at).date(), latest=bank_accounts.latest_valid_from(),
                   next_month=bank_accounts.first_of_next_month(), today=clock.today(),
                   previous=bank_accounts.replaced_by(account) if pending else None,
+                  scheduled=bank_accounts.scheduled_beside(account) if pending else [],
                   confirm_form=confirm_form, reject_form=reject_form or RejectBankForm(prefix="reject", formdata=None),
                   contract_label=scope.contract_label, conflict=conflict)
 

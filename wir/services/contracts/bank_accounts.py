@@ -352,6 +352,13 @@ def replaced_by(account: BankAccount) -> BankAccount | None:
     return in_force_on([account.contract_id]).get(account.contract_id)
 
 
+def scheduled_beside(account: BankAccount) -> list[Term]:
+    """The contract's confirmed accounts that start after today, beside a pending one: confirming it from a day on or
+    before theirs cancels them, so the clerk sees them before deciding."""
+    return upcoming(BankAccount.select().where((BankAccount.contract == account.contract_id)
+                                                & (BankAccount.status == ACTIVE)))
+
+
 def pending_accounts(cooperative: Cooperative | None = None) -> list[BankAccount]:
     """The queue of changes waiting for a decision, oldest first."""
     return list(pending_queue(cooperative))
