@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wir.models import BankAccount, Contract, PhoneNumber, User
+from wir.services import scope
 from wir.services.account import phones
 from wir.services.contracts import bank_accounts
 
@@ -38,7 +39,7 @@ def juergen(client, auth):
        htmx=st.booleans(), edit=st.booleans())
 def test_phone_form_never_fails(client, auth, data, juergen, kind, number, htmx, edit):
     user = User.get(User.email == juergen["email"])
-    existing = phones.phones_of(user)
+    existing = scope.phones_of(user)
     url = f"/konto/telefon/{existing[0].id}/aendern" if edit and existing else "/konto/telefon/neu"
     headers = {"HX-Request": "true"} if htmx else {}
     response = client.post(url, data={"csrf_token": auth.csrf_token(), "kind": kind, "number": number}, headers=headers)

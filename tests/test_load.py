@@ -18,6 +18,7 @@ from tests.http_client import Session
 from tests.portal_traffic import filed, renting_tenants, report_damage
 from wir import clock, db, mail
 from wir.models import OutboxMail, PhoneNumber, Ticket
+from wir.services import scope
 from wir.services.account import phones
 
 pytestmark = pytest.mark.load
@@ -48,7 +49,7 @@ def _phone_jobs(sessions, tenants):
     for n in range(PHONE_EDITS):
         tenant = tenants[n % len(tenants)]
         session = random.choice(sessions[tenant.email])
-        first = phones.phones_of(tenant.person.user)[:1]
+        first = scope.phones_of(tenant.person.user)[:1]
         if first and (n // len(tenants)) % 2:
             path, number = f"/konto/telefon/{first[0].id}/aendern", f"0341 3{n:06d}"
         else:
@@ -138,7 +139,7 @@ def test_nothing_lost_under_load_and_every_mail_once_after_smtp_comes_back(app, 
     # never more than three numbers, and the adds filled every list
     assert max(most_phones) <= phones.MAX_PHONES and len(most_phones) > 10
     for tenant in tenants:
-        assert len(phones.phones_of(tenant.person.user)) == phones.MAX_PHONES
+        assert len(scope.phones_of(tenant.person.user)) == phones.MAX_PHONES
 
     # the SMTP server was down the whole run: nothing went out, nothing was given up
     outbox = list(OutboxMail.select())

@@ -23,6 +23,7 @@ from tests.test_savings import (
     sign_in,
 )
 from wir import clock, db
+from wir.clock import add_months
 from wir.formatting import german_date, money
 from wir.models import (
     Document,
@@ -35,7 +36,6 @@ from wir.models import (
 from wir.services.documents import documents
 from wir.services.rejections import Rejected
 from wir.services.savings import savings_requests
-from wir.services.savings.savings_requests import add_months
 
 CRAFTED = "5104711-77"
 

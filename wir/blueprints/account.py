@@ -68,7 +68,7 @@ def _phones_component(status=200, whole_page=False, on_review=None, **state):
     """The page holding the phone list (the review, by default until it is confirmed, else Kontaktdaten), or for
     htmx only the list, in the given state."""
     on_review = _reviewing() if on_review is None else on_review
-    context = {"phones": phones.phones_of(current_user), "max_phones": phones.MAX_PHONES,
+    context = {"phones": scope.phones_of(current_user), "max_phones": phones.MAX_PHONES,
                "limit_message": phones.LIMIT_REACHED, "phones_page": _phones_page(), **state}
     fragment = None if whole_page else "account/_phones.html"
     context["swapped"] = fragment is not None and wants_fragment()

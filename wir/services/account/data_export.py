@@ -203,7 +203,7 @@ def collect(user: User) -> dict:
         "personen": [_person(p) for p in persons],
         "telefonnummern": [
             {"art": phones.KINDS.get(p.kind, p.kind), "nummer": p.number, "anzeige": formatting.phone(p.number)}
-            for p in phones.phones_of(user)
+            for p in scope.phones_of(user)
         ],
         "vertraege": [_contract(d, user, set(person_ids), accounts_of) for d in own_contracts],
         "meldungen": _tickets(person_ids),

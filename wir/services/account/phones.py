@@ -53,11 +53,6 @@ def kind_for(kind: str, number: str) -> str:
     return kind
 
 
-# the user's numbers in their order: read in scope, which the ERP's Kontaktdaten use too (changes cannot import this
-# module, which records through it)
-phones_of = scope.phones_of
-
-
 def _lock(user: User) -> list[PhoneNumber]:
     """The user's numbers, read so that a parallel request cannot add one in between.
 
@@ -65,7 +60,7 @@ def _lock(user: User) -> list[PhoneNumber]:
     """
     if not db.is_sqlite():
         User.select(User.id).where(User.id == user.id).for_update().execute()
-    return phones_of(user)
+    return scope.phones_of(user)
 
 
 def _refuse_duplicate(existing: list[PhoneNumber], number: str, except_id: int | None = None) -> None:

@@ -11,7 +11,6 @@ when it is decided. Full IBANs stay in the database: mails, the audit trail and 
 pages show only the last four characters.
 """
 
-import calendar
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -382,21 +381,14 @@ def record_view(user: User, account: BankAccount) -> None:
                      account.contract.cooperative)
 
 
-def _add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, or the last day of that month when it has no such day."""
-    year, month = divmod(day.month - 1 + months, 12)
-    year, month = day.year + year, month + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def latest_valid_from(today: date | None = None) -> date:
     """The latest day a confirmed account may start: MONTHS_AHEAD months from today."""
-    return _add_months(today or clock.today(), MONTHS_AHEAD)
+    return clock.add_months(today or clock.today(), MONTHS_AHEAD)
 
 
 def first_of_next_month(today: date | None = None) -> date:
     """The usual start of a new account: the 1st of next month (the form suggests it)."""
-    return _add_months((today or clock.today()).replace(day=1), 1)
+    return clock.add_months((today or clock.today()).replace(day=1), 1)
 
 
 def check_valid_from(account: BankAccount, valid_from: date) -> None:

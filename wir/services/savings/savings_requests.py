@@ -137,13 +137,6 @@ def request_tax_certificate(person: Person, year: int, user: User, submission_ke
 # --- Kündigung einer Spareinlage ---
 
 
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, or the last day of that month when it has no such day (§ 188 Abs. 3 BGB)."""
-    year, month = divmod(day.month - 1 + months, 12)
-    year, month = day.year + year, month + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def month_name(day: date) -> str:
     return f"{MONTHS[day.month - 1]} {day.year}"
 
@@ -197,7 +190,7 @@ def notice_terms(account: SavingsAccount, today: date | None = None) -> NoticeTe
                            account.matures_on if running else today, None)
     if not account.notice_months:
         return NoticeTerms(today, 0, None, None, today, None)
-    ends = add_months(today, account.notice_months)
+    ends = clock.add_months(today, account.notice_months)
     free = free_left(account, today) if account.notice_months == STATUTORY_NOTICE_MONTHS else None
     return NoticeTerms(today, account.notice_months, None, ends, ends + timedelta(days=1), free)
 
