@@ -120,6 +120,8 @@ class Person(BaseModel):
     city = CharField()
     user = ForeignKeyField(User, null=True, backref="persons", on_delete="SET NULL")
     erp_key = CharField(max_length=100, null=True)  # the ERP's own key of the row (wir.services.erp_import)
+    # the Verbrauchsinformation (§ 6a HeizkostenV) by post as well, though the person has a portal account
+    consumption_by_post = BooleanField(default=False)
 
     class Meta:
         indexes = (
@@ -718,6 +720,77 @@ class StoredFile(BaseModel):
     created_at = DateTimeField(default=clock.now)
 
 
+class Meter(BaseModel):
+    """Zähler of a unit, as the metering service names it (created by the import of verbrauch.csv)."""
+
+    KINDS = {"heating": "Heizung", "hot_water": "Warmwasser", "cold_water": "Kaltwasser"}
+    MEASURES = ("kWh", "m³", "Einheiten")  # Einheiten: a Heizkostenverteiler's, with a factor to kWh if known
+
+    unit = ForeignKeyField(Unit, backref="meters", on_delete="CASCADE")
+    number = CharField(max_length=50)  # Zählernummer
+    kind = CharField()  # a key of KINDS
+    measure = CharField(default="kWh")  # of its latest values: what a reading is counted in
+
+    class Meta:
+        indexes = ((("unit", "number"), True),)
+
+
+class Consumption(BaseModel):
+    """Verbrauch: one meter's consumption in one month, as the metering service delivered it.
+
+    ``kwh`` is the value in kWh where it is one or the service gave a factor (None for water in m³).
+    ``average_kwh`` and ``average_kwh_per_m2`` are the building's average user of the same kind in that month
+    (Durchschnittsnutzer, § 6a (2) HeizkostenV); the service delivers them with each row.
+    """
+
+    meter = ForeignKeyField(Meter, backref="consumptions", on_delete="CASCADE")
+    month = DateField()  # the first day of the month
+    amount = DecimalField(max_digits=14, decimal_places=3)  # in ``measure``
+    measure = CharField()
+    factor = DecimalField(max_digits=10, decimal_places=4, null=True)  # Einheiten → kWh
+    kwh = DecimalField(max_digits=14, decimal_places=3, null=True)
+    reading = DecimalField(max_digits=14, decimal_places=3, null=True)  # the meter's reading at the month's end
+    average_kwh = DecimalField(max_digits=14, decimal_places=3, null=True)
+    average_kwh_per_m2 = DecimalField(max_digits=10, decimal_places=3, null=True)
+    imported_at = DateTimeField(default=clock.now)
+    corrected_at = DateTimeField(null=True)  # a later import changed the month: the tenant reads „korrigiert am“
+
+    class Meta:
+        indexes = ((("meter", "month"), True),)
+
+
+class ConsumptionNotice(BaseModel):
+    """The tenant was told that a month's Verbrauchsinformation is there: one row per contract and month, so a
+    repeated import or a second worker never tells twice."""
+
+    CHANNELS = {"mail": "E-Mail", "post": "Post"}
+
+    contract = ForeignKeyField(Contract, backref="+", on_delete="CASCADE")
+    month = DateField()
+    channel = CharField(default="mail")
+    created_at = DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("contract", "month"), True),)
+
+
+class MeterReading(BaseModel):
+    """Zählerstand a tenant sent with a photo of the meter; it arrives at the desk as its Meldung (``ticket``)."""
+
+    meter = ForeignKeyField(Meter, backref="readings", on_delete="CASCADE")
+    ticket = ForeignKeyField(Ticket, null=True, backref="meter_readings", on_delete="SET NULL")
+    person = ForeignKeyField(Person, backref="+")
+    value = DecimalField(max_digits=14, decimal_places=3)
+    read_on = DateField()
+    # the value looked wrong (below the last reading, far above the usual) and the tenant confirmed it
+    confirmed_unusual = BooleanField(default=False)
+    created_at = DateTimeField(default=clock.now)
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("meter", "read_on"), False),)
+
+
 MODELS = [
     Cooperative,
     User,
@@ -756,4 +829,8 @@ MODELS = [
     ErpExportRun,
     ErpChange,
     ErpToken,
+    Meter,
+    Consumption,
+    ConsumptionNotice,
+    MeterReading,
 ]
