@@ -105,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
     from wir.blueprints import (
         account,
         auth,
+        consumption,
         contracts,
         devmail,
         documents,
@@ -118,6 +119,6 @@ def _register_blueprints(app: Flask) -> None:
         vendor,
     )
 
-    for module in (account, auth, contracts, devmail, documents, erp_api, home, pages, registration, savings, staff,
-                   tickets, vendor):
+    for module in (account, auth, consumption, contracts, devmail, documents, erp_api, home, pages, registration,
+                   savings, staff, tickets, vendor):
         app.register_blueprint(module.bp)

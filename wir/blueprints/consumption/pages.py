@@ -1,0 +1,1 @@
+"""Verbrauch pages (issue 22): filled in by the page's work."""

@@ -1,0 +1,2 @@
+"""Verbrauch (§ 6a HeizkostenV): the monthly consumption information, its notices and the meter readings tenants
+send."""
