@@ -16,6 +16,7 @@ def init_app(app):
     app.add_template_filter(formatting.number, "number")
     app.add_template_filter(formatting.percent, "percent")
     app.add_template_filter(formatting.german_date, "date")
+    app.add_template_filter(formatting.german_month, "month")
     app.add_template_filter(formatting.german_datetime, "datetime")
     app.add_template_filter(formatting.german_local_date, "local_date")
     app.add_template_filter(formatting.tel, "tel")

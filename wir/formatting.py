@@ -43,6 +43,18 @@ def german_date(value: date | None) -> str:
     return value.strftime("%d.%m.%Y") if value else "–"
 
 
+MONTH_NAMES = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
+               "November", "Dezember")
+
+
+def german_month(value: date | None, with_year: bool = True) -> str:
+    """ "November 2026" (or "November"): a month of the Verbrauchsinformation, never by the locale."""
+    if value is None:
+        return "–"
+    name = MONTH_NAMES[value.month - 1]
+    return f"{name} {value.year}" if with_year else name
+
+
 def german_local_date(value: datetime | None) -> str:
     """The day of a stored UTC time in Leipzig (a news item from midnight is dated that day, not the one before)."""
     return clock.to_local(value).strftime("%d.%m.%Y") if value else "–"
