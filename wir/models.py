@@ -760,8 +760,8 @@ class Consumption(BaseModel):
 
 
 class ConsumptionNotice(BaseModel):
-    """The tenant was told that a month's Verbrauchsinformation is there: one row per contract and month, so a
-    repeated import or a second worker never tells twice."""
+    """The tenants were told that a month's Verbrauchsinformation is there: one row per contract, month and way
+    (mail, or a letter printed for the post), so a repeated import or a second worker never tells twice."""
 
     CHANNELS = {"mail": "E-Mail", "post": "Post"}
 
@@ -771,7 +771,7 @@ class ConsumptionNotice(BaseModel):
     created_at = DateTimeField(default=clock.now)
 
     class Meta:
-        indexes = ((("contract", "month"), True),)
+        indexes = ((("contract", "month", "channel"), True),)
 
 
 class MeterReading(BaseModel):

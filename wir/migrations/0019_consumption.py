@@ -51,7 +51,7 @@ def up(migrator, db):
         class Meta:
             database = db
             table_name = 'consumption_notice'
-            indexes = ((('contract', 'month'), True),)
+            indexes = ((('contract', 'month', 'channel'), True),)
 
     class MeterReading(Model):
         meter = ForeignKeyField(Meter, on_delete='CASCADE')
