@@ -123,7 +123,7 @@ def test_the_run_is_recorded_with_files_and_counts(empty_app, lipsia):
     assert set(files) == {path.name for path in EXAMPLE.glob("*.csv")}
     assert files["personen.csv"]["sha256"] == hashlib.sha256((EXAMPLE / "personen.csv").read_bytes()).hexdigest()
     stored = erp_import.report_of(record)
-    assert stored.totals()["created"] == 28 and stored.ok
+    assert stored.totals()["created"] == 42 and stored.ok
     assert AuditLog.get(AuditLog.action == "erp_import.done").cooperative_id == lipsia.id
 
 

@@ -26,6 +26,7 @@ from wir.models import (
 )
 from wir.services.contracts import bank_accounts
 from wir.services.erp_import import reading
+from wir.services.erp_import.consumption import Writer
 from wir.services.erp_import.kinds import BY_FILE, KEY, KINDS, Kind, RowProblem
 from wir.services.erp_import.reading import BadValue, FileInfo, FileProblem
 from wir.services.erp_import.report import Report
@@ -67,6 +68,7 @@ class Run:
         self.today = today
         self.progress = progress or (lambda done: None)
         self.bytes_done = 0
+        self.writers = {}  # kinds without a Schlüssel (verbrauch.csv) write through their own Writer
 
     # --- one file ----------------------------------------------------------------------------------------------
 
@@ -93,6 +95,8 @@ class Run:
                     batch = []
                     self.progress(self.bytes_done + rows.position)
             self._batch(kind, columns, batch)
+            if kind.file in self.writers:
+                self.writers[kind.file].close()
         except FileProblem as problem:
             self.report.error(kind.file, problem.line, "", problem.message)
         except UnicodeDecodeError:
@@ -146,8 +150,13 @@ class Run:
         if not batch:
             return
         parsed = [(line, cells, self._parse(kind, columns, line, cells)) for line, cells in batch]
-        self._remember_failed(kind, columns, [cells for _, cells, values in parsed if values is None])
         rows = [(line, values) for line, _, values in parsed if values is not None]
+        if not kind.keyed:
+            if kind.file not in self.writers:
+                self.writers[kind.file] = Writer(self, kind)
+            self.writers[kind.file].batch(self._resolve(kind, rows))
+            return
+        self._remember_failed(kind, columns, [cells for _, cells, values in parsed if values is None])
         rows = self._first_of_each(kind, "key", KEY, rows)
         for attr in kind.unique:
             rows = self._first_of_each(kind, attr, _column_name(kind, attr), rows)
@@ -176,17 +185,23 @@ class Run:
 
     def _first_of_each(self, kind: Kind, attr: str, column: str, rows):
         """Rows whose ``attr`` was not read before in this file (the others are errors)."""
-        label = f"{kind.file}#{attr}"
-        values = [str(row[attr]) for _, row in rows]
+        what = "Schlüssel" if attr == "key" else column
+
+        def repeated(line, earlier, row):
+            self.report.error(kind.file, line, column, f"{what} „{row[attr]}“ steht schon in Zeile {earlier}.")
+
+        return self.once(f"{kind.file}#{attr}", rows, lambda row: str(row[attr]), repeated)
+
+    def once(self, label: str, rows, value_of: Callable[[dict], str], repeated: Callable[[int, int, dict], None]):
+        """Rows whose ``value_of(row)`` was not read before in this run under ``label``; for each other row
+        ``repeated(line, earlier line, row)`` tells the error."""
+        values = [value_of(row) for _, row in rows]
         earlier = {seen.value: seen.line for seen in _Seen.select().where(
             (_Seen.kind == label) & (_Seen.value.in_(values)))}
         kept, fresh = [], []
-        for line, row in rows:
-            value = str(row[attr])
+        for (line, row), value in zip(rows, values):
             if value in earlier:
-                what = "Schlüssel" if attr == "key" else column
-                self.report.error(kind.file, line, column,
-                                  f"{what} „{value}“ steht schon in Zeile {earlier[value]}.")
+                repeated(line, earlier[value], row)
                 continue
             earlier[value] = line
             fresh.append({"kind": label, "value": value, "line": line})

@@ -1,6 +1,7 @@
 """The files of an ERP export, one per kind: their German columns, how each cell is read, what it references,
 and how a row becomes the fields of its table. docs/import.md describes the same for people."""
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -12,7 +13,9 @@ from wir.models import (
     ContactPerson,
     Contract,
     ContractParty,
+    Consumption,
     ExemptionOrder,
+    Meter,
     Person,
     SavingsAccount,
     SavingsTransaction,
@@ -20,6 +23,7 @@ from wir.models import (
 )
 from wir.services.account import email_addresses, phones
 from wir.services.contracts import bank_accounts
+from wir.formatting import german_month, number
 from wir.services.erp_import import reading
 from wir.services.erp_import.reading import BadValue
 from wir.services.rejections import Rejected
@@ -92,6 +96,11 @@ class Kind:
     def required_columns(self) -> list[str]:
         return [column.name for column in self.columns if column.required]
 
+    @property
+    def keyed(self) -> bool:
+        """Its rows carry the ERP's Schlüssel (all but verbrauch.csv, whose rows are a meter's month)."""
+        return any(column.name == KEY for column in self.columns)
+
 
 def _finish_contract(values: dict, today: date) -> dict:
     if values["kind"] in ("rental", "parking") and values.get("unit") is None:
@@ -148,6 +157,92 @@ def _finish_transaction(values: dict, today: date) -> dict:
     if values.get("value_date") is None:
         values["value_date"] = values["booking_date"]
     return values
+
+
+# --- verbrauch.csv: the metering service's monthly values (§ 6a HeizkostenV) -----------------------------------
+
+CONSUMPTION_FILE = "verbrauch.csv"
+MEASURES = {"kWh": "kWh", "m³": "m³", "Einheiten": "Einheiten"}
+MEASURE_ALIASES = {"m3": "m³", "cbm": "m³", "Einh.": "Einheiten", "Einheit": "Einheiten", "HKV": "Einheiten"}
+# what each kind of meter counts in: a heat meter or Heizkostenverteiler, water by volume (hot water also by heat)
+MEASURES_OF_KIND = {"heating": ("kWh", "Einheiten"), "hot_water": ("m³", "kWh"), "cold_water": ("m³",)}
+# one flat's month far beyond these is a typing error, not a cold winter (a 150 m² flat uses some 3,000 kWh)
+MONTHLY_MAXIMUM = {"kWh": Decimal(50_000), "m³": Decimal(500), "Einheiten": Decimal(100_000)}
+MAXIMUM_FACTOR = Decimal(1000)  # kWh per Einheit or per m³ of hot water (about 60)
+MAXIMUM_PER_M2 = Decimal(1000)
+_METER_NUMBER = re.compile(r"[0-9A-Za-zÄÖÜäöüß][0-9A-Za-zÄÖÜäöüß .\-/_]*")
+KWH = Decimal("0.001")
+
+
+def _meter_number(value: str) -> str:
+    """Letters, digits and a few separators, starting with a letter or digit: never a spreadsheet formula
+    (=, +, -, @), since the number goes back to the ERP in the Zählerstände of the export."""
+    value = reading.text(value, Meter.number.max_length)
+    if not _METER_NUMBER.fullmatch(value):
+        raise BadValue(f"„{value}“ ist keine Zählernummer: erlaubt sind Buchstaben, Ziffern, Leerzeichen und "
+                       "- / . _, am Anfang ein Buchstabe oder eine Ziffer.")
+    return value
+
+
+def _quantity(places: int):
+    """A parser for a quantity that is never negative."""
+
+    def parse(value: str) -> Decimal:
+        number = reading.decimal(value, places=places)
+        if number < 0:
+            raise BadValue(f"„{value}“ ist negativ; Verbrauch, Zählerstände und Faktoren sind nie negativ.")
+        return number
+
+    return parse
+
+
+def _finish_consumption(values: dict, today: date) -> dict:
+    """A row stands for the whole month: an optional column the file lacks counts as empty (a correction replaces
+    every value of the month). ``kwh`` is derived: the amount in kWh, or Einheiten or m³ times the factor."""
+    for attr in ("factor", "reading", "average_kwh", "average_kwh_per_m2"):
+        values.setdefault(attr, None)
+    month, kind, measure = values["month"], values["kind"], values["measure"]
+    if month >= today.replace(day=1):
+        raise RowProblem("Monat", f"Der Monat {german_month(month)} ist noch nicht abgeschlossen; Verbrauch "
+                                  "gibt es nur für vergangene Monate.")
+    if measure not in MEASURES_OF_KIND[kind]:
+        allowed = " oder ".join(MEASURES_OF_KIND[kind])
+        raise RowProblem("Maßeinheit", f"Ein Zähler für {Meter.KINDS[kind]} misst in {allowed}, nicht in "
+                                       f"{measure}.")
+    if values["amount"] > MONTHLY_MAXIMUM[measure]:
+        raise RowProblem("Verbrauch", f"{_shown(values['amount'])} {measure} in einem Monat sind nicht "
+                                      f"plausibel (höchstens {_shown(MONTHLY_MAXIMUM[measure])}).")
+    factor = values["factor"]
+    if factor is not None:
+        if measure == "kWh":
+            raise RowProblem("Umrechnungsfaktor", "Ein Verbrauch in kWh braucht keinen Umrechnungsfaktor; bitte "
+                                                  "leer lassen.")
+        if kind == "cold_water":
+            raise RowProblem("Umrechnungsfaktor", "Kaltwasser hat keinen Verbrauch in kWh; bitte leer lassen.")
+        if not 0 < factor <= MAXIMUM_FACTOR:
+            raise RowProblem("Umrechnungsfaktor", f"Der Faktor {_shown(factor)} ist nicht plausibel: "
+                                                  f"größer als 0 und höchstens {_shown(MAXIMUM_FACTOR)} "
+                                                  f"kWh je {'Einheit' if measure == 'Einheiten' else 'm³'}.")
+    if measure == "kWh":
+        values["kwh"] = values["amount"]
+    else:
+        values["kwh"] = (values["amount"] * factor).quantize(KWH) if factor is not None else None
+    for attr, column, maximum in (("average_kwh", "Durchschnitt", MONTHLY_MAXIMUM["kWh"]),
+                                  ("average_kwh_per_m2", "Durchschnitt je m²", MAXIMUM_PER_M2)):
+        if values[attr] is None:
+            continue
+        if values["kwh"] is None:
+            raise RowProblem(column, "Der Durchschnitt ist in kWh angegeben; diese Zeile hat keinen Verbrauch in "
+                                     "kWh (Maßeinheit kWh oder ein Umrechnungsfaktor). Bitte leer lassen.")
+        if values[attr] > maximum:
+            raise RowProblem(column, f"{_shown(values[attr])} kWh sind als Durchschnitt eines Monats "
+                                     "nicht plausibel.")
+    return values
+
+
+def _shown(value: Decimal) -> str:
+    """A number in a message as the file writes it: 1.234,5 (German, no trailing zeros)."""
+    return number(value, max(0, -value.normalize().as_tuple().exponent))
 
 
 KINDS = (
@@ -252,6 +347,18 @@ KINDS = (
         Column.text("Partner Name", "partner_name"),
         Column("Partner Steuer-ID", "partner_tax_id", _checked(exemption_orders.check_tax_id), empty=""),
     ), references={"person": "personen.csv"}, has_cooperative=False, finish=_finish_exemption_order),
+    Kind(CONSUMPTION_FILE, Consumption, "Verbrauch", (
+        Column("Einheit", "unit", _key, True),
+        Column("Zählernummer", "number", _meter_number, True),
+        Column("Art", "kind", reading.choice(Meter.KINDS), True),
+        Column("Monat", "month", reading.month, True),
+        Column("Verbrauch", "amount", _quantity(3), True),
+        Column("Maßeinheit", "measure", reading.choice(MEASURES, MEASURE_ALIASES), True),
+        Column("Umrechnungsfaktor", "factor", _quantity(4)),
+        Column("Zählerstand", "reading", _quantity(3)),
+        Column("Durchschnitt", "average_kwh", _quantity(3)),
+        Column("Durchschnitt je m²", "average_kwh_per_m2", _quantity(3)),
+    ), references={"unit": "einheiten.csv"}, has_cooperative=False, finish=_finish_consumption),
 )
 
 BY_FILE = {kind.file: kind for kind in KINDS}

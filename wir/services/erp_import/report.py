@@ -26,6 +26,8 @@ class FileReport:
     ended: int = 0  # contracts ended, savings accounts closed (--full), portal changes the ERP settled
     errors: int = 0
     notes: list[str] = field(default_factory=list)
+    # verbrauch.csv: the months ("2026-11-01") with values created or corrected, oldest first
+    months: list[str] = field(default_factory=list)
 
 
 @dataclass
