@@ -138,6 +138,7 @@ def test_allocators_without_a_factor_stay_in_units_and_water_in_cubic_metres(fla
     assert heating.average is None  # Einheiten are not compared with the average user's kWh
     assert (water.label, water.unit, water.amount(water.value)) == ("Kaltwasser", "m³", "3,6 m³")
     assert (water.average.average, water.average.change, water.average.per_m2) == (D("3.0"), 20, False)
+    assert water.average.amount(water.average.average) == "3,0 m³"
     assert water.average.words == "mehr als der Durchschnitt"
 
 
@@ -149,6 +150,16 @@ def test_the_average_user_per_square_metre(flat):
     # 500 kWh on 62.5 m² are 8.0 kWh/m²: 20 % below the average user's 10 kWh/m²
     assert (average.per_m2, average.yours, average.average, average.unit) == (True, D("8.0"), D("10.0"), "kWh/m²")
     assert (average.change, average.label, average.words) == (-20, "−20\u00a0%", "weniger als der Durchschnitt")
+
+
+def test_water_per_square_metre(flat):
+    _values(_meter(flat, "K1", kind="cold_water", measure="m³"), {"2026-11": D("4.5")}, average_kwh=D("4.6"),
+            average_kwh_per_m2=D("0.074"))
+
+    average = info.for_contract(_reload(flat)).kinds[0].average
+
+    assert (average.yours, average.unit, average.amount(average.yours), average.change) == (
+        D("0.072"), "m³/m²", "0,072 m³/m²", -3)
 
 
 def test_a_corrected_month_says_when(flat):

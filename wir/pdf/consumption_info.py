@@ -61,8 +61,7 @@ def _average(kind: KindInfo) -> str:
     average = kind.average
     if average is None:
         return "–"
-    places = 1 if average.per_m2 or kind.unit == "m³" else 0
-    return (f"{number(average.average, places)} {average.unit}; Sie {number(average.yours, places)} {average.unit}"
+    return (f"{average.amount(average.average)}; Sie {average.amount(average.yours)}"
             + (f" ({average.label})" if average.label else ""))
 
 

@@ -17,7 +17,7 @@ Rules worth knowing:
   tenant's consumption is never shown (those months are missing).
 - **Average user** (Durchschnittsnutzer): the metering service delivers it with every row, in the unit of the row
   (kWh for heating and hot water, m³ for water). Where it is given per m² and the flat's living area is known, the
-  tenant's value per m² is compared with it; else the totals. Not compared for values in Einheiten.
+  tenant's value per m² is compared with it (kWh/m², m³/m²); else the totals. Not compared for values in Einheiten.
 - **Changes** in percent are rounded to whole numbers; a comparison with a missing month has none.
 
 Queries: ``for_contract`` 2 (meters with their first and last month, then the 25 months of values through the
@@ -138,10 +138,15 @@ class AverageComparison:
     unit: str  # "kWh/m²", "kWh", "m³"
     change: int | None
     direction: int
+    places: int = 0  # decimal places worth printing
 
     @property
     def label(self) -> str:
         return percent_label(self.change)
+
+    def amount(self, value: Decimal) -> str:
+        """ "6,6 kWh/m²" """
+        return f"{number(value, self.places)} {self.unit}"
 
     @property
     def words(self) -> str:
@@ -417,12 +422,15 @@ def _average(kind: _Kind, value: Decimal | None, month: date, living_area: Decim
         return None
     per_m2 = next((Decimal(row.average_kwh_per_m2) for row in rows if row.average_kwh_per_m2 is not None), None)
     total = next((Decimal(row.average_kwh) for row in rows if row.average_kwh is not None), None)
-    if per_m2 is not None and living_area and kind.unit == "kWh":
-        yours = (value / Decimal(living_area)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-        return AverageComparison(yours, per_m2, True, "kWh/m²", _change(yours, per_m2), _direction(yours, per_m2))
+    if per_m2 is not None and living_area:
+        places = 1 if kind.unit == "kWh" else 3  # 6,6 kWh/m², 0,072 m³/m²
+        yours = (value / Decimal(living_area)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        return AverageComparison(yours, per_m2, True, f"{kind.unit}/m²", _change(yours, per_m2),
+                                 _direction(yours, per_m2), places)
     if total is None:
         return None
-    return AverageComparison(value, total, False, kind.unit, _change(value, total), _direction(value, total))
+    return AverageComparison(value, total, False, kind.unit, _change(value, total), _direction(value, total),
+                             1 if kind.unit == "m³" else 0)
 
 
 def _kind_info(kind: _Kind, month: date, living_area: Decimal | None) -> KindInfo:
