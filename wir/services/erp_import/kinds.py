@@ -227,15 +227,19 @@ def _finish_consumption(values: dict, today: date) -> dict:
         values["kwh"] = values["amount"]
     else:
         values["kwh"] = (values["amount"] * factor).quantize(KWH) if factor is not None else None
-    for attr, column, maximum in (("average_kwh", "Durchschnitt", MONTHLY_MAXIMUM["kWh"]),
+    # the average user's month in the unit the tenant's value is shown in: kWh where the row has kWh, else m³
+    # (water without a factor); Consumption.average_kwh keeps it so
+    average_unit = "kWh" if values["kwh"] is not None else measure
+    for attr, column, maximum in (("average_kwh", "Durchschnitt", MONTHLY_MAXIMUM[average_unit]),
                                   ("average_kwh_per_m2", "Durchschnitt je m²", MAXIMUM_PER_M2)):
         if values[attr] is None:
             continue
-        if values["kwh"] is None:
-            raise RowProblem(column, "Der Durchschnitt ist in kWh angegeben; diese Zeile hat keinen Verbrauch in "
-                                     "kWh (Maßeinheit kWh oder ein Umrechnungsfaktor). Bitte leer lassen.")
+        if average_unit == "Einheiten":
+            raise RowProblem(column, "Einheiten eines Heizkostenverteilers ohne Umrechnungsfaktor lassen sich "
+                                     "mit keinem Durchschnitt vergleichen; bitte leer lassen oder den Faktor "
+                                     "angeben.")
         if values[attr] > maximum:
-            raise RowProblem(column, f"{_shown(values[attr])} kWh sind als Durchschnitt eines Monats "
+            raise RowProblem(column, f"{_shown(values[attr])} {average_unit} sind als Durchschnitt eines Monats "
                                      "nicht plausibel.")
     return values
 
