@@ -277,6 +277,10 @@ TICKET_TYPES = [
         _category("Allgemeine Anfrage"),
         _category("Lob und Beschwerde"),
     ]),
+    # filed by Zählerstand melden (Verbrauch) with its own form, not offered on Kontakt (services.tickets.contact)
+    ("Zählerstand", [
+        _category("Zählerstand melden", key="meter_reading", allows_attachments=True, needs_contract=True),
+    ]),
 ]
 
 # Meldungen. The story lists (hours after filing, who, …): "tenant"/"staff" write a message,

@@ -12,10 +12,13 @@ from wir.models import (
     Cooperative,
     ErpChange,
     ExemptionOrder,
+    Meter,
+    MeterReading,
     Person,
     PhoneNumber,
     SavingsAccount,
     Ticket,
+    Unit,
     User,
 )
 from wir.services import scope
@@ -175,3 +178,22 @@ def address_change(ticket: Ticket, message: str, by: User | None) -> ErpChange:
     }
     return record("address_change", "new", cooperative=person.cooperative_id, by=by, erp_key=person.erp_key,
                   label=person_label(person), row=row)
+
+
+def meter_reading(reading: MeterReading, meter: Meter, contract: Contract, ticket: Ticket, by: User | None) -> ErpChange:
+    """A meter reading a tenant sent with a photo (``ticket``: its Meldung), keyed by the ERP's key of the unit the
+    meter belongs to. ``Wert bestätigt`` ja: the value looked unusual and the tenant confirmed it."""
+    unit = Unit.get_by_id(meter.unit_id)
+    row = {
+        "Einheitennummer": unit.number,
+        "Vertragsnummer": contract.number,
+        "Zählernummer": meter.number,
+        "Zählerart": Meter.KINDS.get(meter.kind, meter.kind),
+        "Zählerstand": formatting.number(reading.value, 3),
+        "Maßeinheit": meter.measure,
+        "Ablesedatum": _date(reading.read_on),
+        "Wert bestätigt": _yes(reading.confirmed_unusual),
+        "Meldung": ticket.number,
+    }
+    return record("meter_reading", "new", cooperative=unit.cooperative_id, by=by, erp_key=unit.erp_key,
+                  label=f"Einheit {unit.number} ({unit.street}, Zähler {meter.number})", row=row)

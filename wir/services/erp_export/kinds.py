@@ -50,6 +50,12 @@ KINDS = {
         "portalzugang.csv", "Portalzugang", "Person",
         ("Personennummer", "Zugang", "E-Mail"),
     ),
+    # "Zählerart": the common columns have an "Art" already (neu, geändert, …)
+    "meter_reading": ExportKind(
+        "zaehlerstaende.csv", "Zählerstände (gemeldet)", "Einheit",
+        ("Einheitennummer", "Vertragsnummer", "Zählernummer", "Zählerart", "Zählerstand", "Maßeinheit",
+         "Ablesedatum", "Wert bestätigt", "Meldung"),
+    ),
 }
 
 # ErpExportRun.counts: the changes without an ERP key, listed in the report instead of a file

@@ -39,12 +39,18 @@ def concerns_of(user: User) -> list[Concern]:
 PLACE_KINDS = ("rental", "parking")
 
 
+# Zählerstand: filed only by its own form (meter, value, photo: consumption.new_reading), which Kontakt links to
+METER_READING_KEY = "meter_reading"
+OWN_FORMS = (METER_READING_KEY,)
+
+
 def catalogue(cooperative_id: int) -> list[tuple[TicketType, list[TicketCategory]]]:
-    """The cooperative's Meldungsarten, each with all its Meldungskategorien, in their order: one query."""
+    """The cooperative's Meldungsarten, each with its Meldungskategorien that Kontakt offers (not those with a form
+    of their own), in their order: one query."""
     rows = (
         TicketCategory.select(TicketCategory, TicketType)
         .join(TicketType)
-        .where(TicketType.cooperative == cooperative_id)
+        .where((TicketType.cooperative == cooperative_id) & TicketCategory.key.not_in(OWN_FORMS))
         .order_by(TicketType.position, TicketType.id, TicketCategory.position, TicketCategory.id)
     )
     types = {}
