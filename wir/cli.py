@@ -20,6 +20,7 @@ from wir.services.account import (
     passwords,
     second_factor,
 )
+from wir.services.consumption import notices
 from wir.services.contracts import bank_accounts
 from wir.services.rejections import Rejected
 from wir.services.tickets import tickets
@@ -210,6 +211,11 @@ def import_command(directory, slug, dry_run, full):
     _, report = erp_import.import_files(paths, cooperative, dry_run=dry_run, full=full)
     for line in report.lines():
         click.echo(line)
+    if notices.worth_announcing(report):
+        told = notices.announce(clock.today())  # new Verbrauch values: their tenants are mailed (once)
+        if told:
+            click.echo(f"Verbrauchsinformation: {formatting.counted(told, 'Vertrag', 'Verträge')} per E-Mail "
+                       "benachrichtigt.")
     if not report.ok:
         raise SystemExit(1)
 

@@ -23,6 +23,7 @@ from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from wir import clock, db, mail
 from wir.services import erp_import
 from wir.services.account import accounts
+from wir.services.consumption import notices
 from wir.services.erp_export import runs as erp_export_runs
 from wir.services.registration import registration_letters
 
@@ -123,7 +124,9 @@ def give_up_stale_letter_batches() -> None:
 @task()
 def run_erp_import(erp_import_id: int) -> None:
     """An ERP import uploaded on /intern/import (services.erp_import.run_stored)."""
-    erp_import.run_stored(erp_import_id, erp_import_work(_app))
+    report = erp_import.run_stored(erp_import_id, erp_import_work(_app))
+    if notices.worth_announcing(report):
+        announce_consumption()  # new Verbrauch values: tell their tenants
 
 
 @periodic_task(crontab(minute="*/10"))
@@ -135,6 +138,19 @@ def give_up_stale_erp_imports() -> None:
 def erp_import_work(app) -> Path:
     """Where a running import keeps its files and its progress (the upload page reads it)."""
     return Path(app.instance_path) / "imports"
+
+
+@task()
+def announce_consumption() -> None:
+    """After an import: mail the tenants whose month of Verbrauchsinformation is new (services.consumption.notices,
+    which tells each contract once, whatever runs twice)."""
+    notices.announce(clock.today())
+
+
+@periodic_task(crontab(minute="29"))
+def sweep_consumption_notices() -> None:
+    """Hourly: a month whose announcing task was lost, or whose worker died between batches, is still announced."""
+    notices.announce(clock.today())
 
 
 @periodic_task(crontab(minute="17"))
