@@ -2,7 +2,8 @@
 
 The demo is loaded into a fresh database with the clock stopped; one change of each kind is made through the portal's
 own services (phone numbers, a bank change confirmed by staff, a Freistellungsauftrag, a Kündigung, a change of
-address told through Kontakt, a registration, and one registration of a person without an ERP key for the report);
+address told through Kontakt, a registration, one registration of a person without an ERP key for the report, and a
+meter reading);
 then Lipsia's second Exportlauf (the first took the demo's own registrations) is written and compared byte for byte with the committed files.
 WIR_UPDATE_EXAMPLES=1 writes them anew instead (review the difference with git diff).
 """
@@ -11,17 +12,19 @@ import csv
 import io
 import os
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
-from wir import clock, db
+from wir import clock, db, uploads
 from wir.demo import load_demo_data
 from wir.demo.tables import REGISTRATION_CODES, TENANT_USERS
-from wir.models import Contract, Cooperative, OutboxMail, Person, SavingsAccount, User
+from wir.models import Contract, Cooperative, Meter, OutboxMail, Person, SavingsAccount, User
 from wir.services.account import phones
+from wir.services.consumption import readings
 from wir.services.contracts import bank_accounts, contracts
 from wir.services.erp_export import runs
 from wir.services.erp_export.kinds import COMMON, KINDS, REPORT_FILE
@@ -119,6 +122,19 @@ def make_one_change_of_each_kind(stopped: StoppedClock) -> None:
     stopped.at("10.03.2026 16:00")
     Person.update(erp_key=None).where(Person.id == _person("095127").id).execute()
     _register("hannelore", "hannelore.schuetz@example.org")
+
+    # Zählerstände: Jürgen reports the cold water meter in the cellar, which the metering service does not read
+    stopped.at("10.03.2026 16:30")
+    cellar = Meter.create(unit=rental.unit_id, number="KW-0457821", kind="cold_water", measure="m³")
+    readings.submit(readings.NewReading(
+        person=saver, contract=rental, meter_id=cellar.id, value="412,37", read_on=date(2026, 3, 10),
+        photo=uploads.check_file("Zähler Keller.jpg", _photo()), created_by=juergen))
+
+
+def _photo() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 200, 200)).save(buffer, "JPEG")
+    return buffer.getvalue()
 
 
 @pytest.fixture
