@@ -452,7 +452,8 @@ def test_the_files_read_as_a_german_excel_users_file_would(lipsia, tmp_path):
         [str(keyless), made, "freistellungsauftraege.csv", "widerrufen", "Genossenschaft", "Person 10099 Öztürk",
          "ohne ERP-Schlüssel"]]
     assert runs.counts_of(run) == {"contact_data": 1, "bank_account": 1, "exemption_order": 0, "savings_notice": 0,
-                                   "address_change": 0, "portal_access": 0, kinds.WITHOUT_KEY: 1}
+                                   "address_change": 0, "portal_access": 0, "meter_reading": 0,
+                                   kinds.WITHOUT_KEY: 1}
 
     # the bytes: BOM, semicolons, CRLF, quotes only where needed
     raw = (tmp_path / "export" / "wir-export-lipsia-0001" / "bankverbindungen.csv").read_bytes()
