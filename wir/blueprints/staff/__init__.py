@@ -60,6 +60,7 @@ def reset_second_factor(user_id):
 from wir.blueprints.staff import (
     approvals,  # noqa: E402,F401
     audit_log,  # noqa: E402,F401
+    consumption,  # noqa: E402,F401
     desk,  # noqa: E402,F401
     documents,  # noqa: E402,F401
     erp_export,  # noqa: E402,F401

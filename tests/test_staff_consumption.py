@@ -1,0 +1,188 @@
+"""Verbrauchsinformation per Post (/intern/verbrauch): the month's contracts whose tenants get it on paper, only the
+clerk's own cooperative, a page at a time with constant queries, and their letters as one PDF that marks them
+printed and is audited."""
+
+from datetime import date, datetime
+
+import pytest
+
+from tests.helpers import htmx, main_of, pdf_text
+from tests.test_consumption_notices import NOVEMBER, OCTOBER, contract, households, values
+from wir import clock
+from wir.models import AuditLog, ConsumptionNotice, Contract, Person, User
+from wir.services.consumption import notices
+
+URL = "/intern/verbrauch"
+LETTERS_URL = "/intern/verbrauch/briefe"
+MOMENT = datetime(2031, 12, 4, 9, 30)  # the demo's own values lie years before: only the tests' count
+
+
+@pytest.fixture
+def december(monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: MOMENT)
+
+
+@pytest.fixture
+def post_list(app, data, december):
+    """November's values for Lipsia's Hannelore Schütz (no login), Jürgen Müller (a login, wants paper) and Łukasz
+    Żółć (a login: mail only), and Elsteraue's Yılmaz household (login not confirmed)."""
+    for number in ("MV-2003-0001", "MV-1001-0203", "MV-1012-0405", "MV-301-0201"):
+        values(contract(number), OCTOBER, NOVEMBER)
+    Person.update(consumption_by_post=True).where(Person.first_name == "Jürgen").execute()
+    User.update(confirmed_at=None).where(User.email == "s.yilmaz@example.org").execute()
+
+
+def rows(page: str) -> str:
+    return main_of(page).split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+
+
+def test_the_clerk_sees_the_contracts_without_access_or_with_a_paper_wish(client, auth, post_list):
+    auth.login_staff(0)  # Lipsia
+    page = client.get(URL)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "<h2 id=\"consumption-post-title\">November 2031</h2>" in text  # the newest month with values
+    listed = rows(text)
+    assert "MV-2003-0001" in listed and "Hannelore Schütz" in listed and "kein Portalzugang" in listed
+    assert "MV-1001-0203" in listed and "Jürgen Müller, Monika Müller" in listed and "wünscht Papier" in listed
+    assert "MV-1012-0405" not in listed  # told by mail
+    assert "MV-301-0201" not in listed  # Elsteraue's
+    assert listed.count("noch nicht") == 2
+    assert "Briefe 1–2 als PDF" in text
+    assert 'aria-current="page">Verbrauch per Post' in text
+
+
+def test_the_other_cooperatives_clerk_sees_only_theirs_and_the_admin_both(client, auth, post_list):
+    auth.login_staff(2)  # Elsteraue
+    listed = rows(client.get(URL).get_data(as_text=True))
+    assert "MV-301-0201" in listed and "kein Portalzugang" in listed
+    assert "MV-2003-0001" not in listed and "MV-1001-0203" not in listed
+    auth.logout()
+    auth.login_with_code(auth.logins["admin"])
+    listed = rows(client.get(URL).get_data(as_text=True))
+    assert all(number in listed for number in ("MV-301-0201", "MV-2003-0001", "MV-1001-0203"))
+
+
+def test_another_month_is_chosen_with_a_plain_get_form(client, auth, post_list):
+    values(contract("MV-1012-0405"), date(2031, 9, 1))
+    User.update(confirmed_at=None).where(User.email == "lukasz.zolc@example.org").execute()
+    auth.login_staff(0)
+    text = client.get(URL, query_string={"monat": "2031-09"}).get_data(as_text=True)
+    assert "<h2 id=\"consumption-post-title\">September 2031</h2>" in text
+    assert '<option selected value="2031-09">September 2031</option>' in text
+    listed = rows(text)
+    assert "MV-1012-0405" in listed and "MV-2003-0001" not in listed
+    # a month not offered: the chooser says so next to it, the list stays at the default month
+    refused = client.get(URL, query_string={"monat": "1999-01"})
+    assert refused.status_code == 422
+    assert "Bitte wählen Sie einen Eintrag aus der Liste." in refused.get_data(as_text=True)
+
+
+def test_a_month_without_values_says_no_letters_are_needed(client, auth, post_list):
+    auth.login_staff(0)
+    text = client.get(URL, query_string={"monat": "2031-08"}).get_data(as_text=True)
+    assert "Für August 2031 sind keine Briefe nötig." in text
+    assert "Briefe 1–" not in text
+
+
+def test_htmx_swaps_only_the_list(client, auth, post_list):
+    auth.login_staff(0)
+    response = client.get(URL, query_string={"monat": "2031-10"}, headers=htmx(auth, "consumption-post"))
+    fragment = response.get_data(as_text=True)
+    assert response.status_code == 200 and fragment.lstrip().startswith('<div id="consumption-post"')
+    assert "<html" not in fragment and "Oktober 2031" in fragment
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_the_letters_pdf_marks_the_letters_printed_and_is_audited(client, auth, post_list):
+    auth.login_staff(0)
+    ids = [contract("MV-1001-0203").id, contract("MV-2003-0001").id]
+    response = client.post(LETTERS_URL, data={"monat": "2031-11", "vertrag": ids, "csrf_token": auth.csrf_token()})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "application/pdf"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert "Verbrauchsinformation-2031-11.pdf" in response.headers["Content-Disposition"]
+    text = pdf_text(response.data)
+    assert text.count("Ihre Verbrauchsinformation für November 2031") == 2
+    assert "Jürgen Müller" in text and "Hannelore Schütz" in text
+    printed = ConsumptionNotice.select().where(ConsumptionNotice.channel == "post")
+    assert sorted(n.contract_id for n in printed) == sorted(ids) and {n.month for n in printed} == {NOVEMBER}
+    entry = AuditLog.get(AuditLog.action == "consumption_letters.printed")
+    assert "November 2031: 2 Briefe" in entry.detail and "MV-2003-0001" in entry.detail
+    listed = rows(client.get(URL).get_data(as_text=True))
+    assert listed.count("04.12.2031, 10:30 Uhr") == 2 and "noch nicht" not in listed
+    # only what is not printed yet
+    text = client.get(URL, query_string={"monat": "2031-11", "offen": "y"}).get_data(as_text=True)
+    assert "Für November 2031 sind keine Briefe mehr zu drucken." in text
+    # printing again keeps the first date
+    client.post(LETTERS_URL, data={"monat": "2031-11", "vertrag": ids, "csrf_token": auth.csrf_token()})
+    assert ConsumptionNotice.select().where(ConsumptionNotice.channel == "post").count() == 2
+
+
+def test_letters_of_another_cooperative_or_not_on_the_list_are_not_printed(client, auth, post_list):
+    auth.login_staff(0)
+    foreign = [contract("MV-301-0201").id, contract("MV-1012-0405").id]
+    response = client.post(LETTERS_URL, data={"monat": "2031-11", "vertrag": foreign, "csrf_token": auth.csrf_token()})
+    assert response.status_code == 422
+    assert "Diese Briefe sind nicht mehr auf der Liste." in response.get_data(as_text=True)
+    assert ConsumptionNotice.select().where(ConsumptionNotice.channel == "post").count() == 0
+    mixed = [contract("MV-301-0201").id, contract("MV-2003-0001").id]
+    response = client.post(LETTERS_URL, data={"monat": "2031-11", "vertrag": mixed, "csrf_token": auth.csrf_token()})
+    assert response.status_code == 200
+    assert "Yılmaz" not in pdf_text(response.data)
+    assert [n.contract_id for n in ConsumptionNotice.select()] == [contract("MV-2003-0001").id]
+
+
+def test_the_letters_need_the_csrf_token_and_a_month_offered(client, auth, post_list):
+    auth.login_staff(0)
+    ids = [contract("MV-2003-0001").id]
+    assert client.post(LETTERS_URL, data={"monat": "2031-11", "vertrag": ids}).status_code == 400
+    response = client.post(LETTERS_URL, data={"monat": "2019-11", "vertrag": ids, "csrf_token": auth.csrf_token()})
+    assert response.status_code == 422 and "Bitte wählen Sie den Monat erneut." in response.get_data(as_text=True)
+    assert ConsumptionNotice.select().count() == 0
+
+
+def test_tenants_and_anonymous_get_404(client, auth, post_list):
+    assert client.get(URL).status_code == 404
+    auth.login_as("juergen")
+    assert client.get(URL).status_code == 404
+    assert client.post(LETTERS_URL, data={"csrf_token": auth.csrf_token()}).status_code == 404
+
+
+def test_paging_shows_every_letter_once(client, auth, post_list, monkeypatch):
+    households(7, with_login=False)
+    monkeypatch.setattr("wir.blueprints.staff.consumption.PAGE_SIZE", 4)
+    auth.login_staff(0)
+    seen = []
+    for page in (1, 2, 3):
+        listed = rows(client.get(URL, query_string={"seite": page}).get_data(as_text=True))
+        seen += [cell.split("<", 1)[0].strip() for cell in listed.split('<th scope="row">')[1:]]
+    expected = sorted(["MV-1001-0203", "MV-2003-0001"] + [f"T-MV-{n:04d}" for n in range(7)])
+    assert sorted(seen) == expected and len(seen) == len(set(seen))
+    text = client.get(URL, query_string={"seite": 3}).get_data(as_text=True)
+    assert "Briefe 9–9 als PDF" in text
+
+
+def test_page_queries_stay_constant(client, auth, post_list, count_queries):
+    auth.login_staff(0)
+
+    def page_queries():
+        with count_queries() as queries:
+            assert client.get(URL).status_code == 200
+        return queries.count
+
+    few = page_queries()
+    households(12, with_login=False)
+    for found in households(5)[:3]:
+        Person.update(consumption_by_post=True).where(
+            Person.id.in_([p.person_id for p in found.parties])).execute()
+    assert page_queries() == few
+
+
+def test_the_service_lists_only_contracts_in_force_with_values(app, data):
+    made = households(3, with_login=False)
+    Contract.update(end_date=date(2031, 10, 31)).where(Contract.id == made[0].id).execute()
+    clerk = User.get(User.email == "sachbearbeitung@lipsia.example.org")
+    listed = [c.number for c in notices.by_post(clerk, NOVEMBER)]
+    assert listed == [made[1].number, made[2].number]
+    assert list(notices.by_post(clerk, OCTOBER)) == []
