@@ -23,6 +23,7 @@ def index():
         news=news.current_news(me.cooperatives),
         unread=home.new_documents(me.persons),
         tickets=home.tickets_with_news(me.persons),
+        consumption=home.consumption_lines(me.persons),
         statuses=Ticket.STATUSES,
         kinds=Document.KINDS,
     )

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from fpdf.enums import Align, XPos, YPos
 
 from wir.charts import bar_length, largest
-from wir.formatting import german_date, german_month, number
+from wir.formatting import german_date, german_local_date, german_month, number
 from wir.pdf.data import Letterhead
 from wir.pdf.letter import BRAND, INK, MUTED, PORTAL
 from wir.pdf.registration_letter import BODY_TOP, INFO_LEFT, INFO_TOP, RegistrationLetterPDF
@@ -91,7 +91,7 @@ class ConsumptionLetterPDF(RegistrationLetterPDF):
         corrected = info.corrected_at
         closing = []
         if corrected is not None:
-            closing.append(f"Die Werte für {german_month(info.month)} wurden am {german_date(corrected.date())} "
+            closing.append(f"Die Werte für {german_month(info.month)} wurden am {german_local_date(corrected)} "
                            "korrigiert.")
         if data.portal_url:
             closing.append(f"Ihre Werte finden Sie jeden Monat auch im {PORTAL} unter „Verbrauch“: "

@@ -32,9 +32,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from peewee import JOIN, fn
 
-from wir import clock
+from wir import audit, clock
 from wir.formatting import german_month, number
-from wir.models import Consumption, Contract, ContractParty, Meter, Unit
+from wir.models import Consumption, Contract, ContractParty, Meter, Person, Unit, User
 
 KINDS = tuple(Meter.KINDS)  # heating, hot_water, cold_water: the order of the page
 SERIES_MONTHS = 13  # the chart: the last 13 months, each beside its month a year earlier
@@ -526,6 +526,36 @@ def _tenants_rows(rows: dict[int, dict[date, tuple]], contract: Contract) -> dic
     start, end = _tenancy(contract)
     return {meter: {month: row for month, row in by_month.items() if month >= start and (end is None or month <= end)}
             for meter, by_month in rows.items()}
+
+
+def metered(contracts) -> set[int]:
+    """The ids of those contracts whose unit has meters, in one query."""
+    by_unit = defaultdict(list)
+    for contract in contracts:
+        if contract.unit_id:
+            by_unit[contract.unit_id].append(contract.id)
+    if not by_unit:
+        return set()
+    units = Meter.select(Meter.unit).where(Meter.unit.in_(list(by_unit))).distinct()
+    return {contract_id for row in units.tuples() for contract_id in by_unit[row[0]]}
+
+
+def tenants_of(contract: Contract) -> list[Person]:
+    """The contract's tenants (main tenants first): whom its letter is addressed to."""
+    parties = (ContractParty.select(ContractParty, Person).join(Person)
+               .where((ContractParty.contract == contract) & ContractParty.role.in_(("main", "co")))
+               .order_by(ContractParty.role.desc(), ContractParty.id))
+    return [party.person for party in parties]
+
+
+def set_by_post(person: Person, wanted: bool, user: User | None) -> None:
+    """The person's wish to get the Verbrauchsinformation on paper as well (audited when it changes)."""
+    if person.consumption_by_post == wanted:
+        return
+    Person.update(consumption_by_post=wanted).where(Person.id == person.id).execute()
+    person.consumption_by_post = wanted
+    audit.record(user, "consumption.by_post", person, "per Post: ja" if wanted else "per Post: nein",
+                 cooperative=person.cooperative)
 
 
 # --- the Startseite ---

@@ -4,6 +4,7 @@ from peewee import JOIN
 
 from wir.db.prepared import Prepared
 from wir.models import Document, Ticket, User
+from wir.services.consumption import info
 
 
 def _new_documents_query(*values):  # the tenants' role, the persons' ids, then the limit
@@ -47,3 +48,8 @@ def tickets_with_news(persons, limit: int = 5) -> list[Ticket]:
     if not persons:
         return []
     return _TICKETS_WITH_NEWS.rows(*[person.id for person in persons], limit)
+
+
+def consumption_lines(persons) -> list[info.HomeLine]:
+    """Verbrauch: per rental contract the newest month with its trend against the month before (one query)."""
+    return info.home_lines([person.id for person in persons])

@@ -46,6 +46,7 @@ ACTION_LABELS = {
     "bank_account.rejected": "Bankverbindung abgelehnt",
     "bank_account.requested": "Bankverbindung beantragt",
     "bank_account.viewed": "Bankverbindung angesehen",
+    "consumption.by_post": "Verbrauchsinformation per Post gewählt oder abbestellt",
     "data.exported": "Eigene Daten heruntergeladen",
     "document.uploaded": "Dokument hochgeladen",
     "document.view": "Dokument angesehen",
