@@ -155,6 +155,7 @@ class Bench:
             Row("Dokumente", "GET", "/dokumente/"),
             Row("Dokumente, Filter Art und Jahr", "GET", "/dokumente/?art=letter&jahr=2025"),
             Row("Verträge", "GET", "/vertraege/"),
+            Row("Verbrauch", "GET", f"/verbrauch/{f['rental']}"),
             Row("Sparen", "GET", "/sparen/"),
             Row("Umsätze, erste Seite", "GET", umsaetze),
             Row("Umsätze, Seite bei Umsatz " + f"{f['deep_index']:,}".replace(",", "."), "GET",
