@@ -49,6 +49,7 @@ def tenant_pages(account: str) -> dict:
         "Kontaktdaten": "/konto/kontaktdaten",
         "Anschrift": "/konto/anschrift",
         "Mietbescheinigung anfordern": f"/dokumente/anfordern/mietbescheinigung/{rental.id}",
+        "Verbrauch": f"/verbrauch/{rental.id}",
     }
 
 
@@ -60,6 +61,12 @@ def count(client, count_queries, url: str, headers=None) -> int:
     return queries.count
 
 
+def consumption_url() -> str:
+    """Jürgen Müller's Verbrauch a year before today's month: the figures the month chooser swaps in."""
+    month = clock.add_months(clock.today().replace(day=1), -12)
+    return f"/verbrauch/{Contract.get(Contract.number == 'MV-1001-0203').id}?monat={month:%Y-%m}"
+
+
 def poll_url(client) -> str:
     html = client.get("/meldungen").get_data(as_text=True)
     return re.search(r'hx-get="(/meldungen/status\?[^"]+)"', html).group(1).replace("&amp;", "&")
@@ -69,9 +76,11 @@ def test_tenant_pages_run_the_same_statements_on_larger_data(client, auth, data,
     auth.login_as("juergen")
     small = {name: count(client, count_queries, url) for name, url in tenant_pages(DEMO_ACCOUNT).items()}
     small["Statusabfrage"] = count(client, count_queries, poll_url(client), htmx(auth))
+    small["Verbrauch, Monat gewechselt"] = count(client, count_queries, consumption_url(), htmx(auth, "verbrauch-werte"))
     generator.generate(clock.now(), clock.today(), SCALE)
     large = {name: count(client, count_queries, url) for name, url in tenant_pages(BIG_ACCOUNT[1]).items()}
     large["Statusabfrage"] = count(client, count_queries, poll_url(client), htmx(auth))
+    large["Verbrauch, Monat gewechselt"] = count(client, count_queries, consumption_url(), htmx(auth, "verbrauch-werte"))
     assert all(small.values()) and large == small
     # the larger data really is larger where the pages list
     assert Ticket.select().where(Ticket.person == Contract.get(Contract.number == "MV-1001-0203")
