@@ -1,0 +1,115 @@
+"""Verbrauchsinformation per Post in a real browser: a clerk (password and code) opens the list from the staff
+navigation, sees the household without portal access and the one that asked for paper, changes the month and
+back, downloads the letters as PDF (one page a letter) and then sees them printed. Without JavaScript at 1280 px
+and with htmx at 360 px (no sideways scrolling); axe on the page in each state."""
+
+import io
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from tests.browser.helpers import (
+    assert_accessible,
+    assert_no_horizontal_scroll,
+    expect,
+    unexpected_errors,
+    wait_for_htmx,
+)
+from tests.browser.page_walk import _app_for
+from wir import clock
+from wir.formatting import german_month
+
+pytestmark = pytest.mark.browser
+
+URL = "/intern/verbrauch"
+
+
+def _months() -> tuple:
+    first = clock.today().replace(day=1)
+    return clock.add_months(first, -1), clock.add_months(first, -2)
+
+
+@pytest.fixture(scope="module")
+def post_households(live_server):
+    """Values of the last two months for Hannelore Schütz (no login) and Jürgen Müller, who asks for paper too."""
+    from wir import db
+    from wir.models import Consumption, Contract, Meter, Person
+
+    app = _app_for(live_server)
+    with app.app_context(), db.database.connection_context():
+        for number in ("MV-2003-0001", "MV-1001-0203"):
+            contract = Contract.get(Contract.number == number)
+            meter = Meter.create(unit=contract.unit_id, number=f"B-{number}", kind="heating", measure="kWh")
+            for month in _months():
+                Consumption.create(meter=meter, month=month, amount=Decimal("250"), measure="kWh",
+                                   kwh=Decimal("250"), average_kwh=Decimal("240"))
+        Person.update(consumption_by_post=True).where(Person.first_name == "Jürgen").execute()
+    db.close_all()
+
+
+def letters_row(page, number: str):
+    return page.locator("table.data-table tbody tr").filter(has_text=number)
+
+
+def download_letters(page) -> bytes:
+    button = page.get_by_role("button", name=re.compile(r"^Briefe 1–2 als PDF"))
+    with page.expect_download() as download:
+        button.click()
+    assert download.value.suggested_filename == f"Verbrauchsinformation-{_months()[0]:%Y-%m}.pdf"
+    return Path(download.value.path()).read_bytes()
+
+
+def assert_letters(pdf: bytes) -> None:
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+    assert len(pages) == 2
+    assert all(f"Ihre Verbrauchsinformation für {german_month(_months()[0])}" in text for text in pages)
+    assert any("Hannelore Schütz" in text for text in pages) and any("Jürgen Müller" in text for text in pages)
+
+
+def change_month(page, month, javascript: bool) -> None:
+    page.get_by_label("Monat").select_option(f"{month:%Y-%m}")
+    page.get_by_role("button", name="Anzeigen").click()
+    expect(page).to_have_url(re.compile(rf"monat={month:%Y-%m}"))
+    expect(page.locator("#consumption-post-title")).to_have_text(german_month(month))
+    if javascript:
+        wait_for_htmx(page)
+
+
+def test_clerk_prints_the_letters_without_javascript(new_page, demo_logins, post_households):
+    clerk = new_page("desktop", javascript=False, user=demo_logins["staff"][0])
+    clerk.goto("/intern/")
+    clerk.get_by_role("navigation", name="Hauptmenü").get_by_role("link", name="Verbrauch per Post").click()
+    expect(clerk.get_by_role("heading", level=1)).to_have_text("Verbrauchsinformation per Post")
+    newest, before = _months()
+    expect(clerk.locator("#consumption-post-title")).to_have_text(german_month(newest))
+    expect(letters_row(clerk, "MV-2003-0001")).to_contain_text("kein Portalzugang")
+    expect(letters_row(clerk, "MV-1001-0203")).to_contain_text("wünscht Papier")
+    assert_accessible(clerk)
+
+    change_month(clerk, before, javascript=False)
+    expect(letters_row(clerk, "MV-2003-0001")).to_contain_text("noch nicht")
+    change_month(clerk, newest, javascript=False)
+
+    assert_letters(download_letters(clerk))
+    clerk.reload()
+    expect(letters_row(clerk, "MV-2003-0001")).not_to_contain_text("noch nicht")
+    expect(letters_row(clerk, "MV-2003-0001")).to_contain_text(f"{clock.today():%d.%m.%Y}")
+    assert_accessible(clerk)
+
+
+def test_clerk_on_a_phone_with_htmx(new_page, demo_logins, post_households):
+    clerk = new_page("phone", user=demo_logins["staff"][1])
+    clerk.goto(URL)
+    wait_for_htmx(clerk)
+    newest, before = _months()
+    assert_no_horizontal_scroll(clerk)
+    change_month(clerk, before, javascript=True)
+    expect(clerk.get_by_role("heading", level=1)).to_have_text("Verbrauchsinformation per Post")  # only the list swapped
+    assert_no_horizontal_scroll(clerk)
+    assert_accessible(clerk)
+    change_month(clerk, newest, javascript=True)
+    assert_letters(download_letters(clerk))
+    assert not unexpected_errors(clerk)
