@@ -65,8 +65,8 @@ def test_the_month_in_plain_german(client, auth, flat):
     assert "Vormonat: +18\u00a0%, mehr als im Oktober (349 kWh)" in text
     assert "Vorjahresmonat: +8\u00a0%, mehr als im November 2025 (380 kWh)" in text
     # 412 kWh on 62,5 m² are 6,6 kWh/m² against the house's 7,5
-    assert "Durchschnitt im Haus: −12\u00a0%, weniger als der Durchschnitt (Sie: 6,6 kWh/m², Durchschnitt: 7,5 kWh/m²)" \
-        in text
+    assert ("Durchschnitt im Haus: −12\u00a0%, weniger als der Durchschnitt (Sie: 6,6 kWh/m², "
+            "Durchschnitt: 7,5 kWh/m²)") in text
     assert "Vormonat: Für Oktober liegen keine Werte vor." in text  # hot water in October
     assert "korrigiert am 02.12.2026" in text
     assert "keine Rechnung" in text and "§ 6a" in text

@@ -76,11 +76,13 @@ def test_tenant_pages_run_the_same_statements_on_larger_data(client, auth, data,
     auth.login_as("juergen")
     small = {name: count(client, count_queries, url) for name, url in tenant_pages(DEMO_ACCOUNT).items()}
     small["Statusabfrage"] = count(client, count_queries, poll_url(client), htmx(auth))
-    small["Verbrauch, Monat gewechselt"] = count(client, count_queries, consumption_url(), htmx(auth, "verbrauch-werte"))
+    small["Verbrauch, Monat gewechselt"] = count(client, count_queries, consumption_url(),
+                                                  htmx(auth, "verbrauch-werte"))
     generator.generate(clock.now(), clock.today(), SCALE)
     large = {name: count(client, count_queries, url) for name, url in tenant_pages(BIG_ACCOUNT[1]).items()}
     large["Statusabfrage"] = count(client, count_queries, poll_url(client), htmx(auth))
-    large["Verbrauch, Monat gewechselt"] = count(client, count_queries, consumption_url(), htmx(auth, "verbrauch-werte"))
+    large["Verbrauch, Monat gewechselt"] = count(client, count_queries, consumption_url(),
+                                                  htmx(auth, "verbrauch-werte"))
     assert all(small.values()) and large == small
     # the larger data really is larger where the pages list
     assert Ticket.select().where(Ticket.person == Contract.get(Contract.number == "MV-1001-0203")
