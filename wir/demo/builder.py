@@ -5,6 +5,7 @@ Every row the ERP delivers carries the ERP's own key (``erp_key``), as if it had
 ``V-MV-1001-0203`` for a contract. So the export (docs/export.md) of a demo change names the ERP's objects.
 """
 
+import math
 import random
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -15,8 +16,11 @@ from wir.demo.tables import (
     BANKS,
     BK_DELIVERED_DAYS_AGO,
     BK_READ_DAYS_AGO,
+    BUILDING_AVERAGES,
     CENT,
+    CONSUMPTION_MONTHS,
     COOPERATIVES,
+    CORRECTED_MONTH,
     EXEMPTION_ORDERS,
     FLATS_PER_BUILDING,
     HEATING_RATE,
@@ -24,6 +28,8 @@ from wir.demo.tables import (
     LETTERS,
     MANDATE_PREFIX,
     MEMBERSHIPS,
+    METERS,
+    MISSING_MONTH,
     NEWS,
     OPERATING_COSTS,
     PARKING,
@@ -49,11 +55,13 @@ from wir.demo.tables import (
 from wir.formatting import number as german_number
 from wir.models import (
     BankAccount,
+    Consumption,
     ContactPerson,
     Contract,
     ContractParty,
     Cooperative,
     ExemptionOrder,
+    Meter,
     NewsItem,
     Person,
     PhoneNumber,
@@ -108,6 +116,62 @@ def savings_bookings(opened: date, events, rate: Decimal, taxed: bool, today: da
             yield day, "Soli", -soli
 
 
+# --- Verbrauch: one model of a flat's month for the demo and the large data ----------------------------------
+
+# a year's heating by month in Leipzig (heating degree days), January first
+HEATING_SHARES = (0.170, 0.150, 0.125, 0.080, 0.040, 0.012, 0.005, 0.006, 0.030, 0.080, 0.130, 0.172)
+HOT_WATER_M3 = 0.75  # per person and month
+COLD_WATER_M3 = 2.6
+HOT_WATER_KWH_PER_M3 = Decimal(58)  # heating water from 10 °C to 60 °C
+_PLACES = {"kWh": Decimal("0.1"), "m³": Decimal("0.01"), "Einheiten": Decimal(1)}
+_KWH = Decimal("0.001")
+
+
+def consumption_months(today: date) -> list[date]:
+    """The demo's months of Verbrauch, oldest first: full months ending with the one before today's."""
+    first = today.replace(day=1)
+    return [clock.add_months(first, -back) for back in range(CONSUMPTION_MONTHS, 0, -1)]
+
+
+def _winter(year: int) -> float:
+    """How cold a year's winter was, the same for every flat (seeded by the year)."""
+    return random.Random(f"WIR winter {year}").uniform(0.88, 1.12)
+
+
+def flat_month(month: date, area: float, heating_per_m2: float, persons: float, jitter: float = 1.0) -> dict:
+    """A flat's month by kind: heating in kWh (a winter curve), hot and cold water in m³ (a little more hot water in
+    winter); ``jitter`` is the household's own variation."""
+    season = math.cos((month.month - 1) / 6 * math.pi)  # 1 in January, -1 in July
+    return {"heating": heating_per_m2 * area * HEATING_SHARES[month.month - 1] * _winter(month.year) * jitter,
+            "hot_water": persons * HOT_WATER_M3 * (1 + 0.12 * season) * jitter,
+            "cold_water": persons * COLD_WATER_M3 * (1 - 0.05 * season) * jitter}
+
+
+def meter_month(kind: str, measure: str, factor: Decimal | None, share: float, totals: dict):
+    """What a meter counts of the flat's month ``totals`` (flat_month), and its kWh: (amount, kWh or None)."""
+    value = totals[kind] * share
+    if kind == "hot_water" and measure == "kWh":
+        value *= float(HOT_WATER_KWH_PER_M3)
+    elif measure == "Einheiten":
+        value /= float(factor)
+    amount = Decimal(f"{value:.3f}").quantize(_PLACES[measure])
+    if measure == "kWh":
+        return amount, amount
+    return amount, (amount * factor).quantize(_KWH) if factor is not None else None
+
+
+def average_month(kind: str, in_kwh: bool, totals: dict, area: float):
+    """The building's average user for a meter's row: (per flat, per m²), in kWh where the row has kWh (hot water
+    heated with 58 kWh per m³), else in m³."""
+    value = totals[kind] * (float(HOT_WATER_KWH_PER_M3) if kind == "hot_water" and in_kwh else 1)
+    return Decimal(f"{value:.3f}"), Decimal(f"{value / area:.3f}")
+
+
+def imported_at(month: date, now: datetime) -> datetime:
+    """When the metering service's values of a month came: early on the third of the next month."""
+    return min(datetime.combine(clock.add_months(month, 1), datetime.min.time()) + timedelta(days=2, hours=5), now)
+
+
 class Builder:
     """Creates the tables above in dependency order, remembering rows by their keys."""
 
@@ -134,6 +198,7 @@ class Builder:
         self.savings()
         self.news()
         self.letters()
+        self.consumption()
         self.waiting_export_changes()
 
     def waiting_export_changes(self):
@@ -144,6 +209,38 @@ class Builder:
             changes.portal_access(user, changes.CONFIRMED, user)
             if user.phone_numbers.exists():
                 changes.contact_data(user, user, action="new")
+
+    def consumption(self):
+        """The demo flats' meters with 36 months each; Jürgen Müller's heat meter misses one month and had one
+        corrected."""
+        months = consumption_months(self.today)
+        households = {unit: household for _n, unit, _s, _c, _p, _b, _o, _h, household, _a in RENTALS}
+        for unit_number, (heating_per_m2, meters) in METERS.items():
+            unit = self.units[unit_number]
+            area = float(unit.living_area)
+            average_per_m2, average_area = BUILDING_AVERAGES[unit.street]
+            jitters = random.Random(f"WIR demo Verbrauch {unit_number}")
+            flat = {month: flat_month(month, area, heating_per_m2, households[unit_number],
+                                      jitters.uniform(0.9, 1.1)) for month in months}
+            average_user = {month: flat_month(month, float(average_area), average_per_m2, 1.9) for month in months}
+            for number, kind, measure, factor, share in meters:
+                factor = Decimal(factor) if factor else None
+                meter = Meter.create(unit=unit, number=number, kind=kind, measure=measure)
+                reading = Decimal(random.Random(number).randrange(100, 40_000 if measure == "kWh" else 900))
+                rows = []
+                for back, month in zip(range(len(months), 0, -1), months):
+                    amount, kwh = meter_month(kind, measure, factor, float(share), flat[month])
+                    reading += amount
+                    if (number, back) == MISSING_MONTH:
+                        continue  # the service never delivered it; the meter still counted
+                    average, per_m2 = average_month(kind, kwh is not None, average_user[month],
+                                                    float(average_area))
+                    imported = imported_at(month, self.now)
+                    corrected = imported + timedelta(days=9, hours=3) if (number, back) == CORRECTED_MONTH else None
+                    rows.append({"meter": meter, "month": month, "amount": amount, "measure": measure,
+                                 "factor": factor, "kwh": kwh, "reading": reading, "average_kwh": average,
+                                 "average_kwh_per_m2": per_m2, "imported_at": imported, "corrected_at": corrected})
+                Consumption.insert_many(rows).execute()
 
     def days_ago(self, days) -> datetime:
         return self.now - timedelta(days=days)

@@ -525,3 +525,34 @@ LETTERS = [
         "vereinbaren möchten, sprechen Sie uns bitte an.",
     ]),
 ]
+
+# Verbrauch (§ 6a HeizkostenV): the remotely read meters of the demo flats, as the metering service numbers them.
+# unit → (heating kWh per m² and year, [(meter number, kind, measure, factor to kWh, share of the kind)]);
+# a share splits a flat's heating between its Heizkostenverteiler (one per radiator).
+METERS = {
+    "1001-0203": (96, [("WMZ 61 1001 0203", "heating", "kWh", None, 1),
+                       ("WWZ 1001 0203", "hot_water", "m³", "58", 1), ("KWZ 1001 0203", "cold_water", "m³", None, 1)]),
+    "1004-0112": (112, [("WMZ 61 1004 0112", "heating", "kWh", None, 1),
+                        ("WWZ 1004 0112", "hot_water", "m³", "58", 1), ("KWZ 1004 0112", "cold_water", "m³", None, 1)]),
+    "1012-0405": (74, [("WMZ 61 1012 0405", "heating", "kWh", None, 1),
+                       ("WWZ 1012 0405", "hot_water", "kWh", None, 1), ("KWZ 1012 0405", "cold_water", "m³", None, 1)]),
+    "2003-0001": (121, [("WMZ 61 2003 0001", "heating", "kWh", None, 1),
+                        ("WWZ 2003 0001", "hot_water", "m³", "58", 1), ("KWZ 2003 0001", "cold_water", "m³", None, 1)]),
+    "301-0201": (132, [("HKV 301-0201-1", "heating", "Einheiten", "0.85", "0.45"),
+                       ("HKV 301-0201-2", "heating", "Einheiten", "1.1", "0.35"),
+                       ("HKV 301-0201-3", "heating", "Einheiten", "0.65", "0.2"),
+                       ("WMZ-WW 301-0201", "hot_water", "kWh", None, 1),
+                       ("KWZ 301-0201", "cold_water", "m³", None, 1)]),
+    "305-0302": (126, [("HKV 305-0302-1", "heating", "Einheiten", "0.9", "0.6"),
+                       ("HKV 305-0302-2", "heating", "Einheiten", "0.75", "0.4"),
+                       ("WWZ 305-0302", "hot_water", "m³", "58", 1), ("KWZ 305-0302", "cold_water", "m³", None, 1)]),
+}
+# the buildings' average user: heating kWh per m² and year, and the average flat's living area (m²)
+BUILDING_AVERAGES = {"Stuttgarter Allee 18": (101, "63.2"), "Alte Salzstraße 61": (104, "55.8"),
+                     "Mannheimer Straße 45": (98, "52.4"), "Brünnler Straße 6": (103, "58.9"),
+                     "Dieskaustraße 170": (138, "79.5"), "Windorfer Straße 52": (129, "61.0")}
+CONSUMPTION_MONTHS = 36  # full months, ending with the one before today's
+# Jürgen Müller's heat meter: one month the service never delivered (shown as missing, never as zero) and one it
+# corrected later (months before today's)
+MISSING_MONTH = ("WMZ 61 1001 0203", 14)
+CORRECTED_MONTH = ("WMZ 61 1001 0203", 3)
