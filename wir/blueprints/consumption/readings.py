@@ -17,6 +17,7 @@ from wtforms.validators import Length, Optional
 from wir import clock, storage, uploads
 from wir.blueprints.consumption import bp
 from wir.forms import ChoiceField, Form, GermanDateField, options
+from wir.navigation import viewer
 from wir.rendering import or_404, redirect_after_post, render
 from wir.security import accepts_uploads
 from wir.services import scope
@@ -84,7 +85,8 @@ def _photo(form: ReadingForm) -> uploads.Attachment | None:
 @bp.route("/<int:contract_id>/zaehlerstand", methods=["GET", "POST"])
 @accepts_uploads
 def new_reading(contract_id):
-    person, contract = or_404(scope.contract_of(scope.persons_of(current_user), contract_id))
+    # the layout's persons (loaded once per request) are the user's: the contract must be one of theirs
+    person, contract = or_404(scope.contract_of(viewer().persons, contract_id))
     meters = readings.meters_of(contract)
     if not meters:
         return render("consumption/reading_none.html", contract=contract, contract_label=scope.contract_label(contract))
