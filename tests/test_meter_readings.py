@@ -486,3 +486,16 @@ def test_the_export_writes_the_reading_and_one_without_a_unit_key_goes_to_the_re
                                              first.number]]
     report = (folder / "bericht.csv").read_bytes().decode("utf-8-sig")
     assert "zaehlerstaende.csv;neu;Mieter;Einheit 1001-0203 (Stuttgarter Allee 18, Zähler WW-TEST-1)" in report
+
+
+def test_the_form_runs_the_same_statements_with_more_meters_and_history(client, tenant, meter, count_queries):
+    form = url(contract().id)
+    client.get(form)  # once before: nothing first-time is counted
+    with count_queries() as few:
+        assert client.get(form).status_code == 200
+    for n in range(5):
+        make_meter(meter.unit_id, number=f"MORE-{n}", kind="heating", measure="kWh", months=24, monthly=Decimal(250))
+    with count_queries() as many:
+        page = client.get(form).get_data(as_text=True)
+    assert "Heizung – Zähler MORE-4 (kWh)" in page
+    assert many.count == few.count
