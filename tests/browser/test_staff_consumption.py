@@ -107,7 +107,8 @@ def test_clerk_on_a_phone_with_htmx(new_page, demo_logins, post_households):
     newest, before = _months()
     assert_no_horizontal_scroll(clerk)
     change_month(clerk, before, javascript=True)
-    expect(clerk.get_by_role("heading", level=1)).to_have_text("Verbrauchsinformation per Post")  # only the list swapped
+    # only the list was swapped
+    expect(clerk.get_by_role("heading", level=1)).to_have_text("Verbrauchsinformation per Post")
     assert_no_horizontal_scroll(clerk)
     assert_accessible(clerk)
     change_month(clerk, newest, javascript=True)
