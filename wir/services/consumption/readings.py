@@ -18,7 +18,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from peewee import JOIN, fn
 
@@ -59,8 +59,8 @@ MAX_AGE_MONTHS = 36  # an older reading is no use to anyone
 SHOWN_RECENT = 6  # readings the desk shows beside a sent one
 
 KIND_ORDER = tuple(Meter.KINDS)  # Heizung, Warmwasser, Kaltwasser
-# what a tenant types: 1.234,5 or 1234,5 or 1234 (a point only between groups of three digits); a sign is refused
-# on its own below
+# what a tenant types: 1.234,5 or 1234,5 or 1234 (a point only between groups of three digits, so 12.5 is refused
+# rather than guessed)
 _GERMAN_NUMBER = re.compile(r"(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,([0-9]+))?")
 # sent readings that no longer count: the tenant took them back, or the cooperative refused them
 _NOT_COUNTING = (TicketStatus.WITHDRAWN, TicketStatus.REJECTED)
@@ -228,10 +228,7 @@ def parse_value(text: str) -> Decimal:
         raise Invalid({"value": "Bitte geben Sie den Zählerstand als Zahl ein, z. B. 1.234,5 (mit Komma)."})
     if match.group(1) and len(match.group(1)) > MAX_PLACES:
         raise Invalid({"value": "Bitte geben Sie höchstens drei Stellen nach dem Komma ein."})
-    try:
-        value = Decimal(typed.replace(".", "").replace(",", "."))
-    except InvalidOperation:  # the pattern lets nothing through that Decimal refuses; kept for safety
-        raise Invalid({"value": "Bitte geben Sie den Zählerstand als Zahl ein, z. B. 1.234,5 (mit Komma)."}) from None
+    value = Decimal(typed.replace(".", "").replace(",", "."))  # the pattern let digits, points and a comma through
     if value > MAX_VALUE:
         raise Invalid({"value": f"Der Zählerstand ist zu groß: höchstens {shown(MAX_VALUE)}."})
     return value
