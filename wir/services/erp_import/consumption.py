@@ -8,7 +8,7 @@ handful of queries whatever its size (no query per row), so a month of 36,000 me
 
 from datetime import date
 
-from wir import clock
+from wir import clock, db
 from wir.formatting import german_month
 from wir.models import Consumption, Meter
 
@@ -37,7 +37,7 @@ class Writer:
         existing = {(row.meter_id, row.month): row for row in Consumption.select().where(
             Consumption.meter.in_(list({meters[_meter_key(values)] for _, values in rows}))
             & Consumption.month.in_(list({values["month"] for _, values in rows})))}
-        new, touched = [], set()
+        new, corrected, touched = [], [], set()
         for _, values in rows:
             meter_id = meters[_meter_key(values)]
             fields = {name: values[name] for name in VALUES}
@@ -45,8 +45,8 @@ class Writer:
             if old is None:
                 new.append({"meter": meter_id, "month": values["month"], **fields, "imported_at": now})
             elif any(getattr(old, name) != value for name, value in fields.items()):
-                Consumption.update(**fields, corrected_at=now).where(Consumption.id == old.id).execute()
-                self.file_report.changed += 1
+                corrected.append((*(getattr(Consumption, name).db_value(fields[name]) for name in VALUES),
+                                  Consumption.corrected_at.db_value(now), old.id))
             else:
                 self.file_report.unchanged += 1
                 continue
@@ -55,6 +55,10 @@ class Writer:
         if new:
             Consumption.insert_many(new).execute()
             self.file_report.created += len(new)
+        if corrected:
+            # one statement for all: an UPDATE per row took 12 s for a delivery correcting 36,000 months
+            db.database.cursor().executemany(_correction_sql(), corrected)
+            self.file_report.changed += len(corrected)
         if touched:
             # a meter counts in what its latest month counts in, whatever order the months came in
             latest = (Consumption.select(Consumption.measure).where(Consumption.meter == Meter.id)
@@ -117,6 +121,13 @@ class Writer:
                 Meter.id, Meter.unit, Meter.number, Meter.kind).where(Meter.unit.in_(list({
                     unit for unit, _ in new}))).tuples()}
         return {key: meter_id for key, (meter_id, _kind) in known.items()}, kept
+
+
+def _correction_sql() -> str:
+    """UPDATE of one Consumption row: the VALUES, corrected_at, then the id (parameters in that order)."""
+    sql, _params = Consumption.update(
+        {getattr(Consumption, name): None for name in (*VALUES, "corrected_at")}).where(Consumption.id == 0).sql()
+    return sql
 
 
 def _meter_key(values: dict) -> tuple[int, str]:
