@@ -516,9 +516,14 @@ def infos_of(contracts, month: date | None = None) -> dict[int, ConsumptionInfo]
         rows = _rows(Consumption.meter.in_(meter_ids), shift(min(months), 1 - WINDOW_MONTHS), max(months))
     return {
         contract.id: _info(contract, contract.unit if contract.unit_id else None, clipped[contract.id],
-                           _tenants_rows(rows, contract), shown[contract.id])
+                           _tenants_rows(_rows_of(rows, clipped[contract.id]), contract), shown[contract.id])
         for contract in contracts
     }
+
+
+def _rows_of(rows: dict[int, dict[date, tuple]], meters) -> dict[int, dict[date, tuple]]:
+    """The rows of these meters only: each letter looks at its own flat, not at every flat of the batch."""
+    return {meter.id: rows[meter.id] for meter in meters if meter.id in rows}
 
 
 def _tenants_rows(rows: dict[int, dict[date, tuple]], contract: Contract) -> dict[int, dict[date, tuple]]:
