@@ -42,7 +42,7 @@ NOT_PAGES = {
     "static", "vendor.static",                            # style sheets, scripts, htmx
     "pages.healthz", "pages.manifest", "pages.icon",      # for monitoring and the home screen
     "devmail.index", "devmail.show", "devmail.raw",       # the developer's mail folder (WIR_DEVELOPMENT only)
-    "documents.download",                                 # PDF
+    "documents.download", "consumption.pdf",              # PDF
     "tickets.attachment", "staff.ticket_attachment",      # a Meldung's files
     "tickets.poll", "staff.queue_changes",                # status polls of the Meldungen lists (htmx, 204)
     "savings.statement", "savings.transactions_csv",      # Jahreskontoauszug PDF, Umsätze CSV
