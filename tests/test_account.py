@@ -4,7 +4,8 @@ import io
 import json
 import re
 import zipfile
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -13,14 +14,18 @@ from wir import clock, formatting
 from wir.models import (
     AuditLog,
     BankAccount,
+    Consumption,
     Contract,
     Document,
     EmailConfirmation,
+    Meter,
+    MeterReading,
     OutboxMail,
     Person,
     PhoneNumber,
     TicketCategory,
     TicketType,
+    Unit,
     User,
 )
 from wir.services.account import passwords, phones
@@ -490,6 +495,10 @@ def test_data_download_holds_everything_of_the_user_and_nothing_of_others(client
     for number, person_number in (("D-JM-1", "104711"), ("D-MM-1", "104712")):  # Jürgen's and Monika's letters
         Document.create(person=Person.get(Person.number == person_number), kind="letter", title=f"Schreiben {number}",
                         number=number, filename=f"{number}.pdf", storage_key="0" * 64)
+    heat_meter = Meter.select().join(Unit).join(Contract).where(
+        (Contract.number == "MV-1001-0203") & (Meter.kind == "heating")).get()
+    MeterReading.create(meter=heat_meter, person=Person.get(Person.number == "104711"), value=Decimal("12345.5"),
+                        read_on=date(2026, 11, 30))
     assert "Herunterladen" in client.get("/konto/meine-daten").get_data(as_text=True)
     response = _download(client, auth, tenant["password"])
     assert response.status_code == 200 and response.mimetype == "application/zip"
@@ -518,6 +527,15 @@ def test_data_download_holds_everything_of_the_user_and_nothing_of_others(client
     own_documents = {d.number for d in Document.select().where(Document.person == juergen)}
     assert {d["nummer"] for d in exported["dokumente"]} == own_documents and "D-JM-1" in own_documents
     assert any(e["aktion"] == "data.exported" for e in exported["protokoll"])
+    # the flat's monthly values of the tenancy (36 demo months per meter), and the Zählerstände the tenant sent
+    consumption = exported["verbrauch"]
+    assert {v["vertrag"] for v in consumption} == {"MV-1001-0203"}
+    assert {v["art"] for v in consumption} == {"Heizung", "Warmwasser", "Kaltwasser"}
+    assert len(consumption) == Consumption.select().join(Meter).join(Unit).join(Contract)\
+        .where(Contract.number == "MV-1001-0203").count()
+    assert [(z["zaehlernummer"], Decimal(z["zaehlerstand"]), z["abgelesen_am"]) for z in exported["zaehlerstaende"]] \
+        == [(heat_meter.number, Decimal("12345.5"), "2026-11-30")]
+    assert "Gemeldete Zählerstände" in summary and "12.345,500" in summary and exported["personen"][0]["verbrauchsinformation_per_post"] is False
 
     # nothing of anybody else: not the co-tenant, not other tenants, not staff
     monika = Person.get(Person.number == "104712")

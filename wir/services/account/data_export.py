@@ -17,10 +17,13 @@ from wir import audit, clock, db, formatting
 from wir.models import (
     AuditLog,
     BankAccount,
+    Consumption,
     Contract,
     ContractParty,
     Document,
     ExemptionOrder,
+    Meter,
+    MeterReading,
     SavingsAccount,
     SavingsTransaction,
     Ticket,
@@ -33,6 +36,7 @@ from wir.models import (
 )
 from wir.services import scope
 from wir.services.account import accounts, phones
+from wir.services.consumption import info
 from wir.services.contracts import bank_accounts, contracts
 
 JSON_NAME = "meine-daten.json"
@@ -65,6 +69,7 @@ def _person(person) -> dict:
         "nachname": person.last_name,
         "geburtsdatum": person.birth_date,
         "anschrift": {"strasse": person.street, "postleitzahl": person.postcode, "ort": person.city},
+        "verbrauchsinformation_per_post": person.consumption_by_post,
     }
 
 
@@ -114,6 +119,37 @@ def _contract(details: contracts.ContractDetails, user: User, own_person_ids: se
         "bankverbindungen": [_bank_account(a, user, own_parties, accounts_of.get(contract.id, []))
                              for a in accounts_of.get(contract.id, [])],
     }
+
+
+def _consumption(own_contracts: list[contracts.ContractDetails]) -> list[dict]:
+    """The monthly values of the user's flats, only the months of their tenancy (as the Verbrauch page shows)."""
+    rentals = {d.contract.unit_id: d.contract for d in own_contracts if d.contract.kind == "rental" and d.contract.unit_id}
+    if not rentals:
+        return []
+    rows = (Consumption.select(Consumption, Meter).join(Meter).where(Meter.unit.in_(list(rentals)))
+            .order_by(Meter.unit, Meter.kind, Meter.number, Consumption.month))
+    values = []
+    for row in rows:
+        contract = rentals[row.meter.unit_id]
+        start, end = info.tenancy(contract)
+        if start <= row.month and (end is None or row.month <= end):
+            values.append({
+                "vertrag": contract.number, "zaehlernummer": row.meter.number, "art": Meter.KINDS[row.meter.kind],
+                "monat": row.month, "verbrauch": row.amount, "masseinheit": row.measure, "kwh": row.kwh,
+                "zaehlerstand": row.reading, "korrigiert_am": row.corrected_at,
+            })
+    return values
+
+
+def _readings(person_ids: list[int]) -> list[dict]:
+    rows = (MeterReading.select(MeterReading, Meter).join(Meter).where(MeterReading.person.in_(person_ids))
+            .order_by(MeterReading.created_at, MeterReading.id))
+    return [
+        {"zaehlernummer": r.meter.number, "art": Meter.KINDS[r.meter.kind], "zaehlerstand": r.value,
+         "masseinheit": r.meter.measure, "abgelesen_am": r.read_on, "gemeldet_am": r.created_at,
+         "wert_bestaetigt": r.confirmed_unusual}
+        for r in rows
+    ]
 
 
 def _tickets(person_ids: list[int]) -> list[dict]:
@@ -207,6 +243,8 @@ def collect(user: User) -> dict:
         ],
         "vertraege": [_contract(d, user, set(person_ids), accounts_of) for d in own_contracts],
         "meldungen": _tickets(person_ids),
+        "verbrauch": _consumption(own_contracts),
+        "zaehlerstaende": _readings(person_ids),
         "dokumente": [
             {"nummer": d.number, "titel": d.title, "art": Document.KINDS.get(d.kind, d.kind), "dateiname": d.filename,
              "erstellt_am": d.created_at, "gelesen_am": d.read_at}

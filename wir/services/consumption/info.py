@@ -333,7 +333,7 @@ def _rows(condition, start: date, end: date) -> dict[int, dict[date, tuple]]:
     return rows
 
 
-def _tenancy(contract: Contract) -> tuple[date, date | None]:
+def tenancy(contract: Contract) -> tuple[date, date | None]:
     """The first and last month whose values are the tenant's (the move-in month is theirs)."""
     end = first_of_month(contract.end_date) if contract.end_date else None
     return first_of_month(contract.start_date), end
@@ -341,7 +341,7 @@ def _tenancy(contract: Contract) -> tuple[date, date | None]:
 
 def _clipped(meters: list[_Meter], contract: Contract) -> list[_Meter]:
     """The meters with their months kept to the tenancy (a meter with no months in it drops out)."""
-    start, end = _tenancy(contract)
+    start, end = tenancy(contract)
     kept = []
     for meter in meters:
         if meter.first is None:
@@ -528,7 +528,7 @@ def _rows_of(rows: dict[int, dict[date, tuple]], meters) -> dict[int, dict[date,
 
 def _tenants_rows(rows: dict[int, dict[date, tuple]], contract: Contract) -> dict[int, dict[date, tuple]]:
     """Only the months of the tenancy: the previous tenant's consumption is never shown."""
-    start, end = _tenancy(contract)
+    start, end = tenancy(contract)
     return {meter: {month: row for month, row in by_month.items() if month >= start and (end is None or month <= end)}
             for meter, by_month in rows.items()}
 
@@ -588,7 +588,7 @@ def home_lines(person_ids) -> list[HomeLine]:
         contract = contracts.setdefault(row.contract_id, Contract(
             id=row.contract_id, number=row.number, start_date=_as_date(row.start_date),
             end_date=_as_date(row.end_date)))
-        start, end = _tenancy(contract)
+        start, end = tenancy(contract)
         month = _as_date(row.month)
         if start <= month and (end is None or month <= end):
             by_contract[row.contract_id][row.kind, row.meter_id][month] = row
