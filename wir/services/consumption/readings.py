@@ -109,10 +109,6 @@ def shown(value: Decimal, measure: str = "") -> str:
     return f"{formatting.number(value, places)} {measure}".strip()
 
 
-def month_end(month: date) -> date:
-    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
-
-
 @dataclass(frozen=True)
 class KnownReading:
     value: Decimal
@@ -154,7 +150,7 @@ def _imported(meter_id: int, until: date | None, limit: int) -> list[KnownReadin
     )
     if until is not None:
         query = query.where(Consumption.month <= until)
-    found = [KnownReading(Decimal(reading), month_end(month), "imported") for reading, month in query.tuples()]
+    found = [KnownReading(Decimal(reading), clock.month_end(month), "imported") for reading, month in query.tuples()]
     return [known for known in found if until is None or known.read_on <= until][:limit]
 
 
