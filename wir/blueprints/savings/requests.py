@@ -127,6 +127,6 @@ def notice(number):
             return redirect_after_post(url_for("tickets.show", number=outcome.ticket.number))
     return render("savings/notice.html", "savings/_notice_form.html", status=422 if form.errors else 200,
                   form=form, account=account, terms=terms, free_per_month=savings_requests.FREE_PER_MONTH,
-                  month_name=savings_requests.month_name, payout_to=savings_requests.PAYOUT_TO,
+                  payout_to=savings_requests.PAYOUT_TO,
                   pending_count=savings_requests.PENDING_COUNT, came_from=came_from, back=back,
                   back_words=back_words)

@@ -9,7 +9,6 @@ terms (domain-facts §5) and leaves a PDF copy in Dokumente, like every form (ap
   withdrawn without notice (§ 21 Abs. 4 RechKredV). Longer notice periods have no such allowance.
 """
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -17,7 +16,7 @@ from decimal import Decimal
 from peewee import fn
 
 from wir import clock
-from wir.formatting import german_date, money
+from wir.formatting import german_date, german_month, money
 from wir.models import (
     Person,
     SavingsAccount,
@@ -47,8 +46,6 @@ PAYOUT_TO = ("Wir überweisen den Betrag auf das Referenzkonto, das für Ihren S
 # the portal sees booked withdrawals only: notices sent but not yet paid out are checked by the cooperative
 PENDING_COUNT = ("Kündigungen und Auszahlungen, die Sie schon beauftragt haben und die noch nicht gebucht sind, "
                  "rechnen wir für ihren Monat auf die frei verfügbaren 2.000 € an; wir prüfen das vor der Auszahlung.")
-MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
-          "November", "Dezember")
 
 
 def accounts_of(person: Person) -> list[SavingsAccount]:
@@ -137,10 +134,6 @@ def request_tax_certificate(person: Person, year: int, user: User, submission_ke
 # --- Kündigung einer Spareinlage ---
 
 
-def month_name(day: date) -> str:
-    return f"{MONTHS[day.month - 1]} {day.year}"
-
-
 @dataclass(frozen=True)
 class NoticeTerms:
     """What the account allows from ``today``."""
@@ -169,8 +162,7 @@ class NoticeTerms:
 
 def free_left(account: SavingsAccount, day: date) -> Decimal:
     """What of the 2.000 € is left in ``day``'s calendar month after the withdrawals booked in it."""
-    start = day.replace(day=1)
-    end = day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    start, end = clock.month_start(day), clock.month_end(day)
     withdrawn = (
         SavingsTransaction.select(fn.SUM(SavingsTransaction.amount))
         .where((SavingsTransaction.account == account) & SavingsTransaction.kind.in_(WITHDRAWALS)
@@ -242,10 +234,10 @@ def _check(account: SavingsAccount, notice: SavingsNotice, terms: NoticeTerms) -
     free = free_left(account, payout_on)
     if amount > free:
         raise Rejected("payout_on", f"{earliest} für diesen Betrag. Ohne Kündigung können Sie bis zu "
-                                    f"{money(FREE_PER_MONTH)} im Kalendermonat abheben; im {month_name(payout_on)} "
+                                    f"{money(FREE_PER_MONTH)} im Kalendermonat abheben; im {german_month(payout_on)} "
                                     f"sind davon noch {money(free)} frei.")
     return amount, (f"ohne Kündigungsfrist: bis zu {money(FREE_PER_MONTH)} im Kalendermonat frei verfügbar "
-                    f"(im {month_name(payout_on)} noch {money(free)})")
+                    f"(im {german_month(payout_on)} noch {money(free)})")
 
 
 def give_notice(account: SavingsAccount, notice: SavingsNotice, user: User,
