@@ -129,8 +129,7 @@ _KWH = Decimal("0.001")
 
 def consumption_months(today: date) -> list[date]:
     """The demo's months of Verbrauch, oldest first: full months ending with the one before today's."""
-    first = today.replace(day=1)
-    return [clock.add_months(first, -back) for back in range(CONSUMPTION_MONTHS, 0, -1)]
+    return clock.months_before(today, CONSUMPTION_MONTHS)[::-1]
 
 
 def _winter(year: int) -> float:

@@ -38,11 +38,6 @@ class LettersForm(Form):
     vertrag = SelectMultipleField("Verträge", coerce=bounded_int, validate_choice=False)
 
 
-def _months(today: date) -> list[date]:
-    first = today.replace(day=1)
-    return [clock.add_months(first, -back) for back in range(1, MONTHS_SHOWN + 1)]
-
-
 def _month(value: str | None, months: list[date]) -> date | None:
     return next((month for month in months if month_key(month) == value), None)
 
@@ -51,7 +46,7 @@ def _month(value: str | None, months: list[date]) -> date | None:
 def consumption_post():
     """The post list of a month (default: the newest month with values), with its letters as PDF."""
     today = clock.today()
-    months = _months(today)
+    months = clock.months_before(today, MONTHS_SHOWN)
     form = MonthForm(request.args)
     form.monat.choices = options((month_key(m), german_month(m)) for m in months)
     if not form.monat.data:
@@ -80,7 +75,7 @@ def consumption_letters():
     """The letters of the contracts the page showed, as one PDF (DIN 5008 window envelopes); they count as printed
     („gedruckt am“) and the download is audited."""
     form = LettersForm()
-    months = _months(clock.today())
+    months = clock.months_before(clock.today(), MONTHS_SHOWN)
     month = _month(form.monat.data, months)
     letters = []
     if form.validate_on_submit():

@@ -50,8 +50,7 @@ NO_ACCESS, WANTS_PAPER = "kein Portalzugang", "wünscht Papier"
 
 def months_due(today: date) -> list[date]:
     """The months a run may announce, newest first: the month before today's month and the one before that."""
-    first = today.replace(day=1)
-    return [clock.add_months(first, -back) for back in range(1, WINDOW + 1)]
+    return clock.months_before(today, WINDOW)
 
 
 # --- the rules as SQL on Contract -------------------------------------------------------------------------------
@@ -238,14 +237,14 @@ def letters_pdf(letters: list[PostLetter], month: date, portal_url: str) -> byte
     """The letters (DIN 5008 window envelopes, one page each) in one PDF: the month's figures of every contract
     in two queries (info.infos_of), whatever their number."""
     from wir.pdf import consumption_info  # fpdf, ~22 MB: loaded when needed
-    from wir.pdf.cooperative_letter import salutation
+    from wir.pdf.cooperative_letter import address_lines, salutation
 
     infos = info.infos_of([letter.contract for letter in letters], month)
     heads = {}
     return consumption_info.build([
         consumption_info.Letter(
             letterhead=heads.setdefault(letter.contract.cooperative_id, letterhead(letter.contract.cooperative)),
-            recipient=consumption_info.recipient_lines(letter.tenants) or letter.address,
+            recipient=address_lines(letter.tenants, letter.address),
             salutation=salutation(letter.tenants) if letter.tenants else "Guten Tag,",
             info=infos[letter.contract.id],
             portal_url=portal_url,

@@ -12,6 +12,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from wir import clock
+
 CHUNK = 1 << 16
 MAX_FIELD = 10_000  # characters in one cell; anything longer is no ERP field
 
@@ -192,24 +194,12 @@ def day(value: str) -> date:
     return result
 
 
-_GERMAN_MONTH = re.compile(r"(\d{1,2})\.(\d{4})")
-_ISO_MONTH = re.compile(r"(\d{4})-(\d{2})")
-
-
 def month(value: str) -> date:
     """MM.JJJJ or JJJJ-MM: the first day of that month."""
-    value = value.strip()
-    if match := _GERMAN_MONTH.fullmatch(value):
-        month_, year = (int(part) for part in match.groups())
-    elif match := _ISO_MONTH.fullmatch(value):
-        year, month_ = (int(part) for part in match.groups())
-    else:
-        raise BadValue(f"„{value}“ ist kein Monat wie 11.2026 oder 2026-11.")
-    if not 1 <= month_ <= 12:
-        raise BadValue(f"Einen Monat {month_} gibt es nicht.")
-    if not 1900 <= year <= 2200:
-        raise BadValue(f"Das Jahr {year} ist nicht plausibel.")
-    return date(year, month_, 1)
+    try:
+        return clock.parse_month(value)
+    except ValueError as error:
+        raise BadValue(str(error)) from None
 
 
 def choice(labels: dict[str, str], aliases: dict[str, str] | None = None):
