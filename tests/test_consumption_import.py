@@ -14,6 +14,7 @@ from wir import clock
 from wir.demo.tables import COOPERATIVES
 from wir.models import Consumption, Cooperative, Meter, Unit
 from wir.services import erp_import
+from wir.services.consumption import notices
 
 HEADER = ("Einheit;Zählernummer;Art;Monat;Verbrauch;Maßeinheit;Umrechnungsfaktor;Zählerstand;Durchschnitt;"
           "Durchschnitt je m²")
@@ -62,9 +63,10 @@ def test_the_report_names_the_months_for_the_notices(empty_app, lipsia):
     record, report = run(EXAMPLE, lipsia)
     consumption = next(f for f in report.files if f.name == "verbrauch.csv")
     assert (consumption.rows, consumption.created) == (14, 14)
-    assert erp_import.consumption_months(report) == [date(2025, 10, 1), date(2025, 11, 1)]
+    assert consumption.months == ["2025-10-01", "2025-11-01"] and notices.worth_announcing(report)
     # the stored report (the upload page, the task) says the same
-    assert erp_import.consumption_months(erp_import.report_of(record)) == [date(2025, 10, 1), date(2025, 11, 1)]
+    stored = erp_import.report_of(record)
+    assert stored.file("verbrauch.csv").months == ["2025-10-01", "2025-11-01"] and notices.worth_announcing(stored)
     assert "Neue oder korrigierte Werte für Oktober 2025, November 2025." in consumption.notes
     assert "7 Zähler neu angelegt." in consumption.notes
 
@@ -77,7 +79,7 @@ def test_the_same_file_again_changes_nothing_and_names_no_month(imported, empty_
     assert "Alles unverändert." in result.output
     assert snapshot() == before
     _, report = run(EXAMPLE, imported)
-    assert erp_import.consumption_months(report) == []
+    assert report.file("verbrauch.csv").months == [] and not notices.worth_announcing(report)
 
 
 def test_a_changed_month_replaces_the_values_and_is_marked_corrected(imported, tmp_path, monkeypatch):
@@ -91,7 +93,7 @@ def test_a_changed_month_replaces_the_values_and_is_marked_corrected(imported, t
     assert report.ok, report.errors
     consumption = report.files[0]
     assert (consumption.created, consumption.changed, consumption.unchanged) == (0, 1, 1)
-    assert erp_import.consumption_months(report) == [date(2025, 11, 1)]
+    assert consumption.months == ["2025-11-01"] and notices.worth_announcing(report)
     corrected = values("WMZ-0815-0103", date(2025, 11, 1))
     assert (corrected.id, corrected.amount, corrected.kwh, corrected.reading) == (
         first.id, Decimal("790.5"), Decimal("790.5"), Decimal("19133.2"))
@@ -130,7 +132,7 @@ def test_one_bad_row_keeps_everything_as_it_was(imported, tmp_path):
     assert not report.ok
     assert [(e.line, e.column) for e in report.errors] == [(4, "Verbrauch")]
     assert snapshot() == before
-    assert erp_import.consumption_months(report) == []
+    assert not notices.worth_announcing(report)
 
 
 def test_a_dry_run_reports_without_writing(empty_app, lipsia):
@@ -139,7 +141,7 @@ def test_a_dry_run_reports_without_writing(empty_app, lipsia):
     assert "verbrauch.csv: 14 Zeilen, 14 neu" in result.output
     assert Meter.select().count() == 0 and Consumption.select().count() == 0
     _, report = run(EXAMPLE, lipsia, dry_run=True)
-    assert erp_import.consumption_months(report) == []  # nothing saved: nobody is told
+    assert report.file("verbrauch.csv").months and not notices.worth_announcing(report)  # nothing saved: nobody is told
 
 
 def test_full_keeps_the_consumption_history(imported, tmp_path):

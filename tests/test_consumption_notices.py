@@ -25,6 +25,7 @@ from wir.models import (
 )
 from wir.services import erp_import
 from wir.services.consumption import notices
+from wir.services.erp_import.report import FileReport
 
 TODAY = date(2031, 12, 4)  # far beyond the demo's values, so only a test's own values count
 EXAMPLE = Path(__file__).parent / "data" / "import"
@@ -169,6 +170,26 @@ def test_only_contracts_in_force_in_the_month_are_told(app, data, start, end, to
     assert len(mails_to("juergen.mueller@example.org")) == (1 if told else 0)
 
 
+def test_a_tenancy_that_ended_before_the_newer_month_is_told_of_its_last_month(app, data):
+    """The flat has November's values, but the contract ended on 31 October: October is its month, told once."""
+    juergen = contract("MV-1001-0203")
+    Contract.update(end_date=date(2031, 10, 31)).where(Contract.id == juergen.id).execute()
+    values(juergen, OCTOBER, NOVEMBER)
+    assert notices.announce(TODAY) == 1
+    assert notices_of(juergen) == [OCTOBER]
+    assert [m.subject for m in mails_to("juergen.mueller@example.org")] == [
+        "Ihre Verbrauchsinformation für Oktober 2031"]
+    assert notices.announce(TODAY) == 0
+
+
+def test_a_tenancy_that_began_in_november_is_told_of_november_only(app, data):
+    juergen = contract("MV-1001-0203")
+    Contract.update(start_date=date(2031, 11, 1)).where(Contract.id == juergen.id).execute()
+    values(juergen, OCTOBER, NOVEMBER)
+    assert notices.announce(TODAY) == 1
+    assert notices_of(juergen) == [NOVEMBER]
+
+
 def test_tenants_without_a_confirmed_active_login_get_no_mail(app, data):
     hannelore = contract("MV-2003-0001")  # no account at all
     lukasz = contract("MV-1012-0405")
@@ -297,7 +318,8 @@ def test_a_successful_import_announces_and_a_dry_run_does_not(empty_app, monkeyp
     assert calls == []
     result = runner.invoke(args=["import", str(EXAMPLE), "--cooperative", "lipsia"])
     assert result.exit_code == 0, result.output
-    assert calls == [clock.today()]
+    assert calls == [clock.today()]  # the tests' queue runs a task when it is enqueued
+    assert "Verbrauchsinformation: Die Benachrichtigung per E-Mail ist eingeplant." in result.output
     # an import without new values tells nobody (the same files again: nothing created or corrected)
     result = runner.invoke(args=["import", str(EXAMPLE), "--cooperative", "lipsia"])
     assert result.exit_code == 0, result.output
@@ -314,3 +336,53 @@ def test_an_import_uploaded_by_staff_announces_after_it_ran(empty_app, monkeypat
             record = erp_import.upload(lipsia, None, files, dry_run=dry_run, full=False)
             tasks.run_erp_import(record.id)
             assert len(calls) == (0 if dry_run else 1)
+
+
+def test_the_import_command_leaves_the_mails_to_the_worker(empty_app, monkeypatch):
+    """The command enqueues tasks.announce_consumption (the worker mails in batches) and does not announce itself."""
+    calls = []
+    monkeypatch.setattr(notices, "announce", lambda today, **kwargs: calls.append(today) or 0)
+    with empty_app.app_context():
+        Cooperative.create(**COOPERATIVES[0])
+    empty_app.config["TASKS_IMMEDIATE"] = False
+    tasks.configure(empty_app)
+    tasks.huey.flush()
+    try:
+        result = empty_app.test_cli_runner().invoke(args=["import", str(EXAMPLE), "--cooperative", "lipsia"])
+        assert result.exit_code == 0, result.output
+        assert calls == []
+        assert [task.name for task in tasks.huey.pending()] == ["announce_consumption"]
+    finally:
+        tasks.huey.flush()
+        empty_app.config["TASKS_IMMEDIATE"] = True
+        tasks.configure(empty_app)
+
+
+def test_an_import_command_with_the_queue_out_of_reach_keeps_the_import(empty_app, monkeypatch):
+    def unreachable():
+        raise ConnectionError("Redis antwortet nicht")
+
+    monkeypatch.setattr(tasks, "announce_consumption", unreachable)
+    with empty_app.app_context():
+        Cooperative.create(**COOPERATIVES[0])
+    result = empty_app.test_cli_runner().invoke(args=["import", str(EXAMPLE), "--cooperative", "lipsia"])
+    assert result.exit_code == 0, result.output
+    assert "werden benachrichtigt, sobald sie wieder läuft" in result.output
+    with empty_app.app_context():
+        assert Consumption.select().count() == 14
+
+
+@pytest.mark.parametrize("dry_run, ok, months, worth", [
+    (False, True, ["2025-11-01"], True),
+    (True, True, ["2025-11-01"], False),  # nothing was saved
+    (False, False, ["2025-11-01"], False),  # an error: nothing was saved
+    (False, True, [], False),  # the same values again, or no verbrauch.csv
+])
+def test_worth_announcing_an_import(dry_run, ok, months, worth):
+    report = erp_import.Report(dry_run=dry_run, full=False)
+    report.files.append(FileReport(name="verbrauch.csv", months=months))
+    if not ok:
+        report.error("verbrauch.csv", 3, "Monat", "Einen Monat 13 gibt es nicht.")
+    assert notices.worth_announcing(report) is worth
+    assert notices.worth_announcing(erp_import.Report.from_dict(report.to_dict())) is worth  # as stored
+    assert notices.worth_announcing(None) is False

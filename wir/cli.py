@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from wir import audit, backup, clock, db, formatting, mail, storage
+from wir import audit, backup, clock, db, formatting, mail, storage, tasks
 from wir.models import Cooperative, Ticket, TicketStatus, User
 from wir.services import erp_import
 from wir.services.erp_export import kinds as export_kinds
@@ -212,12 +212,21 @@ def import_command(directory, slug, dry_run, full):
     for line in report.lines():
         click.echo(line)
     if notices.worth_announcing(report):
-        told = notices.announce(clock.today())  # new Verbrauch values: their tenants are mailed (once)
-        if told:
-            click.echo(f"Verbrauchsinformation: {formatting.counted(told, 'Vertrag', 'Verträge')} per E-Mail "
-                       "benachrichtigt.")
+        _announce_consumption()
     if not report.ok:
         raise SystemExit(1)
+
+
+def _announce_consumption() -> None:
+    """New Verbrauch values: their tenants are mailed by the worker, in batches, as after an upload. A queue out of
+    reach delays them only: the worker's hourly sweep announces what is due."""
+    try:
+        tasks.announce_consumption()
+    except Exception as error:  # noqa: BLE001 - the import is saved; the mails only wait
+        click.echo(f"Verbrauchsinformation: Die Hintergrundverarbeitung ist nicht erreichbar ({error}); die "
+                   "Mieterinnen und Mieter werden benachrichtigt, sobald sie wieder läuft.")
+        return
+    click.echo("Verbrauchsinformation: Die Benachrichtigung per E-Mail ist eingeplant.")
 
 
 @click.command("export")

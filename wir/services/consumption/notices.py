@@ -2,7 +2,8 @@
 with portal access, a letter for everybody else (the staff list „Verbrauchsinformation per Post“).
 
 Which month a run announces (``announce``): only the month before today's month and the one before that, and for
-each contract only the newest of the two for which its flat has values. So the metering service's values for
+each contract only the newest of the two in which it was in force and its flat has values (a tenancy that ended
+in October is told of October, though the flat has November's values). So the metering service's values for
 November, imported in early December (or late, in January), are announced; the 35 older months a first import
 brings are never mailed (the tenant finds them on the page), and a first import tells of its newest month once.
 
@@ -127,7 +128,8 @@ def announce(today: date, batch_size: int = BATCH_SIZE) -> int:
 
 
 def announce_month(month: date, newer=(), batch_size: int = BATCH_SIZE) -> int:
-    """Announce ``month`` to the contracts not told of it yet, except those with values in a ``newer`` month."""
+    """Announce ``month`` to the contracts not told of it yet, except those due a ``newer`` month (in force in it,
+    their flat with values for it)."""
     told, after = 0, 0
     while True:
         with db.write_transaction():
@@ -143,8 +145,8 @@ def announce_month(month: date, newer=(), batch_size: int = BATCH_SIZE) -> int:
 
 def _to_mail(month: date, newer):
     condition = _in_force(month) & _has_values(month) & _has_access() & ~_noticed(month, MAIL)
-    if newer:
-        condition &= ~_has_values(*newer)
+    for later in newer:  # judged for this contract: one that ended before the newer month still gets its last
+        condition &= ~(_in_force(later) & _has_values(later))
     return Contract.select(Contract, Unit, Cooperative).join(Unit).switch(Contract).join(Cooperative).where(condition)
 
 

@@ -6,7 +6,6 @@ Every run is recorded as an ErpImport (who, when, files with SHA-256, the report
 import json
 import shutil
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 
 from peewee import JOIN
@@ -15,11 +14,11 @@ from wir import db, storage
 from wir.models import Cooperative, ErpImport, JobStatus, User
 from wir.services import jobs
 from wir.services.erp_import.importer import run
-from wir.services.erp_import.kinds import BY_FILE, CONSUMPTION_FILE, KINDS
+from wir.services.erp_import.kinds import BY_FILE, KINDS
 from wir.services.erp_import.report import Report
 
 __all__ = ["BY_FILE", "KINDS", "Report", "start", "execute", "import_files", "upload", "run_stored", "fail",
-           "give_up_stale", "progress_of", "report_of", "files_of", "recent", "run_of", "consumption_months"]
+           "give_up_stale", "progress_of", "report_of", "files_of", "recent", "run_of"]
 
 def start(cooperative: Cooperative, user: User | None, *, dry_run: bool, full: bool, bytes_total: int = 0,
           files: list[dict] | None = None) -> ErpImport:
@@ -129,16 +128,6 @@ def give_up_stale(now) -> list[int]:
         fail(erp_import_id, "Die Hintergrundverarbeitung hat den Import nicht rechtzeitig erledigt. Es wurde "
                             "nichts importiert; bitte starten Sie ihn erneut.")
     return stale
-
-
-def consumption_months(report: Report | None) -> list[date]:
-    """The months (their first day, oldest first) whose Verbrauch a finished import brought new or corrected
-    values for: what the tenants are to be told about. Empty for a dry run or a run with errors (nothing
-    was saved)."""
-    if report is None or report.dry_run or not report.ok:
-        return []
-    found = next((f for f in report.files if f.name == CONSUMPTION_FILE), None)
-    return [date.fromisoformat(month) for month in found.months] if found else []
 
 
 def run_of(erp_import_id: int) -> ErpImport | None:
