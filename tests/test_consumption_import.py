@@ -113,6 +113,36 @@ def test_a_correction_empties_what_the_file_no_longer_gives(imported, tmp_path):
         None, None, None, None, True)
 
 
+def test_heating_and_hot_water_without_a_factor_are_imported_with_a_warning(imported, tmp_path):
+    """§ 6a asks for kWh: the rows count (a month is better than none), the report tells the clerk which are not."""
+    folder = only(tmp_path / "ohne-faktor",
+                  "E-1;WMZ-0815-0103;Heizung;12.2025;900;kWh;;;;",  # kWh: nothing to say
+                  "E-2;HKV-0815-0104-1;Heizung;12.2025;500;Einheiten;;;;",
+                  "E-2;HKV-0815-0104-2;Heizung;12.2025;300;Einheiten;;;;",
+                  "E-2;HKV-0815-0104-2;Heizung;01.2026;310;Einheiten;1,1;;;",  # with its factor: fine
+                  "E-1;WWZ-0815-0103;Warmwasser;12.2025;3,5;m³;;;;",
+                  "E-1;KWZ-0815-0103;Kaltwasser;12.2025;5;m³;;;;")  # cold water has no kWh
+    _, report = run(folder, imported)
+    assert report.ok, report.errors
+    assert report.files[0].created == 6
+    warnings = [note for note in report.files[0].notes if "ohne Umrechnungsfaktor" in note]
+    assert warnings == [
+        "Heizung in Einheiten ohne Umrechnungsfaktor: 2 Zeilen (zuerst Zeile 3). § 6a HeizkostenV verlangt den "
+        "Verbrauch in kWh; diese Werte zeigt das Portal den Mietern nur in ihrer Maßeinheit, mit einem Satz, warum. "
+        "Bitte fordern Sie den Umrechnungsfaktor beim Messdienst an und liefern Sie diese Monate mit ihm erneut.",
+        "Warmwasser in m³ ohne Umrechnungsfaktor: 1 Zeile (zuerst Zeile 6). § 6a HeizkostenV verlangt den "
+        "Verbrauch in kWh; diese Werte zeigt das Portal den Mietern nur in ihrer Maßeinheit, mit einem Satz, warum. "
+        "Bitte fordern Sie den Umrechnungsfaktor beim Messdienst an und liefern Sie diese Monate mit ihm erneut.",
+    ]
+    assert values("HKV-0815-0104-1", date(2025, 12, 1)).kwh is None
+    assert "Hinweis: Heizung in Einheiten ohne Umrechnungsfaktor: 2 Zeilen" in "\n".join(report.lines())
+
+
+def test_the_example_with_its_factors_has_no_warning(empty_app, lipsia):
+    _, report = run(EXAMPLE, lipsia, dry_run=True)
+    assert not any("ohne Umrechnungsfaktor" in note for note in report.file("verbrauch.csv").notes)
+
+
 def test_a_meter_takes_the_measure_of_its_latest_month(imported, tmp_path):
     folder = only(tmp_path / "neu",
                   "E-2;HKV-0815-0104-1;Heizung;12.2025;610;kWh;;;;",  # the service now reads it in kWh

@@ -91,7 +91,12 @@ def test_htmx_swaps_only_the_list(client, auth, post_list):
     fragment = response.get_data(as_text=True)
     assert response.status_code == 200 and fragment.lstrip().startswith('<div id="consumption-post"')
     assert "<html" not in fragment and "Oktober 2031" in fragment
-    assert "HX-Request" in response.headers["Vary"]
+    vary = {value.strip() for value in response.headers["Vary"].split(",")}
+    assert {"HX-Request", "HX-Target"} <= vary  # the fragment depends on both: a cache keeps them apart
+    # an htmx request for another target (the letters form's own swap, a boosted link) gets the whole page
+    other = client.get(URL, query_string={"monat": "2031-10"}, headers=htmx(auth, "main"))
+    assert "<html" in other.get_data(as_text=True)
+    assert "HX-Target" in other.headers["Vary"]
 
 
 def test_the_letters_pdf_marks_the_letters_printed_and_is_audited(client, auth, post_list):

@@ -66,8 +66,10 @@ def _page(form: MonthForm, month: date, only_unprinted: bool, letters_form: Lett
     first = (page.page - 1) * PAGE_SIZE + 1
     params = {"monat": month_key(month), "offen": "y" if only_unprinted else None}
     fragment = "staff/_consumption_post.html" if request.headers.get("HX-Target") == LIST_ID else None
-    return render("staff/consumption_post.html", fragment, status=status, form=form, letters_form=letters_form,
-                  month=month, page=page, letters=letters, first=first, params=params, list_id=LIST_ID)
+    response = render("staff/consumption_post.html", fragment, status=status, form=form, letters_form=letters_form,
+                      month=month, page=page, letters=letters, first=first, params=params, list_id=LIST_ID)
+    response.vary.add("HX-Target")  # the fragment is chosen by it: a cache must not give the page for it
+    return response
 
 
 @bp.route("/verbrauch/briefe", methods=["POST"])

@@ -9,11 +9,14 @@ handful of queries whatever its size (no query per row), so a month of 36,000 me
 from datetime import date
 
 from wir import clock, db
-from wir.formatting import german_month
+from wir.formatting import counted, german_month
 from wir.models import Consumption, Meter
 
 # what a month of a meter holds; a row with the same values is unchanged, any difference is a correction
 VALUES = ("amount", "measure", "factor", "kwh", "reading", "average_kwh", "average_kwh_per_m2")
+# § 6a HeizkostenV asks for heating and hot water in kWh: these rows are imported (the tenant's month is better
+# than none) but cannot be shown in kWh without a factor, so the report tells the clerk to ask the service for it
+WITHOUT_KWH = {("heating", "Einheiten"): "Heizung in Einheiten", ("hot_water", "m³"): "Warmwasser in m³"}
 
 
 class Writer:
@@ -27,12 +30,14 @@ class Writer:
         self.meters_in_file: dict[tuple[int, str], tuple[str, int]] = {}  # (unit, number) → (kind, first line)
         self.meters_created = 0
         self.months: set[date] = set()
+        self.without_kwh: dict[tuple[str, str], list[int]] = {}  # (kind, measure) → [rows, first line]
 
     def batch(self, rows: list[tuple[int, dict]]) -> None:
         rows = self._once_per_month(rows)
         meters, rows = self._meters(rows)
         if not rows:
             return
+        self._count_without_kwh(rows)
         now = clock.now()
         existing = {(row.meter_id, row.month): row for row in Consumption.select().where(
             Consumption.meter.in_(list({meters[_meter_key(values)] for _, values in rows}))
@@ -75,6 +80,20 @@ class Writer:
             names = ", ".join(german_month(month) for month in shown) if len(shown) <= 3 \
                 else f"{german_month(shown[0])} bis {german_month(shown[-1])} ({len(shown)} Monate)"
             self.file_report.notes.append(f"Neue oder korrigierte Werte für {names}.")
+        for key, (count, first) in self.without_kwh.items():
+            self.file_report.notes.append(
+                f"{WITHOUT_KWH[key]} ohne Umrechnungsfaktor: {counted(count, 'Zeile', 'Zeilen')} (zuerst Zeile "
+                f"{first}). § 6a HeizkostenV verlangt den Verbrauch in kWh; diese Werte zeigt das Portal den "
+                "Mietern nur in ihrer Maßeinheit, mit einem Satz, warum. Bitte fordern Sie den Umrechnungsfaktor "
+                "beim Messdienst an und liefern Sie diese Monate mit ihm erneut.")
+
+    def _count_without_kwh(self, rows) -> None:
+        for line, values in rows:
+            key = (values["kind"], values["measure"])
+            if key in WITHOUT_KWH and values["factor"] is None:
+                found = self.without_kwh.setdefault(key, [0, line])
+                found[0] += 1
+                found[1] = min(found[1], line)
 
     def _once_per_month(self, rows):
         """A meter's month once per file; a second row for it is an error naming the first."""
