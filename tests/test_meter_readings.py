@@ -1,5 +1,6 @@
 """Zählerstand melden (issue 22): the form and its bad input, the plausibility question „Stimmt der Wert?“ with the
-photo kept, one transaction for Meldung, reading and ERP change, the Meldungsart, Kontakt's pointer, the desk's
+photo kept (pending for a day, then pruned; never in storage before the reading is filed), one transaction for
+Meldung, reading and ERP change, the contract's time for readings, the Meldungsart, Kontakt's pointer, the desk's
 panel, the export row and who may see what."""
 
 import io
@@ -15,7 +16,7 @@ from PIL import Image
 
 from tests.helpers import AuthActions, htmx
 from tests.test_tickets import gps_exif, jpeg
-from wir import clock, db, uploads
+from wir import clock, db, storage, tasks, uploads
 from wir.models import (
     Consumption,
     Contract,
@@ -25,6 +26,8 @@ from wir.models import (
     Meter,
     MeterReading,
     OutboxMail,
+    PendingUpload,
+    StoredFile,
     Ticket,
     TicketAttachment,
     TicketCategory,
@@ -95,6 +98,14 @@ def hidden(page: str, name: str) -> str:
     return found.group(1) if found else ""
 
 
+def stored() -> set[str]:
+    """The keys of every file in storage, wherever the test app keeps them."""
+    folder = storage.folder()
+    if folder is None:
+        return {key for (key,) in StoredFile.select(StoredFile.key).tuples()}
+    return {path.name for path in folder.rglob("*") if path.is_file()}
+
+
 def counts() -> tuple[int, ...]:
     return (Ticket.select().count(), MeterReading.select().count(), ErpChange.select().count(),
             OutboxMail.select().count(), Document.select().count(), TicketAttachment.select().count())
@@ -157,6 +168,11 @@ def _before_start(meter):
     return {"read_on": clock.today() - timedelta(days=20)}
 
 
+def _after_end(meter):
+    Contract.update(end_date=clock.today() - timedelta(days=10)).where(Contract.id == contract().id).execute()
+    return {"read_on": clock.today() - timedelta(days=5)}
+
+
 BAD_INPUT = [
     ("empty value", {"value": ""}, "value", "Bitte geben Sie den Zählerstand ein."),
     ("not a number", {"value": "etwa 140"}, "value", "als Zahl ein"),
@@ -168,6 +184,8 @@ BAD_INPUT = [
     ("garbled date", {"read_on": "31.02.2026"}, "read_on", "gültiges Datum"),
     ("future date", {"read_on": clock.today() + timedelta(days=1)}, "read_on", "in der Zukunft"),
     ("before the contract", _before_start, "read_on", "vor dem Beginn Ihres Vertrags"),
+    ("after the contract", _after_end, "read_on",
+     f"nach dem Ende Ihres Vertrags am {clock.today() - timedelta(days=10):%d.%m.%Y}. Bitte geben Sie einen Tag bis"),
     ("older than three years", {"read_on": clock.add_months(clock.today(), -37)}, "read_on", "mehr als drei Jahre"),
     ("no photo", {"photo": None}, "photo", "Bitte fügen Sie ein Foto des Zählers bei"),
     ("not a photo", {"photo": ("zaehler.jpg", b"Das ist kein Bild.")}, "photo", "ist kein Foto (JPEG, PNG) und kein PDF"),
@@ -252,17 +270,114 @@ def test_a_changed_value_after_the_question_is_checked_anew(client, auth, tenant
 def test_a_kept_photo_of_another_user_or_forged_counts_for_nothing(app, client, auth, tenant, meter, demo_logins):
     other_client = app.test_client()
     other_auth = AuthActions(other_client, demo_logins)
-    other_auth.login_as("gisela")
+    gisela = other_auth.login_as("gisela")
     gisela_rental = contract("MV-1004-0112")
     gisela_meter = make_meter(gisela_rental.unit_id, number="WW-GISELA")
     page = send(other_client, other_auth, gisela_meter, value="1", contract_id=gisela_rental.id).get_data(as_text=True)
     reference = hidden(page, "kept_photo")
-    assert reference
+    assert reference and PendingUpload.get(PendingUpload.key == reference).user.email == gisela["email"]
     for kept in (reference, reference[:-2] + "xx"):
         response = send(client, auth, meter, photo=None, kept_photo=kept)
         assert response.status_code == 422
-        assert "Bitte fügen Sie ein Foto des Zählers bei" in response.get_data(as_text=True)
+        assert photo_error(response) == readings.PHOTO_AGAIN
+        assert hidden(response.get_data(as_text=True), "kept_photo") == ""
     assert MeterReading.select().count() == 0
+    # Gisela's photo still waits for her
+    assert PendingUpload.select().where(PendingUpload.key == reference).exists()
+
+
+def photo_error(response) -> str:
+    error = re.search(r'<p class="field__error" id="photo-error">(.*?)</p>', response.get_data(as_text=True), re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", error.group(1)).split()).removeprefix("Fehler: ") if error else ""
+
+
+def ask(client, auth, meter, photo=("zaehler.jpg", None)) -> str:
+    """Send a value below the last reading: the page asking „Stimmt der Wert?“."""
+    response = send(client, auth, meter, value="130", photo=photo)
+    assert response.status_code == 422 and "Stimmt der Wert?" in response.get_data(as_text=True)
+    return response.get_data(as_text=True)
+
+
+def confirm(client, auth, meter, page, **fields):
+    fields.setdefault("photo", None)
+    return send(client, auth, meter, value="130", kept_photo=hidden(page, "kept_photo"),
+                warned_value=hidden(page, "warned_value"), submission_key=hidden(page, "submission_key"),
+                confirm="y", **fields)
+
+
+def age_pending(hours: float) -> None:
+    PendingUpload.update(created_at=clock.now() - timedelta(hours=hours)).execute()
+
+
+def test_the_photo_waits_outside_storage_and_moves_into_the_meldung(client, auth, tenant, meter):
+    files = stored()
+    content = jpeg()
+    page = ask(client, auth, meter, photo=("zaehler.jpg", content))
+    pending = PendingUpload.get()
+    assert hidden(page, "kept_photo") == pending.key and len(pending.key) >= 40
+    assert (pending.user.email, pending.filename, pending.content_type) == (tenant["email"], "zaehler.jpg",
+                                                                            "image/jpeg")
+    assert stored() == files  # nothing is stored until the reading is filed
+    assert confirm(client, auth, meter, page).status_code == 303
+    photo = TicketAttachment.get(TicketAttachment.ticket == MeterReading.get().ticket_id)
+    assert photo.filename == "zaehler.jpg" and storage.load(photo.storage_key) == bytes(pending.content)
+    assert PendingUpload.select().count() == 0
+
+
+def test_another_photo_on_the_question_replaces_the_kept_one(client, auth, tenant, meter):
+    page = ask(client, auth, meter)
+    first = hidden(page, "kept_photo")
+    again = send(client, auth, meter, value="130", photo=("zweites.jpg", None), kept_photo=first,
+                 warned_value=hidden(page, "warned_value"))
+    second = hidden(again.get_data(as_text=True), "kept_photo")
+    assert second != first and [p.filename for p in PendingUpload.select()] == ["zweites.jpg"]
+    assert "Foto: zweites.jpg (bereits hochgeladen)" in again.get_data(as_text=True)
+    # a file that is no photo drops the kept one too: the tenant chose another
+    refused = send(client, auth, meter, value="130", photo=("kaputt.jpg", b"kein Bild"), kept_photo=second)
+    assert refused.status_code == 422 and "kein Foto" in photo_error(refused)
+    assert PendingUpload.select().count() == 0
+
+
+def test_a_kept_photo_expires_after_a_day_and_the_tenant_chooses_it_again(client, auth, tenant, meter):
+    page = ask(client, auth, meter)
+    age_pending(readings.PENDING_HOURS - 0.5)
+    still = send(client, auth, meter, value="999.999", photo=None, kept_photo=hidden(page, "kept_photo"))
+    assert "Foto: zaehler.jpg (bereits hochgeladen)" in still.get_data(as_text=True)  # within the day: still there
+    age_pending(readings.PENDING_HOURS + 0.1)
+    late = confirm(client, auth, meter, page)
+    assert late.status_code == 422 and MeterReading.select().count() == 0
+    assert photo_error(late) == ("Das Foto, das Sie gewählt hatten, bewahren wir nur 24 Stunden auf. Bitte wählen Sie "
+                                 "das Foto des Zählers noch einmal.")
+    assert "bereits hochgeladen" not in late.get_data(as_text=True)
+    # the confirmation still stands: choosing the photo again files the reading
+    assert confirm(client, auth, meter, late.get_data(as_text=True), photo=("zaehler.jpg", None)).status_code == 303
+    assert MeterReading.get().confirmed_unusual and PendingUpload.select().count() == 0
+
+
+def test_an_expired_photo_is_asked_for_even_when_the_form_itself_is_refused(client, auth, tenant, meter):
+    page = ask(client, auth, meter)
+    age_pending(readings.PENDING_HOURS + 1)
+    response = confirm(client, auth, meter, page, read_on="31.02.2026")  # refused by the form, not the service
+    assert response.status_code == 422 and photo_error(response) == readings.PHOTO_AGAIN
+
+
+def test_the_worker_prunes_photos_older_than_a_day(app, client, auth, tenant, meter):
+    for name, hours in (("alt.jpg", readings.PENDING_HOURS + 0.1), ("frisch.jpg", readings.PENDING_HOURS - 0.1)):
+        ask(client, auth, meter, photo=(name, None))
+        PendingUpload.update(created_at=clock.now() - timedelta(hours=hours)).where(
+            PendingUpload.filename == name).execute()
+    tasks.prune_pending_photos()  # immediate mode: runs now
+    assert [p.filename for p in PendingUpload.select()] == ["frisch.jpg"]
+    with app.app_context():
+        assert readings.prune_pending(clock.now() + timedelta(hours=1)) == 1
+    assert PendingUpload.select().count() == 0
+
+
+def test_confirming_twice_returns_the_first_meldung(client, auth, tenant, meter):
+    page = ask(client, auth, meter)
+    first, second = confirm(client, auth, meter, page), confirm(client, auth, meter, page)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"] and MeterReading.select().count() == 1
 
 
 def test_a_plausible_value_is_filed_without_a_question(client, auth, tenant, meter):
@@ -371,6 +486,70 @@ def test_only_the_contracts_parties_reach_the_form(app, client, auth, tenant, me
     anonymous = app.test_client()
     response = anonymous.get(url(contract().id))
     assert response.status_code in (302, 303) and response.headers["Location"].startswith("/anmelden")
+
+
+def ends(days_ago: int) -> date:
+    """Jürgen's rental contract ends ``days_ago`` days before today."""
+    end = clock.today() - timedelta(days=days_ago)
+    Contract.update(end_date=end).where(Contract.id == contract().id).execute()
+    return end
+
+
+def test_after_moving_out_the_form_takes_the_last_day_for_three_months(client, auth, tenant, meter):
+    end = ends(20)
+    page = client.get(url(contract().id)).get_data(as_text=True)
+    assert f'value="{end.isoformat()}"' in page  # the move-out day, not today
+    assert f"Spätestens das Ende Ihres Vertrags am {end:%d.%m.%Y}." in " ".join(page.split())
+    assert send(client, auth, meter, value="136", read_on=end).status_code == 303
+    assert MeterReading.get().read_on == end
+
+
+def test_long_after_the_end_the_contract_takes_no_readings(client, auth, tenant, meter):
+    end = ends((clock.today() - clock.add_months(clock.today(), -readings.MONTHS_AFTER_END)).days + 1)
+    page = client.get(url(contract().id))
+    text = " ".join(page.get_data(as_text=True).split())
+    assert page.status_code == 200 and 'name="value"' not in text
+    assert (f"Ihr Vertrag endete am {end:%d.%m.%Y}. Zählerstände zu ihm nehmen wir hier nur bis drei Monate nach "
+            "dem Vertragsende an.") in text and 'href="/kontakt"' in text
+    # a form opened before is refused next to its date, however the day lies
+    before = counts()
+    response = send(client, auth, meter, value="136", read_on=end)
+    error = re.search(r'<p class="field__error" id="read_on-error">(.*?)</p>', response.get_data(as_text=True), re.S)
+    assert response.status_code == 422 and "Ihr Vertrag endete am" in error.group(1)
+    assert counts() == before
+
+
+def test_a_contract_not_begun_takes_no_readings_yet(client, tenant, meter):
+    start = clock.today() + timedelta(days=3)
+    Contract.update(start_date=start).where(Contract.id == contract().id).execute()
+    text = " ".join(client.get(url(contract().id)).get_data(as_text=True).split())
+    assert f"Ihr Vertrag beginnt am {start:%d.%m.%Y}. Ab dann können Sie hier Zählerstände melden." in text
+    assert 'name="value"' not in text
+
+
+@pytest.mark.parametrize("start, end, takes", [
+    (-1000, None, True),
+    (0, None, True),  # from the first day
+    (1, None, False),
+    (-1000, 30, True),  # notice given, still in force
+    (-1000, -10, True),
+])
+def test_when_a_contract_takes_readings(app, data, start, end, takes):
+    today = date(2027, 1, 15)
+    rental = contract()
+    rental.start_date = today + timedelta(days=start)
+    rental.end_date = None if end is None else today + timedelta(days=end)
+    assert (readings.closed_reason(rental, today) is None) is takes
+
+
+def test_readings_are_taken_until_three_months_after_the_end_across_the_year(app, data):
+    rental = contract()
+    rental.start_date, rental.end_date = date(2020, 1, 1), date(2026, 11, 30)
+    assert readings.closed_reason(rental, date(2027, 2, 28)) is None  # three months after the 30th: 28 February
+    assert readings.closed_reason(rental, date(2027, 3, 1)).startswith("Ihr Vertrag endete am 30.11.2026.")
+    assert readings.date_problem(date(2026, 11, 30), rental, date(2027, 1, 2)) is None
+    assert readings.date_problem(date(2026, 12, 1), rental, date(2027, 1, 2)).startswith(
+        "Das Ablesedatum liegt nach dem Ende Ihres Vertrags am 30.11.2026.")
 
 
 def test_a_contract_without_meters_gets_a_friendly_page(client, tenant):

@@ -791,6 +791,18 @@ class MeterReading(BaseModel):
         indexes = ((("meter", "read_on"), False),)
 
 
+class PendingUpload(BaseModel):
+    """A checked photo that waits while Zählerstand melden asks „Stimmt der Wert?“: kept here, not in wir.storage
+    (whose files are only ever added), until the reading is filed with it or it expires and is pruned."""
+
+    key = CharField(max_length=64, unique=True)  # random: the form's hidden reference, together with the user
+    user = ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    filename = CharField()
+    content_type = CharField()
+    content = BlobField()
+    created_at = DateTimeField(default=clock.now, index=True)
+
+
 MODELS = [
     Cooperative,
     User,
@@ -833,4 +845,5 @@ MODELS = [
     Consumption,
     ConsumptionNotice,
     MeterReading,
+    PendingUpload,
 ]

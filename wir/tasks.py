@@ -23,7 +23,7 @@ from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from wir import clock, db, mail
 from wir.services import erp_import
 from wir.services.account import accounts
-from wir.services.consumption import notices
+from wir.services.consumption import notices, readings
 from wir.services.erp_export import runs as erp_export_runs
 from wir.services.registration import registration_letters
 
@@ -159,6 +159,14 @@ def prune_login_throttles() -> None:
     pruned = accounts.prune_login_throttles(clock.now())
     if pruned:
         log.info("%s abgelaufene Anmeldesperren entfernt", pruned)
+
+
+@periodic_task(crontab(minute="53"))
+def prune_pending_photos() -> None:
+    """Hourly: photos a Zählerstand form kept for „Stimmt der Wert?“ and nobody confirmed within a day."""
+    pruned = readings.prune_pending(clock.now())
+    if pruned:
+        log.info("%s nicht bestätigte Zählerfotos entfernt", pruned)
 
 
 @periodic_task(crontab(minute="43"))

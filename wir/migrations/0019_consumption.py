@@ -1,5 +1,6 @@
 """Verbrauch (§ 6a HeizkostenV): a unit's meters, their monthly consumption from the metering service, the notices
-that told a tenant about a month, the readings tenants send with a photo, and a person's wish for paper."""
+that told a tenant about a month, the readings tenants send with a photo (and a photo waiting for „Stimmt der
+Wert?“), and a person's wish for paper."""
 from peewee import *
 
 
@@ -68,7 +69,19 @@ def up(migrator, db):
             table_name = 'meter_reading'
             indexes = ((('meter', 'read_on'), False),)
 
-    db.create_tables([Meter, Consumption, ConsumptionNotice, MeterReading])
+    class PendingUpload(Model):
+        key = CharField(max_length=64, unique=True)
+        user = ForeignKeyField(User, on_delete='CASCADE')
+        filename = CharField()
+        content_type = CharField()
+        content = BlobField()
+        created_at = DateTimeField(index=True)
+
+        class Meta:
+            database = db
+            table_name = 'pending_upload'
+
+    db.create_tables([Meter, Consumption, ConsumptionNotice, MeterReading, PendingUpload])
     migrator.migrate(
         migrator.add_column('person', 'consumption_by_post', BooleanField(default=False)),
     )
@@ -77,6 +90,7 @@ def up(migrator, db):
 def down(migrator, db):
     migrator.migrate(
         migrator.drop_column('person', 'consumption_by_post'),
+        migrator.drop_table('pending_upload'),
         migrator.drop_table('meter_reading'),
         migrator.drop_table('consumption_notice'),
         migrator.drop_table('consumption'),

@@ -2,19 +2,20 @@
 with a photo of it; it becomes a Meldung (wir.services.consumption.readings).
 
 When the value looks wrong the form comes back asking „Stimmt der Wert?“ with a checkbox. The photo sent with it
-is not lost: it is kept in storage (by content hash) and the form carries a signed reference to it, bound to the
-user, so confirming needs no second upload.
+is not lost: it waits as the user's pending upload (readings.keep_pending, for a day) and the form carries its
+random reference, so confirming needs no second upload; filing the reading moves it into the Meldung.
+
+A contract whose end is long past (or that has not begun) gets a page saying so instead of the form.
 """
 
 import uuid
 
-from flask import current_app, flash, request, url_for
+from flask import flash, request, url_for
 from flask_login import current_user
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import BooleanField, FileField, HiddenField, StringField
 from wtforms.validators import Length, Optional
 
-from wir import clock, storage, uploads
+from wir import clock, uploads
 from wir.blueprints.consumption import bp
 from wir.forms import ChoiceField, Form, GermanDateField, options
 from wir.navigation import viewer
@@ -22,9 +23,6 @@ from wir.rendering import or_404, redirect_after_post, render
 from wir.security import accepts_uploads
 from wir.services import scope
 from wir.services.consumption import readings
-
-PHOTO_SALT = "meter-reading-photo"  # the signature's purpose: a reference made for this form only
-PHOTO_MAX_AGE = 24 * 60 * 60  # seconds a kept photo may be confirmed in
 
 
 class ReadingForm(Form):
@@ -35,51 +33,23 @@ class ReadingForm(Form):
     photo = FileField("Foto des Zählers", render_kw={"accept": "image/jpeg,image/png,application/pdf"})
     confirm = BooleanField("Ja, der Wert stimmt.")
     warned_value = HiddenField()  # the value the question „Stimmt der Wert?“ was about
-    kept_photo = HiddenField()  # signed reference to the photo sent already
+    kept_photo = HiddenField()  # reference to the photo sent already (readings.keep_pending)
     submission_key = HiddenField()
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt=PHOTO_SALT)
-
-
-def _keep(photo: uploads.Attachment) -> str:
-    """Stores the checked photo now and returns the form's reference to it."""
-    key = storage.store(photo.content)
-    return _serializer().dumps({"user": current_user.id, "key": key, "name": photo.filename,
-                                "type": photo.content_type})
-
-
-def _kept(reference: str) -> uploads.Attachment | None:
-    """The photo a reference of this user's form points to; None when it is missing, forged, another user's or
-    too old (the form then asks for the photo again)."""
-    if not reference:
-        return None
-    try:
-        data = _serializer().loads(reference, max_age=PHOTO_MAX_AGE)
-        if data.get("user") != current_user.id:
-            return None
-        return uploads.Attachment(data["name"], data["type"], storage.load(data["key"]))
-    except (BadSignature, KeyError, TypeError, ValueError, AttributeError, FileNotFoundError):
-        return None
-
-
-def _photo(form: ReadingForm) -> uploads.Attachment | None:
-    """The photo sent now (checked as Kontakt checks files), else the one kept from before."""
+def _photo(form: ReadingForm) -> tuple[uploads.Attachment | None, bool]:
+    """The photo sent now (checked as Kontakt checks files), else the one kept from before; and whether it is new."""
     sent = form.photo.data
     if sent and getattr(sent, "filename", ""):
         try:
-            photo = uploads.check_file(sent.filename, sent.read())
+            return uploads.check_file(sent.filename, sent.read()), True
         except uploads.UploadRejected as rejected:
             form.photo.errors = [*form.photo.errors, str(rejected)]
-            form.kept_photo.data = ""  # the rejected file replaces the one before: the tenant chose another
-            return None
-        form.kept_photo.data = _keep(photo)
-        return photo
-    photo = _kept(form.kept_photo.data or "")
-    if photo is None:
-        form.kept_photo.data = ""
-    return photo
+            # the rejected file replaces the one before: the tenant chose another
+            readings.discard_pending(current_user.id, form.kept_photo.data or "")
+            form.kept_photo.data = ""
+            return None, False
+    return readings.pending_photo(current_user.id, form.kept_photo.data or "", clock.now()), False
 
 
 @bp.route("/<int:contract_id>/zaehlerstand", methods=["GET", "POST"])
@@ -90,19 +60,25 @@ def new_reading(contract_id):
     meters = readings.meters_of(contract)
     if not meters:
         return render("consumption/reading_none.html", contract=contract, contract_label=scope.contract_label(contract))
+    closed = readings.closed_reason(contract, clock.today())
+    if closed and request.method == "GET":  # a form sent anyway is refused next to its date by the service
+        return render("consumption/reading_closed.html", contract=contract, reason=closed,
+                      contract_label=scope.contract_label(contract))
     form = ReadingForm()
     form.meter.choices = options(((m.id, readings.meter_label(m)) for m in meters),
                                  empty=None if len(meters) == 1 else "Bitte wählen")
     if request.method == "GET":
-        form.read_on.data = clock.today()
+        # the move-out reading is dated the contract's last day at the latest
+        form.read_on.data = min(clock.today(), contract.end_date or clock.today())
         form.meter.data = str(meters[0].id) if len(meters) == 1 else request.args.get("zaehler", "")
     if not form.submission_key.data:
         form.submission_key.data = uuid.uuid4().hex
-    photo = None
+    photo, new_photo, kept = None, False, ""
     if request.method == "POST":
+        kept = form.kept_photo.data or ""
         valid = form.validate_on_submit()
         if not form.csrf_token.errors:
-            photo = _photo(form)
+            photo, new_photo = _photo(form)
         if valid and not form.photo.errors:
             try:
                 ticket = readings.submit(readings.NewReading(
@@ -115,6 +91,7 @@ def new_reading(contract_id):
                     created_by=current_user._get_current_object(),
                     confirmed_value=form.warned_value.data if form.confirm.data else None,
                     submission_key=form.submission_key.data,
+                    kept_photo=kept,
                 ))
             except readings.Unusual as warning:
                 form.value.errors = [*form.value.errors, warning.message]
@@ -126,6 +103,13 @@ def new_reading(contract_id):
             else:
                 flash(f"Vielen Dank! Ihr Zählerstand ist eingegangen. Ihre Meldungsnummer: {ticket.number}", "success")
                 return redirect_after_post(url_for("tickets.show", number=ticket.number))
+    if new_photo:  # the form comes back: the new photo waits for it (replacing one kept before)
+        form.kept_photo.data = readings.keep_pending(current_user.id, photo, replacing=kept)
+    elif photo is None and kept and not form.csrf_token.errors:  # expired (gone now, not at the next pruning)
+        readings.discard_pending(current_user.id, kept)
+        form.kept_photo.data = ""
+        if not form.photo.errors:  # the form refused it before the service could say so
+            form.photo.errors = [readings.PHOTO_AGAIN]
     if photo is not None:
         form.photo.label.text = "Anderes Foto wählen (freiwillig)"
     return render(

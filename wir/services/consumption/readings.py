@@ -11,13 +11,18 @@ Plausibility (never a silent acceptance or refusal): a value is *unusual* when i
   of summer must not turn a shower into a warning). Without three months of history only the first rule applies.
 
 An unusual value is filed only once the tenant confirmed it („Ja, der Wert stimmt.“), and the reading, the
-Meldung and the desk say so (``MeterReading.confirmed_unusual``).
+Meldung and the desk say so (``MeterReading.confirmed_unusual``). While the question waits, the photo sent with the
+value waits too (``PendingUpload``, not in wir.storage): for ``PENDING_HOURS``, then it is pruned.
+
+A contract takes readings from its start until ``MONTHS_AFTER_END`` months after its end (the move-out reading may
+come a little late), each dated within the contract.
 """
 
 import calendar
 import re
+import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from peewee import JOIN, fn
@@ -29,6 +34,7 @@ from wir.models import (
     Cooperative,
     Meter,
     MeterReading,
+    PendingUpload,
     Person,
     Ticket,
     TicketAttachment,
@@ -57,6 +63,10 @@ MAX_VALUE = Decimal("99999999.999")  # eight digits before the comma: more than 
 MAX_PLACES = 3
 MAX_AGE_MONTHS = 36  # an older reading is no use to anyone
 SHOWN_RECENT = 6  # readings the desk shows beside a sent one
+MONTHS_AFTER_END = 3  # a move-out reading may come late; later the Heizkostenabrechnung has its values
+PENDING_HOURS = 24  # a photo waiting for „Stimmt der Wert?“ is kept this long
+PHOTO_AGAIN = (f"Das Foto, das Sie gewählt hatten, bewahren wir nur {PENDING_HOURS} Stunden auf. Bitte wählen Sie "
+               "das Foto des Zählers noch einmal.")
 
 KIND_ORDER = tuple(Meter.KINDS)  # Heizung, Warmwasser, Kaltwasser
 # what a tenant types: 1.234,5 or 1234,5 or 1234 (a point only between groups of three digits, so 12.5 is refused
@@ -230,11 +240,27 @@ def parse_value(text: str) -> Decimal:
     return value
 
 
+def closed_reason(contract: Contract, today: date) -> str | None:
+    """Why the contract takes no readings today (None while it does): before its start, and more than
+    ``MONTHS_AFTER_END`` months after its end."""
+    if contract.start_date > today:
+        return (f"Ihr Vertrag beginnt am {formatting.german_date(contract.start_date)}. Ab dann können Sie hier "
+                "Zählerstände melden.")
+    if contract.end_date and today > clock.add_months(contract.end_date, MONTHS_AFTER_END):
+        return (f"Ihr Vertrag endete am {formatting.german_date(contract.end_date)}. Zählerstände zu ihm nehmen wir "
+                "hier nur bis drei Monate nach dem Vertragsende an.")
+    return None
+
+
 def date_problem(read_on: date | None, contract: Contract, today: date) -> str | None:
     if read_on is None:
         return "Bitte geben Sie das Ablesedatum ein."
     if read_on > today:
         return "Das Ablesedatum liegt in der Zukunft. Bitte geben Sie den Tag an, an dem Sie abgelesen haben."
+    if contract.end_date and read_on > contract.end_date:
+        end = formatting.german_date(contract.end_date)
+        return (f"Das Ablesedatum liegt nach dem Ende Ihres Vertrags am {end}. "
+                f"Bitte geben Sie einen Tag bis zum {end} an.")
     if read_on < contract.start_date:
         return (f"Das Ablesedatum liegt vor dem Beginn Ihres Vertrags am {formatting.german_date(contract.start_date)}."
                 " Bitte prüfen Sie das Datum.")
@@ -254,6 +280,7 @@ class NewReading:
     created_by: User
     confirmed_value: str | None = None  # the value the tenant confirmed as right after a warning, as typed then
     submission_key: str | None = None
+    kept_photo: str = ""  # the form's reference to its PendingUpload (``photo`` is None once that expired)
 
 
 @dataclass(frozen=True)
@@ -275,9 +302,12 @@ def check(new: NewReading) -> Checked:
         value = parse_value(new.value)
     except Invalid as invalid:
         problems.update(invalid.problems)
-    if problem := date_problem(new.read_on, new.contract, clock.today()):
+    today = clock.today()
+    if problem := closed_reason(new.contract, today) or date_problem(new.read_on, new.contract, today):
         problems["read_on"] = problem
-    if new.photo is None:
+    if new.photo is None and new.kept_photo:
+        problems["photo"] = PHOTO_AGAIN
+    elif new.photo is None:
         problems["photo"] = "Bitte fügen Sie ein Foto des Zählers bei, auf dem der Zählerstand zu lesen ist."
     if problems:
         raise Invalid(problems)
@@ -327,8 +357,13 @@ def _category_of(cooperative_id: int) -> TicketCategory | None:
 
 def submit(new: NewReading) -> Ticket:
     """File the reading: the Meldung (numbered, with its history, receipt and mail, the photo attached), the
-    MeterReading and the ERP's change, in one transaction. Raises Invalid or Unusual; with the same
-    ``submission_key`` a second call returns the first Meldung and files nothing more."""
+    MeterReading and the ERP's change, in one transaction; the pending photo it came from is dropped with it.
+    Raises Invalid or Unusual; with the same ``submission_key`` a second call returns the first Meldung and files
+    nothing more (even once the first took the pending photo)."""
+    if new.submission_key:
+        filed = Ticket.get_or_none((Ticket.submission_key == new.submission_key) & (Ticket.person == new.person))
+        if filed is not None:
+            return filed
     checked = check(new)
     category = reading_category(new.contract.cooperative_id)
     label = meter_label(checked.meter)
@@ -354,7 +389,45 @@ def submit(new: NewReading) -> Ticket:
                 confirmed_unusual=checked.unusual, created_at=clock.now(), created_by=new.created_by,
             )
             erp_changes.meter_reading(reading, checked.meter, new.contract, ticket, new.created_by)
+        discard_pending(new.created_by.id, new.kept_photo)  # the photo is the Meldung's attachment now
     return ticket
+
+
+# --- the photo waiting for „Stimmt der Wert?“ ---
+
+
+def keep_pending(user_id: int, photo: Attachment, replacing: str = "") -> str:
+    """Keep a checked photo while the form asks a question; returns the form's reference to it (random, and only
+    this user's). A photo the form kept before (``replacing``) goes."""
+    key = secrets.token_urlsafe(32)
+    with db.write_transaction():
+        if replacing:
+            discard_pending(user_id, replacing)
+        PendingUpload.create(key=key, user=user_id, filename=photo.filename, content_type=photo.content_type,
+                             content=photo.content, created_at=clock.now())
+    return key
+
+
+def pending_photo(user_id: int, key: str, now: datetime) -> Attachment | None:
+    """The photo the user's form kept; None when the reference is empty, another user's, forged or expired."""
+    if not key:
+        return None
+    found = (PendingUpload.select()
+             .where((PendingUpload.key == key) & (PendingUpload.user == user_id)
+                    & (PendingUpload.created_at > now - timedelta(hours=PENDING_HOURS)))
+             .first())
+    return Attachment(found.filename, found.content_type, bytes(found.content)) if found else None
+
+
+def discard_pending(user_id: int, key: str) -> None:
+    """The user chose another photo (or none could be checked): the kept one is no longer needed."""
+    if key:
+        PendingUpload.delete().where((PendingUpload.key == key) & (PendingUpload.user == user_id)).execute()
+
+
+def prune_pending(now: datetime) -> int:
+    """Remove the photos kept longer than ``PENDING_HOURS`` (the worker, hourly); returns how many."""
+    return PendingUpload.delete().where(PendingUpload.created_at <= now - timedelta(hours=PENDING_HOURS)).execute()
 
 
 # --- the desk ---
