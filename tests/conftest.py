@@ -104,6 +104,25 @@ def data(app):
 
 
 @pytest.fixture
+def flat(data):
+    """A new flat of Lipsia (62,5 m², no meters yet) rented since 15 January 2023 by Jürgen Müller's person, its
+    only tenant (the Verbrauch tests give it meters and values)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from wir.models import Contract, ContractParty, Cooperative, Person, Unit
+
+    cooperative = Cooperative.get(slug="lipsia")
+    unit = Unit.create(cooperative=cooperative, kind="flat", number="T-0001", street="Testweg 1", postcode="04109",
+                       city="Leipzig", floor="1. OG", position="links", living_area=Decimal("62.50"))
+    contract = Contract.create(cooperative=cooperative, kind="rental", number="MV-T-0001", unit=unit,
+                               start_date=date(2023, 1, 15))
+    person = Person.get(Person.cooperative == cooperative, Person.last_name == "Müller", Person.first_name == "Jürgen")
+    ContractParty.create(contract=contract, person=person, role="main")
+    return contract
+
+
+@pytest.fixture
 def auth(client, demo_logins):
     return AuthActions(client, demo_logins)
 

@@ -7,23 +7,10 @@ from decimal import Decimal
 import pytest
 
 from wir import clock
-from wir.models import Consumption, Contract, ContractParty, Cooperative, Meter, Person, Unit
+from wir.models import Consumption, Contract, Meter, Unit
 from wir.services.consumption import info
 
 D = Decimal
-
-
-@pytest.fixture
-def flat(data):
-    """A new flat of Lipsia (62,5 m²) with a contract since 2023 of Jürgen Müller's person, without meters."""
-    cooperative = Cooperative.get(slug="lipsia")
-    unit = Unit.create(cooperative=cooperative, kind="flat", number="T-0001", street="Testweg 1", postcode="04109",
-                       city="Leipzig", floor="1. OG", position="links", living_area=D("62.50"))
-    contract = Contract.create(cooperative=cooperative, kind="rental", number="MV-T-0001", unit=unit,
-                               start_date=date(2023, 1, 15))
-    person = Person.get(Person.cooperative == cooperative, Person.last_name == "Müller", Person.first_name == "Jürgen")
-    ContractParty.create(contract=contract, person=person, role="main")
-    return contract
 
 
 def _meter(contract, number, kind="heating", measure="kWh"):
@@ -37,7 +24,7 @@ def _values(meter, values: dict, factor=None, measure=None, **extra):
             continue
         measure_ = measure or meter.measure
         kwh = D(amount) if measure_ == "kWh" else (D(amount) * factor if factor is not None else None)
-        Consumption.create(meter=meter, month=info.parse_month(key), amount=D(amount), measure=measure_,
+        Consumption.create(meter=meter, month=clock.parse_month(key), amount=D(amount), measure=measure_,
                            factor=factor, kwh=kwh, **extra)
 
 
@@ -46,11 +33,11 @@ def _reload(contract):
 
 
 def _months(start: str, amounts: list) -> dict:
-    month = info.parse_month(start)
+    month = clock.parse_month(start)
     result = {}
     for amount in amounts:
         result[info.month_key(month)] = amount
-        month = info.shift(month, 1)
+        month = clock.add_months(month, 1)
     return result
 
 
@@ -127,6 +114,45 @@ def test_a_replaced_meter_does_not_make_later_months_missing(flat):
     assert [point.value for point in heating.series[-4:]] == [100, 110, 130, 140]
 
 
+def test_a_radiator_without_the_newest_month_makes_it_missing(flat, monkeypatch):
+    living, bath = _meter(flat, "HKV1", measure="Einheiten"), _meter(flat, "HKV2", measure="Einheiten")
+    _values(living, {"2026-10": 250, "2026-11": 375}, factor=D(1))
+    _values(bath, {"2026-10": 120}, factor=D(1))  # November not delivered yet
+
+    this = info.for_contract(_reload(flat))
+
+    heating, = this.kinds
+    assert this.month == date(2026, 11, 1) and heating.value is None  # not 375 as if the bath used nothing
+    assert heating.series[-2].value == 370 and heating.series[-1].value is None
+    monkeypatch.setattr(clock, "now", lambda: datetime(2026, 12, 10, 9, 0))
+    assert not [line for line in info.home_lines([flat.parties.first().person_id]) if line.contract_id == flat.id]
+
+
+def test_a_meter_exchanged_within_a_month_counts_until_then(flat):
+    old, new = _meter(flat, "H-alt"), _meter(flat, "H-neu")
+    _values(old, {"2026-08": 100, "2026-09": 40})  # exchanged in September: both have part of it
+    _values(new, {"2026-09": 70, "2026-10": 130})
+
+    heating, = info.for_contract(_reload(flat)).kinds
+
+    assert [point.value for point in heating.series[-3:]] == [100, 110, 130]
+
+
+def test_hot_water_in_m3_stays_in_m3_and_meets_its_average_in_m3(flat):
+    water = _meter(flat, "W1", kind="hot_water", measure="m³")
+    _values(water, {"2023-02": D("3.0")}, average_kwh=D("4.0"))  # no factor: m³, its average in m³
+    _values(water, {"2026-10": D("3.5"), "2026-11": D("4.0")}, factor=D(60), average_kwh=D(300),
+            average_kwh_per_m2=None)  # with the factor: the average in kWh (300 kWh = 5 m³)
+
+    november, = info.for_contract(_reload(flat)).kinds
+    long_ago, = info.for_contract(_reload(flat), date(2023, 2, 1)).kinds
+
+    assert (november.unit, november.value, long_ago.unit) == ("m³", D("4.0"), "m³")  # the unit does not jump
+    assert (november.average.average, november.average.unit, november.average.change) == (D("5.0"), "m³", -20)
+    assert (long_ago.average.average, long_ago.average.change) == (D("4.0"), -25)
+    assert "in m³ gemessen" in november.unit_note
+
+
 def test_allocators_without_a_factor_stay_in_units_and_water_in_cubic_metres(flat):
     _values(_meter(flat, "HKV1", measure="Einheiten"), {"2026-10": 12, "2026-11": 15}, average_kwh=D("20"))
     _values(_meter(flat, "K1", kind="cold_water", measure="m³"), {"2026-10": D("3.2"), "2026-11": D("3.6")},
@@ -136,6 +162,7 @@ def test_allocators_without_a_factor_stay_in_units_and_water_in_cubic_metres(fla
 
     assert (heating.unit, heating.value, heating.amount(heating.value)) == ("Einheiten", 15, "15 Einheiten")
     assert heating.average is None  # Einheiten are not compared with the average user's kWh
+    assert "Heizkostenverteiler" in heating.unit_note and water.unit_note == ""
     assert (water.label, water.unit, water.amount(water.value)) == ("Kaltwasser", "m³", "3,6 m³")
     assert (water.average.average, water.average.change, water.average.per_m2) == (D("3.0"), 20, False)
     assert water.average.amount(water.average.average) == "3,0 m³"
@@ -197,13 +224,6 @@ def test_the_month_chooser_and_its_neighbours(flat):
 
     assert this.months[0] == date(2026, 11, 1) and this.months[-1] == date(2026, 1, 1) and len(this.months) == 11
     assert (this.earlier_month, this.later_month) == (date(2026, 5, 1), date(2026, 7, 1))
-
-
-@pytest.mark.parametrize("text, month", [
-    ("2026-10", date(2026, 10, 1)), ("2026-1", None), ("2026-13", None), ("abcd-ef", None), ("", None), (None, None),
-])
-def test_parse_month(text, month):
-    assert info.parse_month(text) == month
 
 
 def test_for_contract_runs_two_queries(flat, count_queries):

@@ -27,27 +27,17 @@ if TYPE_CHECKING:
     from wir.services.consumption.info import ConsumptionInfo, KindInfo
 
 TITLE = "Verbrauchsinformation"
-CHART_HEIGHT = 34.0  # mm of the tallest bar
+CHART_HEIGHT = 30.0  # mm of the tallest bar (the longest letter still ends above the footer: a test)
 HATCH = (150, 150, 150)
 
 
 @dataclass(frozen=True)
 class Letter:
     letterhead: Letterhead
-    recipient: tuple[str, ...]  # the address lines: names, street, postcode and city
+    recipient: tuple[str, ...]  # the address lines (wir.pdf.cooperative_letter.address_lines)
     salutation: str  # "Sehr geehrte Frau Weiß,"
     info: ConsumptionInfo  # a month with values (``info.month`` is not None)
     portal_url: str = ""  # printed: where the tenant finds it every month
-
-
-def recipient_lines(persons) -> tuple[str, ...]:
-    """The address window for a contract's tenants (objects with salutation, full_name, street, postcode, city):
-    their names, then the first one's address."""
-    if not persons:
-        return ()
-    names = [" ".join(part for part in (person.salutation, person.full_name) if part) for person in persons]
-    first = persons[0]
-    return (*names[:3], first.street, f"{first.postcode} {first.city}")
 
 
 def _with_change(kind: KindInfo, comparison) -> str:
@@ -123,6 +113,7 @@ class ConsumptionLetterPDF(RegistrationLetterPDF):
                          _with_change(kind, kind.year_ago), _average(kind)))
         self.grid(head, rows, (24, 24, 32, 32, 53), (Align.L, Align.R, Align.R, Align.R, Align.L))
         notes = [f"{kind.label}: {kind.missing_text}" for kind in info.kinds if kind.missing]
+        notes += [kind.unit_note for kind in info.kinds if kind.unit_note]
         if notes:
             self.paragraph(" ".join(notes), size=9)
 

@@ -32,6 +32,24 @@ def salutation(persons) -> str:
     return text[0].upper() + text[1:]
 
 
+ADDRESS_LINES = 6  # the Anschriftzone of DIN 5008 holds six lines
+
+
+def address_lines(persons, fallback: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The address window for persons (with salutation, full_name, street, postcode, city) living together: one
+    person's Anrede on its own line above the name (DIN 5008), several persons one a line with their Anrede
+    („Frau Gisela Weiß“) as many as fit, then the first one's street and town. ``fallback`` without persons."""
+    if not persons:
+        return tuple(fallback)
+    first = persons[0]
+    if len(persons) == 1:
+        names = [line for line in (first.salutation, first.full_name) if line]
+    else:
+        names = [" ".join(part for part in (person.salutation, person.full_name) if part) for person in persons]
+        names = names[:ADDRESS_LINES - 2]
+    return tuple(line for line in (*names, first.street, f"{first.postcode} {first.city}") if line and line.strip())
+
+
 def build(data: Letter, *, creation_date: datetime | None = None) -> bytes:
     pdf = LetterPDF(data.letterhead, data.subject, data.number, data.issued_on, creation_date=creation_date)
     pdf.recipient(data.recipient)

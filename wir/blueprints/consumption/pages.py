@@ -15,6 +15,7 @@ from wir.forms import EmptyForm
 from wir.navigation import viewer
 from wir.rendering import or_404, redirect_after_post, render, send_bytes
 from wir.services import scope
+from wir.services.account import preferences
 from wir.services.consumption import info
 from wir.services.documents.documents import file_name, letterhead
 
@@ -29,12 +30,18 @@ def _rental_of(contract_id: int):
     return person, contract
 
 
+def _month(text: str):
+    """The month a URL names ("2026-10"); a malformed one is a 404, like an unknown page."""
+    try:
+        return clock.parse_month(text)
+    except ValueError:
+        abort(404)
+
+
 def _month_arg():
-    """The month of ?monat= (None when not given); a malformed one is a 404, like an unknown page."""
+    """The month of ?monat= (None when not given)."""
     text = request.args.get("monat")
-    if not text:
-        return None
-    return or_404(info.parse_month(text))
+    return _month(text) if text else None
 
 
 def _charts(this: info.ConsumptionInfo) -> dict:
@@ -43,7 +50,7 @@ def _charts(this: info.ConsumptionInfo) -> dict:
     made = {}
     for kind in this.kinds:
         points = [charts.MonthPoint(f"{german_month(p.month, with_year=False)[:3]} {p.month.year}",
-                                    german_month(p.month), p.value, german_month(info.shift(p.month, -12)),
+                                    german_month(p.month), p.value, german_month(clock.add_months(p.month, -12)),
                                     p.year_before)
                   for p in reversed(kind.series)]  # newest first, as the table beneath
         months = charts.month_chart(
@@ -76,7 +83,7 @@ def show(contract_id):
     person, contract = _rental_of(contract_id)
     this = info.for_contract(contract, _month_arg())
     fragment = "consumption/_figures.html" if request.headers.get("HX-Target") == FIGURES_ID else None
-    return render(
+    response = render(
         "consumption/show.html",
         fragment,
         info=this,
@@ -88,22 +95,24 @@ def show(contract_id):
         post_form=EmptyForm(),
         month_key=info.month_key,
     )
+    response.vary.add("HX-Target")  # the fragment is chosen by it: a cache must not give the page for it
+    return response
 
 
 @bp.route("/<int:contract_id>/<month>.pdf")
 def pdf(contract_id, month):
     person, contract = _rental_of(contract_id)
-    shown = or_404(info.parse_month(month))
+    shown = _month(month)
     this = info.for_contract(contract, shown)
     if not this.has_values:
         abort(404)
     from wir.pdf import consumption_info  # fpdf, ~22 MB: loaded when a PDF is made
-    from wir.pdf.cooperative_letter import salutation
+    from wir.pdf.cooperative_letter import address_lines, salutation
 
     parties = info.tenants_of(contract)
     letter = consumption_info.Letter(
         letterhead=letterhead(person.cooperative),
-        recipient=consumption_info.recipient_lines(parties),
+        recipient=address_lines(parties),
         salutation=salutation(parties),
         info=this,
         portal_url=current_app.config["BASE_URL"].rstrip("/") + url_for("consumption.index"),
@@ -122,7 +131,7 @@ def by_post(contract_id):
     if not form.validate_on_submit():
         abort(400)
     wanted = request.form.get("per_post") == "1"
-    info.set_by_post(person, wanted, current_user)
+    preferences.set_consumption_by_post(person, wanted, current_user)
     flash("Sie erhalten die Verbrauchsinformation ab dem nächsten Monat zusätzlich per Post." if wanted
           else "Sie erhalten die Verbrauchsinformation nicht mehr per Post, sondern nur hier im Portal.", "success")
     return redirect_after_post(url_for("consumption.show", contract_id=contract.id))

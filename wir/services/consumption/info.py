@@ -7,16 +7,20 @@ earlier (for the chart). Everything is frozen data: the page, the PDF and the po
 Rules worth knowing:
 
 - **Several meters of one kind** (Heizkostenverteiler on every radiator) are summed. A meter *counts* for a month
-  when the month lies between its first and its last month with values; a kind's month is missing unless every
-  meter that counts for it has a value. So a meter replaced in March does not make April missing, but a radiator
-  whose value is missing for one month does: a sum without it would look like saving. Missing is never zero.
-- **Unit**: heating and hot water in kWh where every value of the kind in the months shown is known in kWh (kWh
-  meters, or Einheiten with the metering service's factor); otherwise in the meters' own measure (m³, Einheiten).
-  Cold water in m³.
+  from its first month with values to the kind's newest month, or only to its own last month where a later meter
+  of the kind starts then or after and goes on beyond it (an exchanged meter). A kind's month is missing unless
+  every meter that counts for it has a value. So a meter exchanged in March does not make April missing, but a
+  radiator whose value is missing for a month does, the newest month too: a sum without it would look like
+  saving. Missing is never zero.
+- **Unit**: heating and hot water in kWh where every value of the kind's meters is known in kWh (kWh meters, or
+  Einheiten and m³ with the metering service's factor); otherwise in the meters' own measure (m³, Einheiten), with
+  a sentence saying why (``KindInfo.unit_note``). Decided over all months, so it does not change as the tenant
+  chooses another month. Cold water in m³.
 - **The tenant's months only**: values count from the month the contract starts to the month it ends; the previous
   tenant's consumption is never shown (those months are missing).
 - **Average user** (Durchschnittsnutzer): the metering service delivers it with every row, in the unit of the row
-  (kWh for heating and hot water, m³ for water). Where it is given per m² and the flat's living area is known, the
+  (kWh where the row has kWh, else m³). It is compared only in the unit of the tenant's value: shown in m³, a kWh
+  average goes back to m³ by the row's factor. Where it is given per m² and the flat's living area is known, the
   tenant's value per m² is compared with it (kWh/m², m³/m²); else the totals. Not compared for values in Einheiten.
 - **Changes** in percent are rounded to whole numbers; a comparison with a missing month has none.
 
@@ -26,13 +30,13 @@ unique index (meter, month)) for a contract whose unit is loaded; ``infos_of`` 2
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from peewee import JOIN, fn
 
-from wir import audit, clock
+from wir import clock
 from wir.formatting import german_month, number
 from wir.models import Consumption, Contract, ContractParty, Meter, Person, Unit, User
 
@@ -40,31 +44,18 @@ KINDS = tuple(Meter.KINDS)  # heating, hot_water, cold_water: the order of the p
 SERIES_MONTHS = 13  # the chart: the last 13 months, each beside its month a year earlier
 WINDOW_MONTHS = SERIES_MONTHS + 12  # months of values one page needs (25)
 HOME_KINDS = ("heating", "hot_water")  # the Startseite's line: heating, or hot water where there is no heating
+TENANT_ROLES = ("main", "co")  # the parties of a rental contract who are its tenants (ContractParty.ROLES)
 MINUS = "\u2212"  # the minus sign, not a hyphen: „−5 %“
-
-
-def first_of_month(day: date) -> date:
-    return day.replace(day=1)
-
-
-def shift(month: date, months: int) -> date:
-    """The first of the month ``months`` later (negative: earlier)."""
-    return clock.add_months(first_of_month(month), months)
-
-
-def parse_month(text: str | None) -> date | None:
-    """ "2026-10" → 1 October 2026; None for anything else (the page's ?monat=)."""
-    if not text or len(text) != 7 or text[4] != "-" or not (text[:4].isdigit() and text[5:].isdigit()):
-        return None
-    year, month = int(text[:4]), int(text[5:])
-    if not (1 <= month <= 12 and 2000 <= year <= 2999):
-        return None
-    return date(year, month, 1)
 
 
 def month_key(month: date) -> str:
     """The month as the page's ?monat= names it: "2026-10"."""
     return f"{month.year:04d}-{month.month:02d}"
+
+
+def places_of(unit: str) -> int:
+    """Decimal places worth printing of a month's value: kWh and Einheiten whole, m³ with one."""
+    return 1 if unit == "m³" else 0
 
 
 def _month_words(month: date, shown: date) -> str:
@@ -190,8 +181,18 @@ class KindInfo:
 
     @property
     def places(self) -> int:
-        """Decimal places worth printing: kWh and Einheiten whole, m³ with one."""
-        return 1 if self.unit == "m³" else 0
+        return places_of(self.unit)
+
+    @property
+    def unit_note(self) -> str:
+        """Why the values are not in kWh, as § 6a asks ("" when they are, and for cold water, which has none)."""
+        if self.kind == "cold_water" or self.unit == "kWh":
+            return ""
+        if self.unit == "Einheiten":
+            return ("Ihre Heizkörper haben Heizkostenverteiler: Sie zählen Einheiten, nicht kWh. Der Messdienst hat "
+                    "uns nicht für jeden Monat den Faktor zum Umrechnen in kWh genannt; deshalb sehen Sie Einheiten.")
+        return (f"{self.label} wird bei Ihnen in {self.unit} gemessen. Der Messdienst hat uns nicht für jeden Monat "
+                f"den Faktor zum Umrechnen in kWh genannt; deshalb sehen Sie {self.unit}.")
 
     def amount(self, value: Decimal | None) -> str:
         """ "412 kWh", "3,4 m³" ("–" when missing)."""
@@ -230,7 +231,7 @@ class ConsumptionInfo:
         months, month = [], self.last_month
         while month >= self.first_month:
             months.append(month)
-            month = shift(month, -1)
+            month = clock.add_months(month, -1)
         return tuple(months)
 
     @property
@@ -238,14 +239,14 @@ class ConsumptionInfo:
         """The month before the shown one, if the tenant has values that early (the „früherer Monat“ link)."""
         if self.month is None or self.first_month is None:
             return None
-        earlier = shift(self.month, -1)
+        earlier = clock.add_months(self.month, -1)
         return earlier if earlier >= self.first_month else None
 
     @property
     def later_month(self) -> date | None:
         if self.month is None or self.last_month is None:
             return None
-        later = shift(self.month, 1)
+        later = clock.add_months(self.month, 1)
         return later if later <= self.last_month else None
 
     @property
@@ -269,7 +270,7 @@ class HomeLine:
 
     @property
     def amount(self) -> str:
-        return f"{number(self.value, 1 if self.unit == 'm³' else 0)} {self.unit}"
+        return f"{number(self.value, places_of(self.unit))} {self.unit}"
 
     @property
     def trend(self) -> str:
@@ -292,13 +293,17 @@ class _Meter:
     kind: str
     first: date | None  # first and last month with values
     last: date | None
+    measures: frozenset = frozenset()  # the measures its values are in
+    all_kwh: bool = True  # every value is known in kWh
 
 
 def _meters_of(unit_ids) -> dict[int, list[_Meter]]:
-    """The units' meters with their first and last month with values, in one query."""
+    """The units' meters with their first and last month with values and what those are in, in one query."""
     query = (
         Meter.select(Meter.id, Meter.unit, Meter.kind, fn.MIN(Consumption.month).alias("first"),
-                     fn.MAX(Consumption.month).alias("last"))
+                     fn.MAX(Consumption.month).alias("last"), fn.MIN(Consumption.measure).alias("low"),
+                     fn.MAX(Consumption.measure).alias("high"),
+                     (fn.COUNT(Consumption.id) - fn.COUNT(Consumption.kwh)).alias("without_kwh"))
         .join(Consumption, JOIN.LEFT_OUTER)
         .where(Meter.unit.in_(list(unit_ids)))
         .group_by(Meter.id, Meter.unit, Meter.kind)
@@ -306,7 +311,9 @@ def _meters_of(unit_ids) -> dict[int, list[_Meter]]:
     )
     meters = defaultdict(list)
     for row in query.namedtuples():
-        meters[row.unit].append(_Meter(row.id, row.unit, row.kind, _as_date(row.first), _as_date(row.last)))
+        measures = frozenset(measure for measure in (row.low, row.high) if measure is not None)
+        meters[row.unit].append(_Meter(row.id, row.unit, row.kind, _as_date(row.first), _as_date(row.last),
+                                       measures, not row.without_kwh))
     return meters
 
 
@@ -317,8 +324,8 @@ def _as_date(value) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
-_ROW_COLUMNS = (Consumption.meter, Consumption.month, Consumption.amount, Consumption.measure, Consumption.kwh,
-                Consumption.average_kwh, Consumption.average_kwh_per_m2, Consumption.corrected_at)
+_ROW_COLUMNS = (Consumption.meter, Consumption.month, Consumption.amount, Consumption.measure, Consumption.factor,
+                Consumption.kwh, Consumption.average_kwh, Consumption.average_kwh_per_m2, Consumption.corrected_at)
 
 
 def _rows(condition, start: date, end: date) -> dict[int, dict[date, tuple]]:
@@ -335,8 +342,8 @@ def _rows(condition, start: date, end: date) -> dict[int, dict[date, tuple]]:
 
 def tenancy(contract: Contract) -> tuple[date, date | None]:
     """The first and last month whose values are the tenant's (the move-in month is theirs)."""
-    end = first_of_month(contract.end_date) if contract.end_date else None
-    return first_of_month(contract.start_date), end
+    end = clock.month_start(contract.end_date) if contract.end_date else None
+    return clock.month_start(contract.start_date), end
 
 
 def _clipped(meters: list[_Meter], contract: Contract) -> list[_Meter]:
@@ -348,7 +355,7 @@ def _clipped(meters: list[_Meter], contract: Contract) -> list[_Meter]:
             continue
         first, last = max(meter.first, start), min(meter.last, end) if end else meter.last
         if first <= last:
-            kept.append(_Meter(meter.id, meter.unit_id, meter.kind, first, last))
+            kept.append(replace(meter, first=first, last=last))
     return kept
 
 
@@ -359,16 +366,27 @@ def _newest_month(meters: list[_Meter]) -> date | None:
 # --- the figures ---
 
 
-def _unit_of(kind: str, rows) -> str:
-    """kWh where every value is known in kWh (not for cold water), else the rows' one measure."""
-    if not rows:
-        return "m³" if kind == "cold_water" else "kWh"
-    if kind != "cold_water" and all(row.kwh is not None for row in rows):
+def _unit_of(kind: str, meters: list[_Meter]) -> str:
+    """kWh where every value of the kind's meters is known in kWh (not for cold water), else their one measure.
+    Decided over all their months, so the unit stays the same whichever month the tenant looks at."""
+    if kind != "cold_water" and all(meter.all_kwh for meter in meters):
         return "kWh"
-    measures = {row.measure for row in rows}
+    measures = frozenset().union(*(meter.measures for meter in meters))
     if len(measures) == 1:
-        return measures.pop()
+        return next(iter(measures))
     return "m³" if kind == "cold_water" else "kWh"
+
+
+def _counting_until(meters: list[_Meter]) -> dict[int, date]:
+    """Per meter the last month it counts for: the kind's newest month, unless a later meter (started after it)
+    starts in or after its last month and goes on beyond it: the meter was exchanged. So a radiator whose newest
+    month has not been delivered makes that month missing instead of dropping out of the sum."""
+    newest = _newest_month(meters)
+    return {
+        meter.id: meter.last if any(meter.first < other.first and meter.last <= other.first and meter.last < other.last
+                                    for other in meters) else newest
+        for meter in meters
+    }
 
 
 def _value_of(row, unit: str) -> Decimal | None:
@@ -386,11 +404,16 @@ class _Kind:
         self.kind = kind
         self.meters = meters
         self.rows = {meter.id: rows.get(meter.id, {}) for meter in meters}
-        self.unit = _unit_of(kind, [row for by_month in self.rows.values() for row in by_month.values()])
+        self.unit = _unit_of(kind, meters)
+        self.until = _counting_until(meters)
+
+    def counts_between(self, start: date, end: date) -> bool:
+        """A meter of the kind counts for a month from ``start`` to ``end``."""
+        return any(meter.first <= end and self.until[meter.id] >= start for meter in self.meters)
 
     def month_rows(self, month: date) -> list | None:
         """The rows of the meters counting for ``month``, or None when the month is missing."""
-        counting = [meter for meter in self.meters if meter.first <= month <= meter.last]
+        counting = [meter for meter in self.meters if meter.first <= month <= self.until[meter.id]]
         if not counting:
             return None
         found = [self.rows[meter.id].get(month) for meter in counting]
@@ -416,29 +439,43 @@ def _comparison(kind: _Kind, value: Decimal | None, other_month: date, shown: da
     return Comparison(other_month, other, _change(value, other), _direction(value, other), words_month)
 
 
+def _average_in(row, unit: str, column: str, places: int) -> Decimal | None:
+    """The row's average user (``column``) in ``unit``, or None. The import stores it in kWh where the row has kWh,
+    else in the row's measure; shown in m³, a kWh average goes back to m³ by the row's factor."""
+    value = getattr(row, column)
+    if value is None:
+        return None
+    if unit == ("kWh" if row.kwh is not None else row.measure):
+        return Decimal(value)
+    if unit == row.measure and row.factor:
+        return (Decimal(value) / Decimal(row.factor)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return None
+
+
 def _average(kind: _Kind, value: Decimal | None, month: date, living_area: Decimal | None) -> AverageComparison | None:
+    """Only in the unit of the tenant's value: never kWh against m³."""
     rows = kind.month_rows(month)
     if value is None or rows is None or kind.unit == "Einheiten":
         return None
-    per_m2 = next((Decimal(row.average_kwh_per_m2) for row in rows if row.average_kwh_per_m2 is not None), None)
-    total = next((Decimal(row.average_kwh) for row in rows if row.average_kwh is not None), None)
+    area_places = 1 if kind.unit == "kWh" else 3  # 6,6 kWh/m², 0,072 m³/m²
+    per_m2 = next((found for row in rows
+                   if (found := _average_in(row, kind.unit, "average_kwh_per_m2", area_places)) is not None), None)
     if per_m2 is not None and living_area:
-        places = 1 if kind.unit == "kWh" else 3  # 6,6 kWh/m², 0,072 m³/m²
-        yours = (value / Decimal(living_area)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        yours = (value / Decimal(living_area)).quantize(Decimal(1).scaleb(-area_places), rounding=ROUND_HALF_UP)
         return AverageComparison(yours, per_m2, True, f"{kind.unit}/m²", _change(yours, per_m2),
-                                 _direction(yours, per_m2), places)
+                                 _direction(yours, per_m2), area_places)
+    places = places_of(kind.unit)
+    total = next((found for row in rows
+                  if (found := _average_in(row, kind.unit, "average_kwh", places)) is not None), None)
     if total is None:
         return None
-    return AverageComparison(value, total, False, kind.unit, _change(value, total), _direction(value, total),
-                             1 if kind.unit == "m³" else 0)
+    return AverageComparison(value, total, False, kind.unit, _change(value, total), _direction(value, total), places)
 
 
 def _kind_info(kind: _Kind, month: date, living_area: Decimal | None) -> KindInfo:
     value = kind.value(month)
-    series = tuple(
-        SeriesMonth(shift(month, offset), kind.value(shift(month, offset)), kind.value(shift(month, offset - 12)))
-        for offset in range(1 - SERIES_MONTHS, 1)
-    )
+    months = [clock.add_months(month, offset) for offset in range(1 - SERIES_MONTHS, 1)]
+    series = tuple(SeriesMonth(each, kind.value(each), kind.value(clock.add_months(each, -12))) for each in months)
     rows = kind.month_rows(month) or [row for meter in kind.meters
                                       if (row := kind.rows[meter.id].get(month)) is not None]
     corrected = [row.corrected_at for row in rows if row.corrected_at is not None]
@@ -448,8 +485,8 @@ def _kind_info(kind: _Kind, month: date, living_area: Decimal | None) -> KindInf
         unit=kind.unit,
         month=month,
         value=value,
-        previous=_comparison(kind, value, shift(month, -1), month, with_year=False),
-        year_ago=_comparison(kind, value, shift(month, -12), month, with_year=True),
+        previous=_comparison(kind, value, clock.add_months(month, -1), month, with_year=False),
+        year_ago=_comparison(kind, value, clock.add_months(month, -12), month, with_year=True),
         average=_average(kind, value, month, living_area),
         series=series,
         corrected_at=max(corrected) if corrected else None,
@@ -463,13 +500,13 @@ def _info(contract: Contract, unit: Unit | None, meters: list[_Meter], rows, mon
         month = last
     kinds = ()
     if month is not None:
-        window_start = shift(month, 1 - WINDOW_MONTHS)
-        in_window = [meter for meter in meters if meter.first <= month and meter.last >= window_start]
+        window_start = clock.add_months(month, 1 - WINDOW_MONTHS)
         by_kind = defaultdict(list)
-        for meter in in_window:
+        for meter in meters:
             by_kind[meter.kind].append(meter)
+        figures = [_Kind(kind, by_kind[kind], rows) for kind in KINDS if by_kind[kind]]
         area = unit.living_area if unit is not None else None
-        kinds = tuple(_kind_info(_Kind(kind, by_kind[kind], rows), month, area) for kind in KINDS if by_kind[kind])
+        kinds = tuple(_kind_info(kind, month, area) for kind in figures if kind.counts_between(window_start, month))
     return ConsumptionInfo(
         contract_id=contract.id,
         contract_number=contract.number,
@@ -492,10 +529,11 @@ def for_contract(contract: Contract, month: date | None = None) -> ConsumptionIn
     if unit is None:
         return _info(contract, None, [], {}, None)
     meters = _clipped(_meters_of([unit.id]).get(unit.id, []), contract)
-    shown = first_of_month(month) if month is not None else _newest_month(meters)
+    shown = clock.month_start(month) if month is not None else _newest_month(meters)
     rows = {}
     if meters and shown is not None:
-        rows = _rows(Consumption.meter.in_([meter.id for meter in meters]), shift(shown, 1 - WINDOW_MONTHS), shown)
+        rows = _rows(Consumption.meter.in_([meter.id for meter in meters]), clock.add_months(shown, 1 - WINDOW_MONTHS),
+                     shown)
         rows = _tenants_rows(rows, contract)
     return _info(contract, unit, meters, rows, shown)
 
@@ -507,13 +545,13 @@ def infos_of(contracts, month: date | None = None) -> dict[int, ConsumptionInfo]
     unit_ids = {contract.unit_id for contract in contracts if contract.unit_id}
     meters_by_unit = _meters_of(unit_ids) if unit_ids else {}
     clipped = {contract.id: _clipped(meters_by_unit.get(contract.unit_id, []), contract) for contract in contracts}
-    shown = {contract.id: first_of_month(month) if month is not None else _newest_month(clipped[contract.id])
+    shown = {contract.id: clock.month_start(month) if month is not None else _newest_month(clipped[contract.id])
              for contract in contracts}
     months = [value for value in shown.values() if value is not None]
     rows = {}
     if unit_ids and months:
         meter_ids = Meter.select(Meter.id).where(Meter.unit.in_(list(unit_ids)))
-        rows = _rows(Consumption.meter.in_(meter_ids), shift(min(months), 1 - WINDOW_MONTHS), max(months))
+        rows = _rows(Consumption.meter.in_(meter_ids), clock.add_months(min(months), 1 - WINDOW_MONTHS), max(months))
     return {
         contract.id: _info(contract, contract.unit if contract.unit_id else None, clipped[contract.id],
                            _tenants_rows(_rows_of(rows, clipped[contract.id]), contract), shown[contract.id])
@@ -545,22 +583,24 @@ def metered(contracts) -> set[int]:
     return {contract_id for row in units.tuples() for contract_id in by_unit[row[0]]}
 
 
+def parties_of(contract_ids) -> dict[int, list[ContractParty]]:
+    """The contracts' tenants as parties (with their person and login, if any), Hauptmieter first: one query."""
+    parties: dict[int, list[ContractParty]] = {}
+    contract_ids = list(contract_ids)
+    if not contract_ids:
+        return parties
+    rows = (ContractParty.select(ContractParty, Person, User).join(Person)
+            .join(User, on=(Person.user == User.id), join_type=JOIN.LEFT_OUTER)
+            .where(ContractParty.contract.in_(contract_ids) & ContractParty.role.in_(TENANT_ROLES))
+            .order_by(ContractParty.contract, ContractParty.role.desc(), ContractParty.id))  # "main" before "co"
+    for party in rows:
+        parties.setdefault(party.contract_id, []).append(party)
+    return parties
+
+
 def tenants_of(contract: Contract) -> list[Person]:
     """The contract's tenants (main tenants first): whom its letter is addressed to."""
-    parties = (ContractParty.select(ContractParty, Person).join(Person)
-               .where((ContractParty.contract == contract) & ContractParty.role.in_(("main", "co")))
-               .order_by(ContractParty.role.desc(), ContractParty.id))
-    return [party.person for party in parties]
-
-
-def set_by_post(person: Person, wanted: bool, user: User | None) -> None:
-    """The person's wish to get the Verbrauchsinformation on paper as well (audited when it changes)."""
-    if person.consumption_by_post == wanted:
-        return
-    Person.update(consumption_by_post=wanted).where(Person.id == person.id).execute()
-    person.consumption_by_post = wanted
-    audit.record(user, "consumption.by_post", person, "per Post: ja" if wanted else "per Post: nein",
-                 cooperative=person.cooperative)
+    return [party.person for party in parties_of([contract.id]).get(contract.id, [])]
 
 
 # --- the Startseite ---
@@ -572,7 +612,7 @@ def home_lines(person_ids) -> list[HomeLine]:
     person_ids = list(person_ids)
     if not person_ids:
         return []
-    since = shift(clock.today(), -SERIES_MONTHS)
+    since = clock.add_months(clock.month_start(clock.today()), -SERIES_MONTHS)
     query = (
         Consumption.select(*_ROW_COLUMNS, Meter.kind, Meter.id.alias("meter_id"), Contract.id.alias("contract_id"),
                            Contract.number, Contract.start_date, Contract.end_date)
@@ -595,14 +635,15 @@ def home_lines(person_ids) -> list[HomeLine]:
     lines = []
     for contract_id, by_meter in by_contract.items():
         kind = next((kind for kind in HOME_KINDS if any(key[0] == kind for key in by_meter)), None)
-        meters = [_Meter(meter_id, 0, kind, min(months), max(months))
+        meters = [_Meter(meter_id, 0, kind, min(months), max(months), frozenset(row.measure for row in months.values()),
+                         all(row.kwh is not None for row in months.values()))
                   for (meter_kind, meter_id), months in by_meter.items() if meter_kind == kind]
         figures = _Kind(kind, meters, {meter.id: by_meter[kind, meter.id] for meter in meters})
         newest = _newest_month(meters)
         value = figures.value(newest)
         if value is None:
             continue
-        previous = _comparison(figures, value, shift(newest, -1), newest, with_year=False)
+        previous = _comparison(figures, value, clock.add_months(newest, -1), newest, with_year=False)
         contract = contracts[contract_id]
         lines.append(HomeLine(contract_id, contract.number, Meter.KINDS[kind], newest, value, figures.unit, previous))
     return sorted(lines, key=lambda line: line.contract_number)

@@ -226,7 +226,7 @@ def build_batch(batch_id: int, register_url: str, portal_url: str) -> None:
 
 def _build(batch: RegistrationLetterBatch, register_url: str, portal_url: str) -> None:
     from wir.pdf import registration_letter  # fpdf, ~22 MB: loaded when needed
-    from wir.pdf.cooperative_letter import salutation
+    from wir.pdf.cooperative_letter import address_lines, salutation
 
     rows = list(
         RegistrationLetter.select(RegistrationLetter, Person, Cooperative, User)
@@ -252,8 +252,7 @@ def _build(batch: RegistrationLetterBatch, register_url: str, portal_url: str) -
         code = codes[person.id]
         letters.append(registration_letter.Letter(
             letterhead=head,
-            recipient=tuple(line for line in (person.salutation, person.full_name, person.street,
-                                              f"{person.postcode} {person.city}") if line),
+            recipient=address_lines([person]),
             salutation=salutation([person]),
             code=code,
             valid_until=valid_until,
