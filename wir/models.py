@@ -724,12 +724,12 @@ class Meter(BaseModel):
     """Zähler of a unit, as the metering service names it (created by the import of verbrauch.csv)."""
 
     KINDS = {"heating": "Heizung", "hot_water": "Warmwasser", "cold_water": "Kaltwasser"}
-    MEASURES = ("kWh", "m³", "Einheiten")  # Einheiten: a Heizkostenverteiler's, with a factor to kWh if known
 
     unit = ForeignKeyField(Unit, backref="meters", on_delete="CASCADE")
     number = CharField(max_length=50)  # Zählernummer
     kind = CharField()  # a key of KINDS
-    measure = CharField(default="kWh")  # of its latest values: what a reading is counted in
+    # of its latest values, what a reading is counted in: kWh, m³ or Einheiten (a Heizkostenverteiler's)
+    measure = CharField(default="kWh")
 
     class Meta:
         indexes = ((("unit", "number"), True),)
@@ -763,11 +763,9 @@ class ConsumptionNotice(BaseModel):
     """The tenants were told that a month's Verbrauchsinformation is there: one row per contract, month and way
     (mail, or a letter printed for the post), so a repeated import or a second worker never tells twice."""
 
-    CHANNELS = {"mail": "E-Mail", "post": "Post"}
-
     contract = ForeignKeyField(Contract, backref="+", on_delete="CASCADE")
     month = DateField()
-    channel = CharField(default="mail")
+    channel = CharField(default="mail")  # "mail" or "post"
     created_at = DateTimeField(default=clock.now)
 
     class Meta:
