@@ -120,6 +120,12 @@ def _export_token(slug: str) -> ErpToken:
     return tokens.create(_cooperative(slug), "Beispiel-Connector", by=None)[0]
 
 
+def _rental(slug: str) -> Contract:
+    """A rental contract with a flat (its Verbrauch)."""
+    return Contract.select().where((Contract.cooperative == _cooperative(slug)) & (Contract.kind == "rental")
+                                   & Contract.unit.is_null(False)).order_by(Contract.id).first()
+
+
 def _person(slug: str) -> Person:
     """A person with a portal account (the account actions have something to act on)."""
     return Person.select().where((Person.cooperative == _cooperative(slug)) & Person.user.is_null(False)) \
@@ -142,6 +148,7 @@ ARGUMENTS = {
     "cooperative": lambda slug: slug,
     "run_number": lambda slug: _export_run(slug).number,
     "token_id": lambda slug: _export_token(slug).id,
+    "contract_id": lambda slug: _rental(slug).id,
 }
 
 

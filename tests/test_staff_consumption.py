@@ -9,7 +9,7 @@ import pytest
 from tests.helpers import htmx, main_of, pdf_text
 from tests.test_consumption_notices import NOVEMBER, OCTOBER, contract, households, values
 from wir import clock
-from wir.models import AuditLog, ConsumptionNotice, Contract, Person, User
+from wir.models import AuditLog, ConsumptionNotice, Contract, ContractParty, Person, User
 from wir.services.consumption import notices
 
 URL = "/intern/verbrauch"
@@ -191,3 +191,90 @@ def test_the_service_lists_only_contracts_in_force_with_values(app, data):
     listed = [c.number for c in notices.by_post(clerk, NOVEMBER)]
     assert listed == [made[1].number, made[2].number]
     assert list(notices.by_post(clerk, OCTOBER)) == []
+
+
+# --- a rental contract's Verbrauch for staff (/intern/verbrauch/vertrag/<id>) ---
+
+
+def contract_url(number: str, **query) -> str:
+    found = contract(number)
+    return f"/intern/verbrauch/vertrag/{found.id}" + ("?" + "&".join(f"{k}={v}" for k, v in query.items())
+                                                      if query else "")
+
+
+def test_the_clerk_sees_a_tenants_verbrauch_as_the_tenant_does_and_it_is_audited(client, auth, post_list):
+    juergen = contract("MV-1001-0203")
+    auth.login_staff(0)  # Lipsia
+    page = client.get(contract_url("MV-1001-0203"))
+    assert page.status_code == 200
+    text = main_of(page.get_data(as_text=True))
+    assert "Verbrauch: Mietvertrag MV-1001-0203" in text and "Ihr Verbrauch im November 2031" in text
+    assert 'id="table-heating"' in text and "<svg" in text  # the tenant page's figures, charts and tables
+    # the month chooser and the links stay on the staff page; the tenant's own pages are not linked
+    assert f'action="/intern/verbrauch/vertrag/{juergen.id}"' in text
+    assert f'href="/intern/verbrauch/vertrag/{juergen.id}?monat=2031-10"' in text
+    assert f"/verbrauch/{juergen.id}" not in text.replace("/intern/verbrauch/", "")
+    assert "Jürgen Müller" in text and "protokolliert" in text
+    entry = AuditLog.select().where(AuditLog.action == "consumption.view").get()
+    assert (entry.object_type, entry.object_id, entry.detail) == ("Contract", str(juergen.id),
+                                                                   "MV-1001-0203, November 2031")
+    assert entry.cooperative_id == juergen.cooperative_id
+
+
+def test_the_clerk_chooses_another_month_without_and_with_htmx(client, auth, post_list):
+    auth.login_staff(0)
+    page = client.get(contract_url("MV-1001-0203", monat="2031-10"))
+    assert "Ihr Verbrauch im Oktober 2031" in page.get_data(as_text=True)
+    response = client.get(contract_url("MV-1001-0203", monat="2031-10"), headers=htmx(auth, "verbrauch-werte"))
+    fragment = response.get_data(as_text=True)
+    assert fragment.lstrip().startswith('<div id="verbrauch-werte"') and "<html" not in fragment
+    assert {"HX-Request", "HX-Target"} <= {value.strip() for value in response.headers["Vary"].split(",")}
+    assert client.get(contract_url("MV-1001-0203", monat="2031-13")).status_code == 404
+    assert AuditLog.select().where(AuditLog.action == "consumption.view").count() == 2  # each look
+
+
+def test_another_cooperatives_contract_or_a_non_rental_one_is_a_404(client, auth, post_list):
+    auth.login_staff(2)  # Elsteraue
+    assert client.get(contract_url("MV-1001-0203")).status_code == 404
+    assert client.get(contract_url("MV-301-0201")).status_code == 200
+    flat = contract("MV-301-0201")
+    parking = Contract.create(cooperative=flat.cooperative, kind="parking", number="SP-T-1", unit=flat.unit,
+                              start_date=date(2020, 1, 1))
+    assert client.get(f"/intern/verbrauch/vertrag/{parking.id}").status_code == 404
+    assert client.get("/intern/verbrauch/vertrag/999999").status_code == 404
+    assert AuditLog.select().where(AuditLog.action == "consumption.view").count() == 1
+    auth.logout()
+    auth.login_with_code(auth.logins["admin"])
+    assert client.get(contract_url("MV-1001-0203")).status_code == 200
+
+
+def test_tenants_and_anonymous_do_not_reach_the_staff_view(client, auth, post_list):
+    assert client.get(contract_url("MV-1001-0203")).status_code == 404
+    auth.login_as("juergen")
+    assert client.get(contract_url("MV-1001-0203")).status_code == 404
+
+
+def test_the_person_page_links_each_rental_contract_to_its_verbrauch(client, auth, post_list):
+    juergen = contract("MV-1001-0203")
+    person = Person.get(Person.first_name == "Jürgen")
+    auth.login_staff(0)
+    text = client.get(f"/intern/personen/{person.id}").get_data(as_text=True)
+    assert f'href="/intern/verbrauch/vertrag/{juergen.id}"' in text
+    assert "Verbrauch<span class=\"visually-hidden\"> zu MV-1001-0203</span> ansehen" in text
+    non_rental = [c.id for c in Contract.select().join(
+        ContractParty).where((ContractParty.person == person) & (Contract.kind != "rental"))]
+    assert all(f"/intern/verbrauch/vertrag/{found}\"" not in text for found in non_rental)
+
+
+def test_the_staff_view_runs_the_same_queries_with_more_history(client, auth, post_list, count_queries):
+    auth.login_staff(0)
+    url = contract_url("MV-1001-0203")
+
+    def page_queries():
+        with count_queries() as queries:
+            assert client.get(url).status_code == 200
+        return queries.count
+
+    few = page_queries()
+    values(contract("MV-1001-0203"), *[clock.add_months(date(2029, 1, 1), n) for n in range(30)], kind="hot_water")
+    assert page_queries() == few

@@ -1,21 +1,28 @@
 """Verbrauchsinformation per Post: the rental contracts whose tenants get the month's Verbrauchsinformation
 (§ 6a HeizkostenV) on paper (no portal access, or they asked for paper), a page at a time, and their letters as
-one PDF for window envelopes (services.consumption.notices)."""
+one PDF for window envelopes (services.consumption.notices).
+
+A rental contract's Verbrauch as its tenants see it (the tenant page's figures partial), for staff of the
+contract's cooperative (another's is a 404), from the staff person page; each look is audited like the person page.
+"""
 
 from datetime import date
 
-from flask import current_app, request
+from flask import abort, current_app, request, url_for
 from flask_login import current_user
 from wtforms import BooleanField, HiddenField, SelectMultipleField
 
-from wir import clock, pagination
+from wir import audit, clock, db, pagination
+from wir.blueprints.consumption.pages import FIGURES_ID
+from wir.blueprints.consumption.pages import _charts as charts_of  # the tenant page's charts, the same
 from wir.blueprints.staff import bp
 from wir.converters import bounded_int
 from wir.formatting import german_month
 from wir.forms import ChoiceField, Form, options
-from wir.models import Contract
-from wir.rendering import render, send_bytes
-from wir.services.consumption import notices
+from wir.models import Contract, Cooperative, Unit
+from wir.rendering import or_404, render, send_bytes
+from wir.services import scope
+from wir.services.consumption import info, notices
 from wir.services.consumption.info import month_key
 
 PAGE_SIZE = 50  # also the letters of one PDF (see README: its time)
@@ -98,3 +105,31 @@ def consumption_letters():
     pdf = notices.letters_pdf(letters, month, current_app.config["BASE_URL"].rstrip("/"))
     notices.record_printed(current_user, letters, month)
     return send_bytes(pdf, "application/pdf", f"Verbrauchsinformation-{month_key(month)}.pdf")
+
+
+@bp.route("/verbrauch/vertrag/<int:contract_id>")
+def consumption_contract(contract_id):
+    """A rental contract's Verbrauch of a month (?monat=, default the newest) as its tenants see it, to answer
+    their questions; only the staff member's cooperative's (admins: both)."""
+    query = (Contract.select(Contract, Unit, Cooperative).join(Unit).switch(Contract).join(Cooperative)
+             .where((Contract.id == contract_id) & (Contract.kind == "rental")))
+    contract = or_404(scope.in_staff_scope(query, current_user, Contract.cooperative).first())
+    month = None
+    if request.args.get("monat"):
+        try:
+            month = clock.parse_month(request.args["monat"])
+        except ValueError:
+            abort(404)
+    this = info.for_contract(contract, month)
+    with db.write_transaction():  # personal data: who looked at whose Verbrauch, like the person page
+        audit.record(current_user, "consumption.view", contract,
+                     f"{contract.number}, {german_month(this.month)}" if this.month else contract.number,
+                     cooperative=contract.cooperative)
+    url = url_for("staff.consumption_contract", contract_id=contract.id)
+    fragment = "consumption/_figures.html" if request.headers.get("HX-Target") == FIGURES_ID else None
+    response = render("staff/consumption_contract.html", fragment, info=this, charts=charts_of(this),
+                      contract=contract, contract_label=scope.contract_label(contract),
+                      tenants=info.tenants_of(contract), figures_id=FIGURES_ID, figures_url=url,
+                      month_pdf_url=None, month_key=month_key)
+    response.vary.add("HX-Target")  # the fragment is chosen by it: a cache must not give the page for it
+    return response

@@ -47,6 +47,7 @@ ACTION_LABELS = {
     "bank_account.requested": "Bankverbindung beantragt",
     "bank_account.viewed": "Bankverbindung angesehen",
     "consumption.by_post": "Verbrauchsinformation per Post gewählt oder abbestellt",
+    "consumption.view": "Verbrauch eines Mietvertrags angesehen",
     "consumption_letters.printed": "Verbrauchsinformation per Post gedruckt",
     "data.exported": "Eigene Daten heruntergeladen",
     "document.uploaded": "Dokument hochgeladen",
