@@ -1,6 +1,7 @@
 """Zählerstand melden (issue 22) in a real browser: Jürgen reports a reading with a photo of the meter without
 JavaScript and on a 360 px phone with htmx, each through the question „Stimmt der Wert?“ and its confirmation
-without choosing the photo again; axe on the form, the question and the desk's panel.
+without choosing the photo again; a photo kept longer than a day is asked for again; a contract ended long ago
+says why it takes no readings; axe on the form, the question, the photo asked again, that page and the desk's panel.
 
 The module's live server gets two meters with a year of imported values on Jürgen's flat (a snippet run against its
 database), so the module does not depend on what the demo holds.
@@ -56,6 +57,24 @@ def contract_id(live_server) -> int:
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     return int(result.stdout.strip().splitlines()[-1])
+
+
+def run(live_server, code: str) -> str:
+    """Run ``code`` against the live server's database (after SNIPPET's imports); returns what it printed."""
+    result = subprocess.run([sys.executable, "-c", SNIPPET + code], cwd=live_server.directory,
+                            env=live_server.environment(), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+SNIPPET = """
+import datetime
+from datetime import timedelta
+from wir import clock, create_app, db
+from wir.models import Contract, PendingUpload
+app = create_app({})
+db.database.connect(reuse_if_open=True)
+"""
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +162,41 @@ def test_the_desk_shows_the_panel(new_page, live_server, contract_id, juergen, p
     expect(panel.get_by_role("img", name=re.compile("Foto des Zählers"))).to_be_visible()
     expect(panel.locator("tbody tr").first).to_contain_text("diese Meldung")
     assert_accessible(clerk)
+
+
+def test_a_photo_kept_longer_than_a_day_is_asked_for_again(new_page, live_server, contract_id, juergen, photo):
+    page = new_page("desktop", javascript=False, user=juergen)
+    page.goto(f"/verbrauch/{contract_id}/zaehlerstand")
+    fill(page, "Warmwasser – Zähler WW-BROWSER-1 (m³)", "120", photo)  # below 130 (or 136): the question
+    page.get_by_role("button", name="Absenden").click()
+    expect(page.get_by_text("Foto: Zähler Bad.jpg (bereits hochgeladen)")).to_be_visible()
+    run(live_server, "PendingUpload.update(created_at=clock.now() - timedelta(hours=25)).execute()")
+    page.get_by_label("Ja, der Wert stimmt.").check()
+    page.get_by_role("button", name="Absenden").click()
+
+    # next to the photo field: choose it again; the confirmation stays ticked
+    expect(page.locator("#photo-error")).to_contain_text(
+        "Das Foto, das Sie gewählt hatten, bewahren wir nur 24 Stunden auf. Bitte wählen Sie das Foto des Zählers "
+        "noch einmal.")
+    expect(page.get_by_text("bereits hochgeladen")).to_have_count(0)
+    expect(page.get_by_label("Ja, der Wert stimmt.")).to_be_checked()
+    assert_accessible(page)
+    control(page, "Foto des Zählers").set_input_files(photo)
+    page.get_by_role("button", name="Absenden").click()
+    assert_filed(page, "120 m³")
+
+
+def test_a_contract_ended_long_ago_says_why_it_takes_no_readings(new_page, live_server, contract_id, juergen):
+    where = f".where(Contract.id == {contract_id}).execute()"
+    before = run(live_server, f"print(repr(Contract.get_by_id({contract_id}).end_date))").strip()
+    run(live_server, "Contract.update(end_date=clock.add_months(clock.today(), -4))" + where)
+    try:
+        page = new_page("phone", user=juergen)
+        page.goto(f"/verbrauch/{contract_id}/zaehlerstand")
+        expect(page.locator("main")).to_contain_text("Zählerstände zu ihm nehmen wir hier nur bis drei Monate nach "
+                                                     "dem Vertragsende an.")
+        expect(page.get_by_label("Zählerstand")).to_have_count(0)
+        assert_no_horizontal_scroll(page)
+        assert_accessible(page)
+    finally:
+        run(live_server, f"Contract.update(end_date={before})" + where)
