@@ -24,7 +24,7 @@ from wir.models import (
     User,
 )
 from wir.services import erp_import
-from wir.services.consumption import notices
+from wir.services.consumption import info, notices
 from wir.services.erp_import.report import FileReport
 
 TODAY = date(2031, 12, 4)  # far beyond the demo's values, so only a test's own values count
@@ -267,13 +267,13 @@ def test_a_contract_another_worker_told_meanwhile_gets_no_second_mail(app, data,
     """Between reading a batch and writing its notices another worker told one of its contracts: the refused
     insert (inside a savepoint, so PostgreSQL's transaction goes on) queues nothing, the rest are told."""
     first, second = households(2)
-    read = notices._tenants_of
+    read = info.parties_of
 
     def meanwhile(contract_ids):
         ConsumptionNotice.create(contract=first, month=NOVEMBER, channel="mail")
         return read(contract_ids)
 
-    monkeypatch.setattr(notices, "_tenants_of", meanwhile)
+    monkeypatch.setattr(info, "parties_of", meanwhile)
     assert notices.announce(TODAY) == 1
     assert [m.recipient for m in OutboxMail.select()] == ["mieter1@example.org"]
     assert sorted(n.contract_id for n in ConsumptionNotice.select()) == [first.id, second.id]

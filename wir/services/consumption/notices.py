@@ -22,7 +22,7 @@ and the rest for the next run (after the next import, or the periodic sweep in w
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from peewee import JOIN, SQL, IntegrityError, fn
+from peewee import SQL, IntegrityError, fn
 
 from wir import audit, clock, db, mail
 from wir.formatting import german_month
@@ -44,7 +44,6 @@ from wir.services.documents.documents import letterhead
 
 BATCH_SIZE = 200  # contracts per transaction
 WINDOW = 2  # months before today's month that may still be announced
-PARTY_ROLES = ("main", "co")  # the tenants of a rental contract, Hauptmieter first
 MAIL, POST = "mail", "post"
 NO_ACCESS, WANTS_PAPER = "kein Portalzugang", "wünscht Papier"
 
@@ -71,7 +70,7 @@ def _has_values(*months: date):
 
 def _parties():
     return ContractParty.select(SQL("1")).join(Person).where(
-        (ContractParty.contract == Contract.id) & ContractParty.role.in_(PARTY_ROLES))
+        (ContractParty.contract == Contract.id) & ContractParty.role.in_(info.TENANT_ROLES))
 
 
 def _has_access():
@@ -91,20 +90,6 @@ def _noticed(month: date, channel: str):
 
 def _with_access(user: User) -> bool:
     return user is not None and user.confirmed_at is not None and user.is_active
-
-
-def _tenants_of(contract_ids) -> dict[int, list[ContractParty]]:
-    """The contracts' tenants (with person and login, if any), Hauptmieter first: one query."""
-    parties: dict[int, list[ContractParty]] = {}
-    if not contract_ids:
-        return parties
-    rows = (ContractParty.select(ContractParty, Person, User).join(Person)
-            .join(User, on=(Person.user == User.id), join_type=JOIN.LEFT_OUTER)
-            .where(ContractParty.contract.in_(list(contract_ids)) & ContractParty.role.in_(PARTY_ROLES))
-            .order_by(ContractParty.contract, ContractParty.role.desc(), ContractParty.id))  # "main" before "co"
-    for party in rows:
-        parties.setdefault(party.contract_id, []).append(party)
-    return parties
 
 
 # --- by mail ----------------------------------------------------------------------------------------------------
@@ -136,7 +121,7 @@ def announce_month(month: date, newer=(), batch_size: int = BATCH_SIZE) -> int:
             batch = list(_to_mail(month, newer).where(Contract.id > after).order_by(Contract.id).limit(batch_size))
             if not batch:
                 return told
-            tenants = _tenants_of([contract.id for contract in batch])
+            tenants = info.parties_of([contract.id for contract in batch])
             for contract in batch:
                 if _tell(contract, month, tenants.get(contract.id, [])):
                     told += 1
@@ -222,7 +207,7 @@ def letters_of(contracts, month: date) -> list[PostLetter]:
     """The post list's rows for these contracts (a page of ``by_post``): two queries, whatever their number."""
     contracts = list(contracts)
     ids = [contract.id for contract in contracts]
-    tenants = _tenants_of(ids)
+    tenants = info.parties_of(ids)
     printed = dict(ConsumptionNotice.select(ConsumptionNotice.contract, ConsumptionNotice.created_at).where(
         ConsumptionNotice.contract.in_(ids) & (ConsumptionNotice.month == month)
         & (ConsumptionNotice.channel == POST)).tuples()) if ids else {}
