@@ -44,7 +44,7 @@ def _month_arg():
     return _month(text) if text else None
 
 
-def _charts(this: info.ConsumptionInfo) -> dict:
+def charts_of(this: info.ConsumptionInfo) -> dict:
     """Per kind the SVG of its 13 months and of the comparison with the average user, each described by the table
     beneath it (the ids the template gives those tables)."""
     made = {}
@@ -87,7 +87,7 @@ def show(contract_id):
         "consumption/show.html",
         fragment,
         info=this,
-        charts=_charts(this),
+        charts=charts_of(this),
         person=person,
         contract=contract,
         contract_label=scope.contract_label(contract),

@@ -13,8 +13,7 @@ from flask_login import current_user
 from wtforms import BooleanField, HiddenField, SelectMultipleField
 
 from wir import audit, clock, db, pagination
-from wir.blueprints.consumption.pages import FIGURES_ID
-from wir.blueprints.consumption.pages import _charts as charts_of  # the tenant page's charts, the same
+from wir.blueprints.consumption.pages import FIGURES_ID, charts_of
 from wir.blueprints.staff import bp
 from wir.converters import bounded_int
 from wir.formatting import german_month
