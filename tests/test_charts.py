@@ -4,6 +4,8 @@ proportional to their values, missing months without a bar, two series told apar
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 
+import pytest
+
 from wir import charts
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -31,7 +33,29 @@ def test_the_month_chart_is_valid_svg_described_by_its_table():
     assert root.tag == f"{SVG}svg" and root.get("role") == "img"
     assert root.get("aria-describedby") == "t-heizung" and root.get("aria-labelledby") == "heizung-title"
     assert root.find(f"{SVG}title").text == "Heizung je Monat" and root.find(f"{SVG}title").get("id") == "heizung-title"
-    assert root.get("viewBox").startswith("0 0 400 ") and root.get("width") is None  # scales to any width
+    assert root.get("viewBox").startswith(f"0 0 {charts.WIDTH} ") and root.get("width") is None  # scales to any width
+
+
+def test_the_text_reads_on_a_phone():
+    """The viewBox is about as wide as a 360 px phone's content area, so a unit is about a pixel there: every text
+    is at least 14 units (the browser test measures it at 360 px)."""
+    for svg in (charts.month_chart(_points(), "kWh", 0, chart_id="c", title="t", table_id="t"),
+                charts.comparison_chart([("Sie", D(1)), ("Durchschnitt", D(2))], "kWh/m²", 1, chart_id="v",
+                                        title="t", table_id="t")):
+        root = ET.fromstring(str(svg))
+        assert 260 <= charts.WIDTH <= 320
+        assert all(float(text.get("font-size")) >= 14 for text in root.iter(f"{SVG}text"))
+
+
+def test_the_values_after_the_longest_bars_stay_inside_the_chart():
+    points = [charts.MonthPoint("Nov 2026", "November 2026", D(12345), "November 2025", D(9999))]
+    for unit in ("kWh", "Einheiten"):
+        root = ET.fromstring(str(charts.month_chart(points, unit, 0, chart_id="c", title="t", table_id="t")))
+        values = [text for text in root.iter(f"{SVG}text") if text.text.endswith(unit)]
+        assert len(values) == 2
+        for text in values:
+            # the server's estimate of a text's width is on the safe side of system-ui's
+            assert float(text.get("x")) + len(text.text) * charts.CHAR_WIDTH * charts.FONT <= charts.WIDTH
 
 
 def test_bars_are_proportional_to_the_values_and_named_like_the_table():
@@ -40,10 +64,11 @@ def test_bars_are_proportional_to_the_values_and_named_like_the_table():
     current = {rect.find(f"{SVG}title").text: float(rect.get("width")) for rect in _bars(root, "chart__bar--current")}
     earlier = {rect.find(f"{SVG}title").text: float(rect.get("width")) for rect in _bars(root, "chart__bar--earlier")}
 
-    assert current == {"Juli 2026: 400 kWh": charts.BAR_SPACE * 400 / 500, "August 2026: 350 kWh": 161.0,
-                       "Oktober 2026: 200 kWh": 92.0, "November 2026: 0 kWh": 0.0}
-    assert earlier["Juli 2025: 500 kWh"] == charts.BAR_SPACE  # the largest of both series fills the space
-    assert earlier["Oktober 2025: 250 kWh"] / earlier["November 2025: 100 kWh"] == 2.5
+    space = charts.bar_space([D(500)], "kWh", 0)  # the longest bar's length, the widest value after it
+    assert earlier["Juli 2025: 500 kWh"] == space  # the largest of both series fills the space
+    assert current == {"Juli 2026: 400 kWh": space * 400 / 500, "August 2026: 350 kWh": round(space * 350 / 500, 2),
+                       "Oktober 2026: 200 kWh": round(space * 200 / 500, 2), "November 2026: 0 kWh": 0.0}
+    assert earlier["Oktober 2025: 250 kWh"] / earlier["November 2025: 100 kWh"] == pytest.approx(2.5, rel=1e-3)
     texts = [text.text for text in root.iter(f"{SVG}text")]
     assert "400 kWh" in texts and "0 kWh" in texts
 
@@ -88,7 +113,8 @@ def test_the_comparison_chart():
     root = ET.fromstring(str(svg))
     widths = [float(rect.get("width")) for rect in root.iter(f"{SVG}rect") if rect.find(f"{SVG}title") is not None]
 
-    assert widths == [round(charts.COMPARISON_SPACE * 6.6 / 7.2, 2), charts.COMPARISON_SPACE]
+    space = charts.bar_space([D("7.2")], "kWh/m²", 1)
+    assert widths == [round(space * 6.6 / 7.2, 2), space]
     assert [text.text for text in root.iter(f"{SVG}text")] == ["Sie", "6,6 kWh/m²", "Durchschnitt", "7,2 kWh/m²"]
 
 

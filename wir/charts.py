@@ -23,16 +23,19 @@ INK = "#1a1a1a"  # text: 17:1 on white
 BRAND = "#003d7a"  # the current bars: 11:1
 MUTED = "#4a4a4a"  # the earlier bars' hatching and outline: 8.9:1
 
-WIDTH = 400  # viewBox units; a 360 px phone shows the chart at 0.9
-LABEL_WIDTH = 74  # the months' names left of the bars
-BAR_LEFT = 78
-BAR_SPACE = 230  # the longest bar; its value's text follows it
-BAR_HEIGHT = 13
-BAR_GAP = 2
-GROUP_GAP = 9
-COMPARISON_SPACE = 196  # room for "12,3 kWh/m²" after the longest bar
-LEGEND_HEIGHT = 30
-FONT = 12
+# The viewBox is about as wide as a 360 px phone's content area (277 px), so a unit is about a pixel there: text of
+# 15 units reads at about 15 px (13 px at 320 px); wir's consumption.css caps the width on large screens. Each
+# month's (or row's) name stands on its own line above its bars, so the bars and their values get the full width.
+WIDTH = 280
+FONT = 15
+CHAR_WIDTH = 0.66  # an upper estimate of a character's width in system-ui, in FONT: the room for values and legends
+LABEL_HEIGHT = 19  # the name's line above the bars
+BAR_HEIGHT = 17
+BAR_GAP = 3
+GROUP_GAP = 11
+LEGEND_HEIGHT = 32
+VALUE_GAP = 5  # between a bar's end and its value
+LEFT = 2  # the bars start right of the axis
 
 
 def bar_length(value: Decimal | None, largest: Decimal, full: float) -> float:
@@ -62,31 +65,51 @@ def _amount(value: Decimal | None, unit: str, places: int) -> str:
     return "fehlt" if value is None else f"{number(value, places)} {unit}"
 
 
-def _text(x: float, y: float, text: str, css: str = "chart__text", anchor: str = "start", size: int = FONT,
-          weight: str = "normal") -> str:
-    return (f'<text class="{css}" x="{x:g}" y="{y:g}" font-size="{size}" fill="{INK}" text-anchor="{anchor}" '
+def _width(text: str) -> float:
+    """An upper estimate of the text's width in viewBox units (there is no font metrics on the server)."""
+    return len(text) * CHAR_WIDTH * FONT
+
+
+def bar_space(values: Sequence[Decimal | None], unit: str, places: int) -> float:
+    """The longest bar's length: the width left after the widest value written after its bar (at least a third of
+    the chart, should a value be absurdly long)."""
+    widest = max((_width(_amount(value, unit, places)) for value in values), default=0)
+    return max(round(WIDTH - LEFT - VALUE_GAP - widest, 2), WIDTH / 3)
+
+
+def _text(x: float, y: float, text: str, css: str = "chart__text", weight: str = "normal") -> str:
+    return (f'<text class="{css}" x="{x:g}" y="{y:g}" font-size="{FONT}" fill="{INK}" '
             f'font-weight="{weight}">{escape(text)}</text>')
 
 
-def _bar(x: float, y: float, value: Decimal | None, scale: Decimal, unit: str, places: int, name: str,
-         pattern_id: str | None = None, space: float = BAR_SPACE) -> str:
+def _middle(y: float) -> float:
+    """The baseline of a text centred on a bar at ``y``."""
+    return round(y + BAR_HEIGHT / 2 + FONT * 0.35, 2)
+
+
+def _bar(y: float, value: Decimal | None, scale: Decimal, space: float, unit: str, places: int, name: str,
+         pattern_id: str | None = None) -> str:
     """A bar with its value after it (hatched with ``pattern_id``: the earlier one), or the marker of a missing
     value."""
     earlier = pattern_id is not None
-    height = BAR_HEIGHT
-    middle = y + height / 2 + FONT * 0.35
     if value is None:
-        marker = (f'<line class="chart__missing" x1="{x:g}" y1="{y:g}" x2="{x:g}" y2="{y + height:g}" '
-                  f'stroke="{MUTED}" stroke-width="2" stroke-dasharray="3 2"/>')
-        return marker + _text(x + 5, middle, "fehlt", css="chart__text chart__text--missing")
+        marker = (f'<line class="chart__missing" x1="{LEFT + 1:g}" y1="{y:g}" x2="{LEFT + 1:g}" '
+                  f'y2="{y + BAR_HEIGHT:g}" stroke="{MUTED}" stroke-width="2" stroke-dasharray="3 2"/>')
+        return marker + _text(LEFT + 6, _middle(y), "fehlt", css="chart__text chart__text--missing")
     length = bar_length(value, scale, space)
     css = "chart__bar chart__bar--earlier" if earlier else "chart__bar chart__bar--current"
     fill = f"url(#{pattern_id})" if earlier else BRAND
     stroke = f' stroke="{MUTED}" stroke-width="1"' if earlier else ""
     title = f"{name}: {_amount(value, unit, places)}"
-    rect = (f'<rect class="{css}" x="{x:g}" y="{y:g}" width="{length:g}" height="{height}" fill="{fill}"{stroke}>'
-            f"<title>{escape(title)}</title></rect>")
-    return rect + _text(x + length + 4, middle, _amount(value, unit, places))
+    rect = (f'<rect class="{css}" x="{LEFT}" y="{y:g}" width="{length:g}" height="{BAR_HEIGHT}" fill="{fill}"'
+            f"{stroke}><title>{escape(title)}</title></rect>")
+    return rect + _text(LEFT + length + VALUE_GAP, _middle(y), _amount(value, unit, places))
+
+
+def _axis(spans: Sequence[tuple[float, float]]) -> str:
+    """The bars' common left edge, broken where the names stand."""
+    path = " ".join(f"M1 {top:g}V{bottom:g}" for top, bottom in spans)
+    return f'<path class="chart__axis" d="{path}" stroke="{INK}" stroke-width="1" fill="none"/>'
 
 
 def _open(chart_id: str, height: float, title: str, table_id: str) -> str:
@@ -108,51 +131,73 @@ def _pattern(pattern_id: str) -> str:
     )
 
 
-def _legend_entry(x: float, label: str, earlier: bool, pattern_id: str) -> str:
+def _legend_entry(x: float, y: float, label: str, earlier: bool, pattern_id: str) -> str:
     css = "chart__bar chart__bar--earlier" if earlier else "chart__bar chart__bar--current"
     fill = f"url(#{pattern_id})" if earlier else BRAND
     stroke = f' stroke="{MUTED}" stroke-width="1"' if earlier else ""
-    return (f'<rect class="{css}" x="{x:g}" y="6" width="16" height="{BAR_HEIGHT}" fill="{fill}"{stroke}/>'
-            + _text(x + 21, 6 + BAR_HEIGHT / 2 + FONT * 0.35, label))
+    return (f'<rect class="{css}" x="{x:g}" y="{y:g}" width="18" height="{BAR_HEIGHT}" fill="{fill}"{stroke}/>'
+            + _text(x + 24, _middle(y), label))
+
+
+def _legend(legend: tuple[str, str], pattern_id: str) -> tuple[str, float]:
+    """Both entries on one line, or the second below the first where they do not fit side by side: (the SVG,
+    its height)."""
+    second = 24 + _width(legend[0]) + 16
+    if second + 24 + _width(legend[1]) <= WIDTH:
+        x, y, height = second, 4, LEGEND_HEIGHT
+    else:
+        x, y, height = 0, 4 + BAR_HEIGHT + BAR_GAP + 2, LEGEND_HEIGHT + BAR_HEIGHT + BAR_GAP + 2
+    return (_legend_entry(0, 4, legend[0], False, pattern_id) + _legend_entry(x, y, legend[1], True, pattern_id),
+            height)
 
 
 def month_chart(points: Sequence[MonthPoint], unit: str, places: int, *, chart_id: str, title: str,
                 table_id: str, legend: tuple[str, str] = ("Monat", "ein Jahr früher")) -> Markup:
-    """Bars per month: the month (solid) and below it the same month a year earlier (hatched), each with its value
-    written after it. ``chart_id`` must be unique on the page (it names the hatching's pattern too)."""
+    """Per month its name, below it the month's bar (solid) and that of the same month a year earlier (hatched),
+    each with its value written after it. ``chart_id`` must be unique on the page (it names the hatching's pattern
+    too)."""
     pattern_id = f"{chart_id}-hatch"
-    scale = largest([p.value for p in points] + [p.year_before for p in points])
-    group = BAR_HEIGHT * 2 + BAR_GAP + GROUP_GAP
-    height = LEGEND_HEIGHT + group * len(points)
-    parts = [_open(chart_id, height, title, table_id), _pattern(pattern_id),
-             _legend_entry(0, legend[0], False, pattern_id), _legend_entry(WIDTH / 2 - 20, legend[1], True, pattern_id)]
+    values = [p.value for p in points] + [p.year_before for p in points]
+    scale = largest(values)
+    space = bar_space(values, unit, places)
+    legend_svg, legend_height = _legend(legend, pattern_id)
+    group = LABEL_HEIGHT + 2 * BAR_HEIGHT + BAR_GAP + GROUP_GAP
+    height = legend_height + group * len(points) - GROUP_GAP + 2
+    parts = [_open(chart_id, height, title, table_id), _pattern(pattern_id), legend_svg]
+    spans = []
     for index, point in enumerate(points):
-        top = LEGEND_HEIGHT + index * group
+        top = legend_height + index * group
+        bars = top + LABEL_HEIGHT
         parts.append(f'<g class="chart__month" data-month="{escape(point.name)}">')
-        parts.append(_text(LABEL_WIDTH - 4, top + BAR_HEIGHT + 2, point.label, anchor="end", weight="bold"))
-        parts.append(_bar(BAR_LEFT, top, point.value, scale, unit, places, point.name))
-        parts.append(_bar(BAR_LEFT, top + BAR_HEIGHT + BAR_GAP, point.year_before, scale, unit, places,
+        parts.append(_text(0, top + FONT - 1, point.label, weight="bold"))
+        parts.append(_bar(bars, point.value, scale, space, unit, places, point.name))
+        parts.append(_bar(bars + BAR_HEIGHT + BAR_GAP, point.year_before, scale, space, unit, places,
                           point.year_before_name, pattern_id))
         parts.append("</g>")
-    parts.append(f'<line x1="{BAR_LEFT:g}" y1="{LEGEND_HEIGHT - 3:g}" x2="{BAR_LEFT:g}" y2="{height:g}" '
-                 f'stroke="{INK}" stroke-width="1"/>')
+        spans.append((bars - 1, bars + 2 * BAR_HEIGHT + BAR_GAP + 1))
+    parts.append(_axis(spans))
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
 def comparison_chart(rows: Sequence[tuple[str, Decimal | None]], unit: str, places: int, *, chart_id: str,
                      title: str, table_id: str) -> Markup:
-    """One horizontal bar per row (you, the average user), the first solid, the others hatched, with the values."""
+    """Per row (you, the average user) its name and below it a bar, the first solid, the others hatched, with the
+    values."""
     pattern_id = f"{chart_id}-hatch"
-    scale = largest(value for _, value in rows)
-    group = BAR_HEIGHT + 2 + GROUP_GAP
-    height = 8 + group * len(rows)
+    values = [value for _, value in rows]
+    scale = largest(values)
+    space = bar_space(values, unit, places)
+    group = LABEL_HEIGHT + BAR_HEIGHT + GROUP_GAP
+    height = group * len(rows) - GROUP_GAP + 4
     parts = [_open(chart_id, height, title, table_id), _pattern(pattern_id)]
+    spans = []
     for index, (label, value) in enumerate(rows):
-        top = 6 + index * group
-        parts.append(_text(LABEL_WIDTH + 22, top + BAR_HEIGHT / 2 + FONT * 0.35, label, anchor="end",
-                           weight="bold"))
-        parts.append(_bar(BAR_LEFT + 26, top, value, scale, unit, places, label,
-                          pattern_id if index > 0 else None, space=COMPARISON_SPACE))
+        top = 2 + index * group
+        parts.append(_text(0, top + FONT - 1, label, weight="bold"))
+        parts.append(_bar(top + LABEL_HEIGHT, value, scale, space, unit, places, label,
+                          pattern_id if index > 0 else None))
+        spans.append((top + LABEL_HEIGHT - 1, top + LABEL_HEIGHT + BAR_HEIGHT + 1))
+    parts.append(_axis(spans))
     parts.append("</svg>")
     return Markup("".join(parts))

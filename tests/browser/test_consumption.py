@@ -20,6 +20,8 @@ from tests.helpers import demo_tenant
 pytestmark = pytest.mark.browser
 
 MONTH_HEADING = re.compile(r"^Ihr Verbrauch im ")
+# the tables' boxes whose content is wider than they are (they would scroll sideways)
+SCROLLING_BOXES = "boxes => boxes.filter(box => box.scrollWidth > box.clientWidth + 1).map(box => box.id || box.getAttribute('aria-labelledby'))"
 
 
 def _download_pdf(page) -> bytes:
@@ -41,8 +43,14 @@ def test_consumption_with_htmx_at_phone_width(new_page, demo_logins):
     expect(page.get_by_role("img", name=re.compile(r"^Heizung: Verbrauch der letzten 13 Monate"))).to_be_visible()
     assert_accessible(page)
     assert_no_horizontal_scroll(page, 360)
+    # the charts' text reads on the phone (at least 13 px high), the tables beneath them are tables, not cards
+    heights = page.locator("svg.chart text").evaluate_all("texts => texts.map(t => t.getBoundingClientRect().height)")
+    assert heights and min(heights) >= 13, heights
+    expect(page.locator("#table-heating thead")).to_be_visible()
+    assert page.locator("#table-heating tbody tr").first.evaluate("row => getComputedStyle(row).display") == "table-row"
     page.set_viewport_size({"width": 320, "height": 740})
     assert_no_horizontal_scroll(page, 320)
+    assert page.locator(".consumption .table-scroll").evaluate_all(SCROLLING_BOXES) == []
     page.evaluate("window.wirNoReload = 'still here'")
 
     # the month before through the chooser: htmx swaps the figures and keeps the URL
