@@ -34,6 +34,7 @@ TENANT_EXAMPLES = {
     ("savings.statement", "number"): lambda: JUERGENS_SPARBUCH,
     ("documents.request_certificate", "slug"): lambda: sorted(certificates.CERTIFICATES)[0],
     ("documents.application", "slug"): lambda: sorted(applications.KINDS)[0],
+    ("consumption.pdf", "month"): lambda: "2026-10",
 }
 
 

@@ -269,6 +269,8 @@ BAD_ROWS = [
      "Einheiten eines Heizkostenverteilers ohne Umrechnungsfaktor lassen sich mit keinem Durchschnitt vergleichen; "
      "bitte leer lassen oder den Faktor angeben."),
     ("Z-1;Heizung;11.2025;1;kWh;;;1e5;", "Durchschnitt", "„1e5“ ist keine Zahl wie 1.234,56."),
+    ("Z-1;Heizung;11.2025;100000000000000000000000000;kWh;;;;", "Verbrauch",
+     "„100000000000000000000000000“ ist zu groß."),
     (";Heizung;11.2025;1;kWh;;;;", "Zählernummer", "Pflichtfeld ist leer."),
     ("Z-1\x07;Heizung;11.2025;1;kWh;;;;", "Zählernummer", "Der Text enthält Steuerzeichen."),
 ]

@@ -162,10 +162,10 @@ def decimal(value: str, places: int = 2) -> Decimal:
         number = Decimal(compact)
     except InvalidOperation:
         raise BadValue(f"„{value}“ ist keine Zahl.") from None
+    if abs(number) >= Decimal(10) ** 9:  # first: quantizing a number of 30 digits overflows the context
+        raise BadValue(f"„{value}“ ist zu groß.")
     if number != number.quantize(Decimal(1).scaleb(-places)):
         raise BadValue(f"„{value}“ hat mehr als {places} Nachkommastellen.")
-    if abs(number) >= Decimal(10) ** 9:
-        raise BadValue(f"„{value}“ ist zu groß.")
     return number
 
 
