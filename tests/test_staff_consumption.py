@@ -1,15 +1,24 @@
 """Verbrauchsinformation per Post (/intern/verbrauch): the month's contracts whose tenants get it on paper, only the
-clerk's own cooperative, a page at a time with constant queries, and their letters as one PDF that marks them
-printed and is audited."""
+clerk's own cooperative, a page at a time with constant queries, and all of the month's letters as one PDF made in
+the background (progress, failure, a stale job), which marks them printed; ordering and download are audited."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from tests.helpers import htmx, main_of, pdf_text
 from tests.test_consumption_notices import NOVEMBER, OCTOBER, contract, households, values
 from wir import clock
-from wir.models import AuditLog, ConsumptionNotice, Contract, ContractParty, Person, User
+from wir.models import (
+    AuditLog,
+    ConsumptionLetterBatch,
+    ConsumptionNotice,
+    Contract,
+    ContractParty,
+    JobStatus,
+    Person,
+    User,
+)
 from wir.services.consumption import notices
 
 URL = "/intern/verbrauch"
@@ -48,7 +57,7 @@ def test_the_clerk_sees_the_contracts_without_access_or_with_a_paper_wish(client
     assert "MV-1012-0405" not in listed  # told by mail
     assert "MV-301-0201" not in listed  # Elsteraue's
     assert listed.count("noch nicht") == 2
-    assert "Briefe 1–2 als PDF" in text
+    assert "Alle Briefe als PDF erstellen" in text
     assert 'aria-current="page">Verbrauch per Post' in text
 
 
@@ -82,7 +91,7 @@ def test_a_month_without_values_says_no_letters_are_needed(client, auth, post_li
     auth.login_staff(0)
     text = client.get(URL, query_string={"monat": "2031-08"}).get_data(as_text=True)
     assert "Für August 2031 sind keine Briefe nötig." in text
-    assert "Briefe 1–" not in text
+    assert "Alle Briefe als PDF" not in text
 
 
 def test_htmx_swaps_only_the_list(client, auth, post_list):
@@ -99,52 +108,149 @@ def test_htmx_swaps_only_the_list(client, auth, post_list):
     assert "HX-Target" in other.headers["Vary"]
 
 
-def test_the_letters_pdf_marks_the_letters_printed_and_is_audited(client, auth, post_list):
+def order(client, auth, month="2031-11", **extra):
+    return client.post(LETTERS_URL, data={"monat": month, "csrf_token": auth.csrf_token(), **extra})
+
+
+def latest_batch() -> ConsumptionLetterBatch:
+    return ConsumptionLetterBatch.select().order_by(ConsumptionLetterBatch.id.desc()).first()
+
+
+def test_all_letters_are_made_in_the_background_marked_printed_and_audited(client, auth, post_list):
     auth.login_staff(0)
-    ids = [contract("MV-1001-0203").id, contract("MV-2003-0001").id]
-    response = client.post(LETTERS_URL, data={"monat": "2031-11", "vertrag": ids, "csrf_token": auth.csrf_token()})
-    assert response.status_code == 200, response.get_data(as_text=True)
-    assert response.mimetype == "application/pdf"
-    assert "attachment" in response.headers["Content-Disposition"]
-    assert "Verbrauchsinformation-2031-11.pdf" in response.headers["Content-Disposition"]
-    text = pdf_text(response.data)
+    assert "Alle Briefe als PDF erstellen" in client.get(URL).get_data(as_text=True)
+    response = order(client, auth)
+    batch = latest_batch()
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/intern/verbrauch/auftrag/{batch.id}")
+    assert batch.status == JobStatus.DONE and batch.total == batch.done == 2 and batch.month == NOVEMBER
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Fertig: 2 Briefe für November 2031" in page and "hx-get" not in page  # done: no more polling
+    assert "PDF herunterladen" in page
+    download = client.get(f"/intern/verbrauch/auftrag/{batch.id}/briefe.pdf")
+    assert download.status_code == 200 and download.mimetype == "application/pdf"
+    assert f"Verbrauchsinformation-2031-11-{batch.id}.pdf" in download.headers["Content-Disposition"]
+    text = pdf_text(download.data)
     assert text.count("Ihre Verbrauchsinformation für November 2031") == 2
     assert "Jürgen Müller" in text and "Hannelore Schütz" in text
     printed = ConsumptionNotice.select().where(ConsumptionNotice.channel == "post")
+    ids = [contract("MV-1001-0203").id, contract("MV-2003-0001").id]
     assert sorted(n.contract_id for n in printed) == sorted(ids) and {n.month for n in printed} == {NOVEMBER}
+    actions = [e.action for e in AuditLog.select().where(AuditLog.object_type == "ConsumptionLetterBatch")
+               .order_by(AuditLog.id)]
+    assert actions == ["consumption_letters.ordered", "consumption_letters.printed", "consumption_letters.downloaded"]
     entry = AuditLog.get(AuditLog.action == "consumption_letters.printed")
     assert "November 2031: 2 Briefe" in entry.detail and "MV-2003-0001" in entry.detail
     listed = rows(client.get(URL).get_data(as_text=True))
     assert listed.count("04.12.2031, 10:30 Uhr") == 2 and "noch nicht" not in listed
-    # only what is not printed yet
+    # the list's filter: nothing left to print, so nothing to order
     text = client.get(URL, query_string={"monat": "2031-11", "offen": "y"}).get_data(as_text=True)
-    assert "Für November 2031 sind keine Briefe mehr zu drucken." in text
-    # printing again keeps the first date
-    client.post(LETTERS_URL, data={"monat": "2031-11", "vertrag": ids, "csrf_token": auth.csrf_token()})
+    assert "Für November 2031 sind keine Briefe mehr zu drucken." in text and "Alle Briefe als PDF" not in text
+    refused = order(client, auth, offen="y")
+    assert refused.status_code == 422
+    assert "Für November 2031 sind keine Briefe mehr zu drucken." in refused.get_data(as_text=True)
+    # all of them again keeps the first date
+    order(client, auth)
+    assert latest_batch().total == 2
     assert ConsumptionNotice.select().where(ConsumptionNotice.channel == "post").count() == 2
 
 
-def test_letters_of_another_cooperative_or_not_on_the_list_are_not_printed(client, auth, post_list):
+def test_only_unprinted_letters_follow_the_lists_filter(client, auth, post_list):
+    with_date = ConsumptionNotice.create(contract=contract("MV-2003-0001"), month=NOVEMBER, channel="post",
+                                         created_at=datetime(2031, 12, 1, 8, 0))
     auth.login_staff(0)
-    foreign = [contract("MV-301-0201").id, contract("MV-1012-0405").id]
-    response = client.post(LETTERS_URL, data={"monat": "2031-11", "vertrag": foreign, "csrf_token": auth.csrf_token()})
-    assert response.status_code == 422
-    assert "Diese Briefe sind nicht mehr auf der Liste." in response.get_data(as_text=True)
-    assert ConsumptionNotice.select().where(ConsumptionNotice.channel == "post").count() == 0
-    mixed = [contract("MV-301-0201").id, contract("MV-2003-0001").id]
-    response = client.post(LETTERS_URL, data={"monat": "2031-11", "vertrag": mixed, "csrf_token": auth.csrf_token()})
-    assert response.status_code == 200
-    assert "Yılmaz" not in pdf_text(response.data)
-    assert [n.contract_id for n in ConsumptionNotice.select()] == [contract("MV-2003-0001").id]
+    page = client.get(URL, query_string={"monat": "2031-11", "offen": "y"}).get_data(as_text=True)
+    assert '<input type="hidden" name="offen" value="y">' in page
+    order(client, auth, offen="y")
+    batch = latest_batch()
+    assert batch.only_unprinted and batch.total == 1
+    text = pdf_text(client.get(f"/intern/verbrauch/auftrag/{batch.id}/briefe.pdf").data)
+    assert "Jürgen Müller" in text and "Hannelore Schütz" not in text
+    assert ConsumptionNotice.get_by_id(with_date.id).created_at == datetime(2031, 12, 1, 8, 0)
+
+
+def test_a_clerk_gets_only_their_cooperatives_letters_and_batches(client, auth, post_list):
+    auth.login_staff(2)  # Elsteraue
+    order(client, auth)
+    theirs = latest_batch()
+    assert theirs.total == 1 and "Yılmaz" in pdf_text(notices.batch_pdf(theirs))
+    auth.logout()
+    auth.login_staff(0)  # Lipsia: another cooperative's batch is not found
+    assert client.get(f"/intern/verbrauch/auftrag/{theirs.id}").status_code == 404
+    assert client.get(f"/intern/verbrauch/auftrag/{theirs.id}/briefe.pdf").status_code == 404
+    assert AuditLog.select().where(AuditLog.action == "consumption_letters.downloaded").count() == 0
+    order(client, auth)
+    assert "Yılmaz" not in pdf_text(notices.batch_pdf(latest_batch()))
+    assert "MV-301-0201" not in AuditLog.get(AuditLog.action == "consumption_letters.printed",
+                                             AuditLog.object_id == str(latest_batch().id)).detail
+
+
+def test_a_running_batch_polls_and_its_pdf_is_not_there_yet(client, auth, post_list, monkeypatch):
+    monkeypatch.setattr("wir.tasks.build_consumption_letters", lambda batch_id: None)  # no worker took it yet
+    auth.login_staff(0)
+    location = order(client, auth).headers["Location"]
+    page = client.get(location).get_data(as_text=True)
+    assert "Wartet:" in page and "0 von 2 Briefen erstellt" in page
+    assert f'hx-get="{location}"' in page and "Stand aktualisieren" in page
+    fragment = client.get(location, headers=htmx(auth, "consumption-batch")).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<div id="consumption-batch"') and "<html" not in fragment
+    assert client.get(location + "/briefe.pdf").status_code == 409
+    assert ConsumptionNotice.select().count() == 0
+
+
+def test_a_stale_or_failed_batch_says_so_and_marks_nothing(client, auth, post_list, monkeypatch):
+    monkeypatch.setattr("wir.tasks.build_consumption_letters", lambda batch_id: None)
+    auth.login_staff(0)
+    location = order(client, auth).headers["Location"]
+    assert notices.give_up_stale(MOMENT) == 0
+    assert notices.give_up_stale(MOMENT + timedelta(hours=2)) == 1
+    page = client.get(location, headers=htmx(auth, "consumption-batch")).get_data(as_text=True)
+    assert "Die Briefe wurden nicht erstellt." in page and "nicht rechtzeitig" in page
+    assert 'id="consumption-batch-status" hx-swap-oob="innerHTML"' in page  # said in the live region
+    # a worker that takes it afterwards changes nothing
+    notices.build_batch(latest_batch().id, "http://localhost")
+    assert latest_batch().status == JobStatus.FAILED and ConsumptionNotice.select().count() == 0
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("kaputt")
+
+    monkeypatch.setattr(notices, "letters_pdf", broken)
+    monkeypatch.setattr("wir.tasks.build_consumption_letters", lambda batch_id: notices.build_batch(batch_id, ""))
+    location = order(client, auth).headers["Location"]
+    page = client.get(location).get_data(as_text=True)
+    assert "Unerwarteter Fehler (RuntimeError)" in page and ConsumptionNotice.select().count() == 0
+
+
+def test_a_queue_out_of_reach_fails_the_batch(client, auth, post_list, monkeypatch):
+    def unreachable(batch_id):
+        raise ConnectionError("redis")
+
+    monkeypatch.setattr("wir.tasks.build_consumption_letters", unreachable)
+    auth.login_staff(0)
+    page = client.get(order(client, auth).headers["Location"]).get_data(as_text=True)
+    assert "Die Hintergrundverarbeitung ist nicht erreichbar." in page
 
 
 def test_the_letters_need_the_csrf_token_and_a_month_offered(client, auth, post_list):
     auth.login_staff(0)
-    ids = [contract("MV-2003-0001").id]
-    assert client.post(LETTERS_URL, data={"monat": "2031-11", "vertrag": ids}).status_code == 400
-    response = client.post(LETTERS_URL, data={"monat": "2019-11", "vertrag": ids, "csrf_token": auth.csrf_token()})
+    assert client.post(LETTERS_URL, data={"monat": "2031-11"}).status_code == 400
+    response = order(client, auth, month="2019-11")
     assert response.status_code == 422 and "Bitte wählen Sie den Monat erneut." in response.get_data(as_text=True)
-    assert ConsumptionNotice.select().count() == 0
+    response = order(client, auth, month="2031-08")
+    assert response.status_code == 422 and "Für August 2031 sind keine Briefe nötig." in response.get_data(as_text=True)
+    assert ConsumptionLetterBatch.select().count() == 0 and ConsumptionNotice.select().count() == 0
+
+
+def test_letters_are_read_in_chunks_with_the_same_queries(app, post_list, monkeypatch, count_queries):
+    households(5, with_login=False)
+    clerk = User.get(User.email == "sachbearbeitung@lipsia.example.org")
+    letters = notices.letters_of(notices.by_post(clerk, NOVEMBER), NOVEMBER)
+    monkeypatch.setattr(notices, "PDF_CHUNK", 3)
+    done = []
+    with count_queries() as queries:
+        pdf = notices.letters_pdf(letters, NOVEMBER, "http://localhost", done.append)
+    assert done == list(range(1, len(letters) + 1)) and len(letters) == 7
+    assert pdf_text(pdf).count("Ihre Verbrauchsinformation für November 2031") == 7
+    assert queries.count <= 3 * 3  # per chunk of 3 the figures' queries, not per letter
 
 
 def test_tenants_and_anonymous_get_404(client, auth, post_list):
@@ -152,6 +258,8 @@ def test_tenants_and_anonymous_get_404(client, auth, post_list):
     auth.login_as("juergen")
     assert client.get(URL).status_code == 404
     assert client.post(LETTERS_URL, data={"csrf_token": auth.csrf_token()}).status_code == 404
+    batch = ConsumptionLetterBatch.create(month=NOVEMBER)
+    assert client.get(f"/intern/verbrauch/auftrag/{batch.id}").status_code == 404
 
 
 def test_paging_shows_every_letter_once(client, auth, post_list, monkeypatch):
@@ -165,7 +273,7 @@ def test_paging_shows_every_letter_once(client, auth, post_list, monkeypatch):
     expected = sorted(["MV-1001-0203", "MV-2003-0001"] + [f"T-MV-{n:04d}" for n in range(7)])
     assert sorted(seen) == expected and len(seen) == len(set(seen))
     text = client.get(URL, query_string={"seite": 3}).get_data(as_text=True)
-    assert "Briefe 9–9 als PDF" in text
+    assert "9 Briefe, November 2031" in text  # the button orders all of them, not the page's
 
 
 def test_page_queries_stay_constant(client, auth, post_list, count_queries):

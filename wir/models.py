@@ -772,6 +772,25 @@ class ConsumptionNotice(BaseModel):
         indexes = ((("contract", "month", "channel"), True),)
 
 
+class ConsumptionLetterBatch(BaseModel):
+    """All of a month's Verbrauchsinformation letters for the post, made in the background (wir.tasks) into one
+    PDF; the contracts are the post list's when the job runs (services.consumption.notices.build_batch)."""
+
+    STATUSES = RegistrationLetterBatch.STATUSES
+
+    cooperative = ForeignKeyField(Cooperative, null=True, backref="+")  # None: an admin's batch for both
+    month = DateField()
+    only_unprinted = BooleanField(default=False)  # the list's filter „nur noch nicht gedruckte“
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = DateTimeField(default=clock.now, index=True)
+    status = CharField(default=JobStatus.QUEUED)
+    total = IntegerField(default=0)
+    done = IntegerField(default=0)  # letters built so far: the progress the page shows
+    error = TextField(default="")  # why it failed, for the clerk
+    storage_key = CharField(default="")  # the PDF (wir.storage) once done
+    finished_at = DateTimeField(null=True)
+
+
 class MeterReading(BaseModel):
     """Zählerstand a tenant sent with a photo of the meter; it arrives at the desk as its Meldung (``ticket``)."""
 
@@ -842,6 +861,7 @@ MODELS = [
     Meter,
     Consumption,
     ConsumptionNotice,
+    ConsumptionLetterBatch,
     MeterReading,
     PendingUpload,
 ]

@@ -115,10 +115,18 @@ def build_registration_letters(batch_id: int) -> None:
                                      _app.config["BASE_URL"].rstrip("/"))
 
 
+@task()
+def build_consumption_letters(batch_id: int) -> None:
+    """A month's Verbrauchsinformation letters for the post in one PDF (services.consumption.notices.build_batch)."""
+    notices.build_batch(batch_id, _app.config["BASE_URL"].rstrip("/"))
+
+
 @periodic_task(crontab(minute="*/10"))
 def give_up_stale_letter_batches() -> None:
-    """A batch whose worker died (or that no worker took) says so instead of showing progress forever."""
+    """A batch whose worker died (or that no worker took) says so instead of showing progress forever:
+    Registrierungsbriefe and Verbrauchsinformation per Post."""
     registration_letters.give_up_stale(clock.now())
+    notices.give_up_stale(clock.now())
 
 
 @task()

@@ -1,6 +1,6 @@
 """Verbrauch (§ 6a HeizkostenV): a unit's meters, their monthly consumption from the metering service, the notices
-that told a tenant about a month, the readings tenants send with a photo (and a photo waiting for „Stimmt der
-Wert?“), and a person's wish for paper."""
+that told a tenant about a month, a month's letters for the post made in the background, the readings tenants send
+with a photo (and a photo waiting for „Stimmt der Wert?“), and a person's wish for paper."""
 from peewee import *
 
 
@@ -12,7 +12,8 @@ def up(migrator, db):
                 table_name = name
         return Table
 
-    Unit, Contract, Ticket, Person, User = (table(n) for n in ('unit', 'contract', 'ticket', 'person', 'user'))
+    Unit, Contract, Ticket, Person, User, Cooperative = (
+        table(n) for n in ('unit', 'contract', 'ticket', 'person', 'user', 'cooperative'))
 
     class Meter(Model):
         unit = ForeignKeyField(Unit, on_delete='CASCADE')
@@ -54,6 +55,23 @@ def up(migrator, db):
             table_name = 'consumption_notice'
             indexes = ((('contract', 'month', 'channel'), True),)
 
+    class ConsumptionLetterBatch(Model):
+        cooperative = ForeignKeyField(Cooperative, null=True)
+        month = DateField()
+        only_unprinted = BooleanField(default=False)
+        created_by = ForeignKeyField(User, null=True, on_delete='SET NULL')
+        created_at = DateTimeField(index=True)
+        status = CharField(default='queued')
+        total = IntegerField(default=0)
+        done = IntegerField(default=0)
+        error = TextField(default='')
+        storage_key = CharField(default='')
+        finished_at = DateTimeField(null=True)
+
+        class Meta:
+            database = db
+            table_name = 'consumption_letter_batch'
+
     class MeterReading(Model):
         meter = ForeignKeyField(Meter, on_delete='CASCADE')
         ticket = ForeignKeyField(Ticket, null=True, on_delete='SET NULL')
@@ -81,7 +99,7 @@ def up(migrator, db):
             database = db
             table_name = 'pending_upload'
 
-    db.create_tables([Meter, Consumption, ConsumptionNotice, MeterReading, PendingUpload])
+    db.create_tables([Meter, Consumption, ConsumptionNotice, ConsumptionLetterBatch, MeterReading, PendingUpload])
     migrator.migrate(
         migrator.add_column('person', 'consumption_by_post', BooleanField(default=False)),
     )
@@ -92,6 +110,7 @@ def down(migrator, db):
         migrator.drop_column('person', 'consumption_by_post'),
         migrator.drop_table('pending_upload'),
         migrator.drop_table('meter_reading'),
+        migrator.drop_table('consumption_letter_batch'),
         migrator.drop_table('consumption_notice'),
         migrator.drop_table('consumption'),
         migrator.drop_table('meter'),

@@ -1,6 +1,7 @@
 """Verbrauchsinformation per Post: the rental contracts whose tenants get the month's Verbrauchsinformation
-(§ 6a HeizkostenV) on paper (no portal access, or they asked for paper), a page at a time, and their letters as
-one PDF for window envelopes (services.consumption.notices).
+(§ 6a HeizkostenV) on paper (no portal access, or they asked for paper), a page at a time, and all of the month's
+letters (as the list is filtered) as one PDF for window envelopes, made in the background like the
+Registrierungsbriefe: the batch's page shows the progress and then the PDF (services.consumption.notices).
 
 A rental contract's Verbrauch as its tenants see it (the tenant page's figures partial), for staff of the
 contract's cooperative (another's is a 404), from the staff person page; each look is audited like the person page.
@@ -10,21 +11,23 @@ from datetime import date
 
 from flask import abort, current_app, request, url_for
 from flask_login import current_user
-from wtforms import BooleanField, HiddenField, SelectMultipleField
+from wtforms import BooleanField, HiddenField
 
-from wir import audit, clock, db, pagination
+from wir import audit, clock, db, pagination, tasks
 from wir.blueprints.consumption.pages import FIGURES_ID, charts_of
 from wir.blueprints.staff import bp
-from wir.converters import bounded_int
 from wir.formatting import german_month
 from wir.forms import ChoiceField, Form, options
-from wir.models import Contract, Cooperative, Unit
-from wir.rendering import or_404, render, send_bytes
+from wir.models import Contract, Cooperative, JobStatus, Unit
+from wir.rendering import or_404, redirect_after_post, render, send_bytes, wants_fragment
 from wir.services import scope
 from wir.services.consumption import info, notices
 from wir.services.consumption.info import month_key
+from wir.services.rejections import Rejected
 
-PAGE_SIZE = 50  # also the letters of one PDF (see README: its time)
+PAGE_SIZE = 50
+POLL_SECONDS = 2
+BATCHES_SHOWN = 5  # the newest PDFs of all letters, below the list
 MONTHS_SHOWN = 12  # the months to choose from, before today's month
 LIST_ID = "consumption-post"  # the element the month chooser and the page links replace
 
@@ -38,10 +41,10 @@ class MonthForm(Form):
 
 
 class LettersForm(Form):
-    """„Briefe als PDF“: the letters of the contracts shown on the page (so the PDF holds what the clerk saw)."""
+    """„Alle Briefe als PDF erstellen“: the month's letters as the list is filtered (all, or not printed yet)."""
 
     monat = HiddenField()
-    vertrag = SelectMultipleField("Verträge", coerce=bounded_int, validate_choice=False)
+    offen = HiddenField()
 
 
 def _month(value: str | None, months: list[date]) -> date | None:
@@ -69,41 +72,72 @@ def _page(form: MonthForm, month: date, only_unprinted: bool, letters_form: Lett
     page = pagination.paginate(notices.by_post(current_user, month, only_unprinted), request.args.get("seite"),
                                PAGE_SIZE)
     letters = notices.letters_of(page.items, month)
-    first = (page.page - 1) * PAGE_SIZE + 1
     params = {"monat": month_key(month), "offen": "y" if only_unprinted else None}
     fragment = "staff/_consumption_post.html" if request.headers.get("HX-Target") == LIST_ID else None
     response = render("staff/consumption_post.html", fragment, status=status, form=form, letters_form=letters_form,
-                      month=month, page=page, letters=letters, first=first, params=params, list_id=LIST_ID)
+                      month=month, page=page, letters=letters, params=params, list_id=LIST_ID,
+                      batches=list(notices.batches_of(current_user).limit(BATCHES_SHOWN)))
     response.vary.add("HX-Target")  # the fragment is chosen by it: a cache must not give the page for it
     return response
 
 
 @bp.route("/verbrauch/briefe", methods=["POST"])
 def consumption_letters():
-    """The letters of the contracts the page showed, as one PDF (DIN 5008 window envelopes); they count as printed
-    („gedruckt am“) and the download is audited."""
+    """Order all of the month's letters (as the list was filtered) as one PDF, made in the background; then the
+    batch's page."""
     form = LettersForm()
     months = clock.months_before(clock.today(), MONTHS_SHOWN)
     month = _month(form.monat.data, months)
-    letters = []
+    only_unprinted = form.offen.data == "y"
     if form.validate_on_submit():
         if month is None:
             form.form_errors.append("Bitte wählen Sie den Monat erneut.")
         else:
-            # only contracts still on the list: a tenant who registered meanwhile is told by mail
-            contracts = notices.by_post(current_user, month).where(Contract.id.in_(form.vertrag.data[:PAGE_SIZE]))
-            letters = notices.letters_of(contracts, month)
-            if not letters:
-                form.form_errors.append("Diese Briefe sind nicht mehr auf der Liste. Bitte laden Sie die Seite neu.")
-    if not letters:
-        listing = MonthForm(formdata=None)
-        listing.monat.choices = options((month_key(m), german_month(m)) for m in months)
-        month = month or notices.newest_month(current_user, clock.today())
-        listing.monat.data = month_key(month)
-        return _page(listing, month, False, form, status=422)
-    pdf = notices.letters_pdf(letters, month, current_app.config["BASE_URL"].rstrip("/"))
-    notices.record_printed(current_user, letters, month)
-    return send_bytes(pdf, "application/pdf", f"Verbrauchsinformation-{month_key(month)}.pdf")
+            try:
+                batch = notices.create_batch(current_user, month, only_unprinted)
+            except Rejected as rejected:
+                form.form_errors.append(rejected.message)
+            else:
+                _start(batch)
+                return redirect_after_post(url_for("staff.consumption_batch", consumption_batch_id=batch.id))
+    listing = MonthForm(formdata=None)
+    listing.monat.choices = options((month_key(m), german_month(m)) for m in months)
+    month = month or notices.newest_month(current_user, clock.today())
+    listing.monat.data = month_key(month)
+    listing.offen.data = only_unprinted
+    return _page(listing, month, only_unprinted, form, status=422)
+
+
+def _start(batch) -> None:
+    """Enqueue the batch after its transaction; a queue out of reach fails it with the reason."""
+    try:
+        tasks.build_consumption_letters(batch.id)
+    except Exception:
+        current_app.logger.exception("Verbrauchsinformation per Post %s nicht eingereiht", batch.id)
+        notices.fail(batch.id, "Die Hintergrundverarbeitung ist nicht erreichbar. Kein Brief gilt als gedruckt; "
+                               "bitte versuchen Sie es später erneut.")
+
+
+@bp.route("/verbrauch/auftrag/<int:consumption_batch_id>")
+def consumption_batch(consumption_batch_id):
+    """A batch: its progress (htmx polls the status while it runs; a plain link reloads), then the PDF."""
+    batch = or_404(notices.batch_of(current_user, consumption_batch_id))
+    # swapped: the poll's answer also fills the page's live region (consumption_batch.html) out of band
+    return render("staff/consumption_batch.html", "staff/_consumption_batch.html", batch=batch,
+                  poll_seconds=POLL_SECONDS, swapped=wants_fragment())
+
+
+@bp.route("/verbrauch/auftrag/<int:consumption_batch_id>/briefe.pdf")
+def consumption_batch_pdf(consumption_batch_id):
+    """The batch's letters in one PDF (names, addresses and consumption: every download is audited)."""
+    batch = or_404(notices.batch_of(current_user, consumption_batch_id))
+    if batch.status != JobStatus.DONE:
+        return render("staff/consumption_batch.html", batch=batch, poll_seconds=POLL_SECONDS, status=409)
+    with db.write_transaction():
+        audit.record(current_user, "consumption_letters.downloaded", obj=batch,
+                     detail=f"{german_month(batch.month)}: {batch.total} Briefe", cooperative=batch.cooperative)
+    return send_bytes(notices.batch_pdf(batch), "application/pdf",
+                      f"Verbrauchsinformation-{month_key(batch.month)}-{batch.id}.pdf")
 
 
 @bp.route("/verbrauch/vertrag/<int:contract_id>")

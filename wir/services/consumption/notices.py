@@ -17,17 +17,23 @@ contract's mails, and its unique index decides between two workers; the loser's 
 and it queues nothing for that contract. Contracts are taken in batches (BATCH_SIZE per transaction, by id), so
 thousands do not hold one long write lock, and a worker that dies between batches leaves the finished ones told
 and the rest for the next run (after the next import, or the periodic sweep in wir.tasks).
+
+The post list's letters of a month (as filtered: all, or only those not printed yet) are one PDF made in the
+background (``create_batch``, then the task runs ``build_batch``, services.jobs); they count as printed
+(ConsumptionNotice "post") in the transaction that finishes the batch with its stored PDF.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from peewee import SQL, IntegrityError, fn
 
-from wir import audit, clock, db, mail
+from wir import audit, clock, db, mail, storage
 from wir.formatting import german_month
 from wir.models import (
     Consumption,
+    ConsumptionLetterBatch,
     ConsumptionNotice,
     Contract,
     ContractParty,
@@ -37,12 +43,17 @@ from wir.models import (
     Unit,
     User,
 )
-from wir.services import scope
+from wir.services import jobs, scope
 from wir.services.consumption import info
 from wir.services.consumption.info import month_key
 from wir.services.documents.documents import letterhead
+from wir.services.rejections import Rejected
+
+log = logging.getLogger(__name__)
 
 BATCH_SIZE = 200  # contracts per transaction
+PDF_CHUNK = 200  # contracts whose letters' figures are read together
+PROGRESS_EVERY = 20  # letters between two progress updates of a batch of letters for the post
 WINDOW = 2  # months before today's month that may still be announced
 MAIL, POST = "mail", "post"
 NO_ACCESS, WANTS_PAPER = "kein Portalzugang", "wünscht Papier"
@@ -220,41 +231,131 @@ def letters_of(contracts, month: date) -> list[PostLetter]:
     return letters
 
 
-def letters_pdf(letters: list[PostLetter], month: date, portal_url: str) -> bytes:
-    """The letters (DIN 5008 window envelopes, one page each) in one PDF: the month's figures of every contract
-    in two queries (info.infos_of), whatever their number."""
+def letters_pdf(letters: list[PostLetter], month: date, portal_url: str, progress=None) -> bytes:
+    """The letters (DIN 5008 window envelopes, one page each) in one PDF: the figures read PDF_CHUNK contracts at
+    a time (info.infos_of, two queries each); ``progress(n)`` after every page (consumption_info.build)."""
     from wir.pdf import consumption_info  # fpdf, ~22 MB: loaded when needed
     from wir.pdf.cooperative_letter import address_lines, salutation
 
-    infos = info.infos_of([letter.contract for letter in letters], month)
     heads = {}
-    return consumption_info.build([
-        consumption_info.Letter(
+    pages = []
+    for start in range(0, len(letters), PDF_CHUNK):
+        chunk = letters[start:start + PDF_CHUNK]
+        infos = info.infos_of([letter.contract for letter in chunk], month)
+        pages += [consumption_info.Letter(
             letterhead=heads.setdefault(letter.contract.cooperative_id, letterhead(letter.contract.cooperative)),
             recipient=address_lines(letter.tenants, letter.address),
             salutation=salutation(letter.tenants) if letter.tenants else "Guten Tag,",
             info=infos[letter.contract.id],
             portal_url=portal_url,
-        ) for letter in letters
-    ], clock.today())
+        ) for letter in chunk]
+    return consumption_info.build(pages, clock.today(), progress=progress)
 
 
-def record_printed(user: User, letters: list[PostLetter], month: date) -> int:
-    """The letters were printed (downloaded as PDF): each contract's post notice (the first print's date stays)
-    and one audit entry. Returns how many were printed for the first time."""
-    if not letters:
-        return 0
-    now = clock.now()
-    first = [letter.contract for letter in letters if letter.printed_at is None]
+def _record_printed(user: User | None, letters: list[PostLetter], month: date, batch) -> None:
+    """The letters were printed: each contract's post notice (the first print's date stays) and one audit entry,
+    in the caller's transaction."""
+    ConsumptionNotice.insert_many(
+        [{"contract": letter.contract.id, "month": month, "channel": POST, "created_at": clock.now()}
+         for letter in letters if letter.printed_at is None]
+    ).on_conflict_ignore().execute()
+    audit.record(user, "consumption_letters.printed", obj=batch,
+                 detail=f"{german_month(month)}: {len(letters)} Briefe, Verträge "
+                        + ", ".join(letter.contract.number for letter in letters[:20])
+                        + (" …" if len(letters) > 20 else ""),
+                 cooperative=batch.cooperative)
+
+
+# --- all of a month's letters, made in the background -----------------------------------------------------------
+
+
+def create_batch(user: User, month: date, only_unprinted: bool) -> ConsumptionLetterBatch:
+    """Order the month's letters of the post list (as the list is filtered); the caller enqueues build_batch.
+    Raises Rejected("monat", …) when the list is empty."""
+    contracts = by_post(user, month, only_unprinted)
+    total = contracts.count()
+    if not total:
+        raise Rejected("monat", f"Für {german_month(month)} sind keine Briefe "
+                                f"{'mehr zu drucken' if only_unprinted else 'nötig'}.")
+    cooperatives = {row.cooperative_id for row in contracts.select(Contract.cooperative).order_by().distinct()}
+    cooperative = next(iter(cooperatives)) if len(cooperatives) == 1 else None
     with db.write_transaction():
-        if first:
-            ConsumptionNotice.insert_many(
-                [{"contract": contract.id, "month": month, "channel": POST, "created_at": now} for contract in first]
-            ).on_conflict_ignore().execute()
-        cooperatives = {letter.contract.cooperative_id for letter in letters}
-        audit.record(user, "consumption_letters.printed",
-                     detail=f"{german_month(month)}: {len(letters)} Briefe, Verträge "
-                            + ", ".join(letter.contract.number for letter in letters[:20])
-                            + (" …" if len(letters) > 20 else ""),
-                     cooperative=letters[0].contract.cooperative if len(cooperatives) == 1 else None)
-    return len(first)
+        batch = ConsumptionLetterBatch.create(cooperative=cooperative, month=month, only_unprinted=only_unprinted,
+                                              created_by=user, total=total, created_at=clock.now())
+        audit.record(user, "consumption_letters.ordered", obj=batch,
+                     detail=f"{german_month(month)}: {total} Briefe"
+                            + (", nur noch nicht gedruckte" if only_unprinted else ""),
+                     cooperative=cooperative)
+    return batch
+
+
+def fail(batch_id: int, reason: str) -> None:
+    """The batch did not run (or broke off): say why; no letter counts as printed."""
+    jobs.fail(ConsumptionLetterBatch, batch_id, error=reason[:1000])
+
+
+def give_up_stale(now) -> int:
+    """Fail the batches no worker finished in time (services.jobs)."""
+    stale = jobs.stale(ConsumptionLetterBatch, ConsumptionLetterBatch.created_at, now)
+    for batch_id in stale:
+        fail(batch_id, "Die Hintergrundverarbeitung hat den Auftrag nicht rechtzeitig erledigt. Kein Brief gilt "
+                       "als gedruckt; bitte erstellen Sie die Briefe erneut.")
+    return len(stale)
+
+
+class BatchRefused(Exception):
+    """A reason the batch cannot be made, for the clerk."""
+
+
+def build_batch(batch_id: int, portal_url: str) -> None:
+    """Make the batch's PDF (the background task): once per batch (the queued batch is claimed); the letters count
+    as printed only with the finished PDF."""
+    if not jobs.claim(ConsumptionLetterBatch, batch_id):
+        return
+    try:
+        _build(ConsumptionLetterBatch.get_by_id(batch_id), portal_url)
+    except BatchRefused as refused:
+        fail(batch_id, str(refused))
+    except Exception as error:
+        log.exception("Verbrauchsinformation per Post %s nicht erstellt", batch_id)
+        fail(batch_id, f"Unerwarteter Fehler ({type(error).__name__}). Kein Brief gilt als gedruckt; bitte "
+                       "versuchen Sie es erneut oder wenden Sie sich an die Administration.")
+
+
+def _build(batch: ConsumptionLetterBatch, portal_url: str) -> None:
+    if batch.created_by_id is None:  # whose list it was decides the cooperative
+        raise BatchRefused("Das Benutzerkonto, das die Briefe bestellt hat, gibt es nicht mehr.")
+    user = User.get_by_id(batch.created_by_id)
+    # the list as it is now: a tenant who registered meanwhile is told by mail
+    letters = letters_of(by_post(user, batch.month, batch.only_unprinted), batch.month)
+    if not letters:
+        raise BatchRefused(f"Für {german_month(batch.month)} sind keine Briefe mehr auf der Liste.")
+    with db.write_transaction():
+        ConsumptionLetterBatch.update(total=len(letters)).where(ConsumptionLetterBatch.id == batch.id).execute()
+
+    def progress(done: int) -> None:
+        if done % PROGRESS_EVERY == 0:
+            with db.write_transaction():
+                ConsumptionLetterBatch.update(done=done).where(ConsumptionLetterBatch.id == batch.id).execute()
+
+    key = storage.store(letters_pdf(letters, batch.month, portal_url, progress))
+    with db.write_transaction():
+        if not jobs.finish(ConsumptionLetterBatch, batch.id, total=len(letters), done=len(letters),
+                           storage_key=key, error=""):  # given up meanwhile: nothing counts as printed
+            raise BatchRefused("Der Auftrag wurde abgebrochen.")
+        _record_printed(user, letters, batch.month, batch)
+
+
+def batches_of(user: User):
+    """The staff member's cooperative's batches, newest first (a query)."""
+    query = ConsumptionLetterBatch.select().order_by(ConsumptionLetterBatch.created_at.desc(),
+                                                     ConsumptionLetterBatch.id.desc())
+    return scope.in_staff_scope(query, user, ConsumptionLetterBatch.cooperative)
+
+
+def batch_of(user: User, batch_id: int) -> ConsumptionLetterBatch | None:
+    return batches_of(user).where(ConsumptionLetterBatch.id == batch_id).first()
+
+
+def batch_pdf(batch: ConsumptionLetterBatch) -> bytes:
+    return storage.load(batch.storage_key)
