@@ -8,9 +8,10 @@ import itertools
 import pytest
 from werkzeug.routing import AnyConverter
 
-from wir import db, storage
+from wir import clock, db, storage
 from wir.models import (
     BankAccount,
+    ConsumptionLetterBatch,
     Contract,
     Cooperative,
     Document,
@@ -88,6 +89,16 @@ def _letter_batch(slug: str):
     return batch
 
 
+def _consumption_batch(slug: str):
+    """A finished batch of the cooperative's Verbrauchsinformation per Post (its PDF stored)."""
+    cooperative = _cooperative(slug)
+    found = ConsumptionLetterBatch.get_or_none((ConsumptionLetterBatch.cooperative == cooperative)
+                                               & (ConsumptionLetterBatch.status == JobStatus.DONE))
+    return found or ConsumptionLetterBatch.create(
+        cooperative=cooperative, month=clock.add_months(clock.today().replace(day=1), -1), status=JobStatus.DONE,
+        total=1, done=1, storage_key=storage.store(b"%PDF-1.4 Beispiel"), finished_at=clock.now())
+
+
 def _number_request(slug: str):
     """An open "Registrierungsnummer anfordern" request for the cooperative."""
     return registration.request_registration_number(
@@ -144,6 +155,7 @@ ARGUMENTS = {
     "news_id": lambda slug: _news(slug).id,
     "erp_import_id": lambda slug: _erp_import(slug).id,
     "letter_batch_id": lambda slug: _letter_batch(slug).id,
+    "consumption_batch_id": lambda slug: _consumption_batch(slug).id,
     "number_request_id": lambda slug: _number_request(slug).id,
     "cooperative": lambda slug: slug,
     "run_number": lambda slug: _export_run(slug).number,

@@ -47,6 +47,7 @@ NOT_PAGES = {
     "tickets.poll", "staff.queue_changes",                # status polls of the Meldungen lists (htmx, 204)
     "savings.statement", "savings.transactions_csv",      # Jahreskontoauszug PDF, Umsätze CSV
     "staff.audit_log_csv", "staff.letter_batch_pdf",      # CSV, Registrierungsbriefe PDF
+    "staff.consumption_batch_pdf",                        # Verbrauchsinformation per Post PDF
     "staff.document",                                     # a tenant's document for staff (PDF)
     "staff.export_archive",                               # an Exportlauf's ZIP
     "erp_api.latest", "erp_api.archive",                  # the ERP connector's API (bearer token): ZIP
@@ -112,13 +113,14 @@ _made: dict = {}
 
 def _make_unlinked_objects(app, live_server) -> dict[str, list[str]]:
     """Objects the demo data has none of, made once per live server (the same example objects as the access
-    tests'): a pending bank change, a Sammel-Upload, an import run, a Registrierungsbriefe job and a number request
-    of Lipsia. Returns the pages of those no list links to, by who sees them."""
+    tests'): a pending bank change, a Sammel-Upload, an import run, a Registrierungsbriefe job, a Verbrauchsinformation
+    per Post job and a number request of Lipsia. Returns the pages of those no list links to, by who sees them."""
     if live_server.database_url not in _made:
         from flask import url_for
 
         from tests.test_staff_access import (
             _batch,
+            _consumption_batch,
             _erp_import,
             _export_run,
             _letter_batch,
@@ -131,6 +133,7 @@ def _make_unlinked_objects(app, live_server) -> dict[str, list[str]]:
             _pending_account("lipsia")
             _erp_import("lipsia")
             _letter_batch("lipsia")
+            _consumption_batch("lipsia")  # linked from the Verbrauch per Post page's „Zuletzt erstellt“
             _number_request("lipsia")
             # a Sammel-Upload is linked only from the answer to its upload
             batch = url_for("staff.document_batch", batch_key=_batch("lipsia").key)
