@@ -7,7 +7,13 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from tests.helpers import htmx, main_of, pdf_text
-from tests.test_consumption_notices import NOVEMBER, OCTOBER, contract, households, values
+from tests.test_consumption_notices import (
+    NOVEMBER,
+    OCTOBER,
+    contract,
+    households,
+    values,
+)
 from wir import clock
 from wir.models import (
     AuditLog,

@@ -19,7 +19,13 @@ from wir.blueprints.staff import bp
 from wir.formatting import german_month
 from wir.forms import ChoiceField, Form, options
 from wir.models import Contract, Cooperative, JobStatus, Unit
-from wir.rendering import or_404, redirect_after_post, render, send_bytes, wants_fragment
+from wir.rendering import (
+    or_404,
+    redirect_after_post,
+    render,
+    send_bytes,
+    wants_fragment,
+)
 from wir.services import scope
 from wir.services.consumption import info, notices
 from wir.services.consumption.info import month_key
