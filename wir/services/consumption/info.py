@@ -37,6 +37,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from peewee import JOIN, fn
 
 from wir import clock
+from wir.db.prepared import Prepared
 from wir.formatting import german_month, number
 from wir.models import Consumption, Contract, ContractParty, Meter, Person, Unit, User
 
@@ -606,6 +607,25 @@ def tenants_of(contract: Contract) -> list[Person]:
 # --- the Startseite ---
 
 
+def _home_rows_query(*values):  # the persons' ids, the contract kind, the meter kinds, then the first month
+    *person_ids, contract_kind, heating, hot_water, since = values
+    return (
+        Consumption.select(*_ROW_COLUMNS, Meter.kind, Meter.id.alias("meter_id"), Contract.id.alias("contract_id"),
+                           Contract.number, Contract.start_date, Contract.end_date)
+        .join(Meter)
+        .join(Contract, on=(Contract.unit == Meter.unit))
+        .join(ContractParty, on=(ContractParty.contract == Contract.id))
+        .where(ContractParty.person.in_(person_ids) & (Contract.kind == contract_kind)
+               & Meter.kind.in_([heating, hot_water]) & (Consumption.month >= since))
+        .order_by(Contract.number, Consumption.month)
+        .namedtuples()
+    )
+
+
+# every Startseite runs it
+_HOME_ROWS = Prepared(_home_rows_query)
+
+
 def home_lines(person_ids) -> list[HomeLine]:
     """For the Startseite: per rental contract of the persons with values in the last 13 months, the newest month's
     heating (hot water where there is no heating meter) with its trend against the month before; one query."""
@@ -613,18 +633,9 @@ def home_lines(person_ids) -> list[HomeLine]:
     if not person_ids:
         return []
     since = clock.add_months(clock.month_start(clock.today()), -SERIES_MONTHS)
-    query = (
-        Consumption.select(*_ROW_COLUMNS, Meter.kind, Meter.id.alias("meter_id"), Contract.id.alias("contract_id"),
-                           Contract.number, Contract.start_date, Contract.end_date)
-        .join(Meter)
-        .join(Contract, on=(Contract.unit == Meter.unit))
-        .join(ContractParty, on=(ContractParty.contract == Contract.id))
-        .where(ContractParty.person.in_(person_ids) & (Contract.kind == "rental")
-               & Meter.kind.in_(HOME_KINDS) & (Consumption.month >= since))
-        .order_by(Contract.number, Consumption.month)
-    )
+    rows = _HOME_ROWS.rows(*person_ids, "rental", *HOME_KINDS, since)
     contracts, by_contract = {}, defaultdict(lambda: defaultdict(dict))
-    for row in query.namedtuples():
+    for row in rows:
         contract = contracts.setdefault(row.contract_id, Contract(
             id=row.contract_id, number=row.number, start_date=_as_date(row.start_date),
             end_date=_as_date(row.end_date)))
