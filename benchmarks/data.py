@@ -105,6 +105,7 @@ def prepare(database_url: str | None) -> str:
         if not _is_postgres(template):
             with sqlite3.connect(template.removeprefix("sqlite:///")) as connection:
                 connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    _flask(template, "init-db")  # a template made before a new migration (an index) gets it before it is copied
     if _is_postgres(template):
         name = urlsplit(template).path.lstrip("/")
         _admin(template, f'DROP DATABASE IF EXISTS "{name}_run" WITH (FORCE)')
