@@ -151,7 +151,7 @@ def index():
     form.art.choices = options(Document.KINDS.items(), empty="Alle Arten")
     form.jahr.choices = options(((y, y) for y in documents.years_of(persons)), empty="Alle Jahre")
     created = scope.document_of(persons, request.args["erstellt"]) if request.args.get("erstellt") else None
-    offers = certificates.offers(persons)
+    offers = certificates.offers(contracts)
     # only the filter and the page links ask for the list alone; HX-Location after a request needs the page
     fragment = "documents/_list.html" if request.headers.get("HX-Target") == LIST_ID else None
     return render(

@@ -73,10 +73,18 @@ def contract_of(persons, contract_id: int) -> tuple[Person, Contract] | None:
 
 def contract_label(contract: Contract) -> str:
     """ "Mietvertrag MV-1001-0203, Stuttgarter Allee 18" (the unit must be loaded or loadable)."""
-    label = f"{Contract.KINDS.get(contract.kind, contract.kind)} {contract.number}"
     unit = contract.unit if contract.unit_id else None
-    if unit is not None:
-        label += f", {unit.street}" + (f" ({unit.position})" if contract.kind != "rental" and unit.position else "")
+    if unit is None:
+        return label_of(contract.kind, contract.number)
+    return label_of(contract.kind, contract.number, unit.street, unit.position)
+
+
+def label_of(kind: str, number: str, street: str | None = None, position: str | None = None) -> str:
+    """contract_label from the columns: the contract's kind and number, its unit's street and position (None
+    without a unit)."""
+    label = f"{Contract.KINDS.get(kind, kind)} {number}"
+    if street is not None:
+        label += f", {street}" + (f" ({position})" if kind != "rental" and position else "")
     return label
 
 

@@ -27,7 +27,6 @@ from wir.models import (
     User,
 )
 from wir.pdf.data import Flat
-from wir.services import scope
 from wir.services.documents import documents
 from wir.services.rejections import Rejected
 from wir.services.text import require_printable
@@ -96,10 +95,11 @@ def _active(contract: Contract, today: date) -> bool:
     return contract.end_date is None or contract.end_date >= today
 
 
-def offers(persons, today: date | None = None) -> list[ContractOffer]:
+def offers(contracts, today: date | None = None) -> list[ContractOffer]:
+    """What can be requested for each of ``contracts`` (scope.contracts_of: the party, the contract) still active."""
     today = today or clock.today()
     result = []
-    for person, contract in scope.contracts_of(persons):
+    for person, contract in contracts:
         if not _active(contract, today):
             continue
         kinds = [kind for kind in CERTIFICATES.values() if kind.contract_kind == contract.kind]

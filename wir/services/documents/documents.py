@@ -25,6 +25,7 @@ from wir import clock, db, storage
 from wir.db.prepared import Prepared
 from wir.models import Contract, Cooperative, Document, Person, Unit, User
 from wir.pdf.data import Letterhead
+from wir.services import scope
 
 # the Registrierungsnummer alphabet: no 0/O, 1/I/L, so a number read out on the phone is unambiguous
 NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -162,8 +163,27 @@ def _year_bounds(year: int) -> tuple[datetime, datetime]:
     return utc(datetime(year, 1, 1)), utc(datetime(year + 1, 1, 1))
 
 
+@dataclass(frozen=True)
+class ListedDocument:
+    """A document as the Dokumente list shows it: its columns, without the models behind it (peewee building three
+    models per row took longer than the database to find the page)."""
+
+    number: str
+    title: str
+    kind: str
+    created_at: datetime
+    size: int
+    read_at: datetime | None
+    contract_label: str | None  # scope.contract_label of its contract, None without one
+
+
+def _listed(number, title, kind, created_at, size, read_at, contract_kind, contract_number, street, position):
+    label = None if contract_number is None else scope.label_of(contract_kind, contract_number, street, position)
+    return ListedDocument(number, title, kind, created_at, size, read_at, label)
+
+
 def documents_of(persons, filters: Filters = Filters()):
-    """The persons' documents, newest first, with their contract (and its unit); a query to paginate."""
+    """The persons' documents (ListedDocument), newest first; a query to paginate."""
     condition = Document.person.in_(_person_ids(persons))
     if filters.contract_id is not None:
         condition &= Document.contract == filters.contract_id
@@ -173,11 +193,14 @@ def documents_of(persons, filters: Filters = Filters()):
         start, end = _year_bounds(filters.year)
         condition &= (Document.created_at >= start) & (Document.created_at < end)
     return (
-        Document.select(Document, Contract, Unit)
+        Document.select(Document.number, Document.title, Document.kind, Document.created_at, Document.size,
+                        Document.read_at, Contract.kind.alias("contract_kind"),
+                        Contract.number.alias("contract_number"), Unit.street, Unit.position)
         .join(Contract, JOIN.LEFT_OUTER)
         .join(Unit, JOIN.LEFT_OUTER)
         .where(condition)
         .order_by(Document.created_at.desc(), Document.id.desc())
+        .objects(_listed)
     )
 
 
