@@ -50,20 +50,23 @@ def contract_ids(user: User):
 # --- contracts ---
 
 
+# most tenant pages run it (Dokumente, Verträge, Kontakt, Verbrauch): its SQL text took longer to build than to run
+_CONTRACTS_OF = Prepared(
+    lambda *person_ids: ContractParty.select(ContractParty, Contract, Unit)
+    .join(Contract)
+    .join(Unit, JOIN.LEFT_OUTER)
+    .where(ContractParty.person.in_(person_ids))
+    .order_by(Contract.cooperative, Contract.kind.desc(), Contract.number)
+)
+
+
 def contracts_of(persons) -> list[tuple[Person, Contract]]:
     """The persons' contracts with their units, in one query: (the party, the contract), by cooperative,
     rental before parking before membership, then number."""
     by_id = {person.id: person for person in persons}
     if not by_id:
         return []
-    rows = (
-        ContractParty.select(ContractParty, Contract, Unit)
-        .join(Contract)
-        .join(Unit, JOIN.LEFT_OUTER)
-        .where(ContractParty.person.in_(list(by_id)))
-        .order_by(Contract.cooperative, Contract.kind.desc(), Contract.number)
-    )
-    return [(by_id[row.person_id], row.contract) for row in rows]
+    return [(by_id[row.person_id], row.contract) for row in _CONTRACTS_OF.rows(*by_id)]
 
 
 def contract_of(persons, contract_id: int) -> tuple[Person, Contract] | None:
