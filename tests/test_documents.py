@@ -1,7 +1,7 @@
 """Dokumente (issue 5): the inbox, downloads, Dokument anfordern and the Formulare."""
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -148,6 +148,23 @@ def test_paging_through_the_inbox_shows_every_document_exactly_once(client, auth
     letters = {number for (number,) in Document.select(Document.number).join(Person).join(User).where(
         (User.email == demo_tenant(auth.logins, SUEKRUE)["email"]) & (Document.kind == "letter")).tuples()}
     assert set(seen) == letters and len(letters) > 130
+
+
+def test_the_list_names_each_documents_contract_and_filters_by_the_years_of_all_documents(client, auth, data):
+    """The contract a document names, even one its person is no party of (any more), and the years from the first
+    document to the last, whichever filter is chosen."""
+    sign_in(auth, JUERGEN)
+    others = contract("MV-1004-0112")  # Gisela's, at Lipsia too
+    Document.create(person=person_of(auth, JUERGEN), contract=others, kind="letter", title="Altes Schreiben",
+                    number="TEST-OLD-0001", filename="x.pdf", storage_key="0" * 64,
+                    created_at=datetime(2019, 5, 1, 10, 0))
+    page = client.get("/dokumente/?jahr=2019&art=letter").get_data(as_text=True)
+    listed = page.split('id="document-count"')[1]
+    assert "1 Dokument mit diesem Filter" in page and "Altes Schreiben" in listed
+    meta = f"Schreiben · 01.05.2019, 12:00 Uhr · Mietvertrag MV-1004-0112, {others.unit.street} · Nr. TEST-OLD-0001"
+    assert meta in " ".join(listed.split())
+    years = re.findall(r'<option[^>]* value="(\d{4})"', page.split('name="jahr"')[1].split("</select>")[0])
+    assert years == [str(year) for year in range(clock.today().year, 2018, -1)]
 
 
 @pytest.mark.parametrize("seite", ["0", "-1", "abc", "", "9" * 30])

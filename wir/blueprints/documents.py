@@ -5,7 +5,7 @@ from flask_login import current_user
 from wtforms import BooleanField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from wir import clock, converters, pagination
+from wir import clock, converters
 from wir.formatting import german_date
 from wir.forms import (
     ChoiceField,
@@ -143,13 +143,11 @@ def index():
     persons = _persons()
     contracts = scope.contracts_of(persons)
     filters = _filters(contracts)
-    page = pagination.paginate(
-        documents.documents_of(persons, filters), request.args.get("seite"), current_app.config["PAGE_SIZE"]
-    )
+    listing = documents.listing(persons, filters, request.args.get("seite"), current_app.config["PAGE_SIZE"])
     form = FilterForm(request.args)
     form.vertrag.choices = options(((c.id, scope.contract_label(c)) for _, c in contracts), empty="Alle Verträge")
     form.art.choices = options(Document.KINDS.items(), empty="Alle Arten")
-    form.jahr.choices = options(((y, y) for y in documents.years_of(persons)), empty="Alle Jahre")
+    form.jahr.choices = options(((y, y) for y in listing.years), empty="Alle Jahre")
     created = scope.document_of(persons, request.args["erstellt"]) if request.args.get("erstellt") else None
     offers = certificates.offers(contracts)
     # only the filter and the page links ask for the list alone; HX-Location after a request needs the page
@@ -157,7 +155,7 @@ def index():
     return render(
         "documents/index.html",
         fragment,
-        page=page,
+        page=listing.page,
         filters=filters,
         form=form,
         created=created,

@@ -12,16 +12,19 @@ Usage for a new kind of PDF::
     documents.store_document(person, contract, "receipt", "Eingangsbestätigung …", pdf, user, number=number)
 """
 
+import itertools
+import operator
 import random
 import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import reduce
 
 from peewee import JOIN, IntegrityError, fn
 
-from wir import clock, db, storage
+from wir import clock, db, pagination, storage
 from wir.db.prepared import Prepared
 from wir.models import Contract, Cooperative, Document, Person, Unit, User
 from wir.pdf.data import Letterhead
@@ -148,7 +151,23 @@ class Filters:
 
     @property
     def active(self) -> bool:
-        return any(value is not None for value in (self.contract_id, self.kind, self.year))
+        return any(self.shape)
+
+    @property
+    def shape(self) -> tuple[bool, bool, bool]:
+        """Which filters are given: contract, kind, year."""
+        return self.contract_id is not None, self.kind is not None, self.year is not None
+
+    def values(self) -> tuple:
+        """The given filters' values as _chosen takes them: the contract's id, the kind, the year's bounds."""
+        values = ()
+        if self.contract_id is not None:
+            values += (self.contract_id,)
+        if self.kind is not None:
+            values += (self.kind,)
+        if self.year is not None:
+            values += _year_bounds(self.year)
+        return values
 
 
 def _person_ids(persons) -> list[int]:
@@ -161,6 +180,20 @@ def _year_bounds(year: int) -> tuple[datetime, datetime]:
         return moment.replace(tzinfo=clock.LOCAL_ZONE).astimezone(timezone.utc).replace(tzinfo=None)
 
     return utc(datetime(year, 1, 1)), utc(datetime(year + 1, 1, 1))
+
+
+def _chosen(shape: tuple[bool, bool, bool], values: tuple):
+    """The filters of ``shape`` (Filters.shape) as SQL with their ``values`` (Filters.values); None without any."""
+    has_contract, has_kind, has_year = shape
+    values = iter(values)
+    conditions = []
+    if has_contract:
+        conditions.append(Document.contract == next(values))
+    if has_kind:
+        conditions.append(Document.kind == next(values))
+    if has_year:
+        conditions += [Document.created_at >= next(values), Document.created_at < next(values)]
+    return reduce(operator.and_, conditions) if conditions else None
 
 
 @dataclass(frozen=True)
@@ -182,36 +215,66 @@ def _listed(number, title, kind, created_at, size, read_at, contract_kind, contr
     return ListedDocument(number, title, kind, created_at, size, read_at, label)
 
 
-def documents_of(persons, filters: Filters = Filters()):
-    """The persons' documents (ListedDocument), newest first; a query to paginate."""
-    condition = Document.person.in_(_person_ids(persons))
-    if filters.contract_id is not None:
-        condition &= Document.contract == filters.contract_id
-    if filters.kind is not None:
-        condition &= Document.kind == filters.kind
-    if filters.year is not None:
-        start, end = _year_bounds(filters.year)
-        condition &= (Document.created_at >= start) & (Document.created_at < end)
-    return (
-        Document.select(Document.number, Document.title, Document.kind, Document.created_at, Document.size,
-                        Document.read_at, Contract.kind.alias("contract_kind"),
-                        Contract.number.alias("contract_number"), Unit.street, Unit.position)
-        .join(Contract, JOIN.LEFT_OUTER)
-        .join(Unit, JOIN.LEFT_OUTER)
-        .where(condition)
-        .order_by(Document.created_at.desc(), Document.id.desc())
-        .objects(_listed)
-    )
+_NEWEST_FIRST = (Document.created_at.desc(), Document.id.desc())
 
 
-def years_of(persons) -> list[int]:
-    """The years the persons have documents from, newest first (for the filter)."""
-    first, last = (
-        Document.select(fn.MIN(Document.created_at), fn.MAX(Document.created_at))
-        .where(Document.person.in_(_person_ids(persons)))
-        .tuples()
-        .get()
-    )
+def _listing_queries(shape: tuple[bool, bool, bool]) -> tuple[Prepared, Prepared]:
+    """The Dokumente list's two queries for one combination of filters, prepared (their SQL text took longer to
+    build than to run): how many documents the filters find, together with the first and last date of all the
+    persons' documents (the years to filter by); and a page of the rows found, newest first."""
+    given = sum(shape[:2]) + 2 * shape[2]  # how many of the values are the filters'
+
+    def summary(*values):  # the filters' values, then the persons
+        chosen = _chosen(shape, values[:given])
+        found = fn.COUNT(Document.id) if chosen is None else fn.COUNT(Document.id).filter(chosen)
+        return (Document.select(found, fn.MIN(Document.created_at), fn.MAX(Document.created_at))
+                .where(Document.person.in_(values[given:])).tuples())
+
+    def page(*values):  # the persons, the filters' values, then the page's size and offset
+        *values, size, offset = values
+        person_ids, filter_values = values[:len(values) - given], values[len(values) - given:]
+        condition = Document.person.in_(person_ids)
+        chosen = _chosen(shape, filter_values)
+        cut = (Document.select(Document.id).where(condition if chosen is None else condition & chosen)
+               .order_by(*_NEWEST_FIRST).limit(size).offset(offset))
+        # the contracts joined to the page's rows only: joined to all rows found, PostgreSQL hashed every contract
+        # of the cooperative to label a page (5 ms)
+        return (
+            Document.select(Document.number, Document.title, Document.kind, Document.created_at, Document.size,
+                            Document.read_at, Contract.kind.alias("contract_kind"),
+                            Contract.number.alias("contract_number"), Unit.street, Unit.position)
+            .join(Contract, JOIN.LEFT_OUTER)
+            .join(Unit, JOIN.LEFT_OUTER)
+            .where(Document.id.in_(cut))
+            .order_by(*_NEWEST_FIRST)
+            .objects(_listed)
+        )
+
+    return Prepared(summary), Prepared(page)
+
+
+_LISTING = {shape: _listing_queries(shape) for shape in itertools.product((False, True), repeat=3)}
+
+
+@dataclass(frozen=True)
+class Listing:
+    page: pagination.Page  # of ListedDocument
+    years: list[int]  # the years of all the persons' documents, newest first (to filter by)
+
+
+def listing(persons, filters: Filters, page, size: int) -> Listing:
+    """Dokumente: page ``page`` (as the request carries it) of the persons' documents the filters find, newest
+    first, in two statements."""
+    summary, rows = _LISTING[filters.shape]
+    person_ids, values = _person_ids(persons), filters.values()
+    total, first, last = summary.first(*values, *person_ids)
+    found = pagination.counted_page(total, page, size,
+                                    lambda number: rows.rows(*person_ids, *values, size, (number - 1) * size))
+    return Listing(found, _years(first, last))
+
+
+def _years(first, last) -> list[int]:
+    """The years from the first to the last date, newest first (none without dates)."""
     if first is None:
         return []
     first, last = (clock.to_local(_as_datetime(moment)).year for moment in (first, last))
