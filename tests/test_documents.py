@@ -82,6 +82,24 @@ def test_inbox_filters_by_contract_kind_and_year(client, auth, data):
     assert "Zu diesem Filter gibt es keine Dokumente." in page
 
 
+def test_the_number_beside_dokumente_follows_new_and_opened_documents_on_the_next_request(client, auth, data):
+    sign_in(auth, SUEKRUE)
+    person = person_of(auth, SUEKRUE)
+
+    def shown() -> int:
+        found = re.search(r'Dokumente<span aria-hidden="true"> \((\d+)\)</span>', client.get("/vertraege/").get_data(
+            as_text=True))
+        return int(found.group(1)) if found else 0
+
+    before = shown()
+    assert before == Document.select().where((Document.person == person) & Document.read_at.is_null()).count() > 0
+    documents.store_document(person, None, "letter", "Neues Schreiben", b"%PDF-1.4 ein Schreiben", None)
+    assert shown() == before + 1
+    for document in Document.select().where((Document.person == person) & Document.read_at.is_null()):
+        client.get(f"/dokumente/{document.number}/pdf")
+    assert shown() == 0
+
+
 def test_filter_with_another_persons_contract_is_404(client, auth, data):
     sign_in(auth, JUERGEN)
     for number in ("MV-1004-0112", "MV-301-0201"):  # Gisela at Lipsia, Şükrü at Elsteraue

@@ -1,7 +1,6 @@
 """What the layout shows of the signed-in user: name, cooperatives, whether Sparen appears."""
 
 from dataclasses import dataclass
-from functools import cached_property
 
 from flask import g, has_request_context
 from flask_login import current_user
@@ -9,7 +8,6 @@ from flask_login import current_user
 from wir.models import Cooperative, Person
 from wir.security import fully_signed_in
 from wir.services import scope
-from wir.services.documents import documents
 
 
 @dataclass
@@ -23,10 +21,10 @@ class Viewer:
     def has_savings(self) -> bool:
         return any(c.has_savings for c in self.cooperatives)
 
-    @cached_property
+    @property
     def unread_documents(self) -> int:
-        """Documents not opened yet: the number beside Dokumente (one query, only when shown)."""
-        return documents.unread_count(self.persons)
+        """Documents not opened yet: the number beside Dokumente (loaded with the persons)."""
+        return sum(person.unread_documents for person in self.persons)
 
 
 def viewer() -> Viewer | None:

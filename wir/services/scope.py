@@ -6,7 +6,7 @@ return the object or None; the view answers None with 404 (``rendering.or_404``)
 tenant's object must be as unknown as one that does not exist.
 """
 
-from peewee import JOIN
+from peewee import JOIN, fn
 
 from wir.db.prepared import Prepared
 from wir.models import (
@@ -25,15 +25,21 @@ from wir.models import (
     User,
 )
 
-# every tenant page runs it (the layout's name and cooperatives)
+# every tenant page runs it: the layout's name and cooperatives, and the number beside Dokumente (a statement of
+# its own before)
 _PERSONS_OF = Prepared(
-    lambda user_id: Person.select(Person, Cooperative).join(Cooperative).where(Person.user == user_id)
-    .order_by(Cooperative.name)
+    lambda user_id: Person.select(
+        Person, Cooperative,
+        Document.select(fn.COUNT(Document.id)).where((Document.person == Person.id) & Document.read_at.is_null())
+        .alias("unread_documents"),
+    )
+    .join(Cooperative).where(Person.user == user_id).order_by(Cooperative.name)
 )
 
 
 def persons_of(user: User) -> list[Person]:
-    """The user's persons (one per cooperative) with their cooperatives, in one query."""
+    """The user's persons (one per cooperative) with their cooperatives, in one query; each carries
+    ``unread_documents``, how many of its documents were not opened yet."""
     return _PERSONS_OF.rows(user.id)
 
 

@@ -286,20 +286,6 @@ def _as_datetime(value) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
-# every tenant page runs it: the number beside Dokumente in the navigation
-_UNREAD_COUNT = Prepared(
-    lambda *person_ids: Document.select(fn.COUNT(Document.id))
-    .where(Document.person.in_(person_ids) & Document.read_at.is_null())
-    .tuples()
-)
-
-
-def unread_count(persons) -> int:
-    if not persons:
-        return 0
-    return _UNREAD_COUNT.scalar(*_person_ids(persons))
-
-
 def open_document(document: Document) -> bytes:
     """The document's bytes (``document`` found through scope.document_of); the first opening is recorded
     (the proof of receipt)."""
