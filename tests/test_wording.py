@@ -13,7 +13,7 @@ import pytest
 from tests.helpers import main_of
 from tests.test_staff_approvals import file_change
 from wir import clock, storage
-from wir.formatting import contact_title, counted, german_date
+from wir.formatting import contact_title, counted, german_date, kilobytes
 from wir.models import Contract, ContactPerson, ExemptionOrder, Person, Ticket, TicketAttachment
 
 SPARBUCH = "5104711-01"  # Jürgen's (Lipsia)
@@ -37,6 +37,11 @@ def nav_of(page: str) -> str:
 ])
 def test_counted_puts_number_and_noun_in_agreement(count, expected):
     assert counted(count, "zugeordnete Datei", "zugeordnete Dateien") == expected
+
+
+@pytest.mark.parametrize(("size", "expected"), [(0, 1), (300, 1), (1024, 1), (1600, 2), (2560, 2), (123_456, 121)])
+def test_a_file_size_is_given_in_whole_kilobytes_at_least_one(size, expected):
+    assert kilobytes(size) == expected
 
 
 @pytest.mark.parametrize(("salutation", "with_pronoun", "noun"), [

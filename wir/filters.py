@@ -21,5 +21,6 @@ def init_app(app):
     app.add_template_filter(formatting.german_local_date, "local_date")
     app.add_template_filter(formatting.tel, "tel")
     app.add_template_filter(formatting.paragraphs, "paragraphs")
+    app.add_template_filter(formatting.kilobytes, "kilobytes")
     app.add_template_filter(formatting.counted, "counted")  # {{ n|counted("Datei", "Dateien") }}
     app.add_template_filter(formatting.contact_title, "contact_title")  # {{ person.salutation|contact_title }}

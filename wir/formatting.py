@@ -65,6 +65,11 @@ def german_datetime(value: datetime | None) -> str:
     return clock.to_local(value).strftime("%d.%m.%Y, %H:%M Uhr") if value else "–"
 
 
+def kilobytes(size: int) -> int:
+    """A file's size in whole KB, at least 1 (a file of 300 bytes is not "0 KB")."""
+    return max(1, round(size / 1024))
+
+
 def counted(count: int, singular: str, plural: str) -> str:
     """A number with its noun in the right form: "1 Datei", "3 Dateien", "0 Dateien" (1.234 grouped the German way).
 
