@@ -2,9 +2,10 @@
 
 A view hands in the list as a peewee query and the page number as the request carries it::
 
-    page = pagination.paginate(scope.tickets_of(user), request.args.get("seite"), config["PAGE_SIZE"])
+    page = pagination.paginate(news.staff_news(user), request.args.get("seite"), config["PAGE_SIZE"])
 
-and renders ``page.items`` with the ``pagination`` macro of ``templates/_pagination.html``.
+and renders ``page.items`` with the ``pagination`` macro of ``templates/_pagination.html``. A list that counts
+in a query of its own making hands the count and a way to fetch a page to ``counted_page`` instead.
 
 The query's ORDER BY must end in a unique key (e.g. ``Ticket.id.desc()``): rows that tie on the
 other keys (many created in the same second) would otherwise be shown on two pages or on none.
@@ -49,10 +50,15 @@ def paginate(query, page, size: int) -> Page:
 
     A page past the end shows the last page, so a link to a page that has since emptied still shows rows.
     """
-    total = query.count()
+    return counted_page(query.count(), page, size, lambda number: list(query.paginate(number, size)))
+
+
+def counted_page(total: int, page, size: int, rows) -> Page:
+    """The page ``page`` of a list of ``total`` rows whose query counts and fetches in its own way (the Meldungen
+    list counts in the query that also finds its last change); ``rows(number)`` gives page ``number``'s rows."""
     pages = max(1, math.ceil(total / size))
     number = min(page_number(page), pages)
-    return Page(list(query.paginate(number, size)), number, pages, total)
+    return Page(rows(number), number, pages, total)
 
 
 @dataclass(frozen=True)

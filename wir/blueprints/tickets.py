@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user
 from wtforms import HiddenField, MultipleFileField, StringField
 
-from wir import converters, pagination, uploads
+from wir import converters, uploads
 from wir.forms import ChoiceField, EmptyForm, Form, options, reject, text_field
 from wir.models import ContactPerson, Cooperative, Ticket
 from wir.rendering import or_404, redirect_after_post, render, send_stored
@@ -233,14 +233,13 @@ def index():
     filter_name = request.args.get("filter", "alle")
     if filter_name not in FILTERS:
         abort(404)
-    page = pagination.paginate(
-        scope.tickets_of(current_user, FILTERS[filter_name]), request.args.get("seite"), current_app.config["PAGE_SIZE"]
-    )
+    listing = tickets.listing(current_user, FILTERS[filter_name], request.args.get("seite"),
+                              current_app.config["PAGE_SIZE"])
     return render(
         "tickets/index.html",
-        page=page,
+        page=listing.page,
         filter_name=filter_name,
-        poll_since=tickets.last_change(current_user),
+        poll_since=listing.last_change,
         poll_seconds=current_app.config["STATUS_POLL_SECONDS"],
     )
 
