@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from flask import url_for
 from PIL import Image
 
 from tests.helpers import htmx, mail_text
@@ -419,6 +420,14 @@ def test_list_shows_the_guides_columns_newest_first(client, auth, tenant):
     positions = [page.index(t.number) for t in own]
     assert positions == sorted(positions)
     assert "Seite neu laden" in page  # without JavaScript
+
+
+def test_list_links_every_ticket_to_its_page(app, client, auth, tenant):
+    page = client.get("/meldungen").get_data(as_text=True)
+    own = Ticket.select().where(Ticket.person == tenant["person"]).order_by(Ticket.created_at.desc(), Ticket.id.desc())
+    with app.test_request_context():
+        expected = [url_for("tickets.show", number=t.number) for t in own]
+    assert re.findall(r'<a href="([^"]+)">', page.split("<tbody>")[1].split("</tbody>")[0]) == expected
 
 
 def test_filter_open_and_closed(client, auth, tenant):

@@ -241,6 +241,9 @@ def index():
         filter_name=filter_name,
         poll_since=listing.last_change,
         poll_seconds=current_app.config["STATUS_POLL_SECONDS"],
+        # a ticket's address without its number: one url_for for the page instead of one per row (a number, such
+        # as L-2026-0042, is the address's last part and needs no quoting)
+        ticket_url=url_for("tickets.show", number=""),
     )
 
 
