@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, request, url_for
 from flask_login import current_user
 from wtforms import HiddenField, MultipleFileField, StringField
 
@@ -46,6 +46,8 @@ def _answer_unchanged_poll():
     is_tenant, latest = tickets.last_change_of_session(*found)
     if is_tenant and (latest is None or latest <= since):
         return "", 204
+    if is_tenant:
+        g.last_ticket_change = latest  # the poll's answer starts from it: not asked for again
     return None
 
 
@@ -254,7 +256,7 @@ def poll():
         since, ids = _poll_question()
     except (KeyError, ValueError):
         abort(400)
-    latest = tickets.last_change(current_user)
+    latest = g.get("last_ticket_change") or tickets.last_change(current_user)
     if latest is None or latest <= since:
         return "", 204
     changed = tickets.changed_since(current_user, since, ids)
