@@ -45,19 +45,18 @@ def page_number(value) -> int:
     return max(number, 1)
 
 
-def paginate(query, page, size: int, counted=None) -> Page:
+def paginate(query, page, size: int) -> Page:
     """The rows of page ``page`` (a number or the raw request value) of ``query``, ``size`` rows a page.
 
-    ``counted``, where given, is a cheaper query of the same rows to count (without the joins that only add
-    columns). A page past the end shows the last page, so a link to a page that has since emptied still shows rows.
+    A page past the end shows the last page, so a link to a page that has since emptied still shows rows.
     """
-    total = (query if counted is None else counted).count()
-    return counted_page(total, page, size, lambda number: list(query.paginate(number, size)))
+    return counted_page(query.count(), page, size, lambda number: list(query.paginate(number, size)))
 
 
 def counted_page(total: int, page, size: int, rows) -> Page:
-    """The page ``page`` of a list of ``total`` rows whose query counts and fetches in its own way (Dokumente
-    counts in the query that also finds the years to filter by); ``rows(number)`` gives page ``number``'s rows."""
+    """The page ``page`` of a list of ``total`` rows whose query counts and fetches in its own way (the Meldungen
+    list counts in the query that also finds its last change, Dokumente in the one that finds the years to filter
+    by, the staff queue without the joins of its rows); ``rows(number)`` gives page ``number``'s rows."""
     pages = max(1, math.ceil(total / size))
     number = min(page_number(page), pages)
     return Page(rows(number), number, pages, total)

@@ -3,11 +3,11 @@
 import uuid
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, request, url_for
 from flask_login import current_user
 from wtforms import HiddenField, MultipleFileField, StringField
 
-from wir import converters, pagination, uploads
+from wir import converters, uploads
 from wir.forms import ChoiceField, EmptyForm, Form, options, reject, text_field
 from wir.models import ContactPerson, Cooperative, Ticket
 from wir.rendering import or_404, redirect_after_post, render, send_stored
@@ -46,6 +46,8 @@ def _answer_unchanged_poll():
     is_tenant, latest = tickets.last_change_of_session(*found)
     if is_tenant and (latest is None or latest <= since):
         return "", 204
+    if is_tenant:
+        g.last_ticket_change = latest  # the poll's answer starts from it: not asked for again
     return None
 
 
@@ -233,15 +235,17 @@ def index():
     filter_name = request.args.get("filter", "alle")
     if filter_name not in FILTERS:
         abort(404)
-    page = pagination.paginate(
-        scope.tickets_of(current_user, FILTERS[filter_name]), request.args.get("seite"), current_app.config["PAGE_SIZE"]
-    )
+    listing = tickets.listing(current_user, FILTERS[filter_name], request.args.get("seite"),
+                              current_app.config["PAGE_SIZE"])
     return render(
         "tickets/index.html",
-        page=page,
+        page=listing.page,
         filter_name=filter_name,
-        poll_since=tickets.last_change(current_user),
+        poll_since=listing.last_change,
         poll_seconds=current_app.config["STATUS_POLL_SECONDS"],
+        # a ticket's address without its number: one url_for for the page instead of one per row (a number, such
+        # as L-2026-0042, is the address's last part and needs no quoting)
+        ticket_url=url_for("tickets.show", number=""),
     )
 
 
@@ -252,7 +256,7 @@ def poll():
         since, ids = _poll_question()
     except (KeyError, ValueError):
         abort(400)
-    latest = tickets.last_change(current_user)
+    latest = g.get("last_ticket_change") or tickets.last_change(current_user)
     if latest is None or latest <= since:
         return "", 204
     changed = tickets.changed_since(current_user, since, ids)

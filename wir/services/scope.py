@@ -104,39 +104,17 @@ def document_of(persons, number: str) -> Document | None:
     return Document.get_or_none((Document.number == number) & Document.person.in_([p.id for p in persons]))
 
 
-def _tickets_with(user: User, *columns):
-    """The user's tickets with category, type and contract; each carries ``is_new``, the "neu" mark
-    (Ticket.unseen)."""
+def ticket_of(user: User, number: str) -> Ticket | None:
+    """One of the user's tickets by number, with its category, type and contract."""
     return (
-        Ticket.select(*columns, Ticket.unseen().alias("is_new"))
+        Ticket.select(Ticket, TicketCategory, TicketType, Contract)
         .join(TicketCategory)
         .join(TicketType)
         .switch(Ticket)
         .join(Contract, join_type=JOIN.LEFT_OUTER)
-        .where(Ticket.person.in_(person_ids(user)))
+        .where(Ticket.person.in_(person_ids(user)) & (Ticket.number == number))
+        .first()
     )
-
-
-# what the Meldungen list shows: with every column of the four tables, peewee took longer to build the SQL of
-# the list (and again of its count) than the database to run it
-LISTED_COLUMNS = (
-    Ticket.id, Ticket.number, Ticket.subject, Ticket.status, Ticket.created_at, Ticket.category, Ticket.contract,
-    TicketCategory.id, TicketCategory.name, TicketType.id, TicketType.name, Contract.id, Contract.number,
-)
-
-
-def tickets_of(user: User, only_open: bool | None = None):
-    """The user's tickets for the Meldungen list (LISTED_COLUMNS), newest first (a query to paginate)."""
-    query = _tickets_with(user, *LISTED_COLUMNS).order_by(Ticket.created_at.desc(), Ticket.id.desc())
-    if only_open is True:
-        query = query.where(Ticket.status.in_(Ticket.OPEN_STATUSES))
-    elif only_open is False:
-        query = query.where(Ticket.status.not_in(Ticket.OPEN_STATUSES))
-    return query
-
-
-def ticket_of(user: User, number: str) -> Ticket | None:
-    return _tickets_with(user, Ticket, TicketCategory, TicketType, Contract).where(Ticket.number == number).first()
 
 
 def attachment_of(ticket: Ticket, attachment_id: int) -> TicketAttachment | None:

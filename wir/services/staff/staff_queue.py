@@ -241,8 +241,9 @@ def _counted(user: User, selection: Selection, today: date | None):
 
 def page_of(user: User, selection: Selection, page, today: date | None = None) -> pagination.Page:
     """One page (PAGE_SIZE rows) of the queue: two queries, the count and the rows."""
-    return pagination.paginate(queue(user, selection, today), page, PAGE_SIZE,
-                               counted=_counted(user, selection, today))
+    rows = queue(user, selection, today)
+    return pagination.counted_page(_counted(user, selection, today).count(), page, PAGE_SIZE,
+                                   lambda number: list(rows.paginate(number, PAGE_SIZE)))
 
 
 def last_activity(user: User) -> datetime | None:

@@ -9,10 +9,11 @@ and the audit entry is written — in one transaction, or not at all.
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from peewee import JOIN, IntegrityError, fn
 
-from wir import audit, clock, db, mail, storage
+from wir import audit, clock, db, mail, pagination, storage
 from wir.db.prepared import Prepared
 from wir.models import (
     Contract,
@@ -384,6 +385,84 @@ def withdraw(ticket: Ticket, author: User) -> Ticket:
 # --- what a tenant sees: always through their own persons (scope), so another person's ticket is never found ---
 
 
+class ListedTicket(NamedTuple):
+    """A row of the Meldungen list: only what the list shows, as a tuple (building the models of a ticket, its
+    category, type and contract per row took longer than the query)."""
+
+    id: int
+    number: str
+    subject: str
+    status: str
+    created_at: datetime
+    ticket_type: str  # the Meldungsart's name
+    category: str  # the Meldungskategorie's name
+    contract: str | None  # the contract's number
+    is_new: bool  # "neu" (Ticket.unseen)
+
+    STATUSES = Ticket.STATUSES  # the status cell, shared with the poll's tickets, names the status by it
+
+
+def _chosen(only_open: bool | None, statuses):
+    """The list's filter as SQL (None: all tickets); ``statuses`` are Ticket.OPEN_STATUSES, passed in as values of
+    the prepared queries."""
+    if only_open is None:
+        return None
+    return Ticket.status.in_(statuses) if only_open else Ticket.status.not_in(statuses)
+
+
+def _listing_queries(only_open: bool | None) -> tuple[Prepared, Prepared]:
+    """The Meldungen list's two queries for one filter, prepared: how many tickets it lists together with the last
+    change of any of the user's tickets (where the status poll starts), and a page of its rows, newest first."""
+
+    def summary(*values):  # the filter's statuses, then the user
+        *statuses, user_id = values
+        chosen = _chosen(only_open, statuses)
+        listed = fn.COUNT(Ticket.id) if chosen is None else fn.COUNT(Ticket.id).filter(chosen)
+        return (Ticket.select(listed, fn.MAX(Ticket.updated_at))
+                .where(Ticket.person.in_(scope.person_ids(user_id))).tuples())
+
+    def page(user_id, *values):  # the user, the filter's statuses, then the page's size and offset
+        *statuses, size, offset = values
+        chosen = _chosen(only_open, statuses)
+        where = Ticket.person.in_(scope.person_ids(user_id))
+        return (
+            Ticket.select(Ticket.id, Ticket.number, Ticket.subject, Ticket.status, Ticket.created_at, TicketType.name,
+                          TicketCategory.name, Contract.number, Ticket.unseen())
+            .join(TicketCategory).join(TicketType)
+            .switch(Ticket).join(Contract, JOIN.LEFT_OUTER)
+            .where(where if chosen is None else where & chosen)
+            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            .limit(size).offset(offset)
+            .tuples()
+        )
+
+    return Prepared(summary), Prepared(page)
+
+
+_LISTING = {only_open: _listing_queries(only_open) for only_open in (None, True, False)}
+
+
+@dataclass(frozen=True)
+class Listing:
+    page: pagination.Page  # of ListedTicket
+    last_change: datetime | None  # of any of the user's tickets, listed or not (None: no tickets)
+
+
+def listing(user: User, only_open: bool | None, page, size: int) -> Listing:
+    """The Meldungen list: page ``page`` (as the request carries it) of the user's tickets, only the open ones
+    (True), only the others (False) or all (None), in two statements. The last change is read before the rows:
+    a change in between shows on the page and again, harmlessly, in the next poll; it is never missed."""
+    summary, rows = _LISTING[only_open]
+    statuses = () if only_open is None else Ticket.OPEN_STATUSES
+    total, last = summary.first(*statuses, user.id)
+    return Listing(
+        pagination.counted_page(total, page, size, lambda number: [
+            ListedTicket._make(row) for row in rows.rows(user.id, *statuses, size, (number - 1) * size)
+        ]),
+        last,
+    )
+
+
 # the status poll runs it every 15 s in every open Meldungen tab
 _LAST_CHANGE = Prepared(
     lambda user_id: Ticket.select(fn.MAX(Ticket.updated_at))
@@ -419,11 +498,21 @@ def last_change_of_session(user_id: int, session_version: int) -> tuple[bool, da
     return (row is not None, row[0] if row else None)
 
 
-def changed_since(user: User, since, ticket_ids: list[int]) -> list[Ticket]:
-    return list(
+def _changed_since_query(user_id, *values):  # the user, the page's ticket ids, then the time the page knows
+    *ticket_ids, since = values
+    return (
         Ticket.select(Ticket.id, Ticket.number, Ticket.status, Ticket.updated_at)
-        .where(Ticket.person.in_(scope.person_ids(user)) & Ticket.id.in_(ticket_ids) & (Ticket.updated_at > since))
+        .where(Ticket.person.in_(scope.person_ids(user_id)) & Ticket.id.in_(ticket_ids) & (Ticket.updated_at > since))
     )
+
+
+# the poll's answer when something changed: PostgreSQL planned it anew on every poll
+_CHANGED_SINCE = Prepared(_changed_since_query)
+
+
+def changed_since(user: User, since, ticket_ids: list[int]) -> list[Ticket]:
+    """Which of the tickets (of a Meldungen page) changed after ``since``."""
+    return _CHANGED_SINCE.rows(user.id, *ticket_ids, since)
 
 
 def mark_seen(ticket: Ticket) -> None:
