@@ -184,7 +184,7 @@ def check_text(field: str, body: str, empty: str | None, limit: int = MESSAGE_MA
 
 def store_files(attachments) -> list:
     """The checked files stored before the transaction that records them (no I/O inside it)."""
-    return [(a, storage.store(a.content)) for a in attachments]
+    return list(zip(attachments, storage.store_all([a.content for a in attachments])))
 
 
 def _attach(ticket: Ticket, message: TicketMessage, stored) -> None:
