@@ -93,10 +93,12 @@ def _next_number(cooperative: Cooperative, exact: bool = False) -> str:
     """The number after the last of the cooperative's series this year (L-2026-0001, …).
 
     The numbers of a series are drawn in order (inside the write lock; on PostgreSQL a twin fails on the unique
-    number), so the newest ticket of the series holds the highest: found from the newest end of the index
-    (~0.01 ms). ``exact`` looks at every number of the series (the longest, then the highest: L-2026-10000
-    follows L-2026-9999, which MAX() of the text would put before it; 6 ms among 11,000 a year): for the
-    retry after a number was taken, in case rows were written out of that order."""
+    number), so the newest ticket of the series holds the highest: read backwards from the newest ticket, it is
+    nearly always the first (0.01 ms on SQLite, 0.3 ms on PostgreSQL); only the first of a year walks back over
+    last year's (and on PostgreSQL, which walks all tickets by id, a cooperative's first after others filed many).
+    ``exact`` looks at every number of the series (the longest, then the highest: L-2026-10000 follows
+    L-2026-9999, which MAX() of the text would put before it; 6 ms on SQLite, 20-30 ms on PostgreSQL among
+    11,000 a year): for the retry after a number was taken, in case rows were written out of that order."""
     prefix = f"{cooperative.slug[0].upper()}-{clock.now().year}-"
     query = Ticket.select(Ticket.number).where((Ticket.cooperative == cooperative) & Ticket.number.startswith(prefix))
     if exact:
