@@ -166,17 +166,23 @@ def test_seed_demo_size_large_adds_the_data_once(runner, data):
     assert '"tenants"' in result.output
 
 
-def test_numbers_go_on_past_9999_tickets_a_year(app, data):
-    """Lipsia files more than 9,999 Meldungen a year: L-2026-10000 follows L-2026-9999, and then L-2026-10001."""
+@pytest.mark.parametrize("in_order", [True, False])
+def test_numbers_go_on_past_9999_tickets_a_year(app, data, in_order):
+    """Lipsia files more than 9,999 Meldungen a year: L-2026-10000 follows L-2026-9999, and then L-2026-10001.
+    The next number follows the newest ticket of the series; when rows were written out of that order (here the
+    newest holds 9999, an older one 10000) the number taken is drawn again from the highest."""
     year = clock.now().year
     lipsia = of(LIPSIA)
-    two = list(Ticket.select().where(Ticket.cooperative == lipsia).order_by(Ticket.id).limit(2))
-    Ticket.update(number=f"L-{year}-9999").where(Ticket.id == two[0].id).execute()
-    Ticket.update(number=f"L-{year}-10000").where(Ticket.id == two[1].id).execute()
+    older, newer = (Ticket.select().where(Ticket.cooperative == lipsia).order_by(Ticket.id.desc()).limit(2))[::-1]
+    numbers = [f"L-{year}-9999", f"L-{year}-10000"]
+    for ticket, number in zip((older, newer), numbers if in_order else numbers[::-1]):
+        Ticket.update(number=number).where(Ticket.id == ticket.id).execute()
     juergen = Person.get(Person.number == "104711")
+    filed = []
     with app.test_request_context():
-        ticket = tickets.create_ticket(tickets.NewTicket(
-            person=juergen, category=two[0].category, contract=two[0].contract, subject="Nach der zehntausendsten",
-            message="Die Nummer folgt der höchsten.", created_by=juergen.user,
-        ))
-    assert ticket.number == f"L-{year}-10001"
+        for subject in ("Nach der zehntausendsten", "Und noch eine"):
+            filed.append(tickets.create_ticket(tickets.NewTicket(
+                person=juergen, category=newer.category, contract=newer.contract, subject=subject,
+                message="Die Nummer folgt der höchsten.", created_by=juergen.user,
+            )).number)
+    assert filed == [f"L-{year}-10001", f"L-{year}-10002"]

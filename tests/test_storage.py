@@ -13,7 +13,7 @@ from tests import databases
 from tests.browser.helpers import LiveServer
 from tests.http_client import Session
 from tests.portal_traffic import filed, renting_tenants, report_damage
-from tests.test_tickets import jpeg
+from tests.test_tickets import SEND_STATEMENTS, contact_form, jpeg, person_of, rental_of
 from wir import create_app, storage
 from wir.models import StoredFile, Ticket, TicketAttachment
 
@@ -46,6 +46,25 @@ def test_database_storage_inside_a_transaction_is_part_of_it(app, data, in_datab
         key = storage.store(b"half written")
         raise RuntimeError("the cause failed")
     assert not StoredFile.select().where(StoredFile.key == key).exists()
+
+
+@pytest.mark.parametrize("files", [0, 3])
+def test_a_meldung_keeps_its_files_in_the_database_in_one_transaction(client, auth, data, in_database, count_queries,
+                                                                     files):
+    """In the database a Meldung's files take one lookup and an INSERT each (one transaction for all), the
+    Eingangsbestätigung a lookup and an INSERT, beside what sending takes anyway."""
+    person = person_of(auth.login_as()["email"])
+    photos = [(f"Foto {i}.jpg", jpeg(size=(40 + i, 30))) for i in range(files)]
+    form = contact_form(auth, {"person": person, "rental": rental_of(person)}, photos)
+    stored_before = StoredFile.select().count()
+    with count_queries() as queries:
+        assert client.post("/kontakt", data=form, content_type="multipart/form-data").status_code == 303
+    attachments_insert = 1 if files else 0
+    assert queries.count == SEND_STATEMENTS + attachments_insert + 2 + (1 + files if files else 0), queries.statements
+    assert StoredFile.select().count() == stored_before + files + 1
+    kept = TicketAttachment.select().join(Ticket).where(Ticket.submission_key == "key-1").order_by(TicketAttachment.id)
+    assert [hashlib.sha256(storage.load(f.storage_key)).hexdigest() for f in kept] == [f.storage_key for f in kept]
+    assert len(kept) == files
 
 
 def test_storage_path_and_kind_come_from_the_settings(tmp_path):

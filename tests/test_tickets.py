@@ -67,6 +67,10 @@ def tenant(auth, data):
 
 
 def send(client, auth, tenant, files=(), **fields):
+    return client.post("/kontakt", data=contact_form(auth, tenant, files, **fields), content_type="multipart/form-data")
+
+
+def contact_form(auth, tenant, files=(), **fields) -> dict:
     person = tenant["person"]
     heating = category(person, "Heizung/Warmwasser")
     values = {
@@ -82,7 +86,7 @@ def send(client, auth, tenant, files=(), **fields):
     }
     values.update(fields)
     values["attachments"] = [(io.BytesIO(content), name) for name, content in files]
-    return client.post("/kontakt", data=values, content_type="multipart/form-data")
+    return values
 
 
 def test_damage_report_with_photo_files_a_ticket(app, client, auth, tenant, smtp):
@@ -128,6 +132,74 @@ def test_receipt_pdf_lands_in_dokumente(app, client, auth, tenant, data):
     send(client, auth, tenant)
     assert Document.select().where(Document.kind == "receipt").count() == 1
     assert response.status_code == 303
+
+
+# Sending a Meldung (issue 25: 24 statements before): the user, the persons, the contracts, the Meldungsarten and
+# the contract party; in the write transaction the number, the ticket, its first message, its history and the
+# mail; then the Eingangsbestätigung in Dokumente. The files, however many, in one INSERT more.
+SEND_STATEMENTS = 11
+
+
+@pytest.mark.parametrize("files, statements", [(0, SEND_STATEMENTS), (1, SEND_STATEMENTS + 1), (3, SEND_STATEMENTS + 1)])
+def test_sending_a_meldung_runs_a_fixed_number_of_statements(app, client, auth, tenant, count_queries, files,
+                                                             statements):
+    from pypdf import PdfReader
+
+    from wir import storage
+    from wir.models import Document, TicketMessage, TicketStatusChange
+
+    names = [f"Foto {i}.jpg" for i in range(files)]
+    form = contact_form(auth, tenant, files=[(name, jpeg(size=(40 + i, 30))) for i, name in enumerate(names)])
+    with count_queries() as queries:
+        response = client.post("/kontakt", data=form, content_type="multipart/form-data")
+    assert response.status_code == 303
+    assert queries.count == statements, "\n".join(queries.statements)
+    # nothing of it lost: the message with its files, the history, the mail, the receipt listing the files
+    ticket = Ticket.get(Ticket.submission_key == "key-1")
+    message = TicketMessage.get(TicketMessage.ticket == ticket)
+    assert message.body == "Seit gestern bleibt die Heizung im Bad kalt."
+    files_sent = TicketAttachment.select().where(TicketAttachment.ticket == ticket).order_by(TicketAttachment.id)
+    assert [(f.filename, f.message_id, f.content_type, f.created_at is not None) for f in files_sent] == [
+        (name, message.id, "image/jpeg", True) for name in names]
+    assert [c.new_status for c in TicketStatusChange.select().where(TicketStatusChange.ticket == ticket)] == ["received"]
+    queued = OutboxMail.get(OutboxMail.subject == f"Ihre Meldung {ticket.number} ist eingegangen")
+    assert queued.recipient == tenant["login"]["email"]
+    receipt = Document.get((Document.person == tenant["person"]) & (Document.kind == "receipt"))
+    with app.app_context():
+        text = " ".join(PdfReader(io.BytesIO(storage.load(receipt.storage_key))).pages[0].extract_text().split())
+    assert ticket.number in text and all(name in text for name in names)
+
+
+def test_a_meldung_sent_right_after_another_shows_both_in_meldungen(client, auth, tenant):
+    sent = [send(client, auth, tenant, subject=subject, submission_key=subject)
+            for subject in ("Heizung bleibt kalt", "Fenster klemmt")]
+    numbers = [response.headers["Location"].rsplit("/", 1)[1] for response in sent]
+    series, last = numbers[0].rsplit("-", 1)
+    assert numbers[1] == f"{series}-{int(last) + 1:04d}"  # the next of the series
+    page = client.get("/meldungen").get_data(as_text=True)
+    assert all(number in page for number in numbers) and "Fenster klemmt" in page and "Heizung bleibt kalt" in page
+
+
+def test_a_category_added_while_the_portal_runs_is_offered_on_the_next_request(client, auth, tenant):
+    """The Meldungsarten are read on every request: no copy kept per process (the demo data, a restore or a
+    migration change them while the portal runs)."""
+    heating = category(tenant["person"], "Heizung/Warmwasser")
+    form = f"/kontakt?concern=c{tenant['rental'].id}&ticket_type={heating.ticket_type_id}"
+    assert "Rauchmelder piept" not in client.get(form).get_data(as_text=True)
+    added = TicketCategory.create(ticket_type=heating.ticket_type_id, name="Rauchmelder piept", position=99)
+    assert "Rauchmelder piept" in client.get(form).get_data(as_text=True)
+    assert send(client, auth, tenant, category=str(added.id)).status_code == 303
+    assert Ticket.get(Ticket.submission_key == "key-1").category_id == added.id
+
+
+def test_a_meldung_taken_down_by_staff_is_mailed_to_the_tenant(app, data, tenant):
+    clerk = User.select().where(User.role != User.ROLE_TENANT).order_by(User.id).first()
+    person = tenant["person"]
+    with app.test_request_context():
+        ticket = tickets.create_ticket(tickets.NewTicket(person, category(person, "Heizung/Warmwasser"), "Am Telefon",
+                                                         "Heizung kalt", contract=tenant["rental"], created_by=clerk))
+    queued = OutboxMail.get(OutboxMail.subject == f"Ihre Meldung {ticket.number} ist eingegangen")
+    assert queued.recipient == tenant["login"]["email"] != clerk.email
 
 
 def test_category_list_follows_the_type_with_htmx(client, auth, tenant):

@@ -51,13 +51,32 @@ def _path(key: str) -> Path:
 
 def store(content: bytes) -> str:
     """Keep the bytes; returns their key (sha256). Storing the same content twice keeps one copy."""
-    key = _checked(hashlib.sha256(content).hexdigest())
+    return store_all([content])[0]
+
+
+def store_all(contents: list[bytes]) -> list[str]:
+    """Keep several files (a Meldung's photos); returns their keys in order. In the database one lookup and one
+    short transaction for all of them (a savepoint inside the caller's), not one of each per file; an INSERT per
+    new file still, so that a statement holds at most one file (up to 10 MB) and no copy of them all."""
+    keys = [_checked(hashlib.sha256(content).hexdigest()) for content in contents]
     if _kind == "database":
-        # its own short transaction (a savepoint inside the caller's); a twin stored meanwhile is the same bytes
-        if not StoredFile.select().where(StoredFile.key == key).exists():
-            with db.write_transaction():
-                StoredFile.insert(key=key, content=content).on_conflict_ignore().execute()
-        return key
+        by_key = dict(zip(keys, contents))  # the same file twice is stored once
+        if by_key:
+            kept = StoredFile.select(StoredFile.key).where(StoredFile.key.in_(list(by_key))).tuples()
+            missing = by_key.keys() - {key for (key,) in kept}
+            if missing:
+                # a twin stored meanwhile is the same bytes
+                with db.write_transaction():
+                    for key, content in by_key.items():
+                        if key in missing:
+                            StoredFile.insert(key=key, content=content).on_conflict_ignore().execute()
+        return keys
+    for key, content in zip(keys, contents):
+        _write(key, content)
+    return keys
+
+
+def _write(key: str, content: bytes) -> None:
     target = _path(key)
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -66,7 +85,6 @@ def store(content: bytes) -> str:
         with os.fdopen(fd, "wb") as fh:
             fh.write(content)
         os.replace(temporary, target)
-    return key
 
 
 def load(key: str) -> bytes:

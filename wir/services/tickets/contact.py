@@ -5,6 +5,7 @@ stored, to pick the one to be called on."""
 from dataclasses import dataclass
 
 from wir import formatting
+from wir.db.prepared import Prepared
 from wir.models import Contract, Person, PhoneNumber, TicketCategory, TicketType, User
 from wir.services import scope
 from wir.services.account import phones as phone_numbers
@@ -44,17 +45,21 @@ METER_READING_KEY = "meter_reading"
 OWN_FORMS = (METER_READING_KEY,)
 
 
+# every Kontakt request (the form, each choice, sending) runs it: its SQL text is built once per process
+_CATALOGUE = Prepared(
+    lambda cooperative_id, *own_forms: TicketCategory.select(TicketCategory, TicketType)
+    .join(TicketType)
+    .where((TicketType.cooperative == cooperative_id) & TicketCategory.key.not_in(own_forms))
+    .order_by(TicketType.position, TicketType.id, TicketCategory.position, TicketCategory.id)
+)
+
+
 def catalogue(cooperative_id: int) -> list[tuple[TicketType, list[TicketCategory]]]:
     """The cooperative's Meldungsarten, each with its Meldungskategorien that Kontakt offers (not those with a form
-    of their own), in their order: one query."""
-    rows = (
-        TicketCategory.select(TicketCategory, TicketType)
-        .join(TicketType)
-        .where((TicketType.cooperative == cooperative_id) & TicketCategory.key.not_in(OWN_FORMS))
-        .order_by(TicketType.position, TicketType.id, TicketCategory.position, TicketCategory.id)
-    )
+    of their own), in their order: one query. Read on every request, not kept: the demo data, a restore or a
+    migration change them while another process serves (their ids too), and nothing would tell this one."""
     types = {}
-    for category in rows:
+    for category in _CATALOGUE.rows(cooperative_id, *OWN_FORMS):
         types.setdefault(category.ticket_type.id, (category.ticket_type, []))[1].append(category)
     return list(types.values())
 

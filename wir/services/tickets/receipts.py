@@ -1,31 +1,18 @@
 """The Eingangsbestätigung of a ticket, kept in the tenant's Dokumente."""
 
 from wir import clock
-from wir.models import (
-    Contract,
-    Cooperative,
-    Document,
-    Person,
-    Ticket,
-    TicketAttachment,
-    TicketCategory,
-    TicketMessage,
-    TicketType,
-    User,
-)
+from wir.models import Contract, Document, Ticket, User
 from wir.services.documents import documents
 
 
-def file_receipt(ticket: Ticket, requested_by: User | None) -> Document:
+def file_receipt(ticket: Ticket, message: str, attachments: list[tuple[str, int]],
+                 requested_by: User | None) -> Document:
+    """The receipt of a ticket just filed, from what filing it wrote: the first ``message`` and the
+    ``attachments`` (file name, size). The ticket's person, cooperative, category (with its Meldungsart) and
+    contract as the ticket holds them; only what it does not hold is loaded."""
     from wir.pdf import ticket_receipt  # fpdf, ~22 MB: loaded when needed
 
-    person = Person.get_by_id(ticket.person_id)
-    cooperative = Cooperative.get_by_id(ticket.cooperative_id)
-    category = TicketCategory.select(TicketCategory, TicketType).join(TicketType).where(
-        TicketCategory.id == ticket.category_id).get()
-    contract = Contract.get_by_id(ticket.contract_id) if ticket.contract_id else None
-    first_message = TicketMessage.select().where(TicketMessage.ticket == ticket).order_by(TicketMessage.id).first()
-    files = TicketAttachment.select().where(TicketAttachment.ticket == ticket).order_by(TicketAttachment.id)
+    person, cooperative, category, contract = ticket.person, ticket.cooperative, ticket.category, ticket.contract
     number = documents.new_number(cooperative)
     details = tuple((label, value) for label, value in (("Ort", ticket.location), ("Telefon", ticket.phone)) if value)
     pdf = ticket_receipt.build(ticket_receipt.TicketReceipt(
@@ -39,10 +26,9 @@ def file_receipt(ticket: Ticket, requested_by: User | None) -> Document:
         ticket_type=category.ticket_type.name,
         category=category.name,
         subject=ticket.subject,
-        message=first_message.body if first_message else "",
+        message=message,
         details=details,
-        attachments=tuple((f.filename, f.size) for f in files),
+        attachments=tuple(attachments),
     ))
-    return documents.store_document(
-        person, contract, "receipt", f"Eingangsbestätigung {ticket.number}", pdf, requested_by, number=number
-    )
+    return documents.store_document(person, contract, "receipt", f"Eingangsbestätigung {ticket.number}", pdf,
+                                    requested_by, number=number, cooperative=cooperative)
