@@ -27,6 +27,7 @@ from wir.models import (
     TicketMessage,
     TicketStatus,
     TicketStatusChange,
+    TicketType,
     User,
 )
 from wir.services import scope, text
