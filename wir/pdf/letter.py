@@ -232,7 +232,7 @@ class LetterPDF(FPDF):
         self.set_xy(self.l_margin, y)
 
     def to_bytes(self) -> bytes:
-        return bytes(self.output())
+        return bytes(self.output(output_producer_class=fonts.Output))
 
     def _font(self, style: str, size: float):
         self.set_font(fonts.FAMILY, style, size)
