@@ -81,16 +81,18 @@ def store_document(
     *,
     number: str | None = None,
     created_at: datetime | None = None,
+    cooperative: Cooperative | None = None,
 ) -> Document:
     """Keep the PDF in ``person``'s Dokumente (unread) and return its row.
 
     ``number``: the one printed in the PDF (from new_number); drawn here when the PDF prints none.
+    ``cooperative``: the person's, when the caller has it at hand (saves a query).
     The file is stored before the row is written, so a row never points to a missing file.
     Runs in its own transaction, or inside the caller's (then it is part of that unit of work).
     """
     key = storage.store(pdf_bytes)
     return file_document(person, contract, kind, title, key, len(pdf_bytes), created_by, number=number,
-                         created_at=created_at)
+                         created_at=created_at, cooperative=cooperative)
 
 
 def file_document(
