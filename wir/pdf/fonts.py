@@ -7,9 +7,9 @@ hinting and OpenType layout tables (fpdf2 drops those from the embedded subset a
 and only the characters of the Latin scripts (``charset.RANGES``).
 
 Each process also takes each lean font apart once (``Face``): a document's subset is then
-put together from the stored bytes of the glyphs it prints (``Output``), where fontTools'
-subsetter would parse, prune and compile every table again (about 9 ms of a one-page
-document for the two weights).
+put together from the stored bytes of the glyphs it prints (``Output``). fpdf2's own output
+has fontTools parse, prune and compile every table of both weights again and builds the
+128 KB glyph map entry by entry: 17 of a Mietbescheinigung's 26 ms, now about 2.
 """
 
 import atexit
