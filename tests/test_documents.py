@@ -8,7 +8,16 @@ import pytest
 
 from tests.helpers import demo_tenant, htmx, pdf_text
 from wir import clock
-from wir.models import Contract, Document, Person, Ticket, TicketCategory, User
+from wir.models import (
+    Contract,
+    ContractParty,
+    Cooperative,
+    Document,
+    Person,
+    Ticket,
+    TicketCategory,
+    User,
+)
 from wir.services.documents import applications, documents
 
 # demo tenants by the start of their e-mail (tests/helpers.py demo_tenant)
@@ -276,6 +285,28 @@ def test_mietbescheinigung_with_htmx_gets_hx_location(client, auth, data):
     number = parse_qs(urlsplit(response.headers["HX-Location"]).query)["erstellt"][0]
     text = pdf_text(client.get(f"/dokumente/{number}/pdf").data)
     assert "Jürgen Müller" in text and "Monika Müller" in text and "Stellplatz 12" in text
+
+
+def test_mietbescheinigung_runs_six_statements_and_prints_what_is_stored_now(client, auth, data, count_queries):
+    """The signed-in user, the persons with their cooperatives (the letterhead), the contract, its parties, the
+    parking and the new document. The fonts are prepared once per process; every PDF prints the rows of its request."""
+    sign_in(auth, JUERGEN)
+    rental = contract("MV-1001-0203")
+    url, token = f"/dokumente/anfordern/mietbescheinigung/{rental.id}", auth.csrf_token()
+    created_number(client.post(url, data={"csrf_token": token}))
+    with count_queries() as queries:
+        first = created_number(client.post(url, data={"csrf_token": token}))
+    assert queries.count == 6, queries.statements
+    co_tenant = rental.parties.where(ContractParty.role == "co").get().person
+    Person.update(first_name="Monique").where(Person.id == co_tenant.id).execute()
+    Contract.update(base_rent=rental.base_rent + 10).where(Contract.id == rental.id).execute()
+    Cooperative.update(name="WG „Lipsia Neu“ eG").where(Cooperative.id == rental.cooperative_id).execute()
+    second = created_number(client.post(url, data={"csrf_token": token}))
+    before = pdf_text(client.get(f"/dokumente/{first}/pdf").data)
+    after = pdf_text(client.get(f"/dokumente/{second}/pdf").data)
+    assert "Monika Müller" in before and "Monique Müller" in after and "Monika" not in after
+    assert "Gesamtmiete monatlich 607,06 €" in before and "Gesamtmiete monatlich 617,06 €" in after
+    assert "WG „Lipsia Neu“ eG" in after and "Lipsia Neu" not in before
 
 
 @pytest.mark.parametrize("number", ["MV-1004-0112", "MV-301-0201", "MG-100385"],

@@ -5,11 +5,13 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
 from wir.models import Contract
 from wir.pdf import (
     cooperative_letter,
+    fonts,
     form_copy,
     landlord_confirmation,
     membership_certificate,
@@ -174,6 +176,58 @@ def test_letter_and_operating_costs_statement():
     for part in ("Betriebskostenabrechnung 2025", "01.01.2025 – 31.12.2025", "Grundsteuer 1.000,00 € Wohnfläche",
                  "50,00 €", "Verteilerschlüssel", "Nachzahlung 30,00 €", "bis zum 12.06.2026", "§ 556 Abs. 3 BGB"):
         assert part in text, part
+
+
+def embedded_fonts(reader) -> dict[str, TTFont]:
+    """BaseFont -> the font program embedded in the PDF."""
+    embedded = {}
+    for page in reader.pages:
+        for font in _fonts(page):
+            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            program = descriptor["/FontFile2"].get_object().get_data()
+            embedded[str(font["/BaseFont"])] = TTFont(io.BytesIO(program))
+    return embedded
+
+
+def outline(font: TTFont, code: int):
+    """The glyph of ``code`` as drawn (components resolved) and its advance width."""
+    name = font.getBestCmap()[code]
+    coordinates, ends, flags = font["glyf"][name].getCoordinates(font["glyf"])
+    return list(coordinates), ends, list(flags), font["hmtx"][name][0]
+
+
+def test_embedded_fonts_are_subsets_drawing_every_character_as_the_font_does():
+    reader, text = read(rental_certificate.build(rental(), creation_date=CREATED))
+    embedded = embedded_fonts(reader)
+    styles = {"/MPDFAA+SourceSansPro": "", "/MPDFAA+SourceSansProSemibold": "B"}
+    assert set(embedded) == set(styles)
+    printed = set()
+    for base_font, font in embedded.items():
+        with TTFont(fonts.font_files()[styles[base_font]]) as source:
+            assert len(font.getGlyphOrder()) < len(source.getGlyphOrder()) / 5  # a subset, not the font
+            for code in font.getBestCmap():  # ł, ż, ć … are made of components: renumbered in the subset
+                assert outline(font, code) == outline(source, code), chr(code)
+        printed |= {chr(code) for code in font.getBestCmap()}
+    assert set(text) - {" "} <= printed and {"Ł", "Ż", "ó", "ć", "Ş", "ı", "€", "„", "“"} <= printed
+
+
+def test_each_document_embeds_the_glyphs_it_prints():
+    """The fonts' parsed tables are shared by every document of a process; what a document printed is not."""
+    first = rental_certificate.build(rental(), creation_date=CREATED)
+    second = rental_certificate.build(
+        rental(tenants=(rental_certificate.Tenant("Åsa Øberg", "Hauptmieterin"),), requested_by="Åsa Øberg"),
+        creation_date=CREATED,
+    )
+    first_reader, first_text = read(first)
+    second_reader, second_text = read(second)
+    assert "Hauptmieter Łukasz Żółć" in first_text and "Øberg" not in first_text
+    assert "Hauptmieterin Åsa Øberg" in second_text and "Żółć" not in second_text
+    first_fonts, second_fonts = embedded_fonts(first_reader), embedded_fonts(second_reader)
+    assert set(first_fonts) == set(second_fonts) == {"/MPDFAA+SourceSansPro", "/MPDFAA+SourceSansProSemibold"}
+    first_chars = {chr(code) for font in first_fonts.values() for code in font.getBestCmap()}
+    second_chars = {chr(code) for font in second_fonts.values() for code in font.getBestCmap()}
+    assert {"Å", "Ø"} <= second_chars and not {"Å", "Ø"} & first_chars
+    assert {"Ł", "Ż"} <= first_chars and not {"Ł", "Ż"} & second_chars
 
 
 def test_unprintable_characters_are_named():

@@ -121,14 +121,14 @@ class LetterPDF(FPDF):
 
     def heading(self, text: str, size: float = 15):
         self._font("B", size)
-        self.multi_cell(0, size * 0.5, text, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self._lines(size * 0.5, text)
         self._font("", BODY_SIZE)
         self.ln(2)
 
     def subheading(self, text: str):
         self.ln(1.5)
         self._font("B", 12)
-        self.multi_cell(0, 6, text, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self._lines(6, text)
         self._font("", BODY_SIZE)
         self.ln(0.5)
 
@@ -137,7 +137,7 @@ class LetterPDF(FPDF):
         if muted:
             self.set_text_color(*MUTED)
         self._font("", size)
-        self.multi_cell(0, size * 0.48, text, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self._lines(size * 0.48, text)
         self._font("", BODY_SIZE)
         self.set_text_color(*INK)
         self.ln(2.5)
@@ -224,6 +224,16 @@ class LetterPDF(FPDF):
             self.multi_cell(width, LINE, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         return self.get_y()
 
+    def _lines(self, height: float, text: str):
+        """Text from the cursor to the right margin, lines ``height`` apart, as multi_cell prints it; the cursor
+        ends below it at the left margin. Text that fits on one line (inside the cell padding, where multi_cell
+        breaks) is printed by cell, skipping the line breaking that measures the text again for every character."""
+        room = self.w - self.r_margin - self.x - 2 * self.c_margin
+        if "\n" not in text and text == text.strip() and self.get_string_width(text) <= room:
+            self.cell(0, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        else:
+            self.multi_cell(0, height, text, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
     def _rule(self, y: float):
         """A thin line across the text width at ``y``; the cursor continues below it."""
         self.set_draw_color(180, 180, 180)
@@ -232,7 +242,7 @@ class LetterPDF(FPDF):
         self.set_xy(self.l_margin, y)
 
     def to_bytes(self) -> bytes:
-        return bytes(self.output())
+        return bytes(self.output(output_producer_class=fonts.Output))
 
     def _font(self, style: str, size: float):
         self.set_font(fonts.FAMILY, style, size)

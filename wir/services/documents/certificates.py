@@ -26,7 +26,7 @@ from wir.models import (
     Unit,
     User,
 )
-from wir.pdf.data import Flat
+from wir.pdf.data import Flat, Letterhead
 from wir.services.documents import documents
 from wir.services.rejections import Rejected
 from wir.services.text import require_printable
@@ -117,6 +117,11 @@ def certificate_kind(slug: str, contract: Contract, today: date | None = None) -
 # --- plain data for the builders ---
 
 
+def _letterhead(contract: Contract, cooperative: Cooperative | None) -> Letterhead:
+    """``cooperative``: the contract's, when the caller has it at hand (saves a query)."""
+    return documents.letterhead(cooperative or Cooperative.get_by_id(contract.cooperative_id))
+
+
 def _flat(unit: Unit) -> Flat:
     return Flat(unit.street, unit.postcode, unit.city, unit.floor, unit.position, unit.number)
 
@@ -134,7 +139,8 @@ def party_names(contract: Contract) -> list[str]:
     return [party.person.full_name for party in _parties(contract)]
 
 
-def rental_certificate_data(contract: Contract, number: str, issued_on: date, requested_by: str = ""):
+def rental_certificate_data(contract: Contract, number: str, issued_on: date, requested_by: str = "", *,
+                            cooperative: Cooperative | None = None):
     from wir.pdf import rental_certificate  # fpdf, ~22 MB: loaded when needed
 
     parties = _parties(contract)
@@ -155,7 +161,7 @@ def rental_certificate_data(contract: Contract, number: str, issued_on: date, re
     )
     unit = contract.unit
     return rental_certificate.RentalCertificate(
-        letterhead=documents.letterhead(Cooperative.get_by_id(contract.cooperative_id)),
+        letterhead=_letterhead(contract, cooperative),
         number=number,
         issued_on=issued_on,
         contract_number=contract.number,
@@ -179,11 +185,11 @@ def rental_certificate_data(contract: Contract, number: str, issued_on: date, re
 
 
 def landlord_confirmation_data(contract: Contract, number: str, issued_on: date, move_in: date,
-                               persons: list[str], requested_by: str = ""):
+                               persons: list[str], requested_by: str = "", *, cooperative: Cooperative | None = None):
     from wir.pdf import landlord_confirmation  # fpdf, ~22 MB: loaded when needed
 
     return landlord_confirmation.LandlordConfirmation(
-        letterhead=documents.letterhead(Cooperative.get_by_id(contract.cooperative_id)),
+        letterhead=_letterhead(contract, cooperative),
         number=number,
         issued_on=issued_on,
         contract_number=contract.number,
@@ -202,12 +208,13 @@ def membership_status(contract: Contract, today: date) -> str:
     return f"ausgeschieden am {german_date(contract.end_date)}"
 
 
-def membership_certificate_data(contract: Contract, number: str, issued_on: date, requested_by: str = ""):
+def membership_certificate_data(contract: Contract, number: str, issued_on: date, requested_by: str = "", *,
+                                cooperative: Cooperative | None = None):
     from wir.pdf import membership_certificate  # fpdf, ~22 MB: loaded when needed
 
     member = _parties(contract)[0].person
     return membership_certificate.MembershipCertificate(
-        letterhead=documents.letterhead(Cooperative.get_by_id(contract.cooperative_id)),
+        letterhead=_letterhead(contract, cooperative),
         number=number,
         issued_on=issued_on,
         member_name=member.full_name,
@@ -224,11 +231,12 @@ def membership_certificate_data(contract: Contract, number: str, issued_on: date
     )
 
 
-def rent_clearance_data(contract: Contract, number: str, issued_on: date, requested_by: str = ""):
+def rent_clearance_data(contract: Contract, number: str, issued_on: date, requested_by: str = "", *,
+                        cooperative: Cooperative | None = None):
     from wir.pdf import rent_clearance  # fpdf, ~22 MB: loaded when needed
 
     return rent_clearance.RentClearance(
-        letterhead=documents.letterhead(Cooperative.get_by_id(contract.cooperative_id)),
+        letterhead=_letterhead(contract, cooperative),
         number=number,
         issued_on=issued_on,
         contract_number=contract.number,
@@ -308,25 +316,28 @@ def request_certificate(
 
     today = clock.today()
     kind = certificate_kind(slug, contract, today)
-    cooperative = Cooperative.get_by_id(contract.cooperative_id)
+    cooperative = person.cooperative  # the contract's (the person is its party), loaded with the person in the portal
     requested_by = person.full_name
     if slug == "mietschuldenfreiheitsbescheinigung" and not rent_account_is_clean(contract):
         return Outcome(ticket=_rent_clearance_ticket(person, contract, user, submission_key))
     number = documents.new_number(cooperative)
     if slug == "mietbescheinigung":
-        pdf = rental_certificate.build(rental_certificate_data(contract, number, today, requested_by))
+        data = rental_certificate_data(contract, number, today, requested_by, cooperative=cooperative)
+        pdf = rental_certificate.build(data)
     elif slug == "wohnungsgeberbestaetigung":
         details = details or default_move_in(contract)
         check_move_in(contract, details, today)
-        pdf = landlord_confirmation.build(
-            landlord_confirmation_data(contract, number, today, details.move_in, details.persons, requested_by)
-        )
+        pdf = landlord_confirmation.build(landlord_confirmation_data(
+            contract, number, today, details.move_in, details.persons, requested_by, cooperative=cooperative
+        ))
     elif slug == "mitgliedsbescheinigung":
-        pdf = membership_certificate.build(membership_certificate_data(contract, number, today, requested_by))
+        data = membership_certificate_data(contract, number, today, requested_by, cooperative=cooperative)
+        pdf = membership_certificate.build(data)
     else:
-        pdf = rent_clearance.build(rent_clearance_data(contract, number, today, requested_by))
+        pdf = rent_clearance.build(rent_clearance_data(contract, number, today, requested_by, cooperative=cooperative))
     title = f"{kind.title} vom {german_date(today)}"
-    document = documents.store_document(person, contract, "certificate", title, pdf, user, number=number)
+    document = documents.store_document(person, contract, "certificate", title, pdf, user, number=number,
+                                        cooperative=cooperative)
     return Outcome(document=document)
 
 
