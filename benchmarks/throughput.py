@@ -137,7 +137,7 @@ class Session:
     """Jürgen Müller signed in (in process, the run's secret key), as a cookie for wrk."""
 
     def __init__(self, url: str):
-        self.bench = latency.Bench(url)
+        self.bench = latency.Bench(url, with_clerk=False)
         self.client = self.bench.clients["tenant"]
         self.poll_path = self.bench.poll_path(changed=False)
         self.client.get("/")  # the form token goes into the session once
