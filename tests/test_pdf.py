@@ -230,6 +230,18 @@ def test_each_document_embeds_the_glyphs_it_prints():
     assert {"Ł", "Ż"} <= first_chars and not {"Ł", "Ż"} & second_chars
 
 
+def test_a_soft_hyphen_on_one_line_is_not_printed():
+    """Text pasted from a word processor carries soft hyphens: fpdf2's line breaking drops one where it does not
+    break the line; a line printed in one piece must drop it too."""
+    letter = cooperative_letter.Letter(HEAD, "LD-2026-TEST0007", ISSUED, ("Jürgen Müller", "Stuttgarter Allee 18",
+                                       "04209 Leipzig"), "Heiz\u00adkörper im Bad", "Sehr geehrter Herr Müller,",
+                                       ("Der Heiz\u00adkörper wird getauscht.",), "Thomas Schröder",
+                                       (("Vertrag", "MV-1001-0203"),))
+    _, text = read(cooperative_letter.build(letter, creation_date=CREATED))
+    assert "Heizkörper im Bad" in text and "Der Heizkörper wird getauscht." in text
+    assert "\u00ad" not in text and "Heiz-körper" not in text
+
+
 def test_unprintable_characters_are_named():
     assert unprintable("Łukasz Żółć, Şükrü Yılmaz, Nguyễn, € „“ – §") == []
     assert set(unprintable("王小明 🏠\n")) == {"王", "小", "明", "🏠"}

@@ -218,18 +218,24 @@ class LetterPDF(FPDF):
         """Text in a column from (x, y); returns where it ends. A line that fits skips fpdf2's line
         breaking, which measures the text again for every character (most of the time a page takes)."""
         self.set_xy(x, y)
-        if "\n" not in text and self.get_string_width(text) <= width:
+        if self._one_line(text) and self.get_string_width(text) <= width:
             self.cell(width, LINE, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         else:
             self.multi_cell(width, LINE, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         return self.get_y()
+
+    @staticmethod
+    def _one_line(text: str) -> bool:
+        """No line break asked for, and no soft hyphen: multi_cell drops one where it does not break, cell would
+        print it (text pasted from a word processor)."""
+        return "\n" not in text and "\u00ad" not in text
 
     def _lines(self, height: float, text: str):
         """Text from the cursor to the right margin, lines ``height`` apart, as multi_cell prints it; the cursor
         ends below it at the left margin. Text that fits on one line (inside the cell padding, where multi_cell
         breaks) is printed by cell, skipping the line breaking that measures the text again for every character."""
         room = self.w - self.r_margin - self.x - 2 * self.c_margin
-        if "\n" not in text and text == text.strip() and self.get_string_width(text) <= room:
+        if self._one_line(text) and text == text.strip() and self.get_string_width(text) <= room:
             self.cell(0, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         else:
             self.multi_cell(0, height, text, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -241,8 +247,13 @@ class LetterPDF(FPDF):
         self.line(self.l_margin, y, self.w - self.r_margin, y)
         self.set_xy(self.l_margin, y)
 
+    def output(self, *args, output_producer_class=fonts.Output, **kwargs):
+        """fpdf2's output, written by fonts.Output: the fonts of ``fonts.add_fonts`` are shared by every document
+        of the process, and fpdf2's own output would cut them down to one document's glyphs."""
+        return super().output(*args, output_producer_class=output_producer_class, **kwargs)
+
     def to_bytes(self) -> bytes:
-        return bytes(self.output(output_producer_class=fonts.Output))
+        return bytes(self.output())
 
     def _font(self, style: str, size: float):
         self.set_font(fonts.FAMILY, style, size)
