@@ -607,16 +607,17 @@ def tenants_of(contract: Contract) -> list[Person]:
 # --- the Startseite ---
 
 
-def _home_rows_query(*values):  # the persons' ids, the contract kind, the meter kinds, then the first month
-    *person_ids, contract_kind, heating, hot_water, since = values
+def _home_rows_query(*values):  # the contract kind, the first month, the meter kinds, then the persons' ids
+    contract_kind, since, *rest = values
+    kinds, person_ids = rest[:len(HOME_KINDS)], rest[len(HOME_KINDS):]
     return (
         Consumption.select(*_ROW_COLUMNS, Meter.kind, Meter.id.alias("meter_id"), Contract.id.alias("contract_id"),
                            Contract.number, Contract.start_date, Contract.end_date)
         .join(Meter)
         .join(Contract, on=(Contract.unit == Meter.unit))
         .join(ContractParty, on=(ContractParty.contract == Contract.id))
-        .where(ContractParty.person.in_(person_ids) & (Contract.kind == contract_kind)
-               & Meter.kind.in_([heating, hot_water]) & (Consumption.month >= since))
+        .where((Contract.kind == contract_kind) & (Consumption.month >= since) & Meter.kind.in_(kinds)
+               & ContractParty.person.in_(person_ids))
         .order_by(Contract.number, Consumption.month)
         .tuples()
     )
@@ -637,7 +638,7 @@ def home_lines(person_ids) -> list[HomeLine]:
     if not person_ids:
         return []
     since = clock.add_months(clock.month_start(clock.today()), -SERIES_MONTHS)
-    rows = _HOME_ROWS.rows(*person_ids, "rental", *HOME_KINDS, since)
+    rows = _HOME_ROWS.rows("rental", since, *HOME_KINDS, *person_ids)
     contracts, by_contract = {}, defaultdict(lambda: defaultdict(dict))
     for row in map(_HomeRow._make, rows):
         contract = contracts.get(row.contract_id)
