@@ -13,6 +13,7 @@ from wir import clock, mail
 from wir.models import (
     Contract,
     ContractParty,
+    Document,
     OutboxMail,
     Person,
     PhoneNumber,
@@ -451,10 +452,17 @@ def test_html_is_shown_escaped(client, auth, tenant):
 
 
 def test_double_submission_files_one_ticket(client, auth, tenant):
-    first = send(client, auth, tenant)
-    second = send(client, auth, tenant)
+    """The form sent twice (a double click, a reload): the second finds the first by its unique key, and nothing
+    of the first is written twice (history, files, mail, receipt)."""
+    first = send(client, auth, tenant, files=[("bad.jpg", jpeg())])
+    second = send(client, auth, tenant, files=[("bad.jpg", jpeg())])
     assert first.headers["Location"] == second.headers["Location"]
+    ticket = Ticket.get(Ticket.submission_key == "key-1")
     assert Ticket.select().where(Ticket.submission_key == "key-1").count() == 1
+    assert TicketAttachment.select().where(TicketAttachment.ticket == ticket).count() == 1
+    assert ticket.messages.count() == 1 and ticket.status_changes.count() == 1
+    assert OutboxMail.select().where(OutboxMail.subject.contains(ticket.number)).count() == 1
+    assert Document.select().where(Document.title == f"Eingangsbestätigung {ticket.number}").count() == 1
 
 
 def test_category_of_the_other_cooperative_is_refused(client, auth, tenant, data):
