@@ -238,7 +238,7 @@ def test_search_by_number_name_street_and_contract(client, clerk, data):
 @pytest.mark.parametrize("selection", [
     dict(), dict(status="alle"), dict(status="closed"), dict(ticket_type=True), dict(category=True),
     dict(assigned=staff_queue.ME), dict(assigned=staff_queue.NOBODY), dict(waiting_days=1),
-    dict(concern=staff_queue.CERTIFICATE), dict(search="Mü", status="alle"), dict(search="Allee", assigned=staff_queue.NOBODY),
+    dict(concern=staff_queue.CERTIFICATE), dict(concern=staff_queue.FORM), dict(search="Mü", status="alle"), dict(search="Allee", assigned=staff_queue.NOBODY),
     dict(search="MV-", category=True, status="alle"),
 ], ids=repr)
 def test_the_count_of_a_selection_is_its_number_of_rows(clerk, data, selection):
@@ -247,6 +247,7 @@ def test_the_count_of_a_selection_is_its_number_of_rows(clerk, data, selection):
     make_ticket("lipsia", assigned_to=clerk, category=category, waiting_since=clock.now() - timedelta(days=10))
     make_ticket("lipsia", status="closed", waiting_since=None)
     make_ticket("lipsia", category=category_of("lipsia", "rent_clearance"))
+    make_ticket("lipsia", category=category_of("lipsia", "pets"))
     values = dict(selection)
     if values.pop("ticket_type", False):
         values["ticket_type_id"] = category.ticket_type_id
