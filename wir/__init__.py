@@ -21,6 +21,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     _derive_settings(app)
 
     from wir import (
+        acting,
         cli,
         converters,
         db,
@@ -52,6 +53,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     errors.init_app(app)
     filters.init_app(app)
     tasks.init_app(app)
+    acting.init_app(app)  # after security's checks of the session
     navigation.init_app(app)
     cli.init_app(app)
     app.url_map.converters["int"] = converters.BoundedIntegerConverter  # every route's <int:...>: see converters
@@ -113,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
         home,
         pages,
         registration,
+        representation,
         savings,
         staff,
         tickets,
@@ -120,5 +123,5 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     for module in (account, auth, consumption, contracts, devmail, documents, erp_api, home, pages, registration,
-                   savings, staff, tickets, vendor):
+                   representation, savings, staff, tickets, vendor):
         app.register_blueprint(module.bp)

@@ -144,6 +144,50 @@ class PhoneNumber(BaseModel):
     position = IntegerField(default=0)
 
 
+class Representation(BaseModel):
+    """Vertretung: a user acting for a tenant's person within scopes, invited by the tenant (Lesen, Anliegen) or
+    entered by staff from a checked Vollmacht or Betreuerausweis (also Bankverbindung, Freistellungsauftrag,
+    Kündigung). Ended ones stay: their events are the tenant's record of who acted for them."""
+
+    SCOPES = {"read": "Lesen", "requests": "Anliegen", "bank": "Bankverbindung", "exemption": "Freistellungsauftrag",
+              "notice": "Kündigung"}
+    SOURCE_INVITATION = "invitation"
+    SOURCE_DOCUMENT = "document"
+
+    person = ForeignKeyField(Person, backref="representations")
+    representative = ForeignKeyField(User, null=True, backref="representations")  # None until accepted
+    name = CharField()  # as the tenant (or staff) wrote it: what the tenant and the desk read
+    email = CharField()  # where the invitation went
+    scopes = CharField()  # keys of SCOPES, comma-separated
+    valid_until = DateField(null=True)  # the last day; None: until ended
+    source = CharField(default=SOURCE_INVITATION)
+    document_key = CharField(default="")  # the Vollmacht's stored file (wir.storage), staff only
+    token_hash = CharField(null=True, unique=True)  # the invitation link's SHA-256; None once used
+    link_expires_at = DateTimeField(null=True)
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = DateTimeField(default=clock.now)
+    accepted_at = DateTimeField(null=True)
+    ended_at = DateTimeField(null=True)
+    ended_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split(",")) if self.scopes else frozenset()
+
+
+class RepresentationEvent(BaseModel):
+    """What happened to a representation and what its representative did: „Wer hat für mich gehandelt“."""
+
+    representation = ForeignKeyField(Representation, backref="events", on_delete="CASCADE")
+    at = DateTimeField(default=clock.now)
+    kind = CharField()  # invited, accepted, changed, ended, signed_in, acted
+    detail = TextField(default="")
+    by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("representation", "at"), False),)
+
+
 class RegistrationCode(BaseModel):
     """Registrierungsnummer: printed in a letter, used once to open an account."""
 
@@ -433,6 +477,8 @@ class Ticket(BaseModel):
     activity_at = DateTimeField(default=clock.now)
     # the form's one-time key: sending the same form twice files one ticket
     submission_key = CharField(null=True, unique=True)
+    # sent by a representative for the person („durch … für …“)
+    representation = ForeignKeyField(Representation, null=True, backref="+")
 
     class Meta:
         indexes = (
@@ -454,6 +500,7 @@ class TicketMessage(BaseModel):
     internal = BooleanField(default=False)  # a note among staff: never on the tenant's pages, in mails or exports
     body = TextField()
     created_at = DateTimeField(default=clock.now)
+    representation = ForeignKeyField(Representation, null=True, backref="+")  # written by a representative
 
 
 class TicketStatusChange(BaseModel):
@@ -864,4 +911,6 @@ MODELS = [
     ConsumptionLetterBatch,
     MeterReading,
     PendingUpload,
+    Representation,
+    RepresentationEvent,
 ]

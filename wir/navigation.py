@@ -1,11 +1,15 @@
-"""What the layout shows of the signed-in user (name, cooperatives, whether Sparen appears), and its URLs."""
+"""What the layout shows of the signed-in user (name, cooperatives, whether Sparen appears), and its URLs.
+
+Its persons are those whose data the pages show: the user's own, or while acting for someone (wir.acting) that
+one person only."""
 
 from dataclasses import dataclass
 
 from flask import current_app, g, has_request_context, request, url_for
 from flask_login import current_user
 
-from wir.models import Cooperative, Person
+from wir import acting
+from wir.models import Cooperative, Person, Representation
 from wir.security import fully_signed_in
 from wir.services import scope
 
@@ -16,6 +20,8 @@ class Viewer:
     persons: list[Person]
     cooperatives: list[Cooperative]
     is_staff: bool
+    # acting for someone (Vertretung): ``persons`` is the one person acted for, ``name`` the representative's
+    acting: Representation | None = None
 
     @property
     def has_savings(self) -> bool:
@@ -35,6 +41,9 @@ def viewer() -> Viewer | None:
         if current_user.is_staff:
             cooperatives = [current_user.cooperative] if current_user.cooperative_id else []
             g.viewer = Viewer(current_user.staff_name or current_user.email, [], cooperatives, True)
+        elif (representation := acting.current()) is not None:
+            person = representation.person
+            g.viewer = Viewer(representation.name, [person], [person.cooperative], False, representation)
         else:
             persons = scope.persons_of(current_user)
             name = persons[0].full_name if persons else current_user.email

@@ -16,6 +16,7 @@ from wir.security import SECOND_FACTOR_DUE, complete_second_factor, safe_next, s
 from wir.services.account import accounts
 from wir.services.account import second_factor as second_factor_service
 from wir.services.rejections import Rejected
+from wir.services.representation import representations
 
 bp = Blueprint("auth", __name__)
 
@@ -73,6 +74,8 @@ def login():
                 security_log.event("login.password_accepted", user=user.id)
                 return redirect_after_post(url_for("auth.second_factor", next=next_url), full_reload=True)
             security_log.event("login.succeeded", user=user.id)
+            if next_url is None and representations.represented_by(user):
+                next_url = url_for("representation.choose")  # whose data first: their own or someone's they act for
             return redirect_after_post(next_url or url_for("home.index"), full_reload=True)
     return render(
         "auth/login.html", "auth/_login_form.html", form=form, unconfirmed=unconfirmed,

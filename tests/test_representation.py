@@ -1,0 +1,173 @@
+"""Vertretung: a tenant invites, the invited person accepts with a new or an existing login, acts for the tenant
+within the scope granted, and loses everything the moment the tenant ends it."""
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from tests.helpers import AuthActions, demo_tenant, htmx, main_of
+from wir import clock
+from wir.models import (
+    OutboxMail,
+    Person,
+    Representation,
+    RepresentationEvent,
+    Ticket,
+    User,
+)
+
+ANNA = "anna.weiss@example.net"
+ANNA_PASSWORD = "Birne-Leiter-Wolke-77"
+
+
+def _invite(auth, level="requests", email=ANNA, cooperative="Lipsia", **extra):
+    """Sign in as Gisela Weiß and invite; returns the link's token."""
+    auth.login_as("gisela")
+    page = auth.client.get("/vertretung/").get_data(as_text=True)
+    person = re.search(r'<option value="(\d+)">WG „' + cooperative, page).group(1)
+    response = auth.client.post("/vertretung/", data={
+        "csrf_token": auth.csrf_token(), "person": person, "name": "Anna Weiß", "email": email, "level": level,
+        **extra})
+    assert response.status_code == 303, main_of(response.get_data(as_text=True))
+    mail = OutboxMail.select().where(OutboxMail.recipient == email).order_by(OutboxMail.id.desc()).first()
+    auth.logout()
+    return re.search(r"/vertretung/einladung/([\w-]+)", mail.body_text).group(1)
+
+
+def _accept_new(client, auth, token):
+    client.get(f"/vertretung/einladung/{token}")
+    return client.post(f"/vertretung/einladung/{token}", data={
+        "csrf_token": auth.csrf_token(), "password": ANNA_PASSWORD, "password_repeat": ANNA_PASSWORD})
+
+
+def _act_for(auth, representation_id):
+    return auth.client.post("/vertretung/handeln", data={"csrf_token": auth.csrf_token(),
+                                                         "fuer": str(representation_id)})
+
+
+@pytest.fixture
+def anna(app, client, auth, data):
+    """Anna Weiß accepted Gisela's invitation (Lipsia, Anliegen) with a new account and acts for her."""
+    token = _invite(auth)
+    response = _accept_new(client, auth, token)
+    assert response.status_code == 303 and response.headers["Location"] == "/vertretung/handeln"
+    representation = Representation.get(Representation.email == ANNA)
+    assert _act_for(auth, representation.id).status_code == 303
+    return representation
+
+
+def test_invitation_mail_and_open_status(app, client, auth, data):
+    token = _invite(auth)
+    representation = Representation.get(Representation.email == ANNA)
+    assert representation.accepted_at is None and representation.scopes == "read,requests"
+    assert representation.person.cooperative.slug == "lipsia"
+    auth.login_as("gisela")
+    page = main_of(client.get("/vertretung/").get_data(as_text=True))
+    assert "Anna Weiß" in page and "noch nicht angenommen" in page
+    assert len(token) > 30 and representation.token_hash != token  # only the hash is kept
+
+
+def test_accept_with_new_account_then_act(app, client, auth, data, anna):
+    page = client.get("/").get_data(as_text=True)
+    assert "Sie handeln für <strong>Gisela Weiß</strong>" in page
+    user = User.get(User.email == ANNA)
+    assert user.role == "tenant" and not Person.select().where(Person.user == user).exists()
+    kinds = [event.kind for event in RepresentationEvent.select().order_by(RepresentationEvent.id)]
+    assert kinds == ["invited", "accepted", "signed_in"]
+
+
+def test_accept_with_existing_account(app, client, auth, data):
+    juergen = demo_tenant(auth.logins, "juergen")
+    token = _invite(auth, email=juergen["email"])
+    auth.login_as("juergen")
+    client.get(f"/vertretung/einladung/{token}")
+    response = client.post(f"/vertretung/einladung/{token}", data={"accept-csrf_token": auth.csrf_token()})
+    assert response.status_code == 303
+    representation = Representation.get(Representation.email == juergen["email"])
+    assert representation.representative.email == juergen["email"]
+    # the choice after the next sign-in
+    auth.logout()
+    response = auth.login(juergen["email"], juergen["password"])
+    assert response.headers["Location"] == "/vertretung/handeln"
+    page = main_of(client.get("/vertretung/handeln").get_data(as_text=True))
+    assert "Meine eigenen Daten" in page and "Für Gisela Weiß" in page
+
+
+def test_link_expires_and_cannot_be_tampered_with(app, client, auth, data, monkeypatch):
+    token = _invite(auth)
+    assert client.get(f"/vertretung/einladung/{token[:-2]}xx").status_code == 410
+    assert client.get("/vertretung/einladung/" + "a" * 300).status_code == 410
+    assert client.get(f"/vertretung/einladung/{token}").status_code == 200
+    later = clock.now() + timedelta(days=7, seconds=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert client.get(f"/vertretung/einladung/{token}").status_code == 410
+    assert _accept_new(client, auth, token).status_code == 410
+    assert not User.select().where(User.email == ANNA).exists()
+
+
+def test_link_used_once(app, client, auth, data, anna):
+    auth.logout()
+    token_mail = OutboxMail.select().where(OutboxMail.recipient == ANNA).first()
+    token = re.search(r"/vertretung/einladung/([\w-]+)", token_mail.body_text).group(1)
+    assert client.get(f"/vertretung/einladung/{token}").status_code == 410
+
+
+def test_scope_read_refuses_sending(app, client, auth, data):
+    token = _invite(auth, level="read")
+    _accept_new(client, auth, token)
+    representation = Representation.get(Representation.email == ANNA)
+    _act_for(auth, representation.id)
+    assert client.get("/meldungen").status_code == 200
+    assert client.get("/kontakt").status_code == 403
+    assert client.post("/kontakt", data={"csrf_token": auth.csrf_token()}).status_code == 403
+
+
+def test_never_the_tenants_account_or_what_needs_a_vollmacht(app, client, auth, data, anna):
+    for path in ("/konto/kontaktdaten", "/konto/passwort", "/konto/email", "/konto/meine-daten", "/vertretung/",
+                 "/sparen/freistellungsauftrag/neu", "/vertretung/protokoll"):
+        assert client.get(path).status_code == 403, path
+    contract = Ticket.select().first().contract_id or 1
+    assert client.get(f"/vertraege/{contract}/bankverbindung").status_code == 403
+
+
+def test_only_the_person_acted_for(app, client, auth, data, anna):
+    """Gisela is a member of both cooperatives; Anna represents her Lipsia person only."""
+    page = client.get("/").get_data(as_text=True)
+    assert "Elsteraue" not in page.split("</header>")[0]
+    elsteraue = Person.get((Person.first_name == "Gisela") & (Person.cooperative != anna.person.cooperative))
+    foreign = Ticket.get(Ticket.person == elsteraue)
+    own = Ticket.get(Ticket.person == anna.person)
+    assert client.get(f"/meldungen/{foreign.number}").status_code == 404
+    assert client.get(f"/meldungen/{own.number}").status_code == 200
+    listed = main_of(client.get("/meldungen").get_data(as_text=True))
+    assert own.number in listed and foreign.number not in listed
+
+
+def test_ending_refuses_the_next_click_poll_and_fragment(app, client, auth, data, anna):
+    other = app.test_client()
+    gisela = AuthActions(other, auth.logins)
+    gisela.login_as("gisela")
+    response = other.post(f"/vertretung/{anna.id}/beenden", data={"csrf_token": gisela.csrf_token()})
+    assert response.status_code == 303
+    response = client.get("/meldungen")
+    assert response.status_code == 303 and response.headers["Location"] == "/vertretung/handeln"
+    page = client.get("/vertretung/handeln").get_data(as_text=True)
+    assert "Die Vertretung ist beendet" in page and "Für Gisela Weiß" not in main_of(page)
+    # a second tab still offering the choice
+    assert _act_for(auth, anna.id).status_code == 404
+    assert "Sie handeln für" not in client.get("/meldungen").get_data(as_text=True)
+
+
+def test_revoked_while_acting_poll_gets_nothing(app, client, auth, data, anna):
+    Representation.update(ended_at=clock.now()).where(Representation.id == anna.id).execute()
+    since = (clock.now() - timedelta(days=3650)).isoformat()
+    response = client.get(f"/meldungen/status?seit={since}&ids=", headers=htmx(auth))
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == "/vertretung/handeln"
+    assert not response.get_data()
+
+
+def test_anonymous_goes_to_anmelden(client):
+    for path in ("/vertretung/", "/vertretung/handeln", "/vertretung/protokoll", "/vertretung/1/beenden"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/anmelden" in response.headers["Location"], path

@@ -1,0 +1,318 @@
+"""Vertretung: a tenant invites a person to act for them (Lesen, Anliegen), the invited person accepts with their
+own login, and every request they make for the tenant is checked against the representation that is active at
+that moment: an ended, expired or not yet accepted one reaches nothing.
+
+The tenant's own login is never shared: the representative signs in as themselves and chooses to act for the
+tenant (wir.acting keeps the choice in the session and asks ``acting`` on every request).
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from peewee import IntegrityError, fn
+
+from wir import audit, clock, db, mail, pagination
+from wir.db.prepared import Prepared
+from wir.models import Cooperative, Document, Person, Representation, RepresentationEvent, User
+from wir.services.account import email_addresses, password_rules, passwords
+from wir.services.rejections import Rejected
+
+INVITATION_VALID = timedelta(days=7)
+NAME_MAX = 100
+# what a tenant may grant by invitation; bank account, Freistellungsauftrag and Kündigung need a Vollmacht staff
+# checked (enter_from_document)
+LEVELS = {"read": ("read",), "requests": ("read", "requests")}
+LEVEL_WORDS = {"read": "Lesen", "requests": "Lesen und Anliegen"}
+DOCUMENT_SCOPES = ("read", "requests", "bank", "exemption", "notice")
+
+
+class InvalidInvitation(Exception):
+    """Unknown, used, expired or withdrawn invitation link."""
+
+
+@dataclass(frozen=True)
+class Invitation:
+    representation: Representation
+    token: str
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def scope_words(scopes: str) -> str:
+    """ "Lesen, Anliegen" from the stored keys, in their order."""
+    keys = scopes.split(",") if scopes else []
+    return ", ".join(Representation.SCOPES[key] for key in Representation.SCOPES if key in keys)
+
+
+def level_of(representation: Representation) -> str:
+    """The invitation level the scopes amount to ("read" or "requests")."""
+    return "requests" if "requests" in representation.scope_set else "read"
+
+
+def _active(today: date):
+    return (Representation.accepted_at.is_null(False) & Representation.ended_at.is_null()
+            & (Representation.valid_until.is_null() | (Representation.valid_until >= today)))
+
+
+def status_of(representation: Representation, now: datetime) -> str:
+    """ "offen", "abgelaufen" (the link or the end date passed), "aktiv" or "beendet"."""
+    if representation.ended_at is not None:
+        return "beendet"
+    if representation.valid_until is not None and representation.valid_until < now.date():
+        return "abgelaufen"
+    if representation.accepted_at is not None:
+        return "aktiv"
+    if representation.link_expires_at is not None and representation.link_expires_at <= now:
+        return "abgelaufen"
+    return "offen"
+
+
+def _event(representation: Representation, kind: str, by: User | None, detail: str = "") -> None:
+    RepresentationEvent.create(representation=representation, kind=kind, by=by, detail=" ".join(detail.split()))
+
+
+def _checked_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise Rejected("name", "Bitte geben Sie den Namen der Person ein, die für Sie handeln soll.")
+    if len(name) > NAME_MAX:
+        raise Rejected("name", f"Der Name darf höchstens {NAME_MAX} Zeichen lang sein.")
+    if not name.isprintable() or any(char in name for char in "<>"):
+        raise Rejected("name", "Der Name darf keine Zeichen wie < oder > enthalten.")
+    return name
+
+
+def _checked_until(valid_until: date | None, today: date) -> date | None:
+    if valid_until is not None and valid_until < today:
+        raise Rejected("valid_until", "Das Datum liegt in der Vergangenheit. Bitte wählen Sie heute oder einen "
+                                      "späteren Tag, oder lassen Sie das Feld leer.")
+    return valid_until
+
+
+def _checked_level(level: str) -> tuple[str, ...]:
+    if level not in LEVELS:
+        raise Rejected("level", "Bitte wählen Sie, was die Person für Sie tun darf.")
+    return LEVELS[level]
+
+
+def invite(tenant: User, person: Person, name: str, email: str, level: str, valid_until: date | None,
+           accept_url) -> Invitation:
+    """Invite someone to act for ``person`` (one of the tenant's); ``accept_url(token)`` makes the link of the
+    mail. Raises Rejected."""
+    name = _checked_name(name)
+    address = email_addresses.normalize(email)
+    if address == tenant.email:
+        raise Rejected("email", "Das ist Ihre eigene E-Mail-Adresse. Bitte geben Sie die Adresse der Person ein, "
+                                "die für Sie handeln soll.")
+    scopes = _checked_level(level)
+    valid_until = _checked_until(valid_until, clock.today())
+    token = secrets.token_urlsafe(32)
+    with db.write_transaction():
+        representation = Representation.create(
+            person=person, name=name, email=address, scopes=",".join(scopes), valid_until=valid_until,
+            token_hash=_token_hash(token), link_expires_at=clock.now() + INVITATION_VALID, created_by=tenant,
+        )
+        _event(representation, "invited", tenant, f"{name}, {scope_words(representation.scopes)}")
+        mail.queue_mail(
+            address, f"Einladung: für {person.full_name} im WIR-immerda-Serviceportal handeln",
+            "representation_invitation", name=name, tenant=person.full_name, cooperative=person.cooperative,
+            scopes=scope_words(representation.scopes), valid_until=valid_until, accept_url=accept_url(token),
+            valid_days=INVITATION_VALID.days,
+        )
+        audit.record(tenant, "representation.invited", representation, cooperative=person.cooperative,
+                     detail=f"Person {person.number}, {scope_words(representation.scopes)}")
+    return Invitation(representation, token)
+
+
+def invitation(token: str) -> Representation | None:
+    """The open invitation behind a link, with the person and cooperative; None if unknown, used, expired or
+    withdrawn."""
+    if not token or len(token) > 100:
+        return None
+    return (
+        Representation.select(Representation, Person, Cooperative).join(Person).join(Cooperative)
+        .where((Representation.token_hash == _token_hash(token)) & Representation.accepted_at.is_null()
+               & Representation.ended_at.is_null() & (Representation.link_expires_at > clock.now()))
+        .first()
+    )
+
+
+def accept(token: str, user: User) -> Representation:
+    """The signed-in ``user`` becomes the representative. Raises InvalidInvitation or Rejected."""
+    with db.write_transaction():
+        representation = invitation(token)
+        if representation is None:
+            raise InvalidInvitation
+        if user.is_staff:
+            raise Rejected("user", "Mit einem Zugang der Genossenschaft können Sie keine Vertretung übernehmen.")
+        if representation.person.user_id == user.id:
+            raise Rejected("user", "Sie sind selbst die eingeladene Person. Bitte melden Sie sich mit dem Konto der "
+                                   "Person an, die für Sie handeln soll.")
+        taken = (Representation.update(representative=user, accepted_at=clock.now(), token_hash=None)
+                 .where((Representation.id == representation.id) & Representation.accepted_at.is_null()
+                        & Representation.ended_at.is_null())
+                 .execute())
+        if not taken:
+            raise InvalidInvitation
+        _event(representation, "accepted", user)
+        audit.record(user, "representation.accepted", representation, cooperative=representation.person.cooperative)
+        return Representation.get_by_id(representation.id)
+
+
+def accept_with_new_account(token: str, password: str) -> User:
+    """Create the invited person's own login (their e-mail address is proven by the link) and accept. Raises
+    InvalidInvitation or Rejected."""
+    with db.write_transaction():
+        representation = invitation(token)
+        if representation is None:
+            raise InvalidInvitation
+        if User.select().where(User.email == representation.email).exists():
+            raise Rejected("password", "Für diese E-Mail-Adresse gibt es schon ein Konto. Bitte melden Sie sich "
+                                       "damit an, um die Einladung anzunehmen.")
+        password_rules.check(password, password_rules.context_words(representation.name, representation.email))
+        now = clock.now()
+        try:
+            user = User.create(email=representation.email, password_hash=passwords.hash_password(password),
+                               role=User.ROLE_TENANT, confirmed_at=now, contact_reviewed_at=now)
+        except IntegrityError:
+            raise InvalidInvitation from None
+        audit.record(user, "account.created_for_representation")
+        accept(token, user)
+        return user
+
+
+# --- the tenant's view -----------------------------------------------------------------------------------------
+
+
+def of_persons(persons) -> list[Representation]:
+    """Every representation of the persons (open, active, ended), newest first, with its representative."""
+    ids = [person.id for person in persons]
+    if not ids:
+        return []
+    return list(
+        Representation.select(Representation, Person, Cooperative).join(Person).join(Cooperative)
+        .where(Representation.person.in_(ids))
+        .order_by(Representation.ended_at.is_null(False), Representation.created_at.desc(), Representation.id.desc())
+    )
+
+
+def of_person_by_id(persons, representation_id: int) -> Representation | None:
+    """One of the persons' representations; None for anyone else's (the view answers 404)."""
+    return next((rep for rep in of_persons(persons) if rep.id == representation_id), None)
+
+
+def change(representation: Representation, by: User, level: str, valid_until: date | None) -> None:
+    """A new scope or end date for an invited representation. Raises Rejected."""
+    if representation.source != Representation.SOURCE_INVITATION:
+        raise Rejected("level", "Diese Vertretung hat die Genossenschaft nach einer Vollmacht eingetragen. "
+                                "Änderungen bitte über Kontakt.")
+    scopes = ",".join(_checked_level(level))
+    valid_until = _checked_until(valid_until, clock.today())
+    with db.write_transaction():
+        changed = (Representation.update(scopes=scopes, valid_until=valid_until)
+                   .where((Representation.id == representation.id) & Representation.ended_at.is_null()).execute())
+        if not changed:
+            raise Rejected("level", "Diese Vertretung ist bereits beendet.")
+        until = f", bis {valid_until:%d.%m.%Y}" if valid_until else ""
+        _event(representation, "changed", by, scope_words(scopes) + until)
+        audit.record(by, "representation.changed", representation, detail=scope_words(scopes) + until)
+
+
+def end(representation: Representation, by: User) -> bool:
+    """End it now (an open invitation's link stops working too); False if it had ended already."""
+    with db.write_transaction():
+        ended = (Representation.update(ended_at=clock.now(), ended_by=by, token_hash=None)
+                 .where((Representation.id == representation.id) & Representation.ended_at.is_null()).execute())
+        if ended:
+            _event(representation, "ended", by)
+            audit.record(by, "representation.ended", representation)
+    return bool(ended)
+
+
+EVENT_WORDS = {"invited": "eingeladen", "accepted": "Einladung angenommen", "changed": "geändert",
+               "ended": "beendet", "signed_in": "hat Ihre Daten geöffnet", "acted": "hat für Sie gehandelt"}
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    name: str  # the representative's
+    kind: str
+    detail: str
+
+
+def events_of(persons, page, size: int) -> pagination.Page:
+    """„Wer hat für mich gehandelt“: page ``page`` of the persons' representations' events, newest first (two
+    statements whatever the number)."""
+    where = Representation.person.in_([person.id for person in persons] or [0])
+    total = RepresentationEvent.select().join(Representation).where(where).count()
+    rows = (RepresentationEvent.select(RepresentationEvent.at, Representation.name, RepresentationEvent.kind,
+                                       RepresentationEvent.detail)
+            .join(Representation).where(where)
+            .order_by(RepresentationEvent.at.desc(), RepresentationEvent.id.desc()))
+    return pagination.counted_page(total, page, size, lambda number: [
+        Event(*row) for row in rows.limit(size).offset((number - 1) * size).tuples()])
+
+
+# --- the representative's view ---------------------------------------------------------------------------------
+
+
+def represented_by(user: User) -> list[Representation]:
+    """The active representations the user holds, with their persons and cooperatives, by name."""
+    return list(
+        Representation.select(Representation, Person, Cooperative).join(Person).join(Cooperative)
+        .where((Representation.representative == user) & _active(clock.today()))
+        .order_by(Person.last_name, Person.first_name, Representation.id)
+    )
+
+
+# every request of a representative acting for someone runs it: the representation still active, its person and
+# cooperative for the page, and the number beside Dokumente (what scope.persons_of gives a tenant)
+_ACTING = Prepared(
+    lambda representation_id, user_id, today: Representation.select(
+        Representation, Person, Cooperative,
+        Document.select(fn.COUNT(Document.id)).where((Document.person == Person.id) & Document.read_at.is_null())
+        .alias("unread_documents"),
+    )
+    .join(Person).join(Cooperative)
+    .where((Representation.id == representation_id) & (Representation.representative == user_id)
+           & Representation.accepted_at.is_null(False) & Representation.ended_at.is_null()
+           & (Representation.valid_until.is_null() | (Representation.valid_until >= today)))
+)
+
+
+def acting(representation_id: int, user_id: int) -> Representation | None:
+    """The representation if ``user_id`` may act through it right now; its person carries ``unread_documents``."""
+    representation = _ACTING.first(representation_id, user_id, clock.today())
+    if representation is not None:
+        representation.person.unread_documents = representation.unread_documents
+    return representation
+
+
+def record_sign_in(representation: Representation, user: User) -> None:
+    """The representative chose to act for the person: in the tenant's record."""
+    with db.write_transaction():
+        _event(representation, "signed_in", user)
+        audit.record(user, "representation.acting", representation, cooperative=representation.person.cooperative)
+
+
+def record_action(representation: Representation, user: User, detail: str) -> None:
+    """Something sent in the tenant's name (in the caller's transaction): in the tenant's record, and a mail
+    tells the tenant."""
+    _event(representation, "acted", user, detail)
+    tenant = User.get_or_none(User.id == representation.person.user_id) if representation.person.user_id else None
+    if tenant is not None and tenant.is_active:
+        mail.queue_mail(tenant.email, "Ihre Vertretung hat für Sie gehandelt", "representation_acted",
+                        name=representation.person.full_name, cooperative=representation.person.cooperative,
+                        representative=representation.name, detail=detail)
+
+
+def attribution(representation: Representation | None) -> str:
+    """ "durch Anna Weiß für Gisela Weiß", or "" for the tenant's own."""
+    if representation is None:
+        return ""
+    return f"durch {representation.name} für {representation.person.full_name}"
