@@ -128,6 +128,55 @@ def invite(tenant: User, person: Person, name: str, email: str, level: str, vali
     return Invitation(representation, token)
 
 
+def enter_from_document(staff: User, person: Person, name: str, email: str, scopes: list[str],
+                        valid_until: date | None, document_key: str, accept_url) -> Invitation:
+    """Staff enter a representation from a written Vollmacht or a Betreuerausweis they checked (stored under
+    ``document_key``, staff only): any of DOCUMENT_SCOPES, Lesen always among them. The representative is
+    invited by mail like a tenant's invitee. Raises Rejected."""
+    name = _checked_name(name)
+    address = email_addresses.normalize(email)
+    chosen = [key for key in DOCUMENT_SCOPES if key in scopes or key == "read"]
+    if any(key not in DOCUMENT_SCOPES for key in scopes):
+        raise Rejected("scopes", "Bitte wählen Sie nur Bereiche aus der Liste.")
+    if any(key in chosen for key in ("bank", "exemption", "notice")) and "requests" not in chosen:
+        chosen.insert(1, "requests")  # sending a change in the tenant's name is an Anliegen too
+    valid_until = _checked_until(valid_until, clock.today())
+    if not document_key:
+        raise Rejected("document", "Bitte laden Sie die Vollmacht oder den Betreuerausweis als PDF hoch.")
+    token = secrets.token_urlsafe(32)
+    with db.write_transaction():
+        representation = Representation.create(
+            person=person, name=name, email=address, scopes=",".join(chosen), valid_until=valid_until,
+            source=Representation.SOURCE_DOCUMENT, document_key=document_key, token_hash=_token_hash(token),
+            link_expires_at=clock.now() + INVITATION_VALID, created_by=staff,
+        )
+        _event(representation, "invited", staff, f"{name}, {scope_words(representation.scopes)}, nach Vollmacht")
+        mail.queue_mail(
+            address, f"Vertretung für {person.full_name} im WIR-immerda-Serviceportal",
+            "representation_invitation", name=name, tenant=person.full_name, cooperative=person.cooperative,
+            scopes=scope_words(representation.scopes), valid_until=valid_until, accept_url=accept_url(token),
+            valid_days=INVITATION_VALID.days,
+        )
+        audit.record(staff, "representation.entered", representation, cooperative=person.cooperative,
+                     detail=f"Person {person.number}, {scope_words(representation.scopes)}")
+    return Invitation(representation, token)
+
+
+def of_staff_person(person: Person) -> list[Representation]:
+    """A person's representations for the staff's person page, each with its events (two statements)."""
+    found = list(Representation.select().where(Representation.person == person)
+                 .order_by(Representation.ended_at.is_null(False), Representation.created_at.desc(),
+                           Representation.id.desc()))
+    events = {}
+    for event in (RepresentationEvent.select()
+                  .where(RepresentationEvent.representation.in_([rep.id for rep in found] or [0]))
+                  .order_by(RepresentationEvent.at, RepresentationEvent.id)):
+        events.setdefault(event.representation_id, []).append(event)
+    for rep in found:
+        rep.event_list = events.get(rep.id, [])
+    return found
+
+
 def invitation(token: str) -> Representation | None:
     """The open invitation behind a link, with the person and cooperative; None if unknown, used, expired or
     withdrawn."""
