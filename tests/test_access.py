@@ -22,6 +22,8 @@ PUBLIC_ENDPOINTS = {
     "registration.confirm_code",
     "registration.request_number",
     "registration.number_requested",
+    # an invitation to act for someone, opened before the invited person has an account (tests/test_representation.py)
+    "representation.accept",
     "pages.terms",
     # development only; 404 otherwise (tests/test_mail.py)
     "devmail.index",

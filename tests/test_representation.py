@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tests.helpers import AuthActions, demo_tenant, htmx, main_of
+from tests.test_access import PUBLIC_ENDPOINTS, is_erp_api, open_every_method
 from wir import clock
 from wir.models import (
     OutboxMail,
@@ -171,3 +172,52 @@ def test_anonymous_goes_to_anmelden(client):
     for path in ("/vertretung/", "/vertretung/handeln", "/vertretung/protokoll", "/vertretung/1/beenden"):
         response = client.get(path)
         assert response.status_code == 302 and "/anmelden" in response.headers["Location"], path
+
+
+# the scope matrix of issue 21: what each scope opens, written out here (not read from wir.acting)
+READABLE = {
+    "home.index", "documents.index", "documents.download", "contracts.index", "contracts.show", "tickets.index",
+    "tickets.show", "tickets.poll", "tickets.attachment", "consumption.index", "consumption.show", "consumption.pdf",
+    "savings.index", "savings.transactions", "savings.transactions_csv", "savings.statements", "savings.statement",
+    "savings.exemption",
+}
+REQUESTS = {
+    "tickets.new", "tickets.withdraw", "documents.request_certificate", "documents.application",
+    "consumption.new_reading", "consumption.by_post", "savings.tax_certificate",
+}
+OWN = {"auth.logout", "auth.keep_alive", "auth.enrol", "auth.second_factor", "representation.choose"}
+
+
+def _tenant_rules(app):
+    return [rule for rule in app.url_map.iter_rules()
+            if rule.endpoint not in PUBLIC_ENDPOINTS and not rule.rule.startswith("/intern/") and not is_erp_api(rule)]
+
+
+@pytest.mark.parametrize("level", ["read", "requests"])
+def test_scope_matrix_over_every_tenant_route(app, client, auth, data, level):
+    token = _invite(auth, level=level)
+    _accept_new(client, auth, token)
+    representation = Representation.get(Representation.email == ANNA)
+    opened = READABLE | (REQUESTS if level == "requests" else set())
+    _act_for(auth, representation.id)
+    rules = [rule for rule in _tenant_rules(app) if rule.endpoint != "auth.logout"]  # would end the walk's session
+    checked = 0
+    for rule, method, response in open_every_method(client, auth, rules):
+        may = rule.endpoint in OWN or (rule.endpoint in opened and (method == "GET" or level == "requests"))
+        assert (response.status_code == 403) != may, (rule.endpoint, method, level, response.status_code)
+        checked += 1
+    assert checked >= 100
+    assert "Sie handeln für" in client.get("/").get_data(as_text=True)  # refusals leave the choice as it was
+
+
+def test_data_downloads_list_representations_and_whom_one_represents(app, client, auth, data, anna):
+    from wir.services.account import data_export
+
+    gisela = User.get(User.email == demo_tenant(auth.logins, "gisela")["email"])
+    granted = data_export.collect(gisela)["vertretungen"]
+    assert [r["name"] for r in granted] == ["Anna Weiß"]
+    assert [e["was"] for e in granted[0]["ereignisse"]] == ["eingeladen", "Einladung angenommen",
+                                                            "hat Ihre Daten geöffnet"]
+    held = data_export.collect(User.get(User.email == ANNA))
+    assert [r["name"] for r in held["sie_handeln_fuer"]] == ["Gisela Weiß"]
+    assert held["vertretungen"] == [] and held["personen"] == []

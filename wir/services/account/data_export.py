@@ -20,10 +20,14 @@ from wir.models import (
     Consumption,
     Contract,
     ContractParty,
+    Cooperative,
     Document,
     ExemptionOrder,
     Meter,
     MeterReading,
+    Person,
+    Representation,
+    RepresentationEvent,
     SavingsAccount,
     SavingsTransaction,
     Ticket,
@@ -38,6 +42,7 @@ from wir.services import scope
 from wir.services.account import accounts, phones
 from wir.services.consumption import info
 from wir.services.contracts import bank_accounts, contracts
+from wir.services.representation import representations
 
 JSON_NAME = "meine-daten.json"
 SUMMARY_NAME = "meine-daten.html"
@@ -259,6 +264,33 @@ def collect(user: User) -> dict:
             for o in orders
         ],
         "protokoll": [{"am": e.at, "aktion": e.action, "details": e.detail, "ip_adresse": e.ip} for e in trail],
+        **_representations(user, persons),
+    }
+
+
+def _representations(user: User, persons) -> dict:
+    """Who may act or acted for the user's persons, with what they did; and for whom the user acts."""
+    granted = representations.of_persons(persons)
+    events = _group(RepresentationEvent.select().where(RepresentationEvent.representation.in_([r.id for r in granted]))
+                    .order_by(RepresentationEvent.at, RepresentationEvent.id), lambda e: e.representation_id)
+    held = (Representation.select(Representation, Person, Cooperative).join(Person).join(Cooperative)
+            .where(Representation.representative == user).order_by(Representation.created_at))
+    return {
+        "vertretungen": [
+            {"name": r.name, "e_mail_adresse": r.email, "genossenschaft": r.person.cooperative.name,
+             "bereiche": representations.scope_words(r.scopes), "gueltig_bis": r.valid_until,
+             "grundlage": "Vollmacht" if r.source == Representation.SOURCE_DOCUMENT else "Einladung",
+             "eingeladen_am": r.created_at, "angenommen_am": r.accepted_at, "beendet_am": r.ended_at,
+             "ereignisse": [{"am": e.at, "was": representations.EVENT_WORDS.get(e.kind, e.kind), "details": e.detail}
+                            for e in events.get(r.id, [])]}
+            for r in granted
+        ],
+        "sie_handeln_fuer": [
+            {"name": r.person.full_name, "genossenschaft": r.person.cooperative.name,
+             "bereiche": representations.scope_words(r.scopes), "gueltig_bis": r.valid_until,
+             "angenommen_am": r.accepted_at, "beendet_am": r.ended_at}
+            for r in held
+        ],
     }
 
 
