@@ -10,6 +10,7 @@ from wtforms import HiddenField, MultipleFileField, StringField
 from wir import converters, uploads
 from wir.forms import ChoiceField, EmptyForm, Form, options, reject, text_field
 from wir.models import ContactPerson, Cooperative, Ticket
+from wir.navigation import viewer
 from wir.rendering import or_404, redirect_after_post, render, send_stored
 from wir.security import accepts_uploads, require_tenant, session_user
 from wir.services import scope
@@ -90,7 +91,7 @@ class Selection:
     """
 
     def __init__(self, form: ContactForm):
-        self.concerns = contact.concerns_of(current_user)
+        self.concerns = contact.concerns_of(viewer().persons)
         by_key = {c.key: c for c in self.concerns}
         self.concern = by_key.get(form.concern.data) or self.concerns[0]
         catalogue = contact.catalogue(self.concern.person.cooperative_id)
