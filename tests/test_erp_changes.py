@@ -34,7 +34,7 @@ from wir.models import (
     TicketType,
     User,
 )
-from wir.services import erp_import
+from wir.services import erp_import, scope
 from wir.services.account import email_change, passwords
 from wir.services.contracts import bank_accounts, contracts
 from wir.services.erp_export import runs
@@ -237,7 +237,7 @@ def test_staff_blocking_and_unblocking_record_the_portal_access(client, auth, da
 
 
 def request_bank_change(app, user: User, contract: Contract, iban: str = "DE02 5001 0517 0137 0750 30"):
-    target, siblings = contracts.with_siblings(user, contract.id)
+    target, siblings = contracts.with_siblings(scope.persons_of(user), contract.id)
     with app.test_request_context():
         [account] = bank_accounts.request_change(user, target, siblings, bank_accounts.BankChange(
             holder="Jürgen Müller", iban=iban, consent=True, apply_to_all=False, password=PASSWORD))
@@ -506,7 +506,7 @@ def test_a_confirmed_bank_account_sent_back_by_the_erp_stays_and_is_not_recorded
     import_folder(EXAMPLE, lipsia)
     user = tenant_of("10001")  # Erika Muster, main tenant of V-1 (account B-1)
     contract = Contract.get(Contract.erp_key == "V-1")
-    target, siblings = contracts.with_siblings(user, contract.id)
+    target, siblings = contracts.with_siblings(scope.persons_of(user), contract.id)
     with empty_app.test_request_context():
         [account] = bank_accounts.request_change(user, target, siblings, bank_accounts.BankChange(
             holder="Erika Muster", iban=NEW_IBAN, consent=True, apply_to_all=False, password=PASSWORD))
@@ -532,7 +532,7 @@ def test_a_confirmed_bank_account_sent_back_by_the_erp_stays_and_is_not_recorded
     count = BankAccount.select().count()
     import_folder(folder, lipsia)
 
-    current = contracts.details_of(user, contract.id).current_account
+    current = contracts.details_of(scope.persons_of(user), contract.id).current_account
     assert current.iban == NEW_IBAN
     if old_account != "updated in place":
         # the portal's own row took the ERP's key: its consent and history stay, no second row beside it
@@ -543,7 +543,7 @@ def test_a_confirmed_bank_account_sent_back_by_the_erp_stays_and_is_not_recorded
     assert runs.export(lipsia, by=None, via="cli") is None
     # and the same files again change nothing
     assert import_folder(folder, lipsia).unchanged
-    assert contracts.details_of(user, contract.id).current_account.iban == NEW_IBAN
+    assert contracts.details_of(scope.persons_of(user), contract.id).current_account.iban == NEW_IBAN
     assert recorded() == [change]
 
 

@@ -23,6 +23,7 @@ from wir import clock, db, uploads
 from wir.demo import load_demo_data
 from wir.demo.tables import REGISTRATION_CODES, TENANT_USERS
 from wir.models import Contract, Cooperative, Meter, OutboxMail, Person, SavingsAccount, User
+from wir.services import scope
 from wir.services.account import phones
 from wir.services.consumption import readings
 from wir.services.contracts import bank_accounts, contracts
@@ -83,7 +84,7 @@ def make_one_change_of_each_kind(stopped: StoppedClock) -> None:
     # Bankverbindungen: Jürgen gives a new account for his rental contract, Frau Köhler confirms it the next day
     stopped.at("09.03.2026 08:30")
     rental = Contract.get(Contract.number == "MV-1001-0203")
-    target, siblings = contracts.with_siblings(juergen, rental.id)
+    target, siblings = contracts.with_siblings(scope.persons_of(juergen), rental.id)
     [account] = bank_accounts.request_change(juergen, target, siblings, bank_accounts.BankChange(
         holder="Jürgen Müller", iban="DE02 1203 0000 0000 2020 51", consent=True, apply_to_all=False,
         password=_password("juergen")))

@@ -2,10 +2,11 @@
 
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from flask import url_for
+from peewee import fn
 from PIL import Image
 
 from tests.helpers import htmx, mail_text
@@ -679,6 +680,24 @@ def test_poll_never_shows_other_users_tickets(app, client, auth, tenant, demo_lo
         tickets.set_status(victim, "closed")
     response = _poll(client, own_since, [t.id for t in others])
     assert response.status_code == 204
+
+
+def test_changed_tickets_are_the_persons_whatever_the_numbers_of_persons_and_tickets(data):
+    """The poll's query takes two lists, the persons' ids and the page's ticket ids: 2 persons with 2 tickets are as
+    many values as 1 person with 3, yet neither is taken for the other."""
+    persons = list(Person.select().join(Ticket).group_by(Person.id).order_by(fn.COUNT(Ticket.id).desc(), Person.id)
+                   .limit(2))  # with 3 tickets and with 2 in the demo
+    first, second = ([t.id for t in Ticket.select().where(Ticket.person == p).order_by(Ticket.id)] for p in persons)
+    since = datetime(2000, 1, 1)
+
+    def changed(persons, ids):
+        return {ticket.id for ticket in tickets.changed_since(persons, since, ids)}
+
+    assert changed(persons, [first[0], second[0]]) == {first[0], second[0]}
+    assert changed(persons[:1], [first[0], second[0], second[1]]) == {first[0]}
+    assert changed(persons[:1], first[:3]) == set(first[:3])
+    assert changed(persons[1:], first[:3]) == set()
+    assert changed([], first[:3]) == set()
 
 
 @pytest.mark.parametrize("since, ids", [("gestern", "1"), ("2026-01-01T00:00:00", "a,b"),

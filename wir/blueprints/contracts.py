@@ -6,6 +6,7 @@ from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from wir.forms import Form, current_password_field, reject
+from wir.navigation import viewer
 from wir.rendering import or_404, redirect_after_post, render
 from wir.security import require_tenant
 from wir.services.contracts import bank_accounts, contracts
@@ -17,12 +18,12 @@ bp.before_request(require_tenant)
 
 @bp.route("/")
 def index():
-    return render("contracts/index.html", groups=contracts.by_cooperative(contracts.all_details(current_user)))
+    return render("contracts/index.html", groups=contracts.by_cooperative(contracts.all_details(viewer().persons)))
 
 
 @bp.route("/<int:contract_id>")
 def show(contract_id):
-    details = or_404(contracts.details_of(current_user, contract_id))
+    details = or_404(contracts.details_of(viewer().persons, contract_id))
     return render("contracts/show.html", details=details)
 
 
@@ -66,7 +67,7 @@ def _as_validation_error(check, value):
 
 @bp.route("/<int:contract_id>/bankverbindung", methods=["GET", "POST"])
 def change_bank_account(contract_id):
-    details, siblings = or_404(contracts.with_siblings(current_user, contract_id))
+    details, siblings = or_404(contracts.with_siblings(viewer().persons, contract_id))
     form = BankAccountForm()
     if form.validate_on_submit():
         change = bank_accounts.BankChange(
@@ -96,6 +97,6 @@ def change_bank_account(contract_id):
 @bp.route("/<int:contract_id>/bankverbindung/pruefen", methods=["POST"])
 def check_bank_account(contract_id):
     """While typing (htmx): the bank's name or what is wrong with the IBAN, and the note about the holder."""
-    details = or_404(contracts.details_of(current_user, contract_id))
+    details = or_404(contracts.details_of(viewer().persons, contract_id))
     check = bank_accounts.preview(request.form.get("iban", ""), request.form.get("holder", ""), details.parties)
     return render("contracts/_bank_check.html", check=check)

@@ -10,6 +10,7 @@ from wtforms import HiddenField, MultipleFileField, StringField
 from wir import converters, uploads
 from wir.forms import ChoiceField, EmptyForm, Form, options, reject, text_field
 from wir.models import ContactPerson, Cooperative, Ticket
+from wir.navigation import viewer
 from wir.rendering import or_404, redirect_after_post, render, send_stored
 from wir.security import accepts_uploads, require_tenant, session_user
 from wir.services import scope
@@ -90,7 +91,7 @@ class Selection:
     """
 
     def __init__(self, form: ContactForm):
-        self.concerns = contact.concerns_of(current_user)
+        self.concerns = contact.concerns_of(viewer().persons)
         by_key = {c.key: c for c in self.concerns}
         self.concern = by_key.get(form.concern.data) or self.concerns[0]
         catalogue = contact.catalogue(self.concern.person.cooperative_id)
@@ -235,7 +236,7 @@ def index():
     filter_name = request.args.get("filter", "alle")
     if filter_name not in FILTERS:
         abort(404)
-    listing = tickets.listing(current_user, FILTERS[filter_name], request.args.get("seite"),
+    listing = tickets.listing(viewer().persons, FILTERS[filter_name], request.args.get("seite"),
                               current_app.config["PAGE_SIZE"])
     return render(
         "tickets/index.html",
@@ -256,10 +257,10 @@ def poll():
         since, ids = _poll_question()
     except (KeyError, ValueError):
         abort(400)
-    latest = g.get("last_ticket_change") or tickets.last_change(current_user)
+    latest = g.get("last_ticket_change") or tickets.last_change(viewer().persons)
     if latest is None or latest <= since:
         return "", 204
-    changed = tickets.changed_since(current_user, since, ids)
+    changed = tickets.changed_since(viewer().persons, since, ids)
     return render("tickets/_poll.html", changed=changed, poll_since=latest, ids=",".join(map(str, ids)),
                   poll_seconds=current_app.config["STATUS_POLL_SECONDS"])
 
@@ -273,7 +274,7 @@ class AnswerForm(Form):
 @bp.route("/meldungen/<number>", methods=["GET", "POST"])
 @accepts_uploads
 def show(number):
-    ticket = or_404(scope.ticket_of(current_user, number))
+    ticket = or_404(scope.ticket_of(viewer().persons, number))
     form = AnswerForm()
     if form.validate_on_submit():
         try:
@@ -299,7 +300,7 @@ def show(number):
 
 @bp.route("/meldungen/<number>/zurueckziehen", methods=["GET", "POST"])
 def withdraw(number):
-    ticket = or_404(scope.ticket_of(current_user, number))
+    ticket = or_404(scope.ticket_of(viewer().persons, number))
     if ticket.status not in Ticket.OPEN_STATUSES:
         abort(404)
     form = EmptyForm()
@@ -312,6 +313,6 @@ def withdraw(number):
 
 @bp.route("/meldungen/<number>/anhang/<int:attachment_id>")
 def attachment(number, attachment_id):
-    ticket = or_404(scope.ticket_of(current_user, number))
+    ticket = or_404(scope.ticket_of(viewer().persons, number))
     file = or_404(scope.attachment_of(ticket, attachment_id))
     return send_stored(file)

@@ -4,6 +4,10 @@ reached through them.
 Every tenant query filters through this module, so another person's object is never found. The lookups
 return the object or None; the view answers None with 404 (``rendering.or_404``), because another
 tenant's object must be as unknown as one that does not exist.
+
+The tenant's data is reached through ``persons``: a list of Person, those the page shows (``viewer().persons``,
+loaded once per request by persons_of), never through the signed-in user, so that the data of one person can be
+shown to somebody else. Only the persons themselves and the phone numbers (a user's own) are found by the user.
 """
 
 from peewee import JOIN, fn
@@ -43,14 +47,14 @@ def persons_of(user: User) -> list[Person]:
     return _PERSONS_OF.rows(user.id)
 
 
-def person_ids(user: User):
-    """The user's persons as a subquery."""
-    return Person.select(Person.id).where(Person.user == user)
+def person_ids(persons) -> list[int]:
+    """The persons' ids, as the queries filter by them."""
+    return [person.id for person in persons]
 
 
-def contract_ids(user: User):
-    """The contracts in which one of the user's persons is a party, as a subquery."""
-    return ContractParty.select(ContractParty.contract).where(ContractParty.person.in_(person_ids(user)))
+def contract_ids(persons):
+    """The contracts in which one of the persons is a party, as a subquery."""
+    return ContractParty.select(ContractParty.contract).where(ContractParty.person.in_(person_ids(persons)))
 
 
 # --- contracts ---
@@ -101,40 +105,40 @@ def label_of(kind: str, number: str, street: str | None = None, position: str | 
 
 
 def document_of(persons, number: str) -> Document | None:
-    return Document.get_or_none((Document.number == number) & Document.person.in_([p.id for p in persons]))
+    return Document.get_or_none((Document.number == number) & Document.person.in_(person_ids(persons)))
 
 
-def ticket_of(user: User, number: str) -> Ticket | None:
-    """One of the user's tickets by number, with its category, type and contract."""
+def ticket_of(persons, number: str) -> Ticket | None:
+    """One of the persons' tickets by number, with its category, type and contract."""
     return (
         Ticket.select(Ticket, TicketCategory, TicketType, Contract)
         .join(TicketCategory)
         .join(TicketType)
         .switch(Ticket)
         .join(Contract, join_type=JOIN.LEFT_OUTER)
-        .where(Ticket.person.in_(person_ids(user)) & (Ticket.number == number))
+        .where(Ticket.person.in_(person_ids(persons)) & (Ticket.number == number))
         .first()
     )
 
 
 def attachment_of(ticket: Ticket, attachment_id: int) -> TicketAttachment | None:
-    """An attachment of a ticket already found through the user's scope."""
+    """An attachment of a ticket already found through the persons' scope (ticket_of)."""
     return TicketAttachment.get_or_none((TicketAttachment.id == attachment_id) & (TicketAttachment.ticket == ticket))
 
 
-def savings_accounts_of(user: User):
-    """The user's savings accounts at cooperatives that run a savings facility, by number (a query)."""
+def savings_accounts_of(persons):
+    """The persons' savings accounts at cooperatives that run a savings facility, by number (a query)."""
     return (
         SavingsAccount.select(SavingsAccount)
         .join(Person)
         .join(Cooperative)
-        .where((Person.user == user) & Cooperative.has_savings)
+        .where(SavingsAccount.person.in_(person_ids(persons)) & Cooperative.has_savings)
         .order_by(SavingsAccount.number)
     )
 
 
-def savings_account_of(user: User, number: str) -> SavingsAccount | None:
-    return savings_accounts_of(user).where(SavingsAccount.number == number).first()
+def savings_account_of(persons, number: str) -> SavingsAccount | None:
+    return savings_accounts_of(persons).where(SavingsAccount.number == number).first()
 
 
 def phones_of(user: User | int) -> list[PhoneNumber]:

@@ -4,7 +4,6 @@ One blueprint; the Freistellungsauftrag and the savers' requests are modules bel
 """
 
 from flask import Blueprint, Response, abort, current_app, request, stream_with_context
-from flask_login import current_user
 from wtforms.validators import Optional
 
 from wir.forms import ChoiceField, Form, GermanDateField, options
@@ -32,7 +31,7 @@ def _only_for_savers_cooperatives():
 
 @bp.route("/")
 def index():
-    return render("savings/index.html", overview=savings.overview(scope.savings_accounts_of(current_user)),
+    return render("savings/index.html", overview=savings.overview(scope.savings_accounts_of(viewer().persons)),
                   exemption=exemption_orders.status(exemption_orders.saver_of(viewer().persons)))
 
 
@@ -87,7 +86,7 @@ def _page(account, form: FilterForm, selection: savings.Selection | None, page=N
 
 @bp.route("/<number>/umsaetze")
 def transactions(number):
-    account = or_404(scope.savings_account_of(current_user, number))
+    account = or_404(scope.savings_account_of(viewer().persons, number))
     form = _filter(account)
     selection = form.selection()
     if selection is None:
@@ -99,7 +98,7 @@ def transactions(number):
 
 @bp.route("/<number>/umsaetze.csv")
 def transactions_csv(number):
-    account = or_404(scope.savings_account_of(current_user, number))
+    account = or_404(scope.savings_account_of(viewer().persons, number))
     form = _filter(account)
     selection = form.selection()
     if selection is None:  # the page with the messages next to the fields

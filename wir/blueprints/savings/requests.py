@@ -31,14 +31,14 @@ from wir.services.savings import exemption_orders, savings_requests, savings_sta
 
 @bp.route("/<number>/kontoauszuege")
 def statements(number):
-    account = or_404(scope.savings_account_of(current_user, number))
+    account = or_404(scope.savings_account_of(viewer().persons, number))
     return render("savings/statements.html", account=account, years=savings_statements.statement_years(account),
                   current_year=clock.today().year)
 
 
 @bp.route("/<number>/kontoauszug/<int:year>.pdf")
 def statement(number, year):
-    account = or_404(scope.savings_account_of(current_user, number))
+    account = or_404(scope.savings_account_of(viewer().persons, number))
     pdf = or_404(savings_statements.statement_pdf(account, year))
     return send_bytes(pdf, "application/pdf", savings_statements.filename(account, year), inline=not wants_download())
 
@@ -107,7 +107,7 @@ def _back_from_notice(account) -> tuple[str | None, str, str]:
 
 @bp.route("/<number>/kuendigung", methods=["GET", "POST"])
 def notice(number):
-    account = or_404(scope.savings_account_of(current_user, number))
+    account = or_404(scope.savings_account_of(viewer().persons, number))
     came_from, back, back_words = _back_from_notice(account)
     terms = savings_requests.notice_terms(account)
     form = NoticeForm()

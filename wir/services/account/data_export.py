@@ -227,8 +227,8 @@ def _savings(person_ids: list[int]) -> list[dict]:
 def collect(user: User) -> dict:
     """The user's data as plain values (dates, Decimals); a constant number of queries."""
     persons = scope.persons_of(user)
-    person_ids = [p.id for p in persons]
-    own_contracts = contracts.all_details(user)
+    person_ids = scope.person_ids(persons)
+    own_contracts = contracts.all_details(persons)
     # all accounts of the user's contracts, the replaced ones too (all_details leaves those out)
     accounts_of = _group(
         BankAccount.select().where(BankAccount.contract.in_([d.id for d in own_contracts]))

@@ -279,7 +279,8 @@ def request_change(
 ) -> list[BankAccount]:
     """File the new account as pending for ``target`` (and its siblings if asked); returns the new rows.
 
-    ``target`` and ``siblings`` come from contracts.with_siblings(user, …), so they are the user's.
+    ``target`` and ``siblings`` come from contracts.with_siblings(persons, …), so they are the persons'; ``user``
+    is who files it (their password, the mail).
     Raises Rejected for the field at fault; stores nothing then.
     """
     holder = check_holder(change.holder)

@@ -1,4 +1,4 @@
-"""Verträge: a user's contracts with their parties and bank accounts, always through the user's persons."""
+"""Verträge: the persons' contracts with their parties and bank accounts, always through the persons (scope)."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -14,7 +14,6 @@ from wir.models import (
     Cooperative,
     Person,
     Unit,
-    User,
 )
 from wir.services import scope
 
@@ -114,7 +113,7 @@ def _sort_key(details: ContractDetails):
     return (details.cooperative.name, KIND_ORDER.index(details.contract.kind), details.contract.number)
 
 
-def _load(user: User, contract_id: int | None = None) -> list[ContractDetails]:
+def _load(persons, contract_id: int | None = None) -> list[ContractDetails]:
     """Three queries whatever the number of contracts, parties and accounts."""
     query = (
         Contract.select(Contract, Cooperative, Unit, ContactPerson)
@@ -123,7 +122,7 @@ def _load(user: User, contract_id: int | None = None) -> list[ContractDetails]:
         .join(Unit, JOIN.LEFT_OUTER)
         .switch(Contract)
         .join(ContactPerson, JOIN.LEFT_OUTER)
-        .where(Contract.id.in_(scope.contract_ids(user)))
+        .where(Contract.id.in_(scope.contract_ids(persons)))
     )
     if contract_id is not None:
         query = query.where(Contract.id == contract_id)
@@ -148,20 +147,20 @@ def _load(user: User, contract_id: int | None = None) -> list[ContractDetails]:
     return sorted(by_id.values(), key=_sort_key)
 
 
-def all_details(user: User) -> list[ContractDetails]:
-    """All contracts in which one of the user's persons is a party, ordered by cooperative, kind and number."""
-    return _load(user)
+def all_details(persons) -> list[ContractDetails]:
+    """All contracts in which one of the persons is a party, ordered by cooperative, kind and number."""
+    return _load(persons)
 
 
-def details_of(user: User, contract_id: int) -> ContractDetails | None:
-    """The user's contract with this id; None for anybody else's (the caller answers 404)."""
-    found = _load(user, contract_id)
+def details_of(persons, contract_id: int) -> ContractDetails | None:
+    """The persons' contract with this id; None for anybody else's (the caller answers 404)."""
+    found = _load(persons, contract_id)
     return found[0] if found else None
 
 
-def with_siblings(user: User, contract_id: int) -> tuple[ContractDetails, list[ContractDetails]] | None:
-    """The user's contract and the user's other contracts at the same cooperative; None if it is not theirs."""
-    everything = all_details(user)
+def with_siblings(persons, contract_id: int) -> tuple[ContractDetails, list[ContractDetails]] | None:
+    """The persons' contract and their other contracts at the same cooperative; None if it is not theirs."""
+    everything = all_details(persons)
     target = next((details for details in everything if details.id == contract_id), None)
     if target is None:
         return None

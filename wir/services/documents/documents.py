@@ -172,10 +172,6 @@ class Filters:
         return values
 
 
-def _person_ids(persons) -> list[int]:
-    return [person.id for person in persons]
-
-
 def _year_bounds(year: int) -> tuple[datetime, datetime]:
     """1 January to 1 January in Leipzig, as the naive UTC times documents are stored with."""
     def utc(moment):
@@ -268,7 +264,7 @@ def listing(persons, filters: Filters, page, size: int) -> Listing:
     """Dokumente: page ``page`` (as the request carries it) of the persons' documents the filters find, newest
     first, in two statements."""
     summary, rows = _LISTING[filters.shape]
-    person_ids, values = _person_ids(persons), filters.values()
+    person_ids, values = scope.person_ids(persons), filters.values()
     total, first, last = summary.first(*values, *person_ids)
     found = pagination.counted_page(total, page, size,
                                     lambda number: rows.rows(*person_ids, *values, size, (number - 1) * size))

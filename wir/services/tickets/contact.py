@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from wir import formatting
 from wir.db.prepared import Prepared
-from wir.models import Contract, Person, PhoneNumber, TicketCategory, TicketType, User
+from wir.models import Contract, Person, PhoneNumber, TicketCategory, TicketType
 from wir.services import scope
 from wir.services.account import phones as phone_numbers
 from wir.services.rejections import Rejected
@@ -22,9 +22,9 @@ class Concern:
     contract: Contract | None
 
 
-def concerns_of(user: User) -> list[Concern]:
-    """Per cooperative: "Allgemein", then the user's contracts there. Two queries whatever the number."""
-    persons = scope.persons_of(user)
+def concerns_of(persons: list[Person]) -> list[Concern]:
+    """Per person (their cooperatives loaded: scope.persons_of): "Allgemein", then the person's contracts there. One
+    query whatever the number."""
     by_person = {}
     for person, contract in scope.contracts_of(persons):
         by_person.setdefault(person.id, []).append(contract)

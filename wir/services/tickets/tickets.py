@@ -423,19 +423,20 @@ def _chosen(only_open: bool | None, statuses):
 
 def _listing_queries(only_open: bool | None) -> tuple[Prepared, Prepared]:
     """The Meldungen list's two queries for one filter, prepared: how many tickets it lists together with the last
-    change of any of the user's tickets (where the status poll starts), and a page of its rows, newest first."""
+    change of any of the persons' tickets (where the status poll starts), and a page of its rows, newest first."""
+    fixed = 0 if only_open is None else len(Ticket.OPEN_STATUSES)  # how many of the values are the filter's statuses
 
-    def summary(*values):  # the filter's statuses, then the user
-        *statuses, user_id = values
+    def summary(*values):  # the filter's statuses, then the persons' ids
+        statuses, person_ids = values[:fixed], values[fixed:]
         chosen = _chosen(only_open, statuses)
         listed = fn.COUNT(Ticket.id) if chosen is None else fn.COUNT(Ticket.id).filter(chosen)
-        return (Ticket.select(listed, fn.MAX(Ticket.updated_at))
-                .where(Ticket.person.in_(scope.person_ids(user_id))).tuples())
+        return Ticket.select(listed, fn.MAX(Ticket.updated_at)).where(Ticket.person.in_(person_ids)).tuples()
 
-    def page(user_id, *values):  # the user, the filter's statuses, then the page's size and offset
-        *statuses, size, offset = values
+    def page(*values):  # the persons' ids, the filter's statuses, then the page's size and offset
+        *filtering, size, offset = values
+        person_ids, statuses = filtering[:len(filtering) - fixed], filtering[len(filtering) - fixed:]
         chosen = _chosen(only_open, statuses)
-        where = Ticket.person.in_(scope.person_ids(user_id))
+        where = Ticket.person.in_(person_ids)
         return (
             Ticket.select(Ticket.id, Ticket.number, Ticket.subject, Ticket.status, Ticket.created_at, TicketType.name,
                           TicketCategory.name, Contract.number, Ticket.unseen())
@@ -456,19 +457,20 @@ _LISTING = {only_open: _listing_queries(only_open) for only_open in (None, True,
 @dataclass(frozen=True)
 class Listing:
     page: pagination.Page  # of ListedTicket
-    last_change: datetime | None  # of any of the user's tickets, listed or not (None: no tickets)
+    last_change: datetime | None  # of any of the persons' tickets, listed or not (None: no tickets)
 
 
-def listing(user: User, only_open: bool | None, page, size: int) -> Listing:
-    """The Meldungen list: page ``page`` (as the request carries it) of the user's tickets, only the open ones
+def listing(persons, only_open: bool | None, page, size: int) -> Listing:
+    """The Meldungen list: page ``page`` (as the request carries it) of the persons' tickets, only the open ones
     (True), only the others (False) or all (None), in two statements. The last change is read before the rows:
     a change in between shows on the page and again, harmlessly, in the next poll; it is never missed."""
     summary, rows = _LISTING[only_open]
     statuses = () if only_open is None else Ticket.OPEN_STATUSES
-    total, last = summary.first(*statuses, user.id)
+    person_ids = scope.person_ids(persons)
+    total, last = summary.first(*statuses, *person_ids)
     return Listing(
         pagination.counted_page(total, page, size, lambda number: [
-            ListedTicket._make(row) for row in rows.rows(user.id, *statuses, size, (number - 1) * size)
+            ListedTicket._make(row) for row in rows.rows(*person_ids, *statuses, size, (number - 1) * size)
         ]),
         last,
     )
@@ -476,15 +478,13 @@ def listing(user: User, only_open: bool | None, page, size: int) -> Listing:
 
 # the status poll runs it every 15 s in every open Meldungen tab
 _LAST_CHANGE = Prepared(
-    lambda user_id: Ticket.select(fn.MAX(Ticket.updated_at))
-    .where(Ticket.person.in_(scope.person_ids(user_id)))
-    .tuples()
+    lambda *person_ids: Ticket.select(fn.MAX(Ticket.updated_at)).where(Ticket.person.in_(person_ids)).tuples()
 )
 
 
-def last_change(user: User):
-    """When any of the user's tickets last changed: one indexed query for the status poll."""
-    return _LAST_CHANGE.scalar(user.id)
+def last_change(persons):
+    """When any of the persons' tickets last changed: one indexed query for the status poll."""
+    return _LAST_CHANGE.scalar(*scope.person_ids(persons))
 
 
 # the status poll with nothing changed, from the session's user id and version alone: the user's checks that
@@ -509,21 +509,31 @@ def last_change_of_session(user_id: int, session_version: int) -> tuple[bool, da
     return (row is not None, row[0] if row else None)
 
 
-def _changed_since_query(user_id, *values):  # the user, the page's ticket ids, then the time the page knows
-    *ticket_ids, since = values
-    return (
-        Ticket.select(Ticket.id, Ticket.number, Ticket.status, Ticket.updated_at)
-        .where(Ticket.person.in_(scope.person_ids(user_id)) & Ticket.id.in_(ticket_ids) & (Ticket.updated_at > since))
-    )
+def _changed_since_query(persons: int) -> Prepared:
+    """The poll's answer when something changed, for ``persons`` persons. Its values are two lists, the persons' ids
+    and the page's ticket ids, then the time the page knows: a Prepared builds its text once per number of values,
+    which would not tell 1 person and 3 tickets from 2 and 2, so each number of persons has a Prepared of its own."""
+
+    def build(*values):
+        person_ids, (*ticket_ids, since) = values[:persons], values[persons:]
+        return (
+            Ticket.select(Ticket.id, Ticket.number, Ticket.status, Ticket.updated_at)
+            .where(Ticket.person.in_(person_ids) & Ticket.id.in_(ticket_ids) & (Ticket.updated_at > since))
+        )
+
+    return Prepared(build)
 
 
-# the poll's answer when something changed: PostgreSQL planned it anew on every poll
-_CHANGED_SINCE = Prepared(_changed_since_query)
+# the poll's answer when something changed (PostgreSQL planned it anew on every poll): number of persons -> its query
+_CHANGED_SINCE: dict[int, Prepared] = {}
 
 
-def changed_since(user: User, since, ticket_ids: list[int]) -> list[Ticket]:
-    """Which of the tickets (of a Meldungen page) changed after ``since``."""
-    return _CHANGED_SINCE.rows(user.id, *ticket_ids, since)
+def changed_since(persons, since, ticket_ids: list[int]) -> list[Ticket]:
+    """Which of the tickets (of a Meldungen page) of the persons changed after ``since``."""
+    person_ids = scope.person_ids(persons)
+    count = len(person_ids)
+    prepared = _CHANGED_SINCE.get(count) or _CHANGED_SINCE.setdefault(count, _changed_since_query(count))
+    return prepared.rows(*person_ids, *ticket_ids, since)
 
 
 def mark_seen(ticket: Ticket) -> None:
