@@ -6,10 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers import AuthActions, demo_tenant, htmx, main_of
+from tests.helpers import AuthActions, demo_tenant, htmx, main_of, pdf_text
+from tests.test_tickets import contact_form, jpeg, rental_of
 from tests.test_access import PUBLIC_ENDPOINTS, is_erp_api, open_every_method
 from wir import clock
 from wir.models import (
+    AuditLog,
+    Document,
     OutboxMail,
     Person,
     Representation,
@@ -221,3 +224,61 @@ def test_data_downloads_list_representations_and_whom_one_represents(app, client
     held = data_export.collect(User.get(User.email == ANNA))
     assert [r["name"] for r in held["sie_handeln_fuer"]] == ["Gisela Weiß"]
     assert held["vertretungen"] == [] and held["personen"] == []
+
+
+def test_a_meldung_sent_for_the_tenant_is_attributed_everywhere(app, client, auth, data, anna):
+    gisela = demo_tenant(auth.logins, "gisela")
+    tenant = {"person": anna.person, "rental": rental_of(anna.person)}
+    response = client.post("/kontakt", data=contact_form(auth, tenant, files=[("bad.jpg", jpeg())]),
+                           content_type="multipart/form-data")
+    assert response.status_code == 303
+    ticket = Ticket.get(Ticket.subject == "Heizung bleibt kalt")
+    assert (ticket.person_id, ticket.representation_id, ticket.created_by.email) == (anna.person.id, anna.id, ANNA)
+    words = "durch Anna Weiß für Gisela Weiß"
+    # the tenant's Meldung, seen by her and by Anna
+    assert words in main_of(client.get(f"/meldungen/{ticket.number}").get_data(as_text=True))
+    mails = {m.recipient: m for m in OutboxMail.select().where(OutboxMail.subject.contains(ticket.number))}
+    assert set(mails) == {gisela["email"], ANNA}  # to the tenant, a copy to who sent it
+    assert all(words in mail.body_text for mail in mails.values())
+    receipt = Document.get((Document.person == anna.person) & (Document.kind == "receipt"))
+    from wir import storage
+    assert "Gisela Weiß, gesendet durch Anna Weiß" in pdf_text(storage.load(receipt.storage_key))
+    event = RepresentationEvent.get(RepresentationEvent.kind == "acted")
+    assert ticket.number in event.detail
+    audited = AuditLog.get(AuditLog.action == "representation.acted")
+    assert audited.user.email == ANNA and words in audited.detail
+    auth.logout()
+    auth.login_as("gisela")
+    assert words in main_of(client.get(f"/meldungen/{ticket.number}").get_data(as_text=True))
+    history = main_of(client.get("/vertretung/protokoll").get_data(as_text=True))
+    assert "hat für Sie gehandelt" in history and ticket.number in history
+
+
+def test_a_copy_of_later_mails_only_while_the_representation_lasts(app, client, auth, data, anna):
+    from wir.models import TicketStatus
+    from wir.services.tickets import tickets
+
+    tenant = {"person": anna.person, "rental": rental_of(anna.person)}
+    client.post("/kontakt", data=contact_form(auth, tenant), content_type="multipart/form-data")
+    ticket = Ticket.get(Ticket.subject == "Heizung bleibt kalt")
+    tickets.set_status(ticket, TicketStatus.IN_PROGRESS)
+    assert OutboxMail.select().where((OutboxMail.recipient == ANNA) & OutboxMail.subject.contains("In Bearbeitung")
+                                     ).count() == 1
+    Representation.update(ended_at=clock.now()).where(Representation.id == anna.id).execute()
+    tickets.set_status(Ticket.get_by_id(ticket.id), TicketStatus.COMMISSIONED)
+    assert not OutboxMail.select().where((OutboxMail.recipient == ANNA) & OutboxMail.subject.contains("Beauftragt")
+                                         ).exists()
+
+
+def test_the_status_poll_while_acting_is_the_tenants(app, client, auth, data, anna):
+    """The unchanged poll's shortcut reads the session's own user: never taken while acting."""
+    from wir.models import TicketStatus
+    from wir.services.tickets import tickets
+
+    page = client.get("/meldungen").get_data(as_text=True)
+    since = re.search(r'seit=([^&"]+)', page).group(1).replace("%3A", ":")
+    own = Ticket.select().where((Ticket.person == anna.person) & Ticket.status.in_(Ticket.OPEN_STATUSES)).first()
+    assert client.get(f"/meldungen/status?seit={since}&ids={own.id}", headers=htmx(auth)).status_code == 204
+    tickets.set_status(Ticket.get_by_id(own.id), TicketStatus.QUERY, message="Wann sind Sie zu Hause?")
+    response = client.get(f"/meldungen/status?seit={since}&ids={own.id}", headers=htmx(auth))
+    assert response.status_code == 200 and "Rückfrage" in response.get_data(as_text=True)

@@ -3,11 +3,11 @@
 import uuid
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, flash, g, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, request, session, url_for
 from flask_login import current_user
 from wtforms import HiddenField, MultipleFileField, StringField
 
-from wir import converters, uploads
+from wir import acting, converters, uploads
 from wir.forms import ChoiceField, EmptyForm, Form, options, reject, text_field
 from wir.models import ContactPerson, Cooperative, Ticket
 from wir.navigation import viewer
@@ -36,9 +36,9 @@ def _poll_question() -> tuple[datetime, list[int]]:
 def _answer_unchanged_poll():
     """The status poll runs every 15 s (STATUS_POLL_SECONDS) in every open Meldungen tab and nearly always finds
     nothing changed: that answer (204, nothing about the tickets) comes from the session and one query, without
-    loading the user and before require_tenant. Anything else, a refused session included, takes the
-    way of every request."""
-    if request.endpoint != "tickets.poll" or not (found := session_user()):
+    loading the user and before require_tenant. Anything else, a refused session and one acting for someone
+    (whose representation wir.acting checks first) included, takes the way of every request."""
+    if request.endpoint != "tickets.poll" or acting.ACTING_KEY in session or not (found := session_user()):
         return None
     try:
         since, _ids = _poll_question()
@@ -179,7 +179,8 @@ def new():
     selection = Selection(form)
     # a Termin: the stored numbers to pick from (without any, the plain field as for any other number)
     needs_phone = selection.category is not None and selection.category.needs_phone
-    phones = scope.phones_of(current_user) if needs_phone else []
+    # the phones of the person whose data the page shows (a representative picks one of the tenant's)
+    phones = scope.phones_of(viewer().persons[0].user_id) if needs_phone and viewer().persons else []
     sending = request.method == "POST" and request.form.get("action") == "send"
     if sending:
         valid = form.validate_on_submit()
@@ -279,7 +280,8 @@ def show(number):
     if form.validate_on_submit():
         try:
             files = uploads.check_files(_uploaded_files(form.attachments))
-            tickets.answer_query(ticket, form.message.data, current_user._get_current_object(), files)
+            tickets.answer_query(ticket, form.message.data, current_user._get_current_object(), files,
+                                 acting.current())
         except uploads.UploadRejected as rejected:
             form.attachments.errors = [str(rejected)]
         except Rejected as rejected:
@@ -294,6 +296,7 @@ def show(number):
         form=form,
         question=tickets.open_question(ticket),
         history=tickets.history(ticket, include_internal=False),
+        attribution=tickets.attribution(ticket),
         status=422 if form.errors else 200,
     )
 
@@ -305,7 +308,7 @@ def withdraw(number):
         abort(404)
     form = EmptyForm()
     if form.validate_on_submit():
-        tickets.withdraw(ticket, current_user._get_current_object())
+        tickets.withdraw(ticket, current_user._get_current_object(), acting.current())
         flash("Sie haben Ihre Meldung zurückgezogen.", "success")
         return redirect_after_post(url_for("tickets.show", number=number))
     return render("tickets/withdraw.html", ticket=ticket, form=form)

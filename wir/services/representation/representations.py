@@ -349,10 +349,39 @@ def record_sign_in(representation: Representation, user: User) -> None:
         audit.record(user, "representation.acting", representation, cooperative=representation.person.cooperative)
 
 
-def record_action(representation: Representation, user: User, detail: str) -> None:
-    """Something sent in the tenant's name (in the caller's transaction): in the tenant's record, and a mail
-    tells the tenant."""
+def acting_for(person: Person, user: User | None) -> Representation | None:
+    """The active representation through which ``user`` acts for ``person`` (with the person); None for the
+    person's own action or staff's. What a service records as „durch … für …“ without being told."""
+    if user is None or user.is_staff or user.id == person.user_id:
+        return None
+    representation = (Representation.select()
+                      .where((Representation.person == person.id) & (Representation.representative == user.id)
+                             & _active(clock.today()))
+                      .first())
+    if representation is not None:
+        representation.person = person
+    return representation
+
+
+def with_people(representation_id: int) -> Representation | None:
+    """A representation with its person and representative (a ticket's, for its mails)."""
+    return (Representation.select(Representation, Person, User)
+            .join(Person).switch(Representation).join(User, on=(Representation.representative == User.id))
+            .where(Representation.id == representation_id).first())
+
+
+def is_active(representation: Representation) -> bool:
+    return status_of(representation, clock.now()) == "aktiv"
+
+
+def record_action(representation: Representation, user: User, detail: str, notify: bool = True) -> None:
+    """Something sent in the tenant's name (in the caller's transaction): in the tenant's record; ``notify``: a
+    mail tells the tenant (not when a mail about the same thing names the representative already)."""
     _event(representation, "acted", user, detail)
+    audit.record(user, "representation.acted", representation, cooperative=representation.person.cooperative_id,
+                 detail=f"{attribution(representation)}: {detail}")
+    if not notify:
+        return
     tenant = User.get_or_none(User.id == representation.person.user_id) if representation.person.user_id else None
     if tenant is not None and tenant.is_active:
         mail.queue_mail(tenant.email, "Ihre Vertretung hat für Sie gehandelt", "representation_acted",

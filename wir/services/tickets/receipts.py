@@ -21,7 +21,9 @@ def file_receipt(ticket: Ticket, message: str, attachments: list[tuple[str, int]
         issued_on=clock.today(),
         ticket_number=ticket.number,
         received_at=clock.to_local(ticket.created_at).replace(tzinfo=None),
-        sender=person.full_name,
+        # sent by a representative: „Gisela Weiß, durch Anna Weiß für Gisela Weiß“ would repeat the name
+        sender=person.full_name + (f", gesendet durch {ticket.representation.name}" if ticket.representation_id
+                                   else ""),
         concern=f"{Contract.KINDS[contract.kind]} {contract.number}" if contract else "Allgemeines Anliegen",
         ticket_type=category.ticket_type.name,
         category=category.name,

@@ -20,6 +20,7 @@ from wir.models import (
     ContractParty,
     Cooperative,
     Person,
+    Representation,
     Ticket,
     TicketAssignment,
     TicketAttachment,
@@ -33,6 +34,7 @@ from wir.models import (
 from wir.services import scope, text
 from wir.services.erp_export import changes as erp_changes
 from wir.services.rejections import Rejected
+from wir.services.representation import representations
 from wir.services.tickets import receipts
 from wir.services.tickets.contact import ADDRESS_CHANGE_KEY
 from wir.uploads import Attachment
@@ -150,6 +152,7 @@ def _insert(new: NewTicket, stored, exact_number: bool = False) -> Ticket:
     (the person with their cooperative: scope.persons_of): no row is read again."""
     cooperative = new.person.cooperative
     now = clock.now()
+    representation = representations.acting_for(new.person, new.created_by)
     ticket = Ticket.create(
         cooperative=cooperative,
         number=_next_number(cooperative, exact_number),
@@ -167,8 +170,10 @@ def _insert(new: NewTicket, stored, exact_number: bool = False) -> Ticket:
         tenant_seen_at=now,
         created_by=new.created_by,
         submission_key=new.submission_key,
+        representation=representation,
     )
-    message = TicketMessage.create(ticket=ticket, author=new.created_by, body=new.message, created_at=now)
+    message = TicketMessage.create(ticket=ticket, author=new.created_by, body=new.message, created_at=now,
+                                   representation=representation)
     if new.category.key == ADDRESS_CHANGE_KEY:  # the ERP keeps the address: it gets what the tenant told us
         erp_changes.address_change(ticket, new.message, new.created_by)
     TicketStatusChange.create(ticket=ticket, new_status=TicketStatus.RECEIVED, changed_by=new.created_by,
@@ -176,6 +181,9 @@ def _insert(new: NewTicket, stored, exact_number: bool = False) -> Ticket:
     _attach(ticket, message, stored)
     if new.created_by is not None and new.created_by.is_staff:  # taken down at the desk for the tenant
         audit.record(new.created_by, "ticket.create", ticket, ticket.number, cooperative=cooperative)
+    if representation is not None:  # the tenant's mail below names the representative
+        representations.record_action(representation, new.created_by, f"Meldung {ticket.number}: {ticket.subject}",
+                                      notify=False)
     _mail_tenant(ticket, f"Ihre Meldung {ticket.number} ist eingegangen", "ticket_received", user=new.created_by)
     return ticket
 
@@ -261,11 +269,12 @@ class Change:
         self._seen_by_tenant = True
         self._status_mail = {"reason": reason} if notify else None
 
-    def message(self, body: str, from_staff: bool = True, internal: bool = False, stored=()) -> TicketMessage:
+    def message(self, body: str, from_staff: bool = True, internal: bool = False, stored=(),
+                representation: Representation | None = None) -> TicketMessage:
         """A message (checked by the caller) with its stored files; ``internal``: a note among staff, never the
-        tenant's to see."""
+        tenant's to see; ``representation``: written by a representative for the tenant."""
         message = TicketMessage.create(ticket=self.ticket, author=self.by, from_staff=from_staff, internal=internal,
-                                       body=body, created_at=self.now)
+                                       body=body, created_at=self.now, representation=representation)
         _attach(self.ticket, message, stored)
         if not internal:
             self._seen_by_tenant = True
@@ -359,21 +368,28 @@ def _mail_tenant(ticket: Ticket, subject: str, template: str, user: User | None 
         return
     if user is None or user.id != person.user_id:
         user = User.get_by_id(person.user_id)
-    mail.queue_mail(
-        user.email,
-        subject,
-        template,
-        cooperative=ticket.cooperative,
-        name=person.full_name,
-        ticket=ticket,
-        status=Ticket.STATUSES[ticket.status],
-        ticket_url=mail.external_url("tickets.show", number=ticket.number),
-        **context,
-    )
+    context.update(cooperative=ticket.cooperative, ticket=ticket, status=Ticket.STATUSES[ticket.status],
+                   ticket_url=mail.external_url("tickets.show", number=ticket.number))
+    representation = representations.with_people(ticket.representation_id) if ticket.representation_id else None
+    attribution = representations.attribution(representation)
+    mail.queue_mail(user.email, subject, template, name=person.full_name, attribution=attribution, **context)
+    # a copy to who sent it for the tenant, while they still may act for them
+    if representation is not None and representations.is_active(representation):
+        mail.queue_mail(representation.representative.email, subject, template, name=representation.name,
+                        attribution=attribution, **context)
 
 
-def answer_query(ticket: Ticket, body: str, author: User, attachments: list[Attachment] = ()) -> Ticket:
-    """The tenant answers a Rückfrage; the ticket goes back to In Bearbeitung."""
+def attribution(ticket: Ticket) -> str:
+    """ "durch Anna Weiß für Gisela Weiß" for a ticket a representative sent, else ""."""
+    if not ticket.representation_id:
+        return ""
+    return representations.attribution(representations.with_people(ticket.representation_id))
+
+
+def answer_query(ticket: Ticket, body: str, author: User, attachments: list[Attachment] = (),
+                 representation: Representation | None = None) -> Ticket:
+    """The tenant (or ``representation``'s representative for them) answers a Rückfrage; the ticket goes back to
+    In Bearbeitung."""
     if ticket.status != TicketStatus.QUERY:
         raise Rejected("message", "Zu dieser Meldung haben wir Ihnen keine Frage gestellt.")
     body = check_text("message", body, "Bitte schreiben Sie uns Ihre Antwort.")
@@ -381,16 +397,25 @@ def answer_query(ticket: Ticket, body: str, author: User, attachments: list[Atta
     with change(ticket, author, None) as edit:
         if edit.ticket.status != TicketStatus.QUERY:  # answered in another tab meanwhile
             raise Rejected("message", "Zu dieser Meldung haben wir Ihnen keine Frage gestellt.")
-        edit.message(body, from_staff=False, stored=stored)
+        edit.message(body, from_staff=False, stored=stored, representation=representation)
         edit.status(TicketStatus.IN_PROGRESS, notify=False)
+        if representation is not None:
+            representations.record_action(representation, author, f"Antwort auf die Rückfrage zu {ticket.number}")
     return edit.ticket
 
 
-def withdraw(ticket: Ticket, author: User) -> Ticket:
-    """The tenant takes an open ticket back; mailed to them as a confirmation."""
+def withdraw(ticket: Ticket, author: User, representation: Representation | None = None) -> Ticket:
+    """The tenant (or ``representation``'s representative for them) takes an open ticket back; mailed to them as a
+    confirmation."""
     if ticket.status not in Ticket.OPEN_STATUSES:
         raise Rejected("status", "Diese Meldung ist bereits abgeschlossen.")
-    return set_status(ticket, TicketStatus.WITHDRAWN, changed_by=author, audit_action=None)
+    reason = representations.attribution(representation)
+    with change(ticket, author, None) as edit:
+        edit.status(TicketStatus.WITHDRAWN, reason)
+        if representation is not None:
+            representations.record_action(representation, author, f"Meldung {ticket.number} zurückgezogen",
+                                          notify=False)
+    return edit.ticket
 
 
 # --- what a tenant sees: always through their own persons (scope), so another person's ticket is never found ---
