@@ -282,3 +282,18 @@ def test_the_status_poll_while_acting_is_the_tenants(app, client, auth, data, an
     tickets.set_status(Ticket.get_by_id(own.id), TicketStatus.QUERY, message="Wann sind Sie zu Hause?")
     response = client.get(f"/meldungen/status?seit={since}&ids={own.id}", headers=htmx(auth))
     assert response.status_code == 200 and "Rückfrage" in response.get_data(as_text=True)
+
+
+def test_a_document_requested_for_the_tenant_tells_her(app, client, auth, data, anna):
+    gisela = demo_tenant(auth.logins, "gisela")
+    rental = rental_of(anna.person)
+    response = client.post(f"/dokumente/anfordern/mietbescheinigung/{rental.id}",
+                           data={"csrf_token": auth.csrf_token()})
+    assert response.status_code == 303
+    document = Document.get((Document.person == anna.person) & (Document.kind == "certificate"))
+    assert document.created_by.email == ANNA
+    event = RepresentationEvent.get(RepresentationEvent.kind == "acted")
+    assert event.detail == f"{document.title} angefordert"
+    told = OutboxMail.get((OutboxMail.recipient == gisela["email"])
+                          & (OutboxMail.subject == "Ihre Vertretung hat für Sie gehandelt"))
+    assert "Anna Weiß" in told.body_text and document.title in told.body_text

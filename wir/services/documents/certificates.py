@@ -7,12 +7,13 @@ for a Mietschuldenfreiheitsbescheinigung on an account with arrears, files a tic
 the cooperative instead (domain-facts §4: only a clean account is certified automatically).
 """
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from peewee import JOIN
 
-from wir import clock
+from wir import clock, db
 from wir.formatting import german_date
 from wir.models import (
     Contract,
@@ -29,6 +30,7 @@ from wir.models import (
 from wir.pdf.data import Flat, Letterhead
 from wir.services.documents import documents
 from wir.services.rejections import Rejected
+from wir.services.representation import representations
 from wir.services.text import require_printable
 from wir.services.tickets import tickets
 
@@ -336,8 +338,13 @@ def request_certificate(
     else:
         pdf = rent_clearance.build(rent_clearance_data(contract, number, today, requested_by, cooperative=cooperative))
     title = f"{kind.title} vom {german_date(today)}"
-    document = documents.store_document(person, contract, "certificate", title, pdf, user, number=number,
-                                        cooperative=cooperative)
+    representation = representations.acting_for(person, user)  # no query for the tenant's own request
+    # for a representative the document and the tenant's record of it are one unit of work
+    with db.write_transaction() if representation else nullcontext():
+        document = documents.store_document(person, contract, "certificate", title, pdf, user, number=number,
+                                            cooperative=cooperative)
+        if representation is not None:
+            representations.record_action(representation, user, f"{title} angefordert")
     return Outcome(document=document)
 
 
