@@ -297,3 +297,71 @@ def test_a_document_requested_for_the_tenant_tells_her(app, client, auth, data, 
     told = OutboxMail.get((OutboxMail.recipient == gisela["email"])
                           & (OutboxMail.subject == "Ihre Vertretung hat für Sie gehandelt"))
     assert "Anna Weiß" in told.body_text and document.title in told.body_text
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("name", "", "Bitte geben Sie den Namen"),
+    ("name", "A" * 101, "Höchstens 100 Zeichen"),
+    ("name", "<script>alert(1)</script>", "keine Zeichen wie"),
+    ("email", "", "Bitte geben Sie Ihre E-Mail-Adresse ein"),
+    ("email", "anna@", "E-Mail-Adresse"),
+    ("email", "a@example.org, b@example.org", "E-Mail-Adresse"),
+    ("email", "gisela.weiss@example.com", "Ihre eigene E-Mail-Adresse"),
+    ("level", "", "Bitte wählen Sie, was die Person"),
+    ("level", "bank", "Bitte wählen Sie einen Eintrag"),
+    ("valid_until", "01.01.2020", "Vergangenheit"),
+    ("valid_until", "31.02.2027", "gültiges Datum"),
+    ("person", "1", "Bitte wählen Sie einen Eintrag"),
+])
+def test_the_invitation_form_refuses_bad_input_next_to_the_field(app, client, auth, data, field, value, message):
+    auth.login_as("gisela")
+    page = client.get("/vertretung/").get_data(as_text=True)
+    person = re.search(r'<option value="(\d+)">WG „Lipsia', page).group(1)
+    values = {"csrf_token": auth.csrf_token(), "person": person, "name": "Anna Weiß", "email": ANNA,
+              "level": "requests", field: value}
+    for headers in ({}, htmx(auth)):
+        response = client.post("/vertretung/", data=values, headers=headers)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 422 and message in body, body[:3000]
+        assert f'id="{field}-error"' in body
+    assert Representation.select().count() == 0 and not OutboxMail.select().where(OutboxMail.recipient == ANNA).exists()
+
+
+def test_a_representation_past_its_end_date_reaches_nothing(app, client, auth, data, anna):
+    Representation.update(valid_until=clock.today() - timedelta(days=1)).where(Representation.id == anna.id).execute()
+    response = client.get("/dokumente/")
+    assert response.status_code == 303 and response.headers["Location"] == "/vertretung/handeln"
+    assert "Für Gisela Weiß" not in main_of(client.get("/vertretung/handeln").get_data(as_text=True))
+
+
+def test_an_htmx_fragment_after_the_end_gets_nothing(app, client, auth, data, anna):
+    Representation.update(ended_at=clock.now()).where(Representation.id == anna.id).execute()
+    response = client.get("/meldungen?seite=2", headers=htmx(auth, "tickets"))
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == "/vertretung/handeln"
+    assert not response.get_data()
+
+
+def test_the_tenant_changes_the_scope_and_the_next_request_follows_it(app, client, auth, data, anna):
+    other = app.test_client()
+    gisela = AuthActions(other, auth.logins)
+    gisela.login_as("gisela")
+    assert client.get("/kontakt").status_code == 200
+    response = other.post(f"/vertretung/{anna.id}/aendern", data={"csrf_token": gisela.csrf_token(), "level": "read"})
+    assert response.status_code == 303
+    assert client.get("/kontakt").status_code == 403 and client.get("/meldungen").status_code == 200
+    page = main_of(other.get("/vertretung/").get_data(as_text=True))
+    assert "Aktiv seit" in page and "Lesen" in page
+
+
+def test_nobody_else_changes_or_ends_a_representation(app, client, auth, data, anna):
+    """Another tenant, and Anna herself (she is not the person represented): 404."""
+    auth.logout()
+    auth.login_as("juergen")
+    for path in (f"/vertretung/{anna.id}/aendern", f"/vertretung/{anna.id}/beenden"):
+        assert client.get(path).status_code == 404
+        assert client.post(path, data={"csrf_token": auth.csrf_token(), "level": "read"}).status_code == 404
+    auth.logout()
+    auth.login(ANNA, ANNA_PASSWORD)
+    assert client.post(f"/vertretung/{anna.id}/beenden", data={"csrf_token": auth.csrf_token()}).status_code == 404
+    assert client.post("/vertretung/handeln", data={"csrf_token": auth.csrf_token(), "fuer": "99999"}).status_code == 404
+    assert Representation.get_by_id(anna.id).ended_at is None
