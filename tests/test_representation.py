@@ -365,3 +365,25 @@ def test_nobody_else_changes_or_ends_a_representation(app, client, auth, data, a
     assert client.post(f"/vertretung/{anna.id}/beenden", data={"csrf_token": auth.csrf_token()}).status_code == 404
     assert client.post("/vertretung/handeln", data={"csrf_token": auth.csrf_token(), "fuer": "99999"}).status_code == 404
     assert Representation.get_by_id(anna.id).ended_at is None
+
+
+def test_acting_costs_no_statement_more_and_does_not_grow(app, client, auth, data, anna, count_queries):
+    """The representation is checked in the query that loads the person acted for (what the tenant's own pages
+    load with persons_of): the Startseite and Meldungen as many statements as for the tenant, whatever the data."""
+    from tests.test_home import STARTSEITE_STATEMENTS
+    from tests.test_tickets import MELDUNGEN_STATEMENTS
+
+    with count_queries() as home:
+        assert client.get("/").status_code == 200
+    with count_queries() as listing:
+        assert client.get("/meldungen").status_code == 200
+    for i in range(30):
+        Document.create(person=anna.person, kind="letter", title=f"Rundschreiben {i}", number=f"T-{i}",
+                        filename="x.pdf", storage_key="0" * 64)
+        RepresentationEvent.create(representation=anna, kind="signed_in")
+    with count_queries() as more_home:
+        assert client.get("/").status_code == 200
+    with count_queries() as more_listing:
+        assert client.get("/meldungen").status_code == 200
+    assert home.count == more_home.count == STARTSEITE_STATEMENTS, more_home.statements
+    assert listing.count == more_listing.count == MELDUNGEN_STATEMENTS, more_listing.statements
