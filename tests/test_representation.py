@@ -387,3 +387,14 @@ def test_acting_costs_no_statement_more_and_does_not_grow(app, client, auth, dat
         assert client.get("/meldungen").status_code == 200
     assert home.count == more_home.count == STARTSEITE_STATEMENTS, more_home.statements
     assert listing.count == more_listing.count == MELDUNGEN_STATEMENTS, more_listing.statements
+
+
+def test_own_data_of_a_representative_without_a_tenancy(app, client, auth, data, anna):
+    """Anna has no contract of her own: her own pages are empty, not broken, and say where to act for Gisela."""
+    response = client.post("/vertretung/handeln", data={"csrf_token": auth.csrf_token(), "fuer": "eigene"})
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    for path in ("/", "/dokumente/", "/vertraege/", "/meldungen", "/konto/kontaktdaten", "/vertretung/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "Sie handeln für" not in response.get_data(as_text=True)
+    assert "Für jemanden handeln" in main_of(client.get("/vertretung/").get_data(as_text=True))
