@@ -1,7 +1,8 @@
 """Vertretung for staff (issue 21): „Vertretung eintragen“ from a checked Vollmacht or Betreuerausweis (the PDF kept
 for staff only, the invitation mailed, audited), every bad input refused next to its field with nothing stored,
-the person page's list of representations with their events at constant queries, „Beenden“, and the scope (a clerk
-of the other cooperative gets 404)."""
+the person page's list of representations with their events at constant queries, „Beenden“, the scope (a clerk
+of the other cooperative gets 404), and the desk's „durch … für …“ on a ticket and a message sent by a
+representative."""
 
 import io
 import re
@@ -10,6 +11,7 @@ from datetime import timedelta
 import pytest
 
 from tests.helpers import htmx, main_of
+from tests.test_staff_desk import lipsia_ticket
 from tests.test_staff_documents import pdf_bytes
 from wir import clock, storage, uploads
 from wir.models import (
@@ -19,6 +21,7 @@ from wir.models import (
     Person,
     Representation,
     RepresentationEvent,
+    TicketMessage,
     User,
 )
 
@@ -264,3 +267,27 @@ def test_another_persons_representation_is_404(client, clerk):
     for end in ("beenden", "vollmacht"):
         assert client.get(f"/intern/personen/{person.id}/vertretung/{representation.id}/{end}").status_code == 404
 
+
+# --- the desk: „durch … für …“ ---
+
+
+def test_the_desk_shows_a_ticket_and_a_message_sent_by_a_representative(app, client, clerk, demo_logins,
+                                                                          count_queries):
+    ticket = lipsia_ticket(app, demo_logins)
+    url = f"/intern/meldungen/{ticket.number}"
+    client.get(url)
+    with count_queries() as own:
+        page = main_of(client.get(url).get_data(as_text=True))
+    assert "durch " not in page
+    representation = entered(ticket.person, "Anna Weiß")
+    ticket.representation = representation
+    ticket.save()
+    TicketMessage.update(representation=representation).where(TicketMessage.ticket == ticket).execute()
+    TicketMessage.create(ticket=ticket, body="Die Mieterin ruft zurück.", representation=representation)
+    with count_queries() as represented:
+        page = main_of(client.get(url).get_data(as_text=True))
+    words = f"durch Anna Weiß für {ticket.person.full_name}"
+    assert re.search(r"<dt>Gesendet</dt><dd[^>]*>" + words, page)
+    history = page.split('id="history-heading"', 1)[1]
+    assert history.count(words) == 2
+    assert represented.count == own.count
