@@ -22,6 +22,7 @@ from wir.models import (
     JobStatus,
     NewsItem,
     Person,
+    Representation,
     Ticket,
     TicketAttachment,
     User,
@@ -143,6 +144,16 @@ def _person(slug: str) -> Person:
         .order_by(Person.id).first()
 
 
+def _representation(slug: str) -> Representation:
+    """A representation of _person(slug) entered from a Vollmacht (its document stored)."""
+    person = _person(slug)
+    found = Representation.get_or_none((Representation.person == person)
+                                       & (Representation.source == Representation.SOURCE_DOCUMENT))
+    return found or Representation.create(
+        person=person, name="Bernd Betreuer", email="bernd.betreuer@example.net", scopes="read,requests,bank",
+        source=Representation.SOURCE_DOCUMENT, document_key=storage.store(b"%PDF-1.4 Vollmacht"))
+
+
 # an example object of a cooperative for each URL argument of an /intern/ route
 ARGUMENTS = {
     "number": lambda slug: _ticket(slug).number,
@@ -161,6 +172,7 @@ ARGUMENTS = {
     "run_number": lambda slug: _export_run(slug).number,
     "token_id": lambda slug: _export_token(slug).id,
     "contract_id": lambda slug: _rental(slug).id,
+    "representation_id": lambda slug: _representation(slug).id,
 }
 
 

@@ -80,7 +80,8 @@ def _normalized_email(value):
 def email_field(label="E-Mail-Adresse", autocomplete="email", required=True):
     """An e-mail field whose data is the stored form of the address (so any spelling finds the account).
 
-    Forms that take a new address add valid_email_address; sign-in and look-ups only normalize.
+    Forms that take a new address add valid_email_address; sign-in and look-ups only normalize. ``required``
+    may be the message for an empty field when it is not the user's own address that is asked for.
 
     The sign-in's address (autocomplete "username", for password managers) is a text input with the e-mail
     keyboard: "username" belongs to the autofill rules' text group, which type="email" is not part of
@@ -92,7 +93,8 @@ def email_field(label="E-Mail-Adresse", autocomplete="email", required=True):
     return (StringField if autocomplete == "username" else EmailField)(
         label,
         validators=[
-            DataRequired("Bitte geben Sie Ihre E-Mail-Adresse ein.") if required else Optional(),
+            DataRequired(required if isinstance(required, str) else "Bitte geben Sie Ihre E-Mail-Adresse ein.")
+            if required else Optional(),
             Length(max=email_addresses.MAX_LENGTH, message=email_addresses.TOO_LONG),
         ],
         filters=[_normalized_email],

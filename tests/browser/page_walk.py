@@ -15,7 +15,7 @@ Use in a browser test module (one walk per module and user; the walk itself fetc
 with the parameterless GET pages of ``who`` and follows every link on them (through ``page.context.request``, with
 the page's cookies) to pages with URL parameters — a Meldung, a contract, a savings account, a person. Objects the
 demo data links nowhere (an import run, a Sammel-Upload, a Registrierungsbriefe job, a number request, an
-Exportlauf to acknowledge) are made in
+Exportlauf to acknowledge, a Vertretung to end) are made in
 the live server's database first (``_make_unlinked_objects``). A GET page with a parameter the walk finds no
 example for fails the walk with the endpoint's name: link to it from somewhere, or add it to
 ``_make_unlinked_objects``.
@@ -49,6 +49,7 @@ NOT_PAGES = {
     "staff.audit_log_csv", "staff.letter_batch_pdf",      # CSV, Registrierungsbriefe PDF
     "staff.consumption_batch_pdf",                        # Verbrauchsinformation per Post PDF
     "staff.document",                                     # a tenant's document for staff (PDF)
+    "staff.representation_document",                      # a Vertretung's Vollmacht (PDF)
     "staff.export_archive",                               # an Exportlauf's ZIP
     "erp_api.latest", "erp_api.archive",                  # the ERP connector's API (bearer token): ZIP
     # half signed-in staff only (between password and code): tests/browser/test_staff_signin.py
@@ -114,7 +115,7 @@ _made: dict = {}
 def _make_unlinked_objects(app, live_server) -> dict[str, list[str]]:
     """Objects the demo data has none of, made once per live server (the same example objects as the access
     tests'): a pending bank change, a Sammel-Upload, an import run, a Registrierungsbriefe job, a Verbrauchsinformation
-    per Post job and a number request of Lipsia. Returns the pages of those no list links to, by who sees them."""
+    per Post job, a number request and a Vertretung of Lipsia. Returns the pages of those no list links to, by who sees them."""
     if live_server.database_url not in _made:
         from flask import url_for
 
@@ -126,6 +127,7 @@ def _make_unlinked_objects(app, live_server) -> dict[str, list[str]]:
             _letter_batch,
             _number_request,
             _pending_account,
+            _representation,
         )
         from wir import db
 
@@ -137,11 +139,15 @@ def _make_unlinked_objects(app, live_server) -> dict[str, list[str]]:
             _number_request("lipsia")
             # a Sammel-Upload is linked only from the answer to its upload
             batch = url_for("staff.document_batch", batch_key=_batch("lipsia").key)
+            # the demo has no Vertretung: one entered from a Vollmacht, its „Beenden“ page
+            representation = _representation("lipsia")
+            end = url_for("staff.end_representation", person_id=representation.person_id,
+                          representation_id=representation.id)
             # Export ins ERP shows the first cooperative by name; an Exportlauf's confirmation page of Lipsia
             acknowledge = url_for("staff.acknowledge_export", cooperative="lipsia",
                                   run_number=_export_run("lipsia").number)
         db.close_all()
-        _made[live_server.database_url] = {"staff": [batch], "admin": [acknowledge]}
+        _made[live_server.database_url] = {"staff": [batch, end], "admin": [acknowledge]}
     return _made[live_server.database_url]
 
 

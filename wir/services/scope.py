@@ -20,6 +20,7 @@ from wir.models import (
     Document,
     Person,
     PhoneNumber,
+    Representation,
     SavingsAccount,
     Ticket,
     TicketAttachment,
@@ -162,12 +163,16 @@ def in_staff_scope(query, user: User, field):
 
 
 def staff_ticket_of(user: User, number: str) -> Ticket | None:
-    """A ticket of the staff member's cooperative by number (admins: of either), with what the desk shows."""
+    """A ticket of the staff member's cooperative by number (admins: of either), with what the desk shows: the
+    representation it was sent through, if any, with its person („durch … für …“)."""
+    represented = Person.alias()
     query = (
-        Ticket.select(Ticket, TicketCategory, TicketType, Person, Cooperative)
+        Ticket.select(Ticket, TicketCategory, TicketType, Person, Cooperative, Representation, represented)
         .join(TicketCategory).join(TicketType)
         .switch(Ticket).join(Person)
         .switch(Ticket).join(Cooperative)
+        .switch(Ticket).join(Representation, JOIN.LEFT_OUTER)
+        .join(represented, JOIN.LEFT_OUTER, on=Representation.person == represented.id)
         .where(Ticket.number == number)
     )
     return in_staff_scope(query, user, Ticket.cooperative).first()

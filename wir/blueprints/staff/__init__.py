@@ -69,4 +69,5 @@ from wir.blueprints.staff import (
     news,  # noqa: E402,F401
     persons,  # noqa: E402,F401
     queue,  # noqa: E402,F401
+    representations,  # noqa: E402,F401
 )

@@ -24,6 +24,7 @@ from wir.security import accepts_uploads
 from wir.services import scope
 from wir.services.consumption import readings
 from wir.services.rejections import Rejected
+from wir.services.representation import representations
 from wir.services.staff import ticket_desk
 from wir.services.tickets import contact, tickets
 
@@ -140,6 +141,7 @@ def _render_desk(ticket: Ticket, sent=None, status: int = 200, conflict=None, do
         swapped=not whole_page and wants_fragment(),  # the fragment alone: it fills #desk-status out of band
         assignee=next((c for c in view.colleagues if c.id == ticket.assigned_to_id), None),
         reading=readings.desk_panel(ticket) if whole_page or not wants_fragment() else None,  # outside #desk
+        attribution=representations.attribution,
     )
 
 

@@ -1,5 +1,5 @@
 """Personen: search the cooperative's persons, a person's page (contracts, portal account, open Meldungen,
-documents), and the account actions, each asked once more on a page of its own before it is done.
+documents, Vertretungen), and the account actions, each asked once more on a page of its own before it is done.
 
 An action's form carries the version of the account its page showed: when a colleague acted on the account
 meanwhile, nothing is done (422), the page says what changed and shows the account as it is now.
@@ -9,12 +9,14 @@ from flask import current_app, flash, request, url_for
 from flask_login import current_user
 from wtforms import HiddenField
 
+from wir import clock
 from wir.blueprints.staff import bp
 from wir.converters import bounded_int
 from wir.forms import Form, reject, text_field
 from wir.rendering import or_404, redirect_after_post, render
 from wir.services import scope, versions
 from wir.services.rejections import Rejected
+from wir.services.representation import representations
 from wir.services.staff import audit_log, staff_persons
 
 RESULTS_ID = "persons"  # the element the search form and the page links replace
@@ -64,7 +66,9 @@ def person(person_id):
     staff_persons.record_view(found, current_user._get_current_object())
     view = staff_persons.person_view(found)
     return render("staff/person.html", view=view, actions=staff_persons.available_actions(view),
-                  action_titles={action: texts["title"] for action, texts in ACTION_TEXTS.items()})
+                  action_titles={action: texts["title"] for action, texts in ACTION_TEXTS.items()},
+                  now=clock.now(), status_of=representations.status_of, scope_words=representations.scope_words,
+                  event_words=staff_persons.REPRESENTATION_EVENT_WORDS)
 
 
 # what each action's page and button say, and the message when it is done

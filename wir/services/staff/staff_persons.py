@@ -1,5 +1,6 @@
-"""Personen: the staff's search for the persons of their cooperative (admins: both), a person's page, and what
-staff do with a person's portal account (resend the confirmation mail, lift a sign-in lock, block and unblock).
+"""Personen: the staff's search for the persons of their cooperative (admins: both), a person's page, what
+staff do with a person's portal account (resend the confirmation mail, lift a sign-in lock, block and unblock),
+and the person's representations (Vertretung: the Vollmacht staff keep, ending one).
 
 The search matches the start of a word of the name, the address, the member number or the e-mail address, or
 the start of one of the person's contract numbers; each typed word must match. Case and umlauts do not count
@@ -21,6 +22,7 @@ from wir.models import (
     Document,
     LoginThrottle,
     Person,
+    Representation,
     Ticket,
     TicketCategory,
     TicketType,
@@ -31,6 +33,7 @@ from wir.services.account import accounts
 from wir.services.erp_export import changes as erp_changes
 from wir.services.registration import names, registration
 from wir.services.rejections import Rejected
+from wir.services.representation import representations
 
 PAGE_SIZE = 50
 SEARCH_MAX = 100
@@ -159,6 +162,7 @@ class PersonView:
     open_tickets: list
     documents: list
     contact: ContactData = field(default_factory=lambda: ContactData(None, []))  # act() needs none
+    representations: list = field(default_factory=list)  # Representation, each with ``event_list``
 
 
 def person_of(staff: User, person_id: int) -> Person | None:
@@ -201,13 +205,32 @@ def person_view(person: Person) -> PersonView:
     documents = list(Document.select().where(Document.person == person)
                      .order_by(Document.created_at.desc(), Document.id.desc()))
     return PersonView(person, user, account_state(user), sign_in_lock(user), contracts, open_tickets, documents,
-                      contact_data(user))
+                      contact_data(user), representations.of_staff_person(person))
 
 
 def record_view(person: Person, staff: User) -> None:
     """Staff opened a person's page: audited, since it shows the person's data."""
     with db.write_transaction():
         audit.record(staff, "person.view", person, person.number, cooperative=person.cooperative_id)
+
+
+# --- the person's representations ---
+
+# the events as staff read them (the tenant's own words say „Ihre Daten“, „für Sie“)
+REPRESENTATION_EVENT_WORDS = {**representations.EVENT_WORDS, "signed_in": "hat die Daten der Person geöffnet",
+                              "acted": "hat für die Person gehandelt"}
+
+
+def representation_of(person: Person, representation_id: int) -> Representation | None:
+    """One of the person's representations; None for anyone else's (the view answers 404)."""
+    return Representation.get_or_none((Representation.id == representation_id) & (Representation.person == person))
+
+
+def record_document_view(representation: Representation, person: Person, staff: User) -> None:
+    """Staff opened the Vollmacht or Betreuerausweis of a representation: audited, like a ticket's file."""
+    with db.write_transaction():
+        audit.record(staff, "representation.document.view", representation,
+                     f"{person.number}: Vertretung durch {representation.name}", cooperative=person.cooperative_id)
 
 
 # --- what staff do with the portal account ---

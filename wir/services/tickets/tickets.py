@@ -567,10 +567,15 @@ def mark_seen(ticket: Ticket) -> None:
 
 def history(ticket: Ticket, include_internal: bool) -> list:
     """Messages and status changes in the order they happened, attachments with their message, authors with
-    them. Internal notes and assignments (staff among themselves) only with ``include_internal``: never for
-    the tenant."""
-    messages = TicketMessage.select(TicketMessage, User).join(User, join_type=JOIN.LEFT_OUTER).where(
-        TicketMessage.ticket == ticket
+    them, and the representation a message was sent through with its person („durch … für …“). Internal notes
+    and assignments (staff among themselves) only with ``include_internal``: never for the tenant."""
+    represented = Person.alias()
+    messages = (
+        TicketMessage.select(TicketMessage, User, Representation, represented)
+        .join(User, join_type=JOIN.LEFT_OUTER)
+        .switch(TicketMessage).join(Representation, JOIN.LEFT_OUTER)
+        .join(represented, JOIN.LEFT_OUTER, on=Representation.person == represented.id)
+        .where(TicketMessage.ticket == ticket)
     )
     if not include_internal:
         messages = messages.where(~TicketMessage.internal)
