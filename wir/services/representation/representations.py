@@ -268,7 +268,8 @@ def change(representation: Representation, by: User, level: str, valid_until: da
             raise Rejected("level", "Diese Vertretung ist bereits beendet.")
         until = f", bis {valid_until:%d.%m.%Y}" if valid_until else ""
         _event(representation, "changed", by, scope_words(scopes) + until)
-        audit.record(by, "representation.changed", representation, detail=scope_words(scopes) + until)
+        audit.record(by, "representation.changed", representation, detail=scope_words(scopes) + until,
+                     cooperative=representation.person.cooperative_id)
 
 
 def end(representation: Representation, by: User) -> bool:
@@ -278,7 +279,7 @@ def end(representation: Representation, by: User) -> bool:
                  .where((Representation.id == representation.id) & Representation.ended_at.is_null()).execute())
         if ended:
             _event(representation, "ended", by)
-            audit.record(by, "representation.ended", representation)
+            audit.record(by, "representation.ended", representation, cooperative=representation.person.cooperative_id)
     return bool(ended)
 
 
