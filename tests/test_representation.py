@@ -398,3 +398,22 @@ def test_own_data_of_a_representative_without_a_tenancy(app, client, auth, data,
         assert response.status_code == 200, path
         assert "Sie handeln für" not in response.get_data(as_text=True)
     assert "Für jemanden handeln" in main_of(client.get("/vertretung/").get_data(as_text=True))
+
+
+def test_an_answer_for_the_tenant_in_her_history_costs_no_statement(app, client, auth, data, anna, count_queries):
+    from wir.models import TicketStatus
+    from wir.services.tickets import tickets
+
+    own = Ticket.select().where((Ticket.person == anna.person) & Ticket.status.in_(Ticket.OPEN_STATUSES)).first()
+    tickets.set_status(own, TicketStatus.QUERY, message="Wann sind Sie zu Hause?")
+    with count_queries() as before:
+        assert client.get(f"/meldungen/{own.number}").status_code == 200
+    response = client.post(f"/meldungen/{own.number}", data={"csrf_token": auth.csrf_token(),
+                                                             "message": "Dienstags ab 10 Uhr."})
+    assert response.status_code == 303
+    with count_queries() as after:
+        page = main_of(client.get(f"/meldungen/{own.number}").get_data(as_text=True))
+    assert "<strong>Anna Weiß für Gisela Weiß:</strong>" in page and "Dienstags ab 10 Uhr." in page
+    assert after.count == before.count - 1, after.statements  # no open question to look up any more
+    assert RepresentationEvent.get(RepresentationEvent.kind == "acted").detail == (
+        f"Antwort auf die Rückfrage zu {own.number}")
