@@ -110,22 +110,9 @@ def invite(tenant: User, person: Person, name: str, email: str, level: str, vali
                                 "die für Sie handeln soll.")
     scopes = _checked_level(level)
     valid_until = _checked_until(valid_until, clock.today())
-    token = secrets.token_urlsafe(32)
-    with db.write_transaction():
-        representation = Representation.create(
-            person=person, name=name, email=address, scopes=",".join(scopes), valid_until=valid_until,
-            token_hash=_token_hash(token), link_expires_at=clock.now() + INVITATION_VALID, created_by=tenant,
-        )
-        _event(representation, "invited", tenant, f"{name}, {scope_words(representation.scopes)}")
-        mail.queue_mail(
-            address, f"Einladung: für {person.full_name} im WIR-immerda-Serviceportal handeln",
-            "representation_invitation", name=name, tenant=person.full_name, cooperative=person.cooperative,
-            scopes=scope_words(representation.scopes), valid_until=valid_until, accept_url=accept_url(token),
-            valid_days=INVITATION_VALID.days,
-        )
-        audit.record(tenant, "representation.invited", representation, cooperative=person.cooperative,
-                     detail=f"Person {person.number}, {scope_words(representation.scopes)}")
-    return Invitation(representation, token)
+    return _issue(tenant, person, accept_url, "representation.invited",
+                  f"Einladung: für {person.full_name} im WIR-immerda-Serviceportal handeln",
+                  name=name, email=address, scopes=",".join(scopes), valid_until=valid_until)
 
 
 def enter_from_document(staff: User, person: Person, name: str, email: str, scopes: list[str],
@@ -143,22 +130,30 @@ def enter_from_document(staff: User, person: Person, name: str, email: str, scop
     valid_until = _checked_until(valid_until, clock.today())
     if not document_key:
         raise Rejected("document", "Bitte laden Sie die Vollmacht oder den Betreuerausweis als PDF hoch.")
+    return _issue(staff, person, accept_url, "representation.entered",
+                  f"Vertretung für {person.full_name} im WIR-immerda-Serviceportal",
+                  name=name, email=address, scopes=",".join(chosen), valid_until=valid_until,
+                  source=Representation.SOURCE_DOCUMENT, document_key=document_key)
+
+
+def _issue(by: User, person: Person, accept_url, audit_action: str, subject: str, **fields) -> Invitation:
+    """The checked representation written with its single-use link, its first event, the mail and the audit."""
     token = secrets.token_urlsafe(32)
     with db.write_transaction():
         representation = Representation.create(
-            person=person, name=name, email=address, scopes=",".join(chosen), valid_until=valid_until,
-            source=Representation.SOURCE_DOCUMENT, document_key=document_key, token_hash=_token_hash(token),
-            link_expires_at=clock.now() + INVITATION_VALID, created_by=staff,
+            person=person, token_hash=_token_hash(token), link_expires_at=clock.now() + INVITATION_VALID,
+            created_by=by, **fields,
         )
-        _event(representation, "invited", staff, f"{name}, {scope_words(representation.scopes)}, nach Vollmacht")
+        words = scope_words(representation.scopes)
+        source = ", nach Vollmacht" if representation.source == Representation.SOURCE_DOCUMENT else ""
+        _event(representation, "invited", by, f"{representation.name}, {words}{source}")
         mail.queue_mail(
-            address, f"Vertretung für {person.full_name} im WIR-immerda-Serviceportal",
-            "representation_invitation", name=name, tenant=person.full_name, cooperative=person.cooperative,
-            scopes=scope_words(representation.scopes), valid_until=valid_until, accept_url=accept_url(token),
-            valid_days=INVITATION_VALID.days,
+            representation.email, subject, "representation_invitation", name=representation.name,
+            tenant=person.full_name, cooperative=person.cooperative, scopes=words,
+            valid_until=representation.valid_until, accept_url=accept_url(token), valid_days=INVITATION_VALID.days,
         )
-        audit.record(staff, "representation.entered", representation, cooperative=person.cooperative,
-                     detail=f"Person {person.number}, {scope_words(representation.scopes)}")
+        audit.record(by, audit_action, representation, cooperative=person.cooperative,
+                     detail=f"Person {person.number}, {words}")
     return Invitation(representation, token)
 
 
