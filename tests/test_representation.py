@@ -417,3 +417,29 @@ def test_an_answer_for_the_tenant_in_her_history_costs_no_statement(app, client,
     assert after.count == before.count - 1, after.statements  # no open question to look up any more
     assert RepresentationEvent.get(RepresentationEvent.kind == "acted").detail == (
         f"Antwort auf die Rückfrage zu {own.number}")
+
+
+def test_a_betreuer_with_a_checked_vollmacht_changes_the_bank_account_in_her_name(app, client, auth, data):
+    """Bankverbindung only from a Vollmacht staff checked: the change is the tenant's, she is told and it is in her
+    record; the representative confirms with their own password."""
+    from tests.test_contracts import NEW_IBAN, bank_form
+    from wir.models import BankAccount
+    from wir.services.representation import representations
+
+    gisela = Person.get((Person.first_name == "Gisela") & (Person.cooperative == 1))
+    clerk = User.get(User.role == "staff")
+    invitation = representations.enter_from_document(clerk, gisela, "Anna Weiß", ANNA, ["bank"], None, "0" * 64,
+                                                     lambda token: f"/vertretung/einladung/{token}")
+    assert invitation.representation.scopes == "read,requests,bank"
+    _accept_new(client, auth, invitation.token)
+    _act_for(auth, invitation.representation.id)
+    rental = rental_of(gisela)
+    response = client.post(f"/vertraege/{rental.id}/bankverbindung",
+                           data=bank_form(auth, ANNA_PASSWORD, holder="Gisela Weiß"))
+    assert response.status_code == 303, main_of(response.get_data(as_text=True))
+    account = BankAccount.get((BankAccount.contract == rental) & (BankAccount.iban == NEW_IBAN.replace(" ", "").upper()))
+    assert account.created_by.email == ANNA
+    event = RepresentationEvent.get(RepresentationEvent.kind == "acted")
+    assert event.detail == f"Neue Bankverbindung eingereicht für {rental.number}"
+    assert OutboxMail.select().where((OutboxMail.recipient == demo_tenant(auth.logins, "gisela")["email"])
+                                     & (OutboxMail.subject == "Ihre Vertretung hat für Sie gehandelt")).exists()

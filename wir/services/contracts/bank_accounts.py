@@ -34,6 +34,7 @@ from wir.services.account import accounts
 from wir.services.contracts.contracts import ContractDetails
 from wir.services.erp_export import changes as erp_changes
 from wir.services.rejections import Rejected
+from wir.services.representation import representations
 from wir.services.tickets import tickets
 
 # Bump when the wording of MANDATE_TEXT changes: every consent stores the version it agreed to.
@@ -307,6 +308,10 @@ def request_change(
             audit.record(user, "bank_account.requested", account, _audit_detail(details.contract, account),
                          details.cooperative)
             created.append(account)
+        representation = representations.acting_for(user, *(party.person for party in target.parties))
+        if representation is not None:
+            representations.record_action(representation, user, "Neue Bankverbindung eingereicht für "
+                                          + ", ".join(d.contract.number for d in contracts))
         _mail(user, target.cooperative, "Ihre neue Bankverbindung ist in Prüfung", "bank_change_received",
               accounts=[(d.contract, a) for d, a in zip(contracts, created)],
               holder_is_other=not holder_is_party(holder, target.parties))

@@ -338,7 +338,7 @@ def request_certificate(
     else:
         pdf = rent_clearance.build(rent_clearance_data(contract, number, today, requested_by, cooperative=cooperative))
     title = f"{kind.title} vom {german_date(today)}"
-    representation = representations.acting_for(person, user)  # no query for the tenant's own request
+    representation = representations.acting_for(user, person)  # no query for the tenant's own request
     # for a representative the document and the tenant's record of it are one unit of work
     with db.write_transaction() if representation else nullcontext():
         document = documents.store_document(person, contract, "certificate", title, pdf, user, number=number,

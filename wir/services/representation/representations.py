@@ -345,17 +345,19 @@ def record_sign_in(representation: Representation, user: User) -> None:
         audit.record(user, "representation.acting", representation, cooperative=representation.person.cooperative)
 
 
-def acting_for(person: Person, user: User | None) -> Representation | None:
-    """The active representation through which ``user`` acts for ``person`` (with the person); None for the
-    person's own action or staff's. What a service records as „durch … für …“ without being told."""
-    if user is None or user.is_staff or user.id == person.user_id:
+def acting_for(user: User | None, *persons: Person) -> Representation | None:
+    """The active representation through which ``user`` acts for one of ``persons`` (with its person); None for
+    an action of one of the persons themselves or of staff (then without a query). What a service records as
+    „durch … für …“ without being told."""
+    if user is None or user.is_staff or any(person.user_id == user.id for person in persons):
         return None
+    by_id = {person.id: person for person in persons}
     representation = (Representation.select()
-                      .where((Representation.person == person.id) & (Representation.representative == user.id)
+                      .where(Representation.person.in_(list(by_id)) & (Representation.representative == user.id)
                              & _active(clock.today()))
                       .first())
     if representation is not None:
-        representation.person = person
+        representation.person = by_id[representation.person_id]
     return representation
 
 

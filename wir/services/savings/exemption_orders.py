@@ -42,6 +42,7 @@ from wir.services.account import accounts
 from wir.services.documents import documents
 from wir.services.erp_export import changes as erp_changes
 from wir.services.rejections import Rejected
+from wir.services.representation import representations
 
 SINGLE_LIMIT = Decimal("1000.00")  # Sparer-Pauschbetrag since 2023 (§ 20 Abs. 9 EStG)
 JOINT_LIMIT = Decimal("2000.00")
@@ -381,6 +382,8 @@ def place(user: User, person: Person, request: OrderRequest) -> ExemptionOrder:
         erp_changes.exemption_order(order, "new" if replaced is None else "changed", user)
         document = documents.store_document(person, None, "receipt", title, pdf, user, number=number)
         audit.record(user, "exemption_order.placed", order, _audit_detail(order, replaced), person.cooperative)
+        if (representation := representations.acting_for(user, person)) is not None:
+            representations.record_action(representation, user, title + " erteilt")
         _mail(user, person, "Ihr Freistellungsauftrag ist eingegangen", "exemption_order_placed",
               order=order, replaced=replaced, document=document)
     return order
@@ -413,6 +416,8 @@ def revoke(user: User, person: Person, when: str, password: str) -> ExemptionOrd
         audit.record(user, "exemption_order.revoked", order,
                      f"Widerruf ab {german_date(last_day + timedelta(days=1))}; {_audit_detail(order, None)}",
                      person.cooperative)
+        if (representation := representations.acting_for(user, person)) is not None:
+            representations.record_action(representation, user, title + " eingereicht")
         _mail(user, person, "Ihr Widerruf des Freistellungsauftrags ist eingegangen", "exemption_order_revoked",
               order=order, revoked_from=last_day + timedelta(days=1), document=document)
     return order

@@ -152,7 +152,7 @@ def _insert(new: NewTicket, stored, exact_number: bool = False) -> Ticket:
     (the person with their cooperative: scope.persons_of): no row is read again."""
     cooperative = new.person.cooperative
     now = clock.now()
-    representation = representations.acting_for(new.person, new.created_by)
+    representation = representations.acting_for(new.created_by, new.person)
     ticket = Ticket.create(
         cooperative=cooperative,
         number=_next_number(cooperative, exact_number),
