@@ -211,6 +211,10 @@ def test_scope_matrix_over_every_tenant_route(app, client, auth, data, level):
         checked += 1
     assert checked >= 100
     assert "Sie handeln für" in client.get("/").get_data(as_text=True)  # refusals leave the choice as it was
+    # the internal area stays what it is for every tenant: not there
+    internal = [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/intern/")]
+    for rule, method, response in open_every_method(client, auth, internal):
+        assert response.status_code == 404, (rule.endpoint, method, response.status_code)
 
 
 def test_data_downloads_list_representations_and_whom_one_represents(app, client, auth, data, anna):
