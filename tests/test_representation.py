@@ -70,6 +70,8 @@ def test_invitation_mail_and_open_status(app, client, auth, data):
     page = main_of(client.get("/vertretung/").get_data(as_text=True))
     assert "Anna Weiß" in page and "noch nicht angenommen" in page
     assert len(token) > 30 and representation.token_hash != token  # only the hash is kept
+    # where htmx goes after sending (HX-Location): the whole page, not the form alone
+    assert "<html" in client.get("/vertretung/", headers=htmx(auth)).get_data(as_text=True)
 
 
 def test_accept_with_new_account_then_act(app, client, auth, data, anna):

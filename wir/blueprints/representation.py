@@ -102,7 +102,8 @@ def index():
             flash(f"Wir haben die Einladung an {form.email.data} gesendet. Der Link darin ist "
                   f"{representations.INVITATION_VALID.days} Tage gültig.", "success")
             return redirect_after_post(url_for("representation.index"))
-    return render("representation/index.html", "representation/_invite_form.html",
+    # the form's fragment answers its own htmx POST; the page after it (HX-Location) is the whole page
+    return render("representation/index.html", "representation/_invite_form.html" if request.method == "POST" else None,
                   status=422 if form.errors else 200, **_index_context(form, persons))
 
 
