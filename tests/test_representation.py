@@ -449,3 +449,30 @@ def test_a_betreuer_with_a_checked_vollmacht_changes_the_bank_account_in_her_nam
     assert event.detail == f"Neue Bankverbindung eingereicht für {rental.number}"
     assert OutboxMail.select().where((OutboxMail.recipient == demo_tenant(auth.logins, "gisela")["email"])
                                      & (OutboxMail.subject == "Ihre Vertretung hat für Sie gehandelt")).exists()
+
+
+def test_pages_offer_only_what_the_scope_opens(app, client, auth, data):
+    """Lesen: no Kontakt in the menu, no Schaden melden, Dokument anfordern, Kontaktdaten or Zurückziehen; the
+    question of a Rückfrage is shown, its answer form not."""
+    from wir.models import TicketStatus
+    from wir.services.tickets import tickets
+
+    token = _invite(auth, level="read")
+    _accept_new(client, auth, token)
+    representation = Representation.get(Representation.email == ANNA)
+    _act_for(auth, representation.id)
+    home = client.get("/").get_data(as_text=True)
+    for link in ('href="/kontakt"', ">Schaden melden<", ">Dokument anfordern<", 'href="/konto/kontaktdaten"'):
+        assert link not in home, link
+    assert 'id="anfordern"' not in client.get("/dokumente/").get_data(as_text=True)
+    own = Ticket.select().where((Ticket.person == representation.person)
+                                & Ticket.status.in_(Ticket.OPEN_STATUSES)).first()
+    tickets.set_status(own, TicketStatus.QUERY, message="Wann sind Sie zu Hause?")
+    page = main_of(client.get(f"/meldungen/{own.number}").get_data(as_text=True))
+    assert "Wann sind Sie zu Hause?" in page and 'name="message"' not in page and "zurueckziehen" not in page
+    # the same pages for the tenant herself still offer everything
+    auth.logout()
+    auth.login_as("gisela")
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/kontakt"' in home and ">Schaden melden<" in home
+    assert 'name="message"' in client.get(f"/meldungen/{own.number}").get_data(as_text=True)

@@ -112,5 +112,13 @@ def _check():
     return error_page(403, REFUSED_TITLE, REFUSED_MESSAGE)
 
 
+def opens(endpoint: str) -> bool:
+    """Whether a link to ``endpoint`` leads anywhere for the signed-in user: always for their own data, while
+    acting only within the scopes (the layout and pages hide what would be refused)."""
+    representation = current()
+    return representation is None or allowed(representation.scope_set, endpoint, "GET")
+
+
 def init_app(app) -> None:
     app.before_request(_check)
+    app.add_template_global(opens)
