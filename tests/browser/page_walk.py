@@ -58,7 +58,7 @@ NOT_PAGES = {
 
 # pages reached through a mailed link with a token: walked with a token that is not valid (the page that says so,
 # with status 410)
-TOKEN_PAGES = {"auth.reset_password", "registration.confirm", "account.confirm_email"}
+TOKEN_PAGES = {"auth.reset_password", "registration.confirm", "account.confirm_email", "representation.accept"}
 INVALID_TOKEN = "abgelaufen"
 
 # starting points of a user besides their parameterless pages (a search that lists persons to link to)
@@ -115,7 +115,7 @@ _made: dict = {}
 def _make_unlinked_objects(app, live_server) -> dict[str, list[str]]:
     """Objects the demo data has none of, made once per live server (the same example objects as the access
     tests'): a pending bank change, a Sammel-Upload, an import run, a Registrierungsbriefe job, a Verbrauchsinformation
-    per Post job, a number request and a Vertretung of Lipsia. Returns the pages of those no list links to, by who sees them."""
+    per Post job, a number request, a Vertretung of Lipsia and an (expired) invitation of every tenant. Returns the pages of those no list links to, by who sees them."""
     if live_server.database_url not in _made:
         from flask import url_for
 
@@ -143,12 +143,24 @@ def _make_unlinked_objects(app, live_server) -> dict[str, list[str]]:
             representation = _representation("lipsia")
             end = url_for("staff.end_representation", person_id=representation.person_id,
                           representation_id=representation.id)
+            # every tenant's Vertretung page lists an invitation of theirs, with its „Ändern“ and „Beenden“ pages
+            _invitations_of_every_tenant()
             # Export ins ERP shows the first cooperative by name; an Exportlauf's confirmation page of Lipsia
             acknowledge = url_for("staff.acknowledge_export", cooperative="lipsia",
                                   run_number=_export_run("lipsia").number)
         db.close_all()
         _made[live_server.database_url] = {"staff": [batch, end], "admin": [acknowledge]}
     return _made[live_server.database_url]
+
+
+def _invitations_of_every_tenant() -> None:
+    from wir import clock
+    from wir.models import Person, Representation
+
+    for person in Person.select().where(Person.user.is_null(False)):
+        Representation.create(person=person, name="Anna Weiß", email=f"vertretung.{person.id}@example.net",
+                              scopes="read", created_by=person.user_id, created_at=clock.now(),
+                              link_expires_at=clock.now())
 
 
 def pages(page, who: str, live_server) -> list[tuple[str, str]]:
