@@ -10,6 +10,7 @@ from werkzeug.routing import AnyConverter
 
 from wir import clock, db, storage
 from wir.models import (
+    AnswerTemplate,
     BankAccount,
     ConsumptionLetterBatch,
     Contract,
@@ -111,6 +112,11 @@ def _news(slug: str) -> NewsItem:
     return NewsItem.select().where(NewsItem.cooperative == _cooperative(slug)).order_by(NewsItem.id).first()
 
 
+def _answer_template(slug: str) -> AnswerTemplate:
+    return AnswerTemplate.select().where(AnswerTemplate.cooperative == _cooperative(slug)).order_by(AnswerTemplate.id) \
+        .first()
+
+
 def _erp_import(slug: str) -> ErpImport:
     return ErpImport.create(cooperative=_cooperative(slug), status="done")
 
@@ -164,6 +170,7 @@ ARGUMENTS = {
     "person_id": lambda slug: _person(slug).id,
     "batch_key": lambda slug: _batch(slug).key,
     "news_id": lambda slug: _news(slug).id,
+    "template_id": lambda slug: _answer_template(slug).id,
     "erp_import_id": lambda slug: _erp_import(slug).id,
     "letter_batch_id": lambda slug: _letter_batch(slug).id,
     "consumption_batch_id": lambda slug: _consumption_batch(slug).id,

@@ -96,6 +96,17 @@ def contact_title(salutation: str | None, possessive: bool = True) -> str:
     return f"{pronoun} {noun}" if possessive else noun
 
 
+def greeting(salutation: str | None, last_name: str, full_name: str) -> str:
+    """How a letter or an answer greets a person: „Sehr geehrte Frau Weiß“, „Sehr geehrter Herr Müller“, and
+    „Guten Tag Gisela Weiß“ without an Anrede (or one such as „Divers“)."""
+    key = salutation_key(salutation)
+    if key == "frau":
+        return f"Sehr geehrte Frau {last_name}"
+    if key == "herr":
+        return f"Sehr geehrter Herr {last_name}"
+    return f"Guten Tag {full_name}"
+
+
 def phone(number: str) -> str:
     """German numbers as dialled at home (0341 4928713), others internationally (+44 20 7946 0958)."""
     try:

@@ -609,6 +609,23 @@ class NewsItem(BaseModel):
     version = IntegerField(default=1)  # counted up by every change (services.versions)
 
 
+class AnswerTemplate(BaseModel):
+    """Textbaustein: an answer the cooperative's staff insert at the desk, its placeholders ({Anrede}, {Name},
+    {Meldungsnummer}, {Ansprechpartner}) filled from the ticket (services.staff.answer_templates)."""
+
+    cooperative = ForeignKeyField(Cooperative, backref="+")
+    title = CharField()
+    body = TextField()
+    version = IntegerField(default=1)  # counted up by every change (services.versions)
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = DateTimeField(default=clock.now)
+    updated_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    updated_at = DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("cooperative", "title"), False),)
+
+
 class DocumentBatch(BaseModel):
     """Sammel-Upload: PDFs (the yearly Betriebskostenabrechnungen) uploaded at once, each matched to a contract
     by the number in its file name, checked by a clerk in the preview and then published together."""
@@ -896,6 +913,7 @@ MODELS = [
     SavingsTransaction,
     ExemptionOrder,
     NewsItem,
+    AnswerTemplate,
     AuditLog,
     OutboxMail,
     ErpImport,

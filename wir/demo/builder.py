@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from wir import clock
 from wir.demo.tables import (
     ADMIN,
+    ANSWER_TEMPLATES,
     BANKS,
     BK_DELIVERED_DAYS_AGO,
     BK_READ_DAYS_AGO,
@@ -54,6 +55,7 @@ from wir.demo.tables import (
 )
 from wir.formatting import number as german_number
 from wir.models import (
+    AnswerTemplate,
     BankAccount,
     Consumption,
     ContactPerson,
@@ -196,6 +198,7 @@ class Builder:
         self.tickets()
         self.savings()
         self.news()
+        self.answer_templates()
         self.letters()
         self.consumption()
         self.waiting_export_changes()
@@ -443,6 +446,12 @@ class Builder:
                 cooperative=self.cooperatives[coop], title=title, body=body, published_at=self.days_ago(published),
                 expires_at=None if expires is None else self.days_ago(-expires),
             )
+
+    def answer_templates(self):
+        for coop, author, title, body in ANSWER_TEMPLATES:
+            by, written = self.contact_persons[author].user, self.days_ago(150)
+            AnswerTemplate.create(cooperative=self.cooperatives[coop], title=title, body=body, created_by=by,
+                                  created_at=written, updated_by=by, updated_at=written)
 
     def letters(self):
         """The cooperatives' letters in Dokumente: real PDFs in storage, numbered the same on every run."""

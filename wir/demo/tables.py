@@ -462,6 +462,34 @@ NEWS = [
 ]
 
 
+# Textbausteine for the desk: (cooperative, staff key of the author, title, text); {Termin} is filled in by hand
+ANSWER_TEMPLATES = [
+    (LIPSIA, "koehler", "Eingangsbestätigung",
+     "{Anrede},\n\nvielen Dank für Ihre Meldung {Meldungsnummer}. Wir kümmern uns darum und melden uns, sobald es "
+     "Neues gibt.\n\nMit freundlichen Grüßen\n{Ansprechpartner}\nWG „Lipsia“ eG"),
+    (LIPSIA, "koehler", "Handwerker beauftragt",
+     "{Anrede},\n\nzu Ihrer Meldung {Meldungsnummer} haben wir eine Fachfirma beauftragt. Sie ruft Sie in den "
+     "nächsten Tagen an, um einen Termin mit Ihnen zu vereinbaren.\n\nMit freundlichen Grüßen\n{Ansprechpartner}\n"
+     "WG „Lipsia“ eG"),
+    (LIPSIA, "schroeder", "Termin bestätigt",
+     "{Anrede},\n\nfür Ihre Meldung {Meldungsnummer} kommt die Fachfirma am {Termin}. Bitte sorgen Sie dafür, dass "
+     "die Wohnung an diesem Tag zugänglich ist. Passt Ihnen der Termin nicht, antworten Sie einfach auf diese "
+     "Nachricht.\n\nMit freundlichen Grüßen\n{Ansprechpartner}\nWG „Lipsia“ eG"),
+    (LIPSIA, "schroeder", "Steuerbescheinigung verschickt",
+     "{Anrede},\n\ndie Steuerbescheinigung zu Ihren Sparverträgen finden Sie ab sofort unter „Dokumente“. Zusätzlich "
+     "haben wir sie Ihnen heute per Post geschickt.\n\nMit freundlichen Grüßen\n{Ansprechpartner}\nWG „Lipsia“ eG"),
+    (ELSTERAUE, "grosse", "Eingangsbestätigung",
+     "{Anrede},\n\nherzlichen Dank für Ihre Nachricht. Ihre Meldung hat die Nummer {Meldungsnummer}; wir melden uns "
+     "bei Ihnen, sobald wir mehr wissen.\n\nFreundliche Grüße\n{Ansprechpartner}\nWG „Elsteraue“ eG"),
+    (ELSTERAUE, "grosse", "Bitte um Rückruf",
+     "{Anrede},\n\nzu Ihrer Meldung {Meldungsnummer} möchten wir gern kurz mit Ihnen sprechen. Bitte rufen Sie uns "
+     "in unseren Sprechzeiten an.\n\nFreundliche Grüße\n{Ansprechpartner}\nWG „Elsteraue“ eG"),
+    (ELSTERAUE, "hoffmann", "Arbeiten erledigt",
+     "{Anrede},\n\ndie Arbeiten zu Ihrer Meldung {Meldungsnummer} sind abgeschlossen. Sollte noch etwas nicht in "
+     "Ordnung sein, schreiben Sie uns bitte einfach eine neue Meldung.\n\nFreundliche Grüße\n{Ansprechpartner}\n"
+     "WG „Elsteraue“ eG"),
+]
+
 # Letters in Dokumente, as real PDFs. Each rental contract gets its Betriebskostenabrechnung for the
 # last year; the cost types are priced per m² and month (or per person) so the results land near the
 # advances, some as Nachzahlung, some as Guthaben. (name, distribution key, € per m² and month)

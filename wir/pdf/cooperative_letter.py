@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from wir.formatting import greeting
 from wir.pdf.data import Letterhead
 from wir.pdf.letter import LetterPDF
 
@@ -22,14 +23,8 @@ class Letter:
 
 def salutation(persons) -> str:
     """ "Sehr geehrte Frau Müller, sehr geehrter Herr Müller," for persons with salutation, last_name and full_name."""
-    greetings = [
-        f"sehr geehrte Frau {p.last_name}" if p.salutation == "Frau"
-        else f"sehr geehrter Herr {p.last_name}" if p.salutation == "Herr"
-        else f"guten Tag {p.full_name}"
-        for p in persons
-    ]
-    text = ", ".join(greetings) + ","
-    return text[0].upper() + text[1:]
+    greetings = [greeting(p.salutation, p.last_name, p.full_name) for p in persons]
+    return ", ".join([greetings[0], *(g[0].lower() + g[1:] for g in greetings[1:])]) + ","
 
 
 ADDRESS_LINES = 6  # the Anschriftzone of DIN 5008 holds six lines

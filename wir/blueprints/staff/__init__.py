@@ -58,6 +58,7 @@ def reset_second_factor(user_id):
 
 
 from wir.blueprints.staff import (
+    answer_templates,  # noqa: E402,F401
     approvals,  # noqa: E402,F401
     audit_log,  # noqa: E402,F401
     consumption,  # noqa: E402,F401

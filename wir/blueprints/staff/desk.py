@@ -12,7 +12,7 @@ from datetime import datetime
 
 from flask import flash, request, url_for
 from flask_login import current_user
-from wtforms import HiddenField, MultipleFileField
+from wtforms import HiddenField, MultipleFileField, SelectField
 
 from wir import uploads
 from wir.blueprints.staff import bp, queue
@@ -25,7 +25,7 @@ from wir.services import scope
 from wir.services.consumption import readings
 from wir.services.rejections import Rejected
 from wir.services.representation import representations
-from wir.services.staff import ticket_desk
+from wir.services.staff import answer_templates, ticket_desk
 from wir.services.tickets import contact, tickets
 
 FIELD_ROWS = {"rows": 5}
@@ -70,6 +70,8 @@ class AnswerForm(DeskForm):
                          "Bitte schreiben Sie eine Nachricht.", area=True, render_kw=FIELD_ROWS)
     attachments = MultipleFileField("Dateien anhängen (freiwillig)",
                                     render_kw={"accept": "image/jpeg,image/png,application/pdf"})
+    # only „Einfügen“ reads it (answer_templates.insert checks it); sending the answer ignores it
+    template = SelectField("Textbaustein", validate_choice=False)
 
 
 class QueryForm(DeskForm):
@@ -108,7 +110,7 @@ def _set_choices(action: str, form, ticket: Ticket, colleagues) -> None:
         form.status.choices = options(((s, Ticket.STATUSES[s]) for s in allowed), empty="Bitte wählen")
 
 
-def _forms(ticket: Ticket, colleagues, sent=None, rebase: bool = False) -> dict:
+def _forms(ticket: Ticket, view: ticket_desk.DeskView, sent=None, rebase: bool = False) -> dict:
     """The action forms of the page, each based on the ticket as it is now. ``sent``: (action, form) just sent,
     kept as typed; with ``rebase`` (after a conflict) based on the current version, so a resend is deliberate."""
     forms = {}
@@ -122,8 +124,10 @@ def _forms(ticket: Ticket, colleagues, sent=None, rebase: bool = False) -> dict:
             form.based_on(ticket)
             if action == "zuweisen":
                 form.assignee.data = str(ticket.assigned_to_id or "")
-        _set_choices(action, form, ticket, colleagues)
+        _set_choices(action, form, ticket, view.colleagues)
         forms[action] = form
+    forms["antwort"].template.choices = options(view.templates, empty="Bitte wählen")
+    forms["antwort"].template.data = ""  # a chosen one is inserted: the choice starts anew
     return forms
 
 
@@ -132,11 +136,12 @@ def _ticket(number: str) -> Ticket:
 
 
 def _render_desk(ticket: Ticket, sent=None, status: int = 200, conflict=None, done: str | None = None,
-                 whole_page: bool = False):
+                 whole_page: bool = False, focus: str | None = None, inserted=None):
     view = ticket_desk.desk_view(ticket, current_user)
     return render(
         "staff/ticket.html", None if whole_page else "staff/_ticket_desk.html", status=status, ticket=ticket, view=view,
-        forms=_forms(ticket, view.colleagues, sent, rebase=conflict is not None), conflict=conflict, done=done,
+        forms=_forms(ticket, view, sent, rebase=conflict is not None), conflict=conflict, done=done,
+        focus=focus, inserted=inserted,  # after „Einfügen“ without JavaScript: focus in the answer, what was inserted
         liste=queue.opened_from(), back_to_queue=queue.back_to_queue(),
         swapped=not whole_page and wants_fragment(),  # the fragment alone: it fills #desk-status out of band
         assignee=next((c for c in view.colleagues if c.id == ticket.assigned_to_id), None),
@@ -196,6 +201,31 @@ def ticket_action(number, action):
             flash(DONE[action], "success")
             return redirect_after_post(url_for("staff.ticket", number=number, liste=queue.opened_from()))
     return _render_desk(found, sent=(action, form), status=422)
+
+
+@bp.route("/meldungen/<number>/textbaustein", methods=["POST"])
+@accepts_uploads  # without JavaScript „Einfügen“ sends the whole answer form, files chosen too (not kept)
+def insert_template(number):
+    """Einfügen: the chosen Textbaustein, filled in for the ticket, after the answer typed so far; nothing is sent.
+    With htmx (choosing is enough) the answer's text and choice alone, focus in the text; without JavaScript the
+    desk page with the answer form as typed."""
+    found = _ticket(number)
+    form = AnswerForm(prefix="answer")
+    inserted = None
+    try:
+        inserted, form.message.data = answer_templates.insert(found, form.template.data,
+                                                              current_user._get_current_object(), form.message.data)
+    except Rejected as rejected:
+        reject(form, rejected)
+    status = 422 if form.errors else 200
+    if not wants_fragment():
+        return _render_desk(found, sent=("antwort", form), status=status, whole_page=True, inserted=inserted,
+                            focus=None if form.errors else "answer-message")
+    form.template.choices = options(answer_templates.choices(found.cooperative_id), empty="Bitte wählen")
+    form.template.data = ""
+    return render("staff/_answer_text.html", status=status, ticket=found, form=form, inserted=inserted,
+                  liste=queue.opened_from(), swapped=True,
+                  focus="answer-template" if form.errors else "answer-message")
 
 
 @bp.route("/meldungen/<number>/anhang/<int:attachment_id>")

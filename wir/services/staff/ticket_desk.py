@@ -23,7 +23,7 @@ from wir.models import (
 )
 from wir.services import scope
 from wir.services.rejections import Rejected
-from wir.services.staff import staff_persons
+from wir.services.staff import answer_templates, staff_persons
 from wir.services.tickets import tickets
 from wir.services.tickets.tickets import Seen
 
@@ -56,6 +56,7 @@ class DeskView:
     history: list
     colleagues: list[User]
     contact: staff_persons.ContactData  # the reporting person's e-mail address and phone numbers
+    templates: list[tuple[int, str]]  # the cooperative's Textbausteine to insert into the answer: (id, title)
 
 
 def desk_view(ticket: Ticket, user: User) -> DeskView:
@@ -77,7 +78,8 @@ def desk_view(ticket: Ticket, user: User) -> DeskView:
     account = (User.select(User.id, User.email).where(User.id == person.user_id).first()
                if person.user_id else None)
     return DeskView(contract, parties, other_open, tickets.history(ticket, include_internal=True),
-                    colleagues(ticket, user), staff_persons.contact_data(account))
+                    colleagues(ticket, user), staff_persons.contact_data(account),
+                    answer_templates.choices(ticket.cooperative_id))
 
 
 def colleagues(ticket: Ticket, user: User) -> list[User]:
@@ -129,8 +131,10 @@ def change_status(ticket: Ticket, seen: Seen, status: str, user: User, reason: s
 
 
 def answer(ticket: Ticket, seen: Seen, body: str, user: User, attachments=()) -> Ticket:
-    """An answer to the tenant, with files (checked by wir.uploads as the tenant's); mailed with a link."""
+    """An answer to the tenant, with files (checked by wir.uploads as the tenant's); mailed with a link. Never with
+    a placeholder of a Textbaustein left in it."""
     body = tickets.check_text("message", body, "Bitte schreiben Sie eine Nachricht.")
+    answer_templates.refuse_placeholders("message", body)
     stored = tickets.store_files(attachments)
     with tickets.change(ticket, user, "ticket.answer", seen=seen) as edit:
         edit.message(body, stored=stored)
