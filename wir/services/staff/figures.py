@@ -264,7 +264,7 @@ def _by_category(query):
 
 
 def _moment(value: datetime | str) -> datetime:
-    """A subquery's time as a datetime (SQLite gives the stored text)."""
+    """A stored time as the database gives it as a datetime (SQLite gives the stored text, in ISO format)."""
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
@@ -287,20 +287,24 @@ def _durations(cooperative: Cooperative, start: datetime, today: date) -> Durati
         .join(Ticket).switch(TicketStatusChange)
         .join(User, JOIN.LEFT_OUTER, on=(TicketStatusChange.changed_by == User.id))
         .where(received).group_by(TicketStatusChange.ticket).alias("changes"))
-    rows = (Ticket.select(Ticket.created_at, Ticket.status, messages.c.answered, changes.c.answered, changes.c.closed)
-            .join(messages, JOIN.LEFT_OUTER, on=(messages.c.ticket_id == Ticket.id))
-            .switch(Ticket).join(changes, JOIN.LEFT_OUTER, on=(changes.c.ticket_id == Ticket.id))
-            .where(received).tuples())
+    by_message, by_change = messages.c.answered, changes.c.answered
+    # the earlier of both (NULL where neither is), and the close of a ticket closed now: in portable CASE
+    answered = Case(None, [(by_change.is_null(), by_message),
+                           (by_message.is_null() | (by_change < by_message), by_change)], by_message)
+    closed = Case(None, [(Ticket.status.in_(FINAL), changes.c.closed)], None)
+    query = (Ticket.select(Ticket.created_at, answered, closed)
+             .join(messages, JOIN.LEFT_OUTER, on=(messages.c.ticket_id == Ticket.id))
+             .switch(Ticket).join(changes, JOIN.LEFT_OUTER, on=(changes.c.ticket_id == Ticket.id))
+             .where(received))
     calendar = WorkingDays(clock.to_local(start).date(), today)
     answers, closes, unanswered = [], [], 0
-    for created, status, by_message, by_change, closed_at in rows:
-        answered = min((_moment(moment) for moment in (by_message, by_change) if moment is not None),
-                       default=None)
-        if answered is None:
+    for created, answered_at, closed_at in db.database.execute(query):  # the raw rows: _moment reads them
+        created = _moment(created)
+        if answered_at is None:
             unanswered += 1
         else:
-            answers.append(calendar.between(created, answered))
-        if status in FINAL and closed_at is not None:
+            answers.append(calendar.between(created, _moment(answered_at)))
+        if closed_at is not None:
             closes.append(calendar.between(created, _moment(closed_at)))
     answers.sort()
     closes.sort()
