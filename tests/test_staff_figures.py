@@ -163,13 +163,13 @@ def test_received_and_closed_per_month_week_and_category(known):
         "Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November",
         "Dezember")]
     assert this.months[-1].running and not this.months[-2].running
-    months = {period.name: (received, closed) for period, received, closed in this.totals(this.months)}
+    months = {period.name: (received, closed) for period, received, closed in this.month_totals}
     assert months == {**{p.name: (0, 0) for p in this.months}, "Juni 2026": (1, 1), "Oktober 2026": (1, 0),
                       "November 2026": (3, 3), "Dezember 2026": (5, 1)}
 
     assert [p.label for p in this.weeks] == [f"KW {week}" for week in range(38, 51)]
     assert this.weeks[-1].name == "KW 50/2026 (07.12.–13.12.)"
-    weeks = {period.label: (received, closed) for period, received, closed in this.totals(this.weeks)}
+    weeks = {period.label: (received, closed) for period, received, closed in this.week_totals}
     assert weeks == {**{p.label: (0, 0) for p in this.weeks}, "KW 41": (1, 0), "KW 47": (2, 0), "KW 48": (1, 3),
                      "KW 49": (3, 0), "KW 50": (2, 1)}
 

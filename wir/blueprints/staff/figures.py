@@ -40,8 +40,8 @@ def _charts(this: figures.Figures) -> dict:
 
     d, documents = this.durations, this.documents
     return {
-        "monate": periods("monate", this.totals(this.months), "Eingegangene und abgeschlossene Meldungen je Monat"),
-        "wochen": periods("wochen", this.totals(this.weeks), "Eingegangene und abgeschlossene Meldungen je Woche"),
+        "monate": periods("monate", this.month_totals, "Eingegangene und abgeschlossene Meldungen je Monat"),
+        "wochen": periods("wochen", this.week_totals, "Eingegangene und abgeschlossene Meldungen je Woche"),
         "kategorien": bars("kategorien", [(f"{c.type_name}: {c.category_name}", Decimal(sum(c.received[:len(
             this.months)]))) for c in this.categories], "", 0, "Eingegangene Meldungen je Kategorie, 12 Monate"),
         "dauer": bars("dauer", [("Erste Antwort, Median", d.answer_median),

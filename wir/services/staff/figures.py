@@ -180,7 +180,7 @@ class Durations:
 @dataclass(frozen=True)
 class House:
     street: str  # Unit.street: street and house number
-    members: int  # persons party to a running rental contract of a flat in the house
+    members: int  # persons party to a rental contract running today of a unit in the house
     registered: int  # of them with a portal account
 
     @property
@@ -216,9 +216,16 @@ class Figures:
     registered: int
     documents: DocumentsOpened
 
-    def totals(self, periods: list[Period]) -> list[tuple[Period, int, int]]:
-        """(period, received, closed) of all categories, for the months or the weeks."""
-        offset = 0 if periods is self.months else len(self.months)
+    @property
+    def month_totals(self) -> list[tuple[Period, int, int]]:
+        """(month, received, closed) of all categories."""
+        return self._totals(self.months, 0)
+
+    @property
+    def week_totals(self) -> list[tuple[Period, int, int]]:
+        return self._totals(self.weeks, len(self.months))
+
+    def _totals(self, periods: list[Period], offset: int) -> list[tuple[Period, int, int]]:
         return [(period, sum(c.received[offset + i] for c in self.categories),
                  sum(c.closed[offset + i] for c in self.categories)) for i, period in enumerate(periods)]
 
