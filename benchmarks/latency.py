@@ -173,6 +173,7 @@ class Bench:
                 form=self.certificate_form, expect=303),
             Row("Anmelden", "POST", "/anmelden", who="anonymous", form=self.login_form, expect=303),
             Row("Meldungen der Sachbearbeitung (/intern/meldungen)", "GET", "/intern/meldungen", who="clerk"),
+            Row("Auswertung (/intern/auswertung)", "GET", "/intern/auswertung", who="clerk"),
             Row("/healthz", "GET", "/healthz", who="anonymous"),
         ]
 

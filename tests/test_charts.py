@@ -121,3 +121,15 @@ def test_the_comparison_chart():
 def test_bar_length():
     assert charts.bar_length(None, D(10), 100) == 0 and charts.bar_length(D(5), D(0), 100) == 0
     assert charts.bar_length(D(5), D(10), 100) == 50
+
+
+def test_one_series_of_counts():
+    """The Auswertung's bars: every bar solid, a count written without a unit."""
+    svg = charts.comparison_chart([("offen", D(3)), ("erledigt", D(12))], "", 0, chart_id="z", title="Zählung",
+                                  table_id="tz", one_series=True)
+
+    root = ET.fromstring(str(svg))
+
+    assert [rect.get("fill") for rect in _bars(root, "chart__bar--current")] == [charts.BRAND, charts.BRAND]
+    assert _bars(root, "chart__bar--earlier") == []
+    assert [text.text for text in root.iter(f"{SVG}text")] == ["offen", "3", "erledigt", "12"]

@@ -62,7 +62,8 @@ class MonthPoint:
 
 
 def _amount(value: Decimal | None, unit: str, places: int) -> str:
-    return "fehlt" if value is None else f"{number(value, places)} {unit}"
+    """The value with its unit ("" for a count: "12")."""
+    return "fehlt" if value is None else f"{number(value, places)} {unit}".rstrip()
 
 
 def _width(text: str) -> float:
@@ -181,9 +182,9 @@ def month_chart(points: Sequence[MonthPoint], unit: str, places: int, *, chart_i
 
 
 def comparison_chart(rows: Sequence[tuple[str, Decimal | None]], unit: str, places: int, *, chart_id: str,
-                     title: str, table_id: str) -> Markup:
+                     title: str, table_id: str, one_series: bool = False) -> Markup:
     """Per row (you, the average user) its name and below it a bar, the first solid, the others hatched, with the
-    values."""
+    values. ``one_series``: rows of the same kind (the Auswertung's counts), every bar solid."""
     pattern_id = f"{chart_id}-hatch"
     values = [value for _, value in rows]
     scale = largest(values)
@@ -196,7 +197,7 @@ def comparison_chart(rows: Sequence[tuple[str, Decimal | None]], unit: str, plac
         top = 2 + index * group
         parts.append(_text(0, top + FONT - 1, label, weight="bold"))
         parts.append(_bar(top + LABEL_HEIGHT, value, scale, space, unit, places, label,
-                          pattern_id if index > 0 else None))
+                          pattern_id if index > 0 and not one_series else None))
         spans.append((top + LABEL_HEIGHT - 1, top + LABEL_HEIGHT + BAR_HEIGHT + 1))
     parts.append(_axis(spans))
     parts.append("</svg>")

@@ -485,6 +485,7 @@ class Ticket(BaseModel):
             (("person", "updated_at"), False),
             (("cooperative", "activity_at"), False),
             (("cooperative", "waiting_since"), False),
+            (("cooperative", "created_at"), False),  # the Auswertung's tickets received in a period
         )
 
     @classmethod
@@ -510,6 +511,9 @@ class TicketStatusChange(BaseModel):
     reason = TextField(default="")
     changed_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     changed_at = DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("new_status", "changed_at"), False),)  # the Auswertung's tickets closed in a period
 
 
 class TicketAssignment(BaseModel):

@@ -51,6 +51,7 @@ NOT_PAGES = {
     "staff.document",                                     # a tenant's document for staff (PDF)
     "staff.representation_document",                      # a Vertretung's Vollmacht (PDF)
     "staff.export_archive",                               # an Exportlauf's ZIP
+    "staff.figures_csv",                                  # the Auswertung's CSV
     "erp_api.latest", "erp_api.archive",                  # the ERP connector's API (bearer token): ZIP
     # half signed-in staff only (between password and code): tests/browser/test_staff_signin.py
     "auth.second_factor", "auth.enrol",

@@ -66,6 +66,7 @@ from wir.blueprints.staff import (
     documents,  # noqa: E402,F401
     erp_export,  # noqa: E402,F401
     erp_import,  # noqa: E402,F401
+    figures,  # noqa: E402,F401
     letters,  # noqa: E402,F401
     news,  # noqa: E402,F401
     persons,  # noqa: E402,F401

@@ -30,7 +30,7 @@ def _cooperatives() -> list[Cooperative]:
     return list(Cooperative.select().order_by(Cooperative.name))
 
 
-def _chosen(cooperatives: list[Cooperative]) -> Cooperative:
+def chosen(cooperatives: list[Cooperative]) -> Cooperative:
     """The cooperative of ``?genossenschaft=``, the first one without it; an unknown one is 404."""
     slug = request.args.get(CHOOSE)
     if not slug:
@@ -77,7 +77,7 @@ def exports():
     """Export ins ERP: what waits, the runs (newest first) and the connector's tokens of one cooperative."""
     _require_admin()
     cooperatives = _cooperatives()
-    return _page(_chosen(cooperatives), cooperatives)
+    return _page(chosen(cooperatives), cooperatives)
 
 
 @bp.route("/export/aenderungen")
@@ -85,7 +85,7 @@ def export_changes():
     """The changes of one cooperative not yet taken over by the ERP, newest first (no IBAN, no Steuer-ID)."""
     _require_admin()
     cooperatives = _cooperatives()
-    cooperative = _chosen(cooperatives)
+    cooperative = chosen(cooperatives)
     page = pagination.paginate(runs.waiting_changes(cooperative), request.args.get("seite"),
                                current_app.config["PAGE_SIZE"])
     return render("staff/erp_export_changes.html", cooperative=cooperative, page=page, kinds=kinds)

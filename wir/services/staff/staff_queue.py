@@ -295,7 +295,7 @@ class Overview:
     mine: int  # open and assigned to the staff member
 
 
-def _count_if(condition):
+def count_if(condition):
     return fn.COUNT(Case(None, [(condition, 1)], None))
 
 
@@ -307,13 +307,13 @@ def overview(user: User, today: date | None = None) -> Overview:
     )
     is_open = Ticket.status.in_(Ticket.OPEN_STATUSES)
     query = Ticket.select(
-        _count_if(Ticket.status == TicketStatus.RECEIVED),
-        _count_if(Ticket.waiting_since < waiting_cutoff(OVERDUE_WORKING_DAYS, today)),
-        _count_if(answered_query()),
+        count_if(Ticket.status == TicketStatus.RECEIVED),
+        count_if(Ticket.waiting_since < waiting_cutoff(OVERDUE_WORKING_DAYS, today)),
+        count_if(answered_query()),
         pending,
-        _count_if(is_open & (TicketCategory.key == CERTIFICATE_KEY)),
-        _count_if(is_open & TicketCategory.key.in_(FORM_KEYS)),
-        _count_if(is_open & (Ticket.assigned_to == user.id)),
+        count_if(is_open & (TicketCategory.key == CERTIFICATE_KEY)),
+        count_if(is_open & TicketCategory.key.in_(FORM_KEYS)),
+        count_if(is_open & (Ticket.assigned_to == user.id)),
     ).join(TicketCategory)
     new, overdue, answered, bank_changes, certificates, forms, mine = (
         scope.in_staff_scope(query, user, Ticket.cooperative).tuples().get()
