@@ -60,3 +60,11 @@ def test_kontakt_refuses_them_next_to_the_field_and_files_nothing(client, auth, 
     assert error and text.FORBIDDEN_MESSAGE in error.group(1)
     # nothing stored: no ticket, no Eingangsbestätigung with the override in it
     assert (Ticket.select().count(), Document.select().count()) == (tickets_before, documents_before)
+
+
+@pytest.mark.parametrize(("value", "cell"), [
+    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+49 341", "'+49 341"), ("-1", "'-1"),
+    ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("Stuttgarter Allee 18", "Stuttgarter Allee 18"), ("", ""),
+])
+def test_a_csv_cell_never_starts_a_formula(value, cell):
+    assert text.defused(value) == cell

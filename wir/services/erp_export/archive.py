@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from wir import clock
 from wir.services.erp_export.kinds import ACTIONS, ACTORS, KINDS
+from wir.services.text import defused
 
 REPORT_HEADER = ("Änderung", "Zeitpunkt", "Datei", "Art", "Von", "Objekt", "Grund")
 WITHOUT_KEY_REASON = "ohne ERP-Schlüssel"
@@ -27,15 +28,6 @@ FREE_TEXT = {
     "bank_account": frozenset({"Kontoinhaber", "Bank"}),
     "exemption_order": frozenset({"Partner"}),
 }
-# what a spreadsheet may take for the start of a formula
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def defused(text: str) -> str:
-    """Free text as a spreadsheet shows it, never runs it: "'=HYPERLINK(…)" for "=HYPERLINK(…)"."""
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
 def timestamp(at: datetime) -> str:
     """When a change was made, in Leipzig time: 31.12.2026 14:05."""
     return clock.to_local(at).strftime("%d.%m.%Y %H:%M")

@@ -30,6 +30,7 @@ from wir.models import (
     Ticket,
     User,
 )
+from wir.services.text import defused
 
 PAGE_SIZE = 50
 KEYS = (AuditLog.at, AuditLog.id)  # newest first; the id breaks ties
@@ -226,14 +227,6 @@ def actions() -> list[str]:
 
 CSV_HEADER = ("Zeitpunkt", "Ausgeführt von", "Genossenschaft", "Aktion", "Aktion (Name)", "Objekt", "Objekt-Nr.",
               "Angaben", "IP-Adresse")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(text: str) -> str:
-    """A text cell Excel shows as text: one starting like a formula gets a leading apostrophe (OWASP CSV injection)."""
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
 def actor_name(user: User | None) -> str:
     if user is None:
         return "System"
@@ -251,7 +244,7 @@ def csv_lines(selection: Selection, rows_per_chunk: int = 1000) -> Iterator[str]
     for count, entry in enumerate(rows, 1):
         user = entry.user if entry.user_id else None
         cooperative = entry.cooperative.name if entry.cooperative_id else ""
-        writer.writerow([_cell(value) for value in (
+        writer.writerow([defused(value) for value in (
             german_datetime(entry.at), actor_name(user), cooperative, action_label(entry.action), entry.action,
             object_label(entry.object_type), entry.object_id, entry.detail, entry.ip)])
         if count % rows_per_chunk == 0:

@@ -66,6 +66,7 @@ from wir.models import (
     User,
 )
 from wir.services.staff.staff_queue import count_if, is_working_day
+from wir.services.text import defused
 
 MONTHS = 12
 WEEKS = 13
@@ -409,7 +410,7 @@ def csv_rows(this: Figures, house_list: list[House]):
                                    ("Meldungen je Woche", this.weeks, len(this.months))):
         for index, period in enumerate(periods):
             for counts in this.categories:
-                group = f"{counts.type_name} / {counts.category_name}"
+                group = defused(f"{counts.type_name} / {counts.category_name}")
                 yield title, period.name, group, "eingegangen", _value(counts.received[offset + index])
                 yield title, period.name, group, "abgeschlossen", _value(counts.closed[offset + index])
     months = f"{this.months[0].name} bis {this.months[-1].name}"
@@ -430,9 +431,10 @@ def csv_rows(this: Figures, house_list: list[House]):
     yield "Registrierung", today, "alle Mitglieder", "mit Portalzugang", _value(this.registered)
     yield "Registrierung", today, "alle Mitglieder", "Anteil in %", _value(this.registered_share, 1)
     for house in house_list:
-        yield "Registrierung", today, house.street, "Personen", _value(house.members)
-        yield "Registrierung", today, house.street, "mit Portalzugang", _value(house.registered)
-        yield "Registrierung", today, house.street, "Anteil in %", _value(house.share, 1)
+        street = defused(house.street)
+        yield "Registrierung", today, street, "Personen", _value(house.members)
+        yield "Registrierung", today, street, "mit Portalzugang", _value(house.registered)
+        yield "Registrierung", today, street, "Anteil in %", _value(house.share, 1)
     o = this.documents
     for key, value, places in (("eingestellt", o.total, 0), (f"innerhalb von {DOCUMENT_DAYS} Tagen geöffnet",
                                                              o.in_time, 0),
