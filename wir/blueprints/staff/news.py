@@ -1,4 +1,5 @@
-"""Neuigkeiten: the cooperative's news for the tenants' Startseite: list, write, edit, preview, delete.
+"""Neuigkeiten: the cooperative's news for the tenants' Startseite: list, write, edit, preview, delete; for all
+tenants or chosen houses and streets (Aushänge).
 
 Editing and deleting forms carry the version of the item they were shown with: when a colleague changed or deleted
 it meanwhile, nothing is applied (422) and the page says what changed, keeps the typed text and brings the version
@@ -31,10 +32,17 @@ class NewsForm(Form):
     publish_on = GermanDateField("Sichtbar ab",
                                  validators=[InputRequired("Bitte geben Sie an, ab wann die Neuigkeit erscheint.")])
     expires_on = GermanDateField("Ausblenden am (freiwillig)", validators=[Optional()])
+    audience = ChoiceField("Für wen?", choices=options(news.AUDIENCES.items()), default=news.ALL)
+    # A cooperative has up to some hundred houses: a select multiple of them is hard to use without JavaScript (one
+    # slip of Strg loses the choice, the chosen ones scroll out of sight) and checkboxes are a page long. So the
+    # houses are typed or pasted, one address or street per line, and checked against the cooperative's units
+    # (services.home.news.chosen_houses); a line that names none of them is refused next to the field.
+    houses = text_field("Häuser und Straßen", news.HOUSES_MAX, area=True, render_kw={"rows": 6})
     version = HiddenField()  # of the item being edited
 
     def draft(self) -> news.Draft:
-        return news.Draft(self.title.data or "", self.body.data or "", self.publish_on.data, self.expires_on.data)
+        return news.Draft(self.title.data or "", self.body.data or "", self.publish_on.data, self.expires_on.data,
+                          self.audience.data, self.houses.data or "")
 
 
 def _user() -> User:
@@ -116,7 +124,8 @@ def _item(news_id: int):
 def news_edit(news_id):
     item = _item(news_id)
     form = NewsForm(title=item.title, body=item.body, publish_on=news.local_day(item.published_at),
-                    expires_on=news.local_day(item.expires_at))
+                    expires_on=news.local_day(item.expires_at), audience=item.audience,
+                    houses=news.houses_of(item))
     del form.cooperative
     if request.method == "GET":  # a POST names the version it was based on; without one it is refused as stale
         form.version.data = str(item.version)
