@@ -8,16 +8,23 @@ its NewsAudience rows). A house is what Unit.street (street and house number) an
 a whole street is chosen as all its houses. A person reads an item for houses while they are a party of a
 contract, not ended before today, whose unit is in one of them (``_in_houses``: the Startseite's query and the
 mails use the same rule).
+
+Mail (``notify``): once an item is on the Startseite, each user with a confirmed, active login who may read it gets
+one mail. Exactly once: the NewsMail row (item, user) is written in the transaction that queues the user's mail,
+and its unique index decides between two workers (the loser's insert fails inside a savepoint and it queues
+nothing); recipients are taken in batches (BATCH_SIZE per transaction), so a worker that dies leaves the rest to
+the next run (the periodic sweep in wir.tasks). Saving the item again with the box ticked mails whoever may read it
+now and was not mailed yet (a house added), never anybody twice.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 
-from peewee import SQL, fn
+from peewee import SQL, IntegrityError, fn
 
-from wir import audit, clock, db
+from wir import audit, clock, db, mail
 from wir.db.prepared import Prepared
-from wir.models import Contract, ContractParty, Cooperative, NewsAudience, NewsItem, Person, Unit, User
+from wir.models import Contract, ContractParty, Cooperative, NewsAudience, NewsItem, NewsMail, Person, Unit, User
 from wir.services import scope, text, versions
 from wir.services.rejections import Rejected
 
@@ -27,6 +34,7 @@ HOUSES_MAX = 20_000  # the typed houses: 300 addresses with room to spare
 PLANNED, SHOWN, EXPIRED = "geplant", "sichtbar", "abgelaufen"
 ALL, HOUSES = "all", "houses"
 AUDIENCES = {ALL: "Alle Mieterinnen und Mieter der Genossenschaft", HOUSES: "Nur bestimmte Häuser oder Straßen"}
+BATCH_SIZE = 200  # recipients per transaction
 
 
 def _in_houses(news_item, cooperative, person, today):
@@ -82,6 +90,7 @@ class Draft:
     expires_on: date | None = None
     audience: str = ALL
     houses: str = ""  # for HOUSES: one house or street per line, as typed (chosen_houses)
+    notify: bool = False
 
 
 def start_of(day: date) -> datetime:
@@ -114,7 +123,7 @@ def check(draft: Draft, cooperative) -> tuple[Draft, list[tuple[str, str]]]:
     if draft.audience not in AUDIENCES:
         raise Rejected("audience", "Bitte wählen Sie, für wen die Neuigkeit ist.")
     houses = chosen_houses(cooperative, draft.houses) if draft.audience == HOUSES else []
-    return Draft(title, body, draft.publish_on, draft.expires_on, draft.audience, draft.houses), houses
+    return Draft(title, body, draft.publish_on, draft.expires_on, draft.audience, draft.houses, draft.notify), houses
 
 
 def _folded(address: str) -> str:
@@ -191,7 +200,7 @@ def _audit_detail(item: NewsItem, houses: list[tuple[str, str]]) -> str:
     audience = (f"für {len(houses)} {'Haus' if len(houses) == 1 else 'Häuser'}: "
                 + ", ".join(street for street, _postcode in houses[:10]) + (" …" if len(houses) > 10 else "")
                 if item.audience == HOUSES else "für alle")
-    return f"{_named(item)}, {audience}"
+    return f"{_named(item)}, {audience}" + (", mit E-Mail" if item.notify else "")
 
 
 def _keep_houses(item: NewsItem, houses: list[tuple[str, str]]) -> None:
@@ -203,13 +212,13 @@ def _keep_houses(item: NewsItem, houses: list[tuple[str, str]]) -> None:
 
 
 def create(clerk: User, cooperative: Cooperative, draft: Draft) -> NewsItem:
-    """Save a new item; raises Rejected like check()."""
+    """Save a new item; raises Rejected like check(). With ``notify`` the caller enqueues mail_readers."""
     draft, houses = check(draft, cooperative)
     with db.write_transaction():
         item = NewsItem.create(cooperative=cooperative, title=draft.title, body=draft.body,
                                published_at=start_of(draft.publish_on),
                                expires_at=start_of(draft.expires_on) if draft.expires_on else None,
-                               audience=draft.audience)
+                               audience=draft.audience, notify=draft.notify)
         _keep_houses(item, houses)
         audit.record(clerk, "news.created", item, _audit_detail(item, houses), cooperative)
     return item
@@ -221,12 +230,15 @@ def _claim(item: NewsItem, seen: int) -> int:
 
 
 def update(clerk: User, item: NewsItem, draft: Draft, seen: int) -> NewsItem:
-    """Save the edit of the item as its version ``seen`` showed it; raises Rejected like check(), versions.Conflict."""
+    """Save the edit of the item as its version ``seen`` showed it; raises Rejected like check(), versions.Conflict.
+    With ``notify`` its mail is due again: whoever may read it now and was not mailed yet (the caller enqueues)."""
     draft, houses = check(draft, item.cooperative_id)
     item.title, item.body = draft.title, draft.body
     item.published_at = start_of(draft.publish_on)
     item.expires_at = start_of(draft.expires_on) if draft.expires_on else None
-    item.audience = draft.audience
+    item.audience, item.notify = draft.audience, draft.notify
+    if draft.notify:
+        item.mailed_at = None
     with db.write_transaction():
         item.version = _claim(item, seen)
         item.save()
@@ -236,9 +248,71 @@ def update(clerk: User, item: NewsItem, draft: Draft, seen: int) -> NewsItem:
 
 
 def delete(clerk: User, item: NewsItem, seen: int) -> None:
-    """Delete the item as its version ``seen`` showed it (its houses with it); raises versions.Conflict."""
+    """Delete the item as its version ``seen`` showed it (its houses and mail records with it); raises
+    versions.Conflict."""
     with db.write_transaction():
         _claim(item, seen)
         audit.record(clerk, "news.deleted", item, _named(item), item.cooperative_id)
         NewsItem.delete().where(NewsItem.id == item.id).execute()
 
+
+# --- mail to the readers ------------------------------------------------------------------------------------------
+
+
+def _unmailed_readers(item: NewsItem):
+    """The persons of the item's cooperative with a confirmed, active login who may read it and whose user has not
+    been mailed it (a query; with their users)."""
+    condition = ((Person.cooperative == item.cooperative_id) & User.confirmed_at.is_null(False) & User.is_active
+                 & ~fn.EXISTS(NewsMail.select(SQL("1")).where((NewsMail.news_item == item.id)
+                                                              & (NewsMail.user == User.id))))
+    if item.audience == HOUSES:
+        condition &= _in_houses(item.id, item.cooperative_id, Person.id, clock.today())
+    return Person.select(Person, User).join(User).where(condition)
+
+
+def mail_readers(news_id: int, batch_size: int = BATCH_SIZE) -> int:
+    """Mail the item to its readers not mailed yet, if it asks for mail and is on the Startseite now; returns the
+    number of mails queued. Safe to run any time, and twice at once (see the module)."""
+    item = NewsItem.select(NewsItem, Cooperative).join(Cooperative).where(NewsItem.id == news_id).first()
+    if item is None or not item.notify or item.mailed_at is not None or state(item) != SHOWN:
+        return 0
+    url = mail.external_url("home.index")
+    mailed, after = 0, 0
+    while True:
+        with db.write_transaction():
+            batch = list(_unmailed_readers(item).where(Person.id > after).order_by(Person.id).limit(batch_size))
+            for person in batch:
+                mailed += _mail(item, person, url)
+            if not batch:
+                # done, unless the item changed meanwhile: its edit's own run mails by the new version
+                NewsItem.update(mailed_at=clock.now()).where(
+                    (NewsItem.id == item.id) & (NewsItem.version == item.version)).execute()
+                if mailed:
+                    audit.record(None, "news.mailed", item, f"„{item.title[:80]}“: {mailed} E-Mails",
+                                 item.cooperative)
+                return mailed
+        after = batch[-1].id
+
+
+def _mail(item: NewsItem, person: Person, url: str) -> int:
+    """The person's user's mail and its NewsMail row, in the caller's transaction: 1, or 0 when another worker's row
+    came first (nothing is queued then)."""
+    try:
+        with db.database.atomic():  # a savepoint: PostgreSQL's transaction survives the refused insert
+            NewsMail.create(news_item=item, user=person.user, created_at=clock.now())
+    except IntegrityError:
+        return 0
+    mail.queue_mail(person.user.email, f"Neuigkeit Ihrer Genossenschaft: {item.title}", "news",
+                    cooperative=item.cooperative, name=person.full_name, title=item.title, body=item.body, url=url)
+    return 1
+
+
+def mail_due() -> int:
+    """Mail every item that asks for mail, is on the Startseite and was not mailed to the end (saved ahead of its
+    first day, its task lost, its worker died); returns the number of mails queued."""
+    moment = clock.now()
+    due = list(NewsItem.select(NewsItem.id)
+               .where(NewsItem.notify & NewsItem.mailed_at.is_null() & (NewsItem.published_at <= moment)
+                      & (NewsItem.expires_at.is_null() | (NewsItem.expires_at > moment)))
+               .order_by(NewsItem.id).tuples())
+    return sum(mail_readers(news_id) for (news_id,) in due)
