@@ -369,7 +369,7 @@ def test_news_per_cooperative_with_an_expired_item_hidden(data):
         assert all(item.published_at <= now for item in items)
         expired = [item for item in items if item.expires_at is not None and item.expires_at <= now]
         assert len(expired) == 1
-        shown = news.current_news([cooperative], limit=10)
+        shown = news.current_news([Person.get(Person.cooperative == cooperative)], limit=10)
         assert expired[0] not in shown and len(shown) == len(items) - 1
 
 

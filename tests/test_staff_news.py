@@ -11,7 +11,7 @@ import pytest
 from tests.helpers import AuthActions, at_once, htmx, main_of
 from wir import clock, db
 from wir.formatting import paragraphs
-from wir.models import AuditLog, Cooperative, NewsItem, User
+from wir.models import AuditLog, Cooperative, NewsItem, Person, User
 from wir.services import versions
 from wir.services.home import news
 
@@ -20,6 +20,11 @@ LIST, NEW = "/intern/neuigkeiten", "/intern/neuigkeiten/neu"
 
 def lipsia() -> Cooperative:
     return Cooperative.get(Cooperative.slug == "lipsia")
+
+
+def lipsia_persons() -> list[Person]:
+    """A reader of Lipsia's news for all tenants."""
+    return [Person.get(Person.cooperative == lipsia())]
 
 
 def form(auth, **values) -> dict:
@@ -79,14 +84,14 @@ def test_news_appear_from_their_first_day_and_go_on_the_day_they_are_taken_down(
                                expires_on=(today + timedelta(days=4)).isoformat()))
     item = NewsItem.get(NewsItem.title == "Ab übermorgen")
     assert news.state(item) == news.PLANNED and "geplant" in client.get(LIST).get_data(as_text=True)
-    assert item not in news.current_news([lipsia()], limit=50)
+    assert item not in news.current_news(lipsia_persons(), limit=50)
     start = news.start_of(today + timedelta(days=2))
     assert clock.to_local(start).hour == 0 and clock.to_local(start).date() == today + timedelta(days=2)
     for moment, shown in ((start - timedelta(seconds=1), False), (start, True),
                           (news.start_of(today + timedelta(days=4)) - timedelta(seconds=1), True),
                           (news.start_of(today + timedelta(days=4)), False)):
         monkeypatch.setattr(clock, "now", lambda moment=moment: moment)
-        assert (item in news.current_news([lipsia()], limit=50)) is shown, moment
+        assert (item in news.current_news(lipsia_persons(), limit=50)) is shown, moment
 
 
 def test_preview_shows_the_item_as_tenants_will_and_saves_nothing(client, auth, data):

@@ -309,7 +309,8 @@ class Unit(BaseModel):
     erp_key = CharField(max_length=100, null=True)  # the ERP's own key of the row (wir.services.erp_import)
 
     class Meta:
-        indexes = ((("cooperative", "number"), True), (("cooperative", "erp_key"), True))
+        indexes = ((("cooperative", "number"), True), (("cooperative", "erp_key"), True),
+                   (("cooperative", "street", "postcode"), False))  # a house (NewsAudience)
 
 
 class Contract(BaseModel):
@@ -611,6 +612,33 @@ class NewsItem(BaseModel):
     published_at = DateTimeField(index=True)
     expires_at = DateTimeField(null=True)
     version = IntegerField(default=1)  # counted up by every change (services.versions)
+    audience = CharField(default="all")  # "all" tenants of the cooperative, or only its chosen "houses"
+    notify = BooleanField(default=False)  # „per E-Mail benachrichtigen“: mailed once it is on the Startseite
+    mailed_at = DateTimeField(null=True)  # every mail of the item queued; None: (again) due while notify
+
+
+class NewsAudience(BaseModel):
+    """A house a Neuigkeit for chosen houses is for: its tenants see it (services.home.news). A house is the
+    cooperative's units sharing street (with the house number) and postcode."""
+
+    news_item = ForeignKeyField(NewsItem, backref="houses", on_delete="CASCADE")
+    street = CharField()
+    postcode = CharField()
+
+    class Meta:
+        indexes = ((("news_item", "street", "postcode"), True),)
+
+
+class NewsMail(BaseModel):
+    """A Neuigkeit was mailed to a user: one row per item and user, so publishing twice or a second worker never
+    mails twice."""
+
+    news_item = ForeignKeyField(NewsItem, backref="+", on_delete="CASCADE")
+    user = ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    created_at = DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("news_item", "user"), True),)
 
 
 class AnswerTemplate(BaseModel):
@@ -918,6 +946,8 @@ MODELS = [
     ExemptionOrder,
     NewsItem,
     AnswerTemplate,
+    NewsAudience,
+    NewsMail,
     AuditLog,
     OutboxMail,
     ErpImport,

@@ -25,6 +25,7 @@ from wir.services import erp_import
 from wir.services.account import accounts
 from wir.services.consumption import notices, readings
 from wir.services.erp_export import runs as erp_export_runs
+from wir.services.home import news
 from wir.services.registration import registration_letters
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,19 @@ def announce_consumption() -> None:
 def sweep_consumption_notices() -> None:
     """Hourly: a month whose announcing task was lost, or whose worker died between batches, is still announced."""
     notices.announce(clock.today())
+
+
+@task()
+def mail_news(news_id: int) -> None:
+    """After a Neuigkeit was saved with „per E-Mail benachrichtigen“: mail its readers (services.home.news, which
+    mails each user once, whatever runs twice); one saved ahead of its first day is left to the sweep."""
+    news.mail_readers(news_id)
+
+
+@periodic_task(crontab(minute="*/10"))
+def sweep_news_mail() -> None:
+    """A Neuigkeit whose first day came, whose task was lost or whose worker died is still mailed."""
+    news.mail_due()
 
 
 @periodic_task(crontab(minute="17"))

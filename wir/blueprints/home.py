@@ -20,7 +20,7 @@ def index():
     me = viewer()
     return render(
         "home/index.html",
-        news=news.current_news(me.cooperatives),
+        news=news.current_news(me.persons),
         unread=home.new_documents(me.persons),
         tickets=home.tickets_with_news(me.persons),
         consumption=home.consumption_lines(me.persons),

@@ -1,4 +1,5 @@
-"""Neuigkeiten: the cooperative's news for the tenants' Startseite: list, write, edit, preview, delete.
+"""Neuigkeiten: the cooperative's news for the tenants' Startseite: list, write, edit, preview, delete; for all
+tenants or chosen houses and streets (Aushänge), mailed to them when the clerk asks (wir.tasks.mail_news).
 
 Editing and deleting forms carry the version of the item they were shown with: when a colleague changed or deleted
 it meanwhile, nothing is applied (422) and the page says what changed, keeps the typed text and brings the version
@@ -7,10 +8,10 @@ up to date, so that sending it again is a deliberate choice.
 
 from flask import current_app, flash, request, url_for
 from flask_login import current_user
-from wtforms import HiddenField
+from wtforms import BooleanField, HiddenField
 from wtforms.validators import AnyOf, InputRequired, Optional
 
-from wir import clock, pagination
+from wir import clock, pagination, tasks
 from wir.blueprints.staff import bp
 from wir.forms import ChoiceField, Form, GermanDateField, options, reject, text_field
 from wir.models import Cooperative, User
@@ -31,10 +32,18 @@ class NewsForm(Form):
     publish_on = GermanDateField("Sichtbar ab",
                                  validators=[InputRequired("Bitte geben Sie an, ab wann die Neuigkeit erscheint.")])
     expires_on = GermanDateField("Ausblenden am (freiwillig)", validators=[Optional()])
+    audience = ChoiceField("Für wen?", choices=options(news.AUDIENCES.items()), default=news.ALL)
+    # A cooperative has up to some hundred houses: a select multiple of them is hard to use without JavaScript (one
+    # slip of Strg loses the choice, the chosen ones scroll out of sight) and checkboxes are a page long. So the
+    # houses are typed or pasted, one address or street per line, and checked against the cooperative's units
+    # (services.home.news.chosen_houses); a line that names none of them is refused next to the field.
+    houses = text_field("Häuser und Straßen", news.HOUSES_MAX, area=True, render_kw={"rows": 6})
+    notify = BooleanField("Mieterinnen und Mieter per E-Mail benachrichtigen")
     version = HiddenField()  # of the item being edited
 
     def draft(self) -> news.Draft:
-        return news.Draft(self.title.data or "", self.body.data or "", self.publish_on.data, self.expires_on.data)
+        return news.Draft(self.title.data or "", self.body.data or "", self.publish_on.data, self.expires_on.data,
+                          self.audience.data, self.houses.data or "", self.notify.data)
 
 
 def _user() -> User:
@@ -85,8 +94,22 @@ def _save_or_preview(form, item, save):
     except Rejected as rejected:
         reject(form, rejected)
         return _editor(form, item, status=422)
-    flash(f"Die Neuigkeit „{saved.title}“ ist gespeichert ({news.state(saved)}).", "success")
+    flash(f"Die Neuigkeit „{saved.title}“ ist gespeichert ({news.state(saved)}).{_mailing(saved)}", "success")
     return redirect_after_post(url_for("staff.news_list"))
+
+
+def _mailing(item) -> str:
+    """Enqueue the item's mail after its transaction (a queue out of reach leaves it to the sweep); what happens."""
+    state = news.state(item)
+    if not item.notify or state == news.EXPIRED:
+        return ""
+    if state == news.PLANNED:
+        return " Die E-Mails gehen an ihrem ersten Tag hinaus."
+    try:
+        tasks.mail_news(item.id)
+    except Exception:
+        current_app.logger.exception("E-Mails zur Neuigkeit %s nicht eingereiht", item.id)
+    return " Die E-Mails werden verschickt (jede Person bekommt sie nur einmal)."
 
 
 def _chosen_cooperative(form) -> Cooperative:
@@ -116,7 +139,8 @@ def _item(news_id: int):
 def news_edit(news_id):
     item = _item(news_id)
     form = NewsForm(title=item.title, body=item.body, publish_on=news.local_day(item.published_at),
-                    expires_on=news.local_day(item.expires_at))
+                    expires_on=news.local_day(item.expires_at), audience=item.audience,
+                    houses=news.houses_of(item), notify=item.notify)
     del form.cooperative
     if request.method == "GET":  # a POST names the version it was based on; without one it is refused as stale
         form.version.data = str(item.version)

@@ -79,6 +79,7 @@ ACTION_LABELS = {
     "news.changed": "Neuigkeit geändert",
     "news.created": "Neuigkeit geschrieben",
     "news.deleted": "Neuigkeit gelöscht",
+    "news.mailed": "Neuigkeit per E-Mail an Mieterinnen und Mieter verschickt",
     "password.changed": "Passwort geändert",
     "password.reset": "Passwort zurückgesetzt",
     "password.reset_requested": "Passwort-Zurücksetzen angefordert",
