@@ -10,7 +10,7 @@ from werkzeug.routing import AnyConverter
 
 from wir import clock, db, storage
 from wir.models import (
-    AnswerTemplate,
+    ReplyTemplate,
     BankAccount,
     ConsumptionLetterBatch,
     Contract,
@@ -112,8 +112,8 @@ def _news(slug: str) -> NewsItem:
     return NewsItem.select().where(NewsItem.cooperative == _cooperative(slug)).order_by(NewsItem.id).first()
 
 
-def _answer_template(slug: str) -> AnswerTemplate:
-    return AnswerTemplate.select().where(AnswerTemplate.cooperative == _cooperative(slug)).order_by(AnswerTemplate.id) \
+def _reply_template(slug: str) -> ReplyTemplate:
+    return ReplyTemplate.select().where(ReplyTemplate.cooperative == _cooperative(slug)).order_by(ReplyTemplate.id) \
         .first()
 
 
@@ -170,7 +170,7 @@ ARGUMENTS = {
     "person_id": lambda slug: _person(slug).id,
     "batch_key": lambda slug: _batch(slug).key,
     "news_id": lambda slug: _news(slug).id,
-    "template_id": lambda slug: _answer_template(slug).id,
+    "template_id": lambda slug: _reply_template(slug).id,
     "erp_import_id": lambda slug: _erp_import(slug).id,
     "letter_batch_id": lambda slug: _letter_batch(slug).id,
     "consumption_batch_id": lambda slug: _consumption_batch(slug).id,

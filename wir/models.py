@@ -641,9 +641,9 @@ class NewsMail(BaseModel):
         indexes = ((("news_item", "user"), True),)
 
 
-class AnswerTemplate(BaseModel):
+class ReplyTemplate(BaseModel):
     """Textbaustein: an answer the cooperative's staff insert at the desk, its placeholders ({Anrede}, {Name},
-    {Meldungsnummer}, {Ansprechpartner}) filled from the ticket (services.staff.answer_templates)."""
+    {Meldungsnummer}, {Ansprechpartner}) filled from the ticket (services.staff.reply_templates)."""
 
     cooperative = ForeignKeyField(Cooperative, backref="+")
     title = CharField()
@@ -945,7 +945,7 @@ MODELS = [
     SavingsTransaction,
     ExemptionOrder,
     NewsItem,
-    AnswerTemplate,
+    ReplyTemplate,
     NewsAudience,
     NewsMail,
     AuditLog,

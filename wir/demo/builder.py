@@ -13,7 +13,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from wir import clock
 from wir.demo.tables import (
     ADMIN,
-    ANSWER_TEMPLATES,
     BANKS,
     BK_DELIVERED_DAYS_AGO,
     BK_READ_DAYS_AGO,
@@ -38,6 +37,7 @@ from wir.demo.tables import (
     PERSONS,
     REGISTRATION_CODES,
     RENTALS,
+    REPLY_TEMPLATES,
     SAVINGS_ACCOUNTS,
     SAVINGS_TERMS,
     SEPA_START,
@@ -55,7 +55,6 @@ from wir.demo.tables import (
 )
 from wir.formatting import number as german_number
 from wir.models import (
-    AnswerTemplate,
     BankAccount,
     Consumption,
     ContactPerson,
@@ -68,6 +67,7 @@ from wir.models import (
     Person,
     PhoneNumber,
     RegistrationCode,
+    ReplyTemplate,
     SavingsAccount,
     SavingsTransaction,
     Ticket,
@@ -198,7 +198,7 @@ class Builder:
         self.tickets()
         self.savings()
         self.news()
-        self.answer_templates()
+        self.reply_templates()
         self.letters()
         self.consumption()
         self.waiting_export_changes()
@@ -447,10 +447,10 @@ class Builder:
                 expires_at=None if expires is None else self.days_ago(-expires),
             )
 
-    def answer_templates(self):
-        for coop, author, title, body in ANSWER_TEMPLATES:
+    def reply_templates(self):
+        for coop, author, title, body in REPLY_TEMPLATES:
             by, written = self.contact_persons[author].user, self.days_ago(150)
-            AnswerTemplate.create(cooperative=self.cooperatives[coop], title=title, body=body, created_by=by,
+            ReplyTemplate.create(cooperative=self.cooperatives[coop], title=title, body=body, created_by=by,
                                   created_at=written, updated_by=by, updated_at=written)
 
     def letters(self):

@@ -463,7 +463,7 @@ NEWS = [
 
 
 # Textbausteine for the desk: (cooperative, staff key of the author, title, text); {Termin} is filled in by hand
-ANSWER_TEMPLATES = [
+REPLY_TEMPLATES = [
     (LIPSIA, "koehler", "Eingangsbestätigung",
      "{Anrede},\n\nvielen Dank für Ihre Meldung {Meldungsnummer}. Wir kümmern uns darum und melden uns, sobald es "
      "Neues gibt.\n\nMit freundlichen Grüßen\n{Ansprechpartner}\nWG „Lipsia“ eG"),

@@ -58,7 +58,6 @@ def reset_second_factor(user_id):
 
 
 from wir.blueprints.staff import (
-    answer_templates,  # noqa: E402,F401
     approvals,  # noqa: E402,F401
     audit_log,  # noqa: E402,F401
     consumption,  # noqa: E402,F401
@@ -71,5 +70,6 @@ from wir.blueprints.staff import (
     news,  # noqa: E402,F401
     persons,  # noqa: E402,F401
     queue,  # noqa: E402,F401
+    reply_templates,  # noqa: E402,F401
     representations,  # noqa: E402,F401
 )

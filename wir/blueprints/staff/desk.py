@@ -25,7 +25,7 @@ from wir.services import scope
 from wir.services.consumption import readings
 from wir.services.rejections import Rejected
 from wir.services.representation import representations
-from wir.services.staff import answer_templates, ticket_desk
+from wir.services.staff import reply_templates, ticket_desk
 from wir.services.tickets import contact, tickets
 
 FIELD_ROWS = {"rows": 5}
@@ -70,7 +70,7 @@ class AnswerForm(DeskForm):
                          "Bitte schreiben Sie eine Nachricht.", area=True, render_kw=FIELD_ROWS)
     attachments = MultipleFileField("Dateien anhängen (freiwillig)",
                                     render_kw={"accept": "image/jpeg,image/png,application/pdf"})
-    # only „Einfügen“ reads it (answer_templates.insert checks it); sending the answer ignores it
+    # only „Einfügen“ reads it (reply_templates.insert checks it); sending the answer ignores it
     template = SelectField("Textbaustein", validate_choice=False)
 
 
@@ -213,7 +213,7 @@ def insert_template(number):
     form = AnswerForm(prefix="answer")
     inserted = None
     try:
-        inserted, form.message.data = answer_templates.insert(found, form.template.data,
+        inserted, form.message.data = reply_templates.insert(found, form.template.data,
                                                               current_user._get_current_object(), form.message.data)
     except Rejected as rejected:
         reject(form, rejected)
@@ -221,7 +221,7 @@ def insert_template(number):
     if not wants_fragment():
         return _render_desk(found, sent=("antwort", form), status=status, whole_page=True, inserted=inserted,
                             focus=None if form.errors else "answer-message")
-    form.template.choices = options(answer_templates.choices(found.cooperative_id), empty="Bitte wählen")
+    form.template.choices = options(reply_templates.choices(found.cooperative_id), empty="Bitte wählen")
     form.template.data = ""
     return render("staff/_answer_text.html", status=status, ticket=found, form=form, inserted=inserted,
                   liste=queue.opened_from(), swapped=True,

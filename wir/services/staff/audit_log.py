@@ -40,9 +40,9 @@ TEXT_MAX = 100
 # (tests/test_audit_log.py finds every key recorded in wir/ and checks it has its label here)
 ACTION_LABELS = {
     "admin.created": "Admin angelegt",
-    "answer_template.changed": "Textbaustein geändert",
-    "answer_template.created": "Textbaustein geschrieben",
-    "answer_template.deleted": "Textbaustein gelöscht",
+    "reply_template.changed": "Textbaustein geändert",
+    "reply_template.created": "Textbaustein geschrieben",
+    "reply_template.deleted": "Textbaustein gelöscht",
     "application.approved": "Antrag zugestimmt",
     "application.refused": "Antrag abgelehnt",
     "audit_log.exported": "Protokoll exportiert",
@@ -118,7 +118,7 @@ ACTION_LABELS = {
     "ticket.view": "Meldung angesehen",
 }
 OBJECT_LABELS = {
-    "AnswerTemplate": "Textbaustein",
+    "ReplyTemplate": "Textbaustein",
     "BankAccount": "Bankverbindung",
     "Document": "Dokument",
     "DocumentBatch": "Sammel-Upload",

@@ -23,7 +23,7 @@ from wir.models import (
 )
 from wir.services import scope
 from wir.services.rejections import Rejected
-from wir.services.staff import answer_templates, staff_persons
+from wir.services.staff import reply_templates, staff_persons
 from wir.services.tickets import tickets
 from wir.services.tickets.tickets import Seen
 
@@ -79,7 +79,7 @@ def desk_view(ticket: Ticket, user: User) -> DeskView:
                if person.user_id else None)
     return DeskView(contract, parties, other_open, tickets.history(ticket, include_internal=True),
                     colleagues(ticket, user), staff_persons.contact_data(account),
-                    answer_templates.choices(ticket.cooperative_id))
+                    reply_templates.choices(ticket.cooperative_id))
 
 
 def colleagues(ticket: Ticket, user: User) -> list[User]:
@@ -134,7 +134,7 @@ def answer(ticket: Ticket, seen: Seen, body: str, user: User, attachments=()) ->
     """An answer to the tenant, with files (checked by wir.uploads as the tenant's); mailed with a link. Never with
     a placeholder of a Textbaustein left in it."""
     body = tickets.check_text("message", body, "Bitte schreiben Sie eine Nachricht.")
-    answer_templates.refuse_placeholders("message", body)
+    reply_templates.refuse_placeholders("message", body)
     stored = tickets.store_files(attachments)
     with tickets.change(ticket, user, "ticket.answer", seen=seen) as edit:
         edit.message(body, stored=stored)

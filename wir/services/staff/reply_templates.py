@@ -13,7 +13,7 @@ from peewee import JOIN
 
 from wir import audit, clock, db
 from wir.formatting import greeting
-from wir.models import AnswerTemplate, ContactPerson, Contract, Cooperative, Ticket, User
+from wir.models import ContactPerson, Contract, Cooperative, ReplyTemplate, Ticket, User
 from wir.services import scope, text, versions
 from wir.services.rejections import Rejected
 
@@ -44,21 +44,21 @@ def staff_templates(user: User):
     """The templates of the staff member's cooperative (admins: both) by title, with who changed them last (a query
     to paginate)."""
     updated_by = User.alias()
-    query = (AnswerTemplate.select(AnswerTemplate, Cooperative, updated_by).join(Cooperative)
-             .switch(AnswerTemplate).join(updated_by, JOIN.LEFT_OUTER, on=(AnswerTemplate.updated_by == updated_by.id))
-             .order_by(AnswerTemplate.title, AnswerTemplate.id))
-    return scope.in_staff_scope(query, user, AnswerTemplate.cooperative)
+    query = (ReplyTemplate.select(ReplyTemplate, Cooperative, updated_by).join(Cooperative)
+             .switch(ReplyTemplate).join(updated_by, JOIN.LEFT_OUTER, on=(ReplyTemplate.updated_by == updated_by.id))
+             .order_by(ReplyTemplate.title, ReplyTemplate.id))
+    return scope.in_staff_scope(query, user, ReplyTemplate.cooperative)
 
 
-def template_of(user: User, template_id: int) -> AnswerTemplate | None:
-    return staff_templates(user).where(AnswerTemplate.id == template_id).first()
+def template_of(user: User, template_id: int) -> ReplyTemplate | None:
+    return staff_templates(user).where(ReplyTemplate.id == template_id).first()
 
 
 def choices(cooperative_id: int) -> list[tuple[int, str]]:
     """The desk's choice for a ticket of the cooperative: (id, title) by title, in one query however many."""
-    return list(AnswerTemplate.select(AnswerTemplate.id, AnswerTemplate.title)
-                .where(AnswerTemplate.cooperative == cooperative_id)
-                .order_by(AnswerTemplate.title, AnswerTemplate.id).tuples())
+    return list(ReplyTemplate.select(ReplyTemplate.id, ReplyTemplate.title)
+                .where(ReplyTemplate.cooperative == cooperative_id)
+                .order_by(ReplyTemplate.title, ReplyTemplate.id).tuples())
 
 
 # --- filling ---
@@ -83,12 +83,12 @@ def fill(body: str, known: dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda found: known.get(found.group(1).strip(), found.group(0)), body)
 
 
-def insert(ticket: Ticket, chosen: str | None, clerk: User, answer: str | None) -> tuple[AnswerTemplate, str]:
+def insert(ticket: Ticket, chosen: str | None, clerk: User, answer: str | None) -> tuple[ReplyTemplate, str]:
     """The answer typed so far with the chosen template (its id as the form sent it) filled in after it; raises
     Rejected('template') for anything but a template of the ticket's cooperative."""
     chosen = chosen or ""
-    template = AnswerTemplate.get_or_none(
-        (AnswerTemplate.id == int(chosen)) & (AnswerTemplate.cooperative == ticket.cooperative_id)
+    template = ReplyTemplate.get_or_none(
+        (ReplyTemplate.id == int(chosen)) & (ReplyTemplate.cooperative == ticket.cooperative_id)
     ) if chosen.isascii() and chosen.isdigit() and len(chosen) < 10 else None
     if template is None:
         raise Rejected("template", "Bitte wählen Sie einen Textbaustein aus der Liste.")
@@ -108,26 +108,26 @@ def refuse_placeholders(field: str, answer: str) -> None:
 # --- writing: one version, one transaction, audited ---
 
 
-def _audit_detail(template: AnswerTemplate) -> str:
+def _audit_detail(template: ReplyTemplate) -> str:
     return f"„{template.title[:80]}“"
 
 
-def create(clerk: User, cooperative: Cooperative, draft: Draft) -> AnswerTemplate:
+def create(clerk: User, cooperative: Cooperative, draft: Draft) -> ReplyTemplate:
     draft = check(draft)
     now = clock.now()
     with db.write_transaction():
-        template = AnswerTemplate.create(cooperative=cooperative, title=draft.title, body=draft.body,
+        template = ReplyTemplate.create(cooperative=cooperative, title=draft.title, body=draft.body,
                                          created_by=clerk, created_at=now, updated_by=clerk, updated_at=now)
-        audit.record(clerk, "answer_template.created", template, _audit_detail(template), cooperative)
+        audit.record(clerk, "reply_template.created", template, _audit_detail(template), cooperative)
     return template
 
 
-def _claim(template: AnswerTemplate, seen: int) -> int:
-    return versions.claim(AnswerTemplate, template.id, seen, "Dieser Textbaustein", template,
-                          ("answer_template.changed", "answer_template.deleted"))
+def _claim(template: ReplyTemplate, seen: int) -> int:
+    return versions.claim(ReplyTemplate, template.id, seen, "Dieser Textbaustein", template,
+                          ("reply_template.changed", "reply_template.deleted"))
 
 
-def update(clerk: User, template: AnswerTemplate, draft: Draft, seen: int) -> AnswerTemplate:
+def update(clerk: User, template: ReplyTemplate, draft: Draft, seen: int) -> ReplyTemplate:
     """Save the edit of the template as its version ``seen`` showed it; raises Rejected like check(),
     versions.Conflict."""
     draft = check(draft)
@@ -136,13 +136,13 @@ def update(clerk: User, template: AnswerTemplate, draft: Draft, seen: int) -> An
     with db.write_transaction():
         template.version = _claim(template, seen)
         template.save()
-        audit.record(clerk, "answer_template.changed", template, _audit_detail(template), template.cooperative_id)
+        audit.record(clerk, "reply_template.changed", template, _audit_detail(template), template.cooperative_id)
     return template
 
 
-def delete(clerk: User, template: AnswerTemplate, seen: int) -> None:
+def delete(clerk: User, template: ReplyTemplate, seen: int) -> None:
     """Delete the template as its version ``seen`` showed it; raises versions.Conflict."""
     with db.write_transaction():
         _claim(template, seen)
-        audit.record(clerk, "answer_template.deleted", template, _audit_detail(template), template.cooperative_id)
-        AnswerTemplate.delete().where(AnswerTemplate.id == template.id).execute()
+        audit.record(clerk, "reply_template.deleted", template, _audit_detail(template), template.cooperative_id)
+        ReplyTemplate.delete().where(ReplyTemplate.id == template.id).execute()

@@ -1,4 +1,4 @@
-"""Textbausteine (issue 24): answer templates per cooperative, written and kept by its staff (versioned and audited
+"""Textbausteine (issue 24): reply templates per cooperative, written and kept by its staff (versioned and audited
 like a Neuigkeit), inserted at the desk with their placeholders filled from the ticket (htmx: the choice alone;
 without JavaScript „Einfügen“), and no answer ever sent with a placeholder left in it."""
 
@@ -11,17 +11,17 @@ from tests.helpers import AuthActions, htmx, main_of
 from tests.test_staff_desk import lipsia_ticket, post, staff_user
 from wir import clock
 from wir.models import (
-    AnswerTemplate,
     AuditLog,
     ContactPerson,
     Contract,
     Cooperative,
     OutboxMail,
     Person,
+    ReplyTemplate,
     Ticket,
     TicketMessage,
 )
-from wir.services.staff import answer_templates
+from wir.services.staff import reply_templates
 
 LIST, NEW = "/intern/textbausteine", "/intern/textbausteine/neu"
 GREETING = "{Anrede},\n\nzu Ihrer Meldung {Meldungsnummer} melden wir uns.\n\nIhr Team, {Ansprechpartner}"
@@ -31,8 +31,8 @@ def cooperative(slug: str) -> Cooperative:
     return Cooperative.get(Cooperative.slug == slug)
 
 
-def template_of(slug: str, title: str = "Eingangsbestätigung") -> AnswerTemplate:
-    return AnswerTemplate.get((AnswerTemplate.cooperative == cooperative(slug)) & (AnswerTemplate.title == title))
+def template_of(slug: str, title: str = "Eingangsbestätigung") -> ReplyTemplate:
+    return ReplyTemplate.get((ReplyTemplate.cooperative == cooperative(slug)) & (ReplyTemplate.title == title))
 
 
 def version_of(page: str) -> str:
@@ -73,12 +73,12 @@ def nothing_sent(ticket, before_messages: int, before_mails: int) -> bool:
 
 def test_placeholders_are_filled_from_the_ticket(app, clerk, ticket, demo_logins):
     contact = ContactPerson.get_by_id(Contract.get_by_id(ticket.contract_id).contact_person_id)
-    values = answer_templates.values(Ticket.get_by_id(ticket.id), clerk)
+    values = reply_templates.values(Ticket.get_by_id(ticket.id), clerk)
     assert values == {"Anrede": "Sehr geehrter Herr Müller", "Name": "Jürgen Müller",
                       "Meldungsnummer": ticket.number, "Ansprechpartner": contact.name}
-    assert answer_templates.fill(GREETING, values) == (
+    assert reply_templates.fill(GREETING, values) == (
         f"Sehr geehrter Herr Müller,\n\nzu Ihrer Meldung {ticket.number} melden wir uns.\n\nIhr Team, {contact.name}")
-    assert answer_templates.fill("{ Name } am {Termin}", values) == "Jürgen Müller am {Termin}"  # unknown ones stay
+    assert reply_templates.fill("{ Name } am {Termin}", values) == "Jürgen Müller am {Termin}"  # unknown ones stay
 
 
 @pytest.mark.parametrize("salutation, greeting", [
@@ -89,7 +89,7 @@ def test_the_anrede_follows_the_persons_salutation(app, clerk, demo_logins, salu
     ticket = lipsia_ticket(app, demo_logins, "gisela")
     Person.update(salutation=salutation).where(Person.id == ticket.person_id).execute()
     Ticket.update(contract=None).where(Ticket.id == ticket.id).execute()
-    values = answer_templates.values(Ticket.get_by_id(ticket.id), clerk)
+    values = reply_templates.values(Ticket.get_by_id(ticket.id), clerk)
     assert values["Anrede"] == greeting and values["Name"] == "Gisela Weiß"
     assert values["Ansprechpartner"] == "Sandra Köhler"  # no contract: the clerk answering
 
@@ -182,10 +182,10 @@ def test_braces_without_a_word_inside_are_no_placeholder(client, auth, clerk, ti
 
 
 def test_the_desk_costs_as_many_queries_with_1_as_with_20_templates(client, clerk, ticket, count_queries):
-    AnswerTemplate.delete().where(AnswerTemplate.cooperative == ticket.cooperative_id).execute()
+    ReplyTemplate.delete().where(ReplyTemplate.cooperative == ticket.cooperative_id).execute()
     counts = []
     for count in (1, 19):
-        AnswerTemplate.insert_many([dict(cooperative=ticket.cooperative_id, title=f"Vorlage {count}-{i}", body="Text",
+        ReplyTemplate.insert_many([dict(cooperative=ticket.cooperative_id, title=f"Vorlage {count}-{i}", body="Text",
                                          created_at=clock.now(), updated_at=clock.now())
                                     for i in range(count)]).execute()
         with count_queries() as queries:
@@ -211,10 +211,10 @@ def test_a_clerk_writes_edits_and_deletes_a_template(client, auth, clerk):
     assert client.get(NEW).status_code == 200
     response = client.post(NEW, data=form(auth))
     assert response.status_code == 303 and response.headers["Location"] == LIST
-    template = AnswerTemplate.get(AnswerTemplate.title == "Zählerablesung")
+    template = ReplyTemplate.get(ReplyTemplate.title == "Zählerablesung")
     assert template.cooperative_id == cooperative("lipsia").id and template.body == GREETING
     assert template.created_by_id == template.updated_by_id == clerk.id
-    created = AuditLog.get(AuditLog.action == "answer_template.created")
+    created = AuditLog.get(AuditLog.action == "reply_template.created")
     assert created.object_id == str(template.id) and created.user_id == clerk.id
     assert created.cooperative_id == template.cooperative_id
 
@@ -222,18 +222,18 @@ def test_a_clerk_writes_edits_and_deletes_a_template(client, auth, clerk):
     edit = client.get(url).get_data(as_text=True)
     assert "Zählerablesung" in edit and 'name="version"' in edit
     assert client.post(url, data=form(auth, title="Ablesung", version=version_of(edit))).status_code == 303
-    changed = AnswerTemplate.get_by_id(template.id)
+    changed = ReplyTemplate.get_by_id(template.id)
     assert changed.title == "Ablesung" and changed.version == template.version + 1
-    assert AuditLog.get(AuditLog.action == "answer_template.changed").object_id == str(template.id)
+    assert AuditLog.get(AuditLog.action == "reply_template.changed").object_id == str(template.id)
 
     confirm = client.get(f"{url}/loeschen").get_data(as_text=True)
     assert "Textbaustein löschen?" in confirm and "Ablesung" in confirm
     stray = client.post(f"{url}/loeschen", data={"csrf_token": auth.csrf_token(), "version": version_of(confirm)})
-    assert stray.status_code == 422 and AnswerTemplate.get_or_none(AnswerTemplate.id == template.id)
+    assert stray.status_code == 422 and ReplyTemplate.get_or_none(ReplyTemplate.id == template.id)
     response = client.post(f"{url}/loeschen", data={"csrf_token": auth.csrf_token(), "confirm": "ja",
                                                     "version": version_of(confirm)})
-    assert response.status_code == 303 and AnswerTemplate.get_or_none(AnswerTemplate.id == template.id) is None
-    assert AuditLog.get(AuditLog.action == "answer_template.deleted").object_id == str(template.id)
+    assert response.status_code == 303 and ReplyTemplate.get_or_none(ReplyTemplate.id == template.id) is None
+    assert AuditLog.get(AuditLog.action == "reply_template.deleted").object_id == str(template.id)
     assert client.get(url).status_code == 404
 
 
@@ -253,10 +253,10 @@ def test_a_colleagues_change_meanwhile_is_not_overwritten(app, client, auth, cle
     assert "Dieser Textbaustein wurde inzwischen geändert." in conflict and "Thomas Schröder" in conflict
     assert "Eingang bestätigt" in conflict
     assert "Mein Titel" in page and "Mein &lt;b&gt;Text&lt;/b&gt;" in page  # the typed text stays
-    assert AnswerTemplate.get_by_id(template.id).title == "Eingang bestätigt"
+    assert ReplyTemplate.get_by_id(template.id).title == "Eingang bestätigt"
     deleting = client.post(f"{url}/loeschen", data={"csrf_token": auth.csrf_token(), "confirm": "ja",
                                                     "version": stale})
-    assert deleting.status_code == 422 and AnswerTemplate.get_or_none(AnswerTemplate.id == template.id)
+    assert deleting.status_code == 422 and ReplyTemplate.get_or_none(ReplyTemplate.id == template.id)
 
 
 @pytest.mark.parametrize(("values", "field", "message"), [
@@ -269,7 +269,7 @@ def test_a_colleagues_change_meanwhile_is_not_overwritten(app, client, auth, cle
     ({"body": "Betrag: \u202e05 €"}, "body", "Steuerzeichen"),
 ])
 def test_bad_input_is_refused_next_to_its_field_and_nothing_saved(client, auth, clerk, values, field, message):
-    before = AnswerTemplate.select().count()
+    before = ReplyTemplate.select().count()
     template = template_of("lipsia")
     url = f"{LIST}/{template.id}"
     for target, extra in ((NEW, {}), (url, {"version": version_of(client.get(url).get_data(as_text=True))})):
@@ -280,8 +280,8 @@ def test_bad_input_is_refused_next_to_its_field_and_nothing_saved(client, auth, 
         assert message in error
         summary = page.split("data-error-summary", 1)[1].split("</div>", 1)[0]
         assert f'href="#{field}"' in summary and f'aria-describedby="{field}-hint {field}-error"' in page
-    assert AnswerTemplate.select().count() == before
-    unchanged = AnswerTemplate.get_by_id(template.id)
+    assert ReplyTemplate.select().count() == before
+    unchanged = ReplyTemplate.get_by_id(template.id)
     assert (unchanged.title, unchanged.body, unchanged.version) == (template.title, template.body, template.version)
 
 
@@ -290,7 +290,7 @@ def test_hostile_text_is_shown_and_inserted_as_text(client, auth, clerk, ticket)
     assert client.post(NEW, data=form(auth, title="<b>Fett</b>", body=hostile)).status_code == 303
     listed = client.get(LIST).get_data(as_text=True)
     assert "<script>alert(1)" not in listed and "&lt;b&gt;Fett&lt;/b&gt;" in listed
-    template = AnswerTemplate.get(AnswerTemplate.title == "<b>Fett</b>")
+    template = ReplyTemplate.get(ReplyTemplate.title == "<b>Fett</b>")
     page = insert(client, auth, ticket, template.id).get_data(as_text=True)
     assert "<script>alert(1)" not in page and "<img src=x" not in page
     assert textarea(page) == "&lt;script&gt;alert(1)&lt;/script&gt; &lt;img src=x onerror=alert(1)&gt; Jürgen Müller"
@@ -307,7 +307,7 @@ def test_another_cooperatives_templates_are_unknown(client, auth, clerk):
     deleting = client.post(f"{url}/loeschen", data={"csrf_token": auth.csrf_token(), "confirm": "ja",
                                                     "version": str(elsteraue.version)})
     assert deleting.status_code == 404
-    unchanged = AnswerTemplate.get_by_id(elsteraue.id)
+    unchanged = ReplyTemplate.get_by_id(elsteraue.id)
     assert unchanged.title == elsteraue.title and unchanged.version == elsteraue.version
 
 
@@ -318,7 +318,7 @@ def test_the_admin_sees_both_and_writes_for_a_chosen_cooperative(client, auth, d
     missing = client.post(NEW, data=form(auth, cooperative=""))
     assert missing.status_code == 422 and "Bitte wählen Sie die Genossenschaft." in missing.get_data(as_text=True)
     assert client.post(NEW, data=form(auth, cooperative=str(cooperative("elsteraue").id))).status_code == 303
-    assert AnswerTemplate.get(AnswerTemplate.title == "Zählerablesung").cooperative_id == cooperative("elsteraue").id
+    assert ReplyTemplate.get(ReplyTemplate.title == "Zählerablesung").cooperative_id == cooperative("elsteraue").id
     assert client.get(f"{LIST}/{template_of('lipsia').id}").status_code == 200
 
 
@@ -334,5 +334,5 @@ def test_tenants_and_anonymous_users_never_reach_them(app, demo_logins, data):
             assert client.get(url).status_code == 404, url
             assert client.post(url, data=form(auth, confirm="ja", version=str(template.version))).status_code == 404
         assert insert(client, auth, ticket, template.id).status_code == 404
-    assert AnswerTemplate.get_by_id(template.id).title == template.title
+    assert ReplyTemplate.get_by_id(template.id).title == template.title
     assert "Textbausteine" not in main_of(tenant.get("/").get_data(as_text=True))

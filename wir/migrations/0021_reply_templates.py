@@ -1,4 +1,4 @@
-"""Textbausteine: answer templates per cooperative that staff insert at the desk, with placeholders filled from the
+"""Textbausteine: reply templates per cooperative that staff insert at the desk, with placeholders filled from the
 ticket; versioned like a Neuigkeit (services.versions)."""
 from peewee import *
 
@@ -13,7 +13,7 @@ def up(migrator, db):
 
     Cooperative, User = (table(n) for n in ('cooperative', 'user'))
 
-    class AnswerTemplate(Model):
+    class ReplyTemplate(Model):
         cooperative = ForeignKeyField(Cooperative)
         title = CharField()
         body = TextField()
@@ -25,13 +25,13 @@ def up(migrator, db):
 
         class Meta:
             database = db
-            table_name = 'answer_template'
+            table_name = 'reply_template'
             indexes = ((('cooperative', 'title'), False),)
 
-    db.create_tables([AnswerTemplate])
+    db.create_tables([ReplyTemplate])
 
 
 def down(migrator, db):
     migrator.migrate(
-        migrator.drop_table('answer_template'),
+        migrator.drop_table('reply_template'),
     )
