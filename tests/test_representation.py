@@ -492,3 +492,14 @@ def test_pages_offer_only_what_the_scope_opens(app, client, auth, data):
     home = client.get("/").get_data(as_text=True)
     assert 'href="/kontakt"' in home and ">Schaden melden<" in home
     assert 'name="message"' in client.get(f"/meldungen/{own.number}").get_data(as_text=True)
+
+
+def test_after_the_end_abmelden_still_signs_out_and_style_sheets_ask_nothing(app, client, auth, data, anna,
+                                                                              count_queries):
+    with count_queries() as static:
+        assert client.get("/static/css/wir.css").status_code == 200
+    assert static.count == 0
+    Representation.update(ended_at=clock.now()).where(Representation.id == anna.id).execute()
+    response = client.post("/abmelden", data={"csrf_token": auth.csrf_token()})
+    assert response.status_code in (302, 303) and "/vertretung" not in response.headers["Location"]
+    assert client.get("/meldungen").headers["Location"].startswith("/anmelden")

@@ -97,14 +97,15 @@ def stop() -> None:
 
 def _check():
     """Before every request of a session that acts for someone: still active, and within its scopes."""
-    if ACTING_KEY not in session or not fully_signed_in():
-        return None
     endpoint = request.endpoint or ""
+    # a style sheet or script asks nothing of the database
+    if ACTING_KEY not in session or endpoint.endswith("static") or not fully_signed_in():
+        return None
     representation = current()
     if representation is None:
         stop()
         flash(ENDED_MESSAGE, "info")
-        if _own(endpoint) and request.method == "GET":
+        if _own(endpoint):  # Abmelden, the choice, a public page: as they are
             return None
         return redirect_after_post(url_for("representation.choose"), full_reload=True)
     if _own(endpoint) or allowed(representation.scope_set, endpoint, request.method):
