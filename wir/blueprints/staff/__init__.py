@@ -7,11 +7,12 @@ from flask import Blueprint, abort, flash, url_for
 from flask_login import current_user
 
 from wir import security_log
-from wir.forms import EmptyForm
-from wir.models import User
+from wir.forms import EmptyForm, options
+from wir.models import Cooperative, User
 from wir.rendering import or_404, redirect_after_post, render
 from wir.security import STAFF_AREA
 from wir.services.account import second_factor
+from wir.services.rejections import Rejected
 from wir.services.staff import staff_queue
 
 # only staff past the second step reach it: wir.security hides the area from everybody else
@@ -28,6 +29,24 @@ def index():
 
 def _is_admin() -> bool:
     return current_user.role == User.ROLE_ADMIN
+
+
+def offer_cooperatives(form) -> None:
+    """A new item's „Genossenschaft“ choice: admins (of no cooperative) pick one, a clerk's is their own."""
+    if _is_admin():
+        form.cooperative.choices = options(((c.id, c.name) for c in Cooperative.select().order_by(Cooperative.name)),
+                                           empty="Bitte wählen")
+    else:
+        del form.cooperative
+
+
+def chosen_cooperative(form) -> Cooperative:
+    """The cooperative a new item belongs to (offer_cooperatives' choice); raises Rejected without one."""
+    if not _is_admin():
+        return current_user.cooperative
+    if not form.cooperative.data:
+        raise Rejected("cooperative", "Bitte wählen Sie die Genossenschaft.")
+    return Cooperative.get_by_id(int(form.cooperative.data))
 
 
 def _require_admin() -> None:

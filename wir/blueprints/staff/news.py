@@ -12,9 +12,9 @@ from wtforms import BooleanField, HiddenField
 from wtforms.validators import AnyOf, InputRequired, Optional
 
 from wir import clock, pagination, tasks
-from wir.blueprints.staff import bp
+from wir.blueprints.staff import bp, chosen_cooperative, offer_cooperatives
 from wir.forms import ChoiceField, Form, GermanDateField, options, reject, text_field
-from wir.models import Cooperative, User
+from wir.models import User
 from wir.rendering import or_404, redirect_after_post, render
 from wir.services import versions
 from wir.services.home import news
@@ -86,7 +86,7 @@ def _save_or_preview(form, item, save):
         return _editor(form, item, status=422)
     try:
         if "vorschau" in request.form:
-            cooperative = item.cooperative if item else _chosen_cooperative(form)
+            cooperative = item.cooperative if item else chosen_cooperative(form)
             return _editor(form, item, preview=news.preview(form.draft(), cooperative))
         saved = save()
     except versions.Conflict as conflict:
@@ -112,23 +112,12 @@ def _mailing(item) -> str:
     return " Die E-Mails werden verschickt (jede Person bekommt sie nur einmal)."
 
 
-def _chosen_cooperative(form) -> Cooperative:
-    if not _is_admin():
-        return current_user.cooperative
-    if not form.cooperative.data:
-        raise Rejected("cooperative", "Bitte wählen Sie die Genossenschaft.")
-    return Cooperative.get_by_id(int(form.cooperative.data))
-
 
 @bp.route("/neuigkeiten/neu", methods=["GET", "POST"])
 def news_new():
     form = NewsForm(publish_on=clock.today())
-    if _is_admin():
-        form.cooperative.choices = options(((c.id, c.name) for c in Cooperative.select().order_by(Cooperative.name)),
-                                           empty="Bitte wählen")
-    else:
-        del form.cooperative
-    return _save_or_preview(form, None, lambda: news.create(_user(), _chosen_cooperative(form), form.draft()))
+    offer_cooperatives(form)
+    return _save_or_preview(form, None, lambda: news.create(_user(), chosen_cooperative(form), form.draft()))
 
 
 def _item(news_id: int):

@@ -9,10 +9,10 @@ from flask_login import current_user
 from wtforms import HiddenField
 
 from wir import pagination
-from wir.blueprints.staff import bp
+from wir.blueprints.staff import bp, chosen_cooperative, offer_cooperatives
 from wir.blueprints.staff.news import DeleteForm
-from wir.forms import ChoiceField, Form, options, reject, text_field
-from wir.models import Cooperative, User
+from wir.forms import ChoiceField, Form, reject, text_field
+from wir.models import User
 from wir.rendering import or_404, redirect_after_post, render
 from wir.services import versions
 from wir.services.rejections import Rejected
@@ -62,13 +62,6 @@ def _rebased(form, template, conflict: versions.Conflict):
     return current or template
 
 
-def _chosen_cooperative(form) -> Cooperative:
-    if not _is_admin():
-        return current_user.cooperative
-    if not form.cooperative.data:
-        raise Rejected("cooperative", "Bitte wählen Sie die Genossenschaft.")
-    return Cooperative.get_by_id(int(form.cooperative.data))
-
 
 def _save(form, template, save):
     if request.method == "GET":
@@ -89,12 +82,8 @@ def _save(form, template, save):
 @bp.route("/textbausteine/neu", methods=["GET", "POST"])
 def reply_template_new():
     form = TemplateForm()
-    if _is_admin():
-        form.cooperative.choices = options(((c.id, c.name) for c in Cooperative.select().order_by(Cooperative.name)),
-                                           empty="Bitte wählen")
-    else:
-        del form.cooperative
-    return _save(form, None, lambda: reply_templates.create(_user(), _chosen_cooperative(form), form.draft()))
+    offer_cooperatives(form)
+    return _save(form, None, lambda: reply_templates.create(_user(), chosen_cooperative(form), form.draft()))
 
 
 def _template(template_id: int):
