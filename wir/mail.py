@@ -13,6 +13,7 @@ import re
 import smtplib
 import sys
 import unicodedata
+from collections.abc import Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -27,8 +28,8 @@ from flask.cli import AppGroup
 from jinja2 import Environment
 from werkzeug.routing import Map
 
-from wir import clock, db
-from wir.models import OutboxMail
+from wir import clock, db, storage
+from wir.models import OutboxAttachment, OutboxMail
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +76,19 @@ def _configured() -> _Settings:
 # --- writing -----------------------------------------------------------------
 
 
-def queue_mail(recipient: str, subject: str, template: str, **context) -> OutboxMail:
-    """Render mail/<template>.txt and .html and put the mail into the outbox.
+@dataclass(frozen=True)
+class MailFile:
+    """A stored file (wir.storage) a mail carries as an attachment."""
+
+    filename: str
+    content_type: str
+    storage_key: str
+
+
+
+def queue_mail(recipient: str, subject: str, template: str, files: Sequence[MailFile] = (), **context) -> OutboxMail:
+    """Render mail/<template>.txt and .html and put the mail into the outbox, with ``files`` (stored already:
+    wir.storage) attached when it is sent.
 
     Call it inside the transaction of the change that causes the mail: it is
     sent only if that transaction commits (in a request, its delivery is
@@ -101,6 +113,11 @@ def queue_mail(recipient: str, subject: str, template: str, **context) -> Outbox
         body_text=env.get_template(f"mail/{template}.txt").render(context),
         body_html=env.get_template(f"mail/{template}.html").render(context),
     )
+    if files:
+        OutboxAttachment.insert_many([
+            {"mail": queued, "filename": file.filename, "content_type": file.content_type,
+             "storage_key": file.storage_key} for file in files
+        ]).execute()
     in_request = _queued_in_request.get()
     if in_request is not None:
         in_request.append(queued.id)
@@ -213,6 +230,10 @@ def _message(mail: OutboxMail) -> EmailMessage:
     # quoted-printable: 7-bit safe for any server, whatever the umlauts
     message.set_content(mail.body_text, cte="quoted-printable")
     message.add_alternative(mail.body_html, subtype="html", cte="quoted-printable")
+    for file in OutboxAttachment.select().where(OutboxAttachment.mail == mail.id).order_by(OutboxAttachment.id):
+        maintype, _, subtype = file.content_type.partition("/")
+        message.add_attachment(storage.load(file.storage_key), maintype=maintype, subtype=subtype,
+                               filename=file.filename)
     return message
 
 

@@ -480,6 +480,9 @@ class Ticket(BaseModel):
     submission_key = CharField(null=True, unique=True)
     # sent by a representative for the person („durch … für …“)
     representation = ForeignKeyField(Representation, null=True, backref="+")
+    # the tenant's consent on the Kontakt form: a commissioned company (WorkOrder) may get the phone number, the photos
+    phone_for_contractor = BooleanField(default=False)
+    photos_for_contractor = BooleanField(default=False)
 
     class Meta:
         indexes = (
@@ -658,6 +661,53 @@ class ReplyTemplate(BaseModel):
         indexes = ((("cooperative", "title"), False),)
 
 
+class Contractor(BaseModel):
+    """Handwerker: a company the cooperative orders work from (services.staff.contractors)."""
+
+    cooperative = ForeignKeyField(Cooperative, backref="+")
+    name = CharField()
+    trade = CharField()  # Gewerk
+    email = CharField()
+    phone = CharField(default="")
+    active = BooleanField(default=True)  # deactivated ones are kept for their orders, never offered again
+    updated_at = DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("cooperative", "name"), False),)
+
+
+class WorkOrder(BaseModel):
+    """Auftrag: a ticket's work ordered from a contractor, mailed as a PDF; the company answers through a single-use
+    link (services.staff.work_orders): an appointment proposed or confirmed, then „erledigt“."""
+
+    ORDERED, PROPOSED, CONFIRMED, DONE = "ordered", "proposed", "confirmed", "done"
+    STATES = {ORDERED: "beauftragt", PROPOSED: "Termin vorgeschlagen", CONFIRMED: "Termin bestätigt",
+              DONE: "erledigt gemeldet"}
+
+    cooperative = ForeignKeyField(Cooperative, backref="+")
+    number = CharField(unique=True)  # LA-2026-0001
+    ticket = ForeignKeyField(Ticket, backref="+", on_delete="CASCADE")
+    contractor = ForeignKeyField(Contractor, backref="+")
+    text = TextField()
+    pass_phone = BooleanField(default=False)  # only with the tenant's consent (Ticket.phone_for_contractor)
+    pass_photos = BooleanField(default=False)  # the tenant's consent when ordered (Ticket.photos_for_contractor)
+    state = CharField(default=ORDERED)
+    appointment_on = DateField(null=True)
+    appointment_from = CharField(default="")  # "08:00"
+    appointment_until = CharField(default="")
+    done_at = DateTimeField(null=True)
+    done_note = TextField(default="")
+    link_hash = CharField(null=True, unique=True)  # SHA-256 of the company's current link; None: no link open
+    link_expires_at = DateTimeField(null=True)
+    mailed_at = DateTimeField(null=True)  # the order's mail is queued (once: services.staff.work_orders.mail_order)
+    pdf_key = CharField(null=True)  # the order's PDF in storage, once made
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("ticket", "created_at"), False), (("mailed_at",), False))
+
+
 class DocumentBatch(BaseModel):
     """Sammel-Upload: PDFs (the yearly Betriebskostenabrechnungen) uploaded at once, each matched to a contract
     by the number in its file name, checked by a clerk in the preview and then published together."""
@@ -717,6 +767,15 @@ class OutboxMail(BaseModel):
     next_attempt_at = DateTimeField(default=clock.now)
     sent_at = DateTimeField(null=True)
     last_error = TextField(default="")
+
+
+class OutboxAttachment(BaseModel):
+    """A file a mail of the outbox carries (a work order's PDF and photos), read from storage when it is sent."""
+
+    mail = ForeignKeyField(OutboxMail, backref="+", on_delete="CASCADE")
+    filename = CharField()
+    content_type = CharField()
+    storage_key = CharField()
 
 
 class ErpImport(BaseModel):
