@@ -19,6 +19,7 @@ from wir.demo.tables import (
     BUILDING_AVERAGES,
     CENT,
     CONSUMPTION_MONTHS,
+    CONTRACTORS,
     COOPERATIVES,
     CORRECTED_MONTH,
     EXEMPTION_ORDERS,
@@ -59,6 +60,7 @@ from wir.models import (
     Consumption,
     ContactPerson,
     Contract,
+    Contractor,
     ContractParty,
     Cooperative,
     ExemptionOrder,
@@ -199,6 +201,7 @@ class Builder:
         self.savings()
         self.news()
         self.reply_templates()
+        self.contractors()
         self.letters()
         self.consumption()
         self.waiting_export_changes()
@@ -452,6 +455,11 @@ class Builder:
             by, written = self.contact_persons[author].user, self.days_ago(150)
             ReplyTemplate.create(cooperative=self.cooperatives[coop], title=title, body=body, created_by=by,
                                   created_at=written, updated_by=by, updated_at=written)
+
+    def contractors(self):
+        for coop, name, trade, email, phone in CONTRACTORS:
+            Contractor.create(cooperative=self.cooperatives[coop], name=name, trade=trade, email=email, phone=phone,
+                              updated_at=self.days_ago(200))
 
     def letters(self):
         """The cooperatives' letters in Dokumente: real PDFs in storage, numbered the same on every run."""

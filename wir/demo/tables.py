@@ -463,6 +463,15 @@ NEWS = [
 
 
 # Textbausteine for the desk: (cooperative, staff key of the author, title, text); {Termin} is filled in by hand
+# Handwerker: two firms per cooperative (the addresses are reserved example domains: nothing is delivered)
+CONTRACTORS = [
+    (LIPSIA, "Sanitär Krause GmbH", "Sanitär und Heizung", "auftrag@sanitaer-krause.example", "0341 5550101"),
+    (LIPSIA, "Elektro Vogel", "Elektro", "info@elektro-vogel.example", "0341 5550102"),
+    (ELSTERAUE, "Malerbetrieb Schulze", "Maler", "auftraege@maler-schulze.example", "0341 5550201"),
+    (ELSTERAUE, "Haustechnik Neumann GmbH", "Sanitär und Heizung", "service@haustechnik-neumann.example",
+     "0341 5550202"),
+]
+
 REPLY_TEMPLATES = [
     (LIPSIA, "koehler", "Eingangsbestätigung",
      "{Anrede},\n\nvielen Dank für Ihre Meldung {Meldungsnummer}. Wir kümmern uns darum und melden uns, sobald es "
