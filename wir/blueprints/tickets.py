@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask import Blueprint, abort, current_app, flash, g, request, session, url_for
 from flask_login import current_user
-from wtforms import HiddenField, MultipleFileField, StringField
+from wtforms import BooleanField, HiddenField, MultipleFileField, StringField
 
 from wir import acting, converters, uploads
 from wir.forms import ChoiceField, EmptyForm, Form, options, reject, text_field
@@ -15,6 +15,7 @@ from wir.rendering import or_404, redirect_after_post, render, send_stored
 from wir.security import accepts_uploads, require_tenant, session_user
 from wir.services import scope
 from wir.services.rejections import Rejected
+from wir.services.staff import work_orders
 from wir.services.tickets import contact, tickets
 
 bp = Blueprint("tickets", __name__)
@@ -77,6 +78,10 @@ class ContactForm(Form):
                          render_kw={"rows": 8})
     submission_key = HiddenField()
     shown_type = HiddenField()  # the Meldungsart the form showed, to tell when another one is chosen
+    # asked where a company may come (damage, Termin); never ticked beforehand
+    phone_for_contractor = BooleanField("Meine Telefonnummer darf an die beauftragte Handwerksfirma weitergegeben "
+                                        "werden, damit sie einen Termin mit mir vereinbart.")
+    photos_for_contractor = BooleanField("Meine Fotos dürfen an die beauftragte Handwerksfirma weitergegeben werden.")
 
 
 def _uploaded_files(field) -> list[tuple[str, bytes]]:
@@ -198,7 +203,7 @@ def new():
         form.phone_choice.data = contact.default_phone_choice(phones)
     return render(
         "tickets/new.html", "tickets/_contact.html", form=form, selection=selection, phones=phones,
-        other_phone=contact.OTHER_PHONE,
+        other_phone=contact.OTHER_PHONE, asks_contractor_consent=contact.asks_contractor_consent,
         focus=_focus_after_choice(selection) if choosing else None, status=422 if form.errors else 200,
     )
 
@@ -209,6 +214,7 @@ def _file_ticket(form: ContactForm, selection: Selection, phones: list):
         if selection.category.needs_phone:
             phone = contact.chosen_phone(phones, form.phone_choice.data or "", phone)
         files = uploads.check_files(_uploaded_files(form.attachments))
+        asked = contact.asks_contractor_consent(selection.category)
         ticket = tickets.submit_request(
             tickets.NewTicket(
                 person=selection.concern.person,
@@ -221,6 +227,8 @@ def _file_ticket(form: ContactForm, selection: Selection, phones: list):
                 attachments=files,
                 created_by=current_user._get_current_object(),
                 submission_key=form.submission_key.data,
+                phone_for_contractor=asked and form.phone_for_contractor.data,
+                photos_for_contractor=asked and selection.category.allows_attachments and form.photos_for_contractor.data,
             )
         )
     except uploads.UploadRejected as rejected:
@@ -297,6 +305,7 @@ def show(number):
         question=tickets.open_question(ticket),
         history=tickets.history(ticket, include_internal=False),
         attribution=tickets.attribution(ticket),
+        appointments=work_orders.appointments_of(ticket),
         status=422 if form.errors else 200,
     )
 

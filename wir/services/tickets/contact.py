@@ -145,3 +145,9 @@ def _same_number(typed: str, stored: str) -> bool:
         return phone_numbers.normalize(typed) == stored
     except Rejected:
         return False
+
+
+def asks_contractor_consent(category: TicketCategory | None) -> bool:
+    """Whether Kontakt asks if a commissioned company may have the phone number (and, where files may be sent, the
+    photos): for what a craftsman may come for, a damage about a contract or a Termin."""
+    return category is not None and (category.needs_phone or (category.allows_attachments and category.needs_contract))

@@ -66,6 +66,9 @@ class NewTicket:
     attachments: list[Attachment] = field(default_factory=list)
     created_by: User | None = None
     submission_key: str | None = None
+    # the tenant's consent: a commissioned company may get the phone number, the photos (services.staff.work_orders)
+    phone_for_contractor: bool = False
+    photos_for_contractor: bool = False
 
 
 def _check(new: NewTicket) -> NewTicket:
@@ -171,6 +174,8 @@ def _insert(new: NewTicket, stored, exact_number: bool = False) -> Ticket:
         created_by=new.created_by,
         submission_key=new.submission_key,
         representation=representation,
+        phone_for_contractor=new.phone_for_contractor,
+        photos_for_contractor=new.photos_for_contractor,
     )
     message = TicketMessage.create(ticket=ticket, author=new.created_by, body=new.message, created_at=now,
                                    representation=representation)
