@@ -24,6 +24,11 @@ PUBLIC_ENDPOINTS = {
     "registration.number_requested",
     # an invitation to act for someone, opened before the invited person has an account (tests/test_representation.py)
     "representation.accept",
+    # a contractor's answer to a work order through its single-use link (tests/test_work_orders.py)
+    "work_orders.answer",
+    "work_orders.appointment",
+    "work_orders.done",
+    "work_orders.sent",
     "pages.terms",
     # development only; 404 otherwise (tests/test_mail.py)
     "devmail.index",

@@ -120,8 +120,9 @@ def _register_blueprints(app: Flask) -> None:
         staff,
         tickets,
         vendor,
+        work_orders,
     )
 
     for module in (account, auth, consumption, contracts, devmail, documents, erp_api, home, pages, registration,
-                   representation, savings, staff, tickets, vendor):
+                   representation, savings, staff, tickets, vendor, work_orders):
         app.register_blueprint(module.bp)

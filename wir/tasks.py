@@ -27,6 +27,7 @@ from wir.services.consumption import notices, readings
 from wir.services.erp_export import runs as erp_export_runs
 from wir.services.home import news
 from wir.services.registration import registration_letters
+from wir.services.staff import work_orders
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +174,19 @@ def mail_news(news_id: int) -> None:
 def sweep_news_mail() -> None:
     """A Neuigkeit whose first day came, whose task was lost or whose worker died is still mailed."""
     news.mail_due()
+
+
+@task()
+def mail_work_order(order_id: int) -> None:
+    """After a Handwerkerauftrag was placed at the desk: its PDF mailed to the company (services.staff.work_orders,
+    which mails each order once, whatever runs twice)."""
+    work_orders.mail_order(order_id)
+
+
+@periodic_task(crontab(minute="*/10"))
+def sweep_work_orders() -> None:
+    """An order whose task was lost or whose worker died is still mailed."""
+    work_orders.mail_due()
 
 
 @periodic_task(crontab(minute="17"))

@@ -80,6 +80,7 @@ from wir.blueprints.staff import (
     approvals,  # noqa: E402,F401
     audit_log,  # noqa: E402,F401
     consumption,  # noqa: E402,F401
+    contractors,  # noqa: E402,F401
     desk,  # noqa: E402,F401
     documents,  # noqa: E402,F401
     erp_export,  # noqa: E402,F401
@@ -91,4 +92,5 @@ from wir.blueprints.staff import (
     queue,  # noqa: E402,F401
     reply_templates,  # noqa: E402,F401
     representations,  # noqa: E402,F401
+    work_orders,  # noqa: E402,F401
 )

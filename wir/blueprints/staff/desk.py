@@ -25,7 +25,7 @@ from wir.services import scope
 from wir.services.consumption import readings
 from wir.services.rejections import Rejected
 from wir.services.representation import representations
-from wir.services.staff import reply_templates, ticket_desk
+from wir.services.staff import reply_templates, ticket_desk, work_orders
 from wir.services.tickets import contact, tickets
 
 FIELD_ROWS = {"rows": 5}
@@ -146,7 +146,7 @@ def _render_desk(ticket: Ticket, sent=None, status: int = 200, conflict=None, do
         swapped=not whole_page and wants_fragment(),  # the fragment alone: it fills #desk-status out of band
         assignee=next((c for c in view.colleagues if c.id == ticket.assigned_to_id), None),
         reading=readings.desk_panel(ticket) if whole_page or not wants_fragment() else None,  # outside #desk
-        attribution=representations.attribution,
+        attribution=representations.attribution, appointment_text=work_orders.appointment_text,
     )
 
 

@@ -23,7 +23,7 @@ from wir.models import (
 )
 from wir.services import scope
 from wir.services.rejections import Rejected
-from wir.services.staff import reply_templates, staff_persons
+from wir.services.staff import reply_templates, staff_persons, work_orders
 from wir.services.tickets import tickets
 from wir.services.tickets.tickets import Seen
 
@@ -57,6 +57,7 @@ class DeskView:
     colleagues: list[User]
     contact: staff_persons.ContactData  # the reporting person's e-mail address and phone numbers
     templates: list[tuple[int, str]]  # the cooperative's Textbausteine to insert into the answer: (id, title)
+    work_orders: list  # the Handwerkeraufträge of the ticket with their contractors
 
 
 def desk_view(ticket: Ticket, user: User) -> DeskView:
@@ -79,7 +80,7 @@ def desk_view(ticket: Ticket, user: User) -> DeskView:
                if person.user_id else None)
     return DeskView(contract, parties, other_open, tickets.history(ticket, include_internal=True),
                     colleagues(ticket, user), staff_persons.contact_data(account),
-                    reply_templates.choices(ticket.cooperative_id))
+                    reply_templates.choices(ticket.cooperative_id), work_orders.orders_of(ticket))
 
 
 def colleagues(ticket: Ticket, user: User) -> list[User]:

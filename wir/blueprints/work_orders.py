@@ -1,0 +1,104 @@
+"""Auftrag beantworten (/auftrag/<number>/<token>): the contractor's page without login, reached by the link in the
+order's mail. It proposes or confirms an appointment or reports the work done; each answer uses the link up and the
+confirmation mail brings a fresh one (services.staff.work_orders). A used, expired, tampered or foreign link gets
+the same neutral page, and nothing changes. Like the other links of the portal's mails (Einladung, Bestätigung) it
+is not rate-limited: its 256-bit token cannot be guessed, and a wrong one costs one indexed lookup."""
+
+from flask import Blueprint, flash, url_for
+from wtforms import BooleanField, StringField
+from wtforms.validators import Optional
+
+from wir.forms import Form, GermanDateField, reject, text_field
+from wir.rendering import redirect_after_post, render
+from wir.services.rejections import Rejected
+from wir.services.staff import work_orders
+
+bp = Blueprint("work_orders", __name__, url_prefix="/auftrag")
+
+
+class AppointmentForm(Form):
+    on = GermanDateField("Tag", validators=[Optional()])  # an empty day: the service says what is missing
+    start = StringField("Von (Uhrzeit)", render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    until = StringField("Bis (Uhrzeit)", render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    confirmed = BooleanField("Der Termin ist mit der Mieterin oder dem Mieter fest vereinbart (sonst: Vorschlag)")
+
+    def appointment(self) -> work_orders.Appointment:
+        return work_orders.Appointment(self.on.data, self.start.data or "", self.until.data or "",
+                                       bool(self.confirmed.data))
+
+
+class DoneForm(Form):
+    note = text_field("Notiz an die Genossenschaft (freiwillig)", work_orders.NOTE_MAX, area=True,
+                      render_kw={"rows": 4})
+
+
+def _invalid():
+    return render("work_orders/invalid.html", status=404)
+
+
+def _page(order, appointment: AppointmentForm, done: DoneForm, status: int = 200):
+    return render("work_orders/answer.html", "work_orders/_answer.html", status=status,
+                  view=work_orders.view_of(order), appointment=appointment, done=done,
+                  appointment_text=work_orders.appointment_text)
+
+
+def _forms(order):
+    appointment, done = AppointmentForm(prefix="appointment"), DoneForm(prefix="done")
+    if order.appointment_on and not appointment.is_submitted():
+        appointment.on.data = order.appointment_on
+        appointment.start.data, appointment.until.data = order.appointment_from, order.appointment_until
+    return appointment, done
+
+
+@bp.route("/<number>/<token>")
+def answer(number, token):
+    order = work_orders.by_link(number, token)
+    if order is None:
+        return _invalid()
+    return _page(order, *_forms(order))
+
+
+@bp.route("/<number>/<token>/termin", methods=["POST"])
+def appointment(number, token):
+    order = work_orders.by_link(number, token)
+    if order is None:
+        return _invalid()
+    form, done = _forms(order)
+    if form.validate_on_submit():
+        try:
+            work_orders.give_appointment(number, token, form.appointment())
+        except work_orders.InvalidLink:
+            return _invalid()
+        except Rejected as rejected:
+            reject(form, rejected)
+        else:
+            flash("Vielen Dank, der Termin ist übermittelt. Die Mieterin oder der Mieter und die Genossenschaft sehen "
+                  "ihn. Eine Bestätigung mit dem Link für den nächsten Schritt ist per E-Mail unterwegs.", "success")
+            return redirect_after_post(url_for("work_orders.sent"))
+    return _page(order, form, done, status=422)
+
+
+@bp.route("/<number>/<token>/erledigt", methods=["POST"])
+def done(number, token):
+    order = work_orders.by_link(number, token)
+    if order is None:
+        return _invalid()
+    appointment_form, form = _forms(order)
+    if form.validate_on_submit():
+        try:
+            work_orders.report_done(number, token, form.note.data or "")
+        except work_orders.InvalidLink:
+            return _invalid()
+        except Rejected as rejected:
+            reject(form, rejected)
+        else:
+            flash("Vielen Dank, Ihre Erledigt-Meldung ist angekommen. Eine Bestätigung ist per E-Mail unterwegs.",
+                  "success")
+            return redirect_after_post(url_for("work_orders.sent"))
+    return _page(order, appointment_form, form, status=422)
+
+
+@bp.route("/gesendet")
+def sent():
+    """After an answer: the link is used up, so the page says so instead of showing the order again."""
+    return render("work_orders/sent.html")
