@@ -14,6 +14,7 @@ from wir.models import (
     BankAccount,
     ConsumptionLetterBatch,
     Contract,
+    Contractor,
     Cooperative,
     Document,
     DocumentBatch,
@@ -27,6 +28,7 @@ from wir.models import (
     Ticket,
     TicketAttachment,
     User,
+    WorkOrder,
 )
 from wir.services.contracts import bank_accounts
 from wir.services.erp_export import changes, kinds, runs, tokens
@@ -160,6 +162,20 @@ def _representation(slug: str) -> Representation:
         source=Representation.SOURCE_DOCUMENT, document_key=storage.store(b"%PDF-1.4 Vollmacht"))
 
 
+def _contractor(slug: str) -> Contractor:
+    return Contractor.select().where(Contractor.cooperative == _cooperative(slug)).order_by(Contractor.id).first()
+
+
+def _work_order(slug: str) -> WorkOrder:
+    """An order of _ticket(slug) with its PDF (the desk links it)."""
+    ticket = _ticket(slug)
+    found = WorkOrder.get_or_none(WorkOrder.ticket == ticket)
+    return found or WorkOrder.create(
+        cooperative=ticket.cooperative_id, number=f"{slug[0].upper()}A-2026-0001", ticket=ticket,
+        contractor=_contractor(slug), text="Bitte prüfen.", mailed_at=clock.now(),
+        pdf_key=storage.store(b"%PDF-1.4 Auftrag"))
+
+
 # an example object of a cooperative for each URL argument of an /intern/ route
 ARGUMENTS = {
     "number": lambda slug: _ticket(slug).number,
@@ -180,6 +196,8 @@ ARGUMENTS = {
     "token_id": lambda slug: _export_token(slug).id,
     "contract_id": lambda slug: _rental(slug).id,
     "representation_id": lambda slug: _representation(slug).id,
+    "contractor_id": lambda slug: _contractor(slug).id,
+    "order_number": lambda slug: _work_order(slug).number,
 }
 
 

@@ -1024,4 +1024,7 @@ MODELS = [
     PendingUpload,
     Representation,
     RepresentationEvent,
+    Contractor,
+    WorkOrder,
+    OutboxAttachment,
 ]
