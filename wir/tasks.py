@@ -179,8 +179,9 @@ def sweep_news_mail() -> None:
 @task()
 def mail_work_order(order_id: int) -> None:
     """After a Handwerkerauftrag was placed at the desk: its PDF mailed to the company (services.staff.work_orders,
-    which mails each order once, whatever runs twice)."""
-    work_orders.mail_order(order_id)
+    which mails each order once, whatever runs twice), delivered at once like a request's mail."""
+    if work_orders.mail_order(order_id) and _app.config["MAIL_DELIVER_IN_BACKGROUND"]:
+        deliver_mail()
 
 
 @periodic_task(crontab(minute="*/10"))
