@@ -10,7 +10,6 @@ from werkzeug.routing import AnyConverter
 
 from wir import clock, db, storage
 from wir.models import (
-    ReplyTemplate,
     BankAccount,
     ConsumptionLetterBatch,
     Contract,
@@ -24,6 +23,7 @@ from wir.models import (
     JobStatus,
     NewsItem,
     Person,
+    ReplyTemplate,
     Representation,
     Ticket,
     TicketAttachment,

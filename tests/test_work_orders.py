@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 
 from tests.helpers import deliver, htmx, mail_text, pdf_text
-from tests.test_staff_desk import lipsia_ticket, staff_user
+from tests.test_staff_desk import clerk as clerk  # noqa: F401 (signed in as Sandra Köhler, Lipsia)
+from tests.test_staff_desk import lipsia_ticket
 from tests.test_tickets import jpeg, send
 from tests.test_tickets import tenant as tenant  # noqa: F401 (the Kontakt tests' fixture)
 from wir import clock, storage
@@ -32,13 +33,6 @@ LIST, NEW = "/intern/handwerker", "/intern/handwerker/neu"
 def contractor(slug: str, name: str) -> Contractor:
     return Contractor.get((Contractor.cooperative == Cooperative.get(Cooperative.slug == slug).id)
                           & (Contractor.name == name))
-
-
-@pytest.fixture
-def clerk(auth, demo_logins, data):
-    """Signed in as Sandra Köhler (Lipsia)."""
-    auth.login_staff(0)
-    return staff_user(demo_logins, 0)
 
 
 @pytest.fixture

@@ -58,44 +58,40 @@ def answer(number, token):
     return _page(order, *_forms(order))
 
 
-@bp.route("/<number>/<token>/termin", methods=["POST"])
-def appointment(number, token):
+def _answered(number: str, token: str, which: str, apply, thanks: str):
+    """One answer through the link: ``which`` of the page's two forms ("appointment" or "done"), ``apply(form)`` the
+    service call; the thanks page after it, the page with the messages when refused, the neutral page when the link
+    is not (or no longer) open."""
     order = work_orders.by_link(number, token)
     if order is None:
         return _invalid()
-    form, done = _forms(order)
+    forms = dict(zip(("appointment", "done"), _forms(order)))
+    form = forms[which]
     if form.validate_on_submit():
         try:
-            work_orders.give_appointment(number, token, form.appointment())
+            apply(form)
         except work_orders.InvalidLink:
             return _invalid()
         except Rejected as rejected:
             reject(form, rejected)
         else:
-            flash("Vielen Dank, der Termin ist übermittelt. Die Mieterin oder der Mieter und die Genossenschaft sehen "
-                  "ihn. Eine Bestätigung mit dem Link für den nächsten Schritt ist per E-Mail unterwegs.", "success")
+            flash(thanks, "success")
             return redirect_after_post(url_for("work_orders.sent"))
-    return _page(order, form, done, status=422)
+    return _page(order, forms["appointment"], forms["done"], status=422)
+
+
+@bp.route("/<number>/<token>/termin", methods=["POST"])
+def appointment(number, token):
+    return _answered(number, token, "appointment",
+                     lambda form: work_orders.give_appointment(number, token, form.appointment()),
+                     "Vielen Dank, der Termin ist übermittelt. Die Mieterin oder der Mieter und die Genossenschaft "
+                     "sehen ihn. Eine Bestätigung mit dem Link für den nächsten Schritt ist per E-Mail unterwegs.")
 
 
 @bp.route("/<number>/<token>/erledigt", methods=["POST"])
 def done(number, token):
-    order = work_orders.by_link(number, token)
-    if order is None:
-        return _invalid()
-    appointment_form, form = _forms(order)
-    if form.validate_on_submit():
-        try:
-            work_orders.report_done(number, token, form.note.data or "")
-        except work_orders.InvalidLink:
-            return _invalid()
-        except Rejected as rejected:
-            reject(form, rejected)
-        else:
-            flash("Vielen Dank, Ihre Erledigt-Meldung ist angekommen. Eine Bestätigung ist per E-Mail unterwegs.",
-                  "success")
-            return redirect_after_post(url_for("work_orders.sent"))
-    return _page(order, appointment_form, form, status=422)
+    return _answered(number, token, "done", lambda form: work_orders.report_done(number, token, form.note.data or ""),
+                     "Vielen Dank, Ihre Erledigt-Meldung ist angekommen. Eine Bestätigung ist per E-Mail unterwegs.")
 
 
 @bp.route("/gesendet")
