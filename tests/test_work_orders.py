@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers import deliver, htmx, mail_text, pdf_text
+from tests.helpers import at_once, deliver, htmx, mail_text, pdf_text
 from tests.test_staff_desk import clerk as clerk  # noqa: F401 (signed in as Sandra Köhler, Lipsia)
 from tests.test_staff_desk import lipsia_ticket
 from tests.test_tickets import jpeg, send
@@ -26,6 +26,7 @@ from wir.models import (
     WorkOrder,
 )
 from wir.services.staff import work_orders
+from wir.services.tickets import tickets
 
 LIST, NEW = "/intern/handwerker", "/intern/handwerker/neu"
 
@@ -416,3 +417,67 @@ def test_desk_and_meldung_run_as_many_statements_with_three_orders(client, auth,
     WorkOrder.delete().where(WorkOrder.number.startswith("X-")).execute()
     assert counted(meldung) == three
     assert client.get(meldung).get_data(as_text=True).count("8–10 Uhr") == 1
+
+
+# --- once, and single use, whatever runs at the same moment ---
+
+
+def placed_without_task(app, ticket, clerk) -> WorkOrder:
+    """An order placed by the service alone: its task never ran (lost, or the worker died)."""
+    fresh = Ticket.get_by_id(ticket.id)
+    with app.app_context():
+        order = work_orders.place(fresh, tickets.Seen(fresh.version, fresh.activity_at), work_orders.Draft(
+            str(contractor("lipsia", "Elektro Vogel").id), "Steckdose im Bad prüfen."), clerk)
+    assert WorkOrder.get_by_id(order.id).mailed_at is None
+    return order
+
+
+def test_the_sweep_mails_an_order_whose_task_was_lost(app, clerk, ticket):
+    order = placed_without_task(app, ticket, clerk)
+    with app.app_context():
+        assert work_orders.mail_due() == 1 and work_orders.mail_due() == 0
+    assert OutboxMail.select().where(OutboxMail.recipient == "info@elektro-vogel.example").count() == 1
+    assert WorkOrder.get_by_id(order.id).link_hash is not None
+
+
+def test_two_workers_at_once_mail_the_order_once(app, clerk, ticket):
+    order = placed_without_task(app, ticket, clerk)
+    results = []
+    at_once(app, RuntimeError, *[lambda ready: (ready(), results.append(work_orders.mail_order(order.id)))] * 2)
+    assert sorted(results) == [False, True]
+    assert OutboxMail.select().where(OutboxMail.recipient == "info@elektro-vogel.example").count() == 1
+
+
+def test_two_answers_at_once_through_one_link_apply_once(app, client, auth, order, ticket):
+    number, token = link_of(company_mail(order))
+    day = clock.today() + timedelta(days=3)
+
+    def answer(until):
+        return lambda ready: (ready(), work_orders.give_appointment(
+            number, token, work_orders.Appointment(day, "08:00", until, confirmed=True)))
+
+    outcomes = at_once(app, work_orders.InvalidLink, answer("10:00"), answer("12:00"))
+    assert sorted(outcomes) == ["applied", "refused"]
+    assert WorkOrder.get_by_id(order.id).appointment_until == ("10:00" if outcomes[0] == "applied" else "12:00")
+    assert TicketMessage.select().where(TicketMessage.body.startswith("Termin:")).count() == 1
+
+
+def test_a_closed_ticket_cannot_be_commissioned(client, auth, clerk, ticket):
+    Ticket.update(status="closed").where(Ticket.id == ticket.id).execute()
+    before = state(ticket)
+    response = order_form(client, auth, ticket)
+    assert response.status_code == 422 and "geht es nicht nach „Beauftragt“" in response.get_data(as_text=True)
+    assert state(ticket) == before
+    assert "Auftrag erteilen</a>" not in client.get(f"/intern/meldungen/{ticket.number}").get_data(as_text=True)
+
+
+def test_the_clerk_opens_the_mailed_pdf_audited(client, auth, clerk, ticket):
+    order = placed(client, auth, ticket)
+    desk = client.get(f"/intern/meldungen/{ticket.number}").get_data(as_text=True)
+    url = f"/intern/meldungen/{ticket.number}/auftrag/{order.number}.pdf"
+    assert f'href="{url}"' in desk
+    response = client.get(url)
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert order.number in pdf_text(response.data)
+    assert AuditLog.select().where((AuditLog.action == "work_order.pdf.view") & (AuditLog.user == clerk)).count() == 1
+    assert client.get(f"/intern/meldungen/{ticket.number}/auftrag/LA-1999-0001.pdf").status_code == 404

@@ -45,10 +45,20 @@ def test_clerk_orders_company_confirms_tenant_sees_the_appointment(new_page, dem
     expect(clerk.locator("[data-error-summary]")).to_be_focused()
     expect(clerk.locator("#contractor-error")).to_contain_text("Bitte wählen Sie eine Firma")
     clerk.get_by_label("Firma").select_option(label="Sanitär Krause GmbH (Sanitär und Heizung)")
+    text = clerk.get_by_label("Auftragstext")
+    prefilled = text.input_value()
+    assert prefilled.startswith("Heizkörper im Wohnzimmer bleibt kalt\nOrt in der Wohnung: Wohnzimmer")
+    clerk.get_by_label("Textbaustein").select_option(label="Eingangsbestätigung")  # htmx: the choice inserts
+    expect(text).to_be_focused()
+    assert text.input_value().startswith(prefilled) and len(text.input_value()) > len(prefilled)
+    expect(clerk.get_by_label("Firma")).to_have_value(re.compile(r"\d+"))  # the choice kept
+    text.fill(prefilled)
     clerk.get_by_role("button", name="Auftrag senden").click()
     expect(clerk.get_by_role("heading", level=1)).to_contain_text(f"Meldung {number}")
     expect(clerk.locator("main")).to_contain_text("ist erteilt")
     expect(clerk.locator(".history")).to_contain_text("Firma Sanitär Krause GmbH beauftragt")
+    expect(clerk.locator(".desk-orders")).to_contain_text("Sanitär Krause GmbH")
+    assert_accessible(clerk)
     assert not unexpected_errors(clerk), clerk.wir_console_errors
 
     message = wait_for_mail(mailbox, COMPANY, timeout=30)
@@ -72,6 +82,9 @@ def test_clerk_orders_company_confirms_tenant_sees_the_appointment(new_page, dem
     expect(company.get_by_role("heading", level=1)).to_have_text("Antwort gesendet")
     company.goto(link)  # used up
     expect(company.get_by_role("heading", level=1)).to_have_text("Link ungültig oder abgelaufen")
+
+    clerk.reload()
+    expect(clerk.locator(".desk-orders")).to_contain_text("8–10 Uhr")
 
     tenant.goto(f"/meldungen/{number}")
     expect(tenant.locator(".appointment")).to_have_text(

@@ -7,7 +7,7 @@ from flask import flash, request, url_for
 from flask_login import current_user
 from wtforms import BooleanField, SelectField
 
-from wir import storage, tasks
+from wir import tasks
 from wir.blueprints.staff import bp, queue
 from wir.blueprints.staff.desk import DeskForm
 from wir.forms import ChoiceField, options, reject, text_field
@@ -84,6 +84,5 @@ def work_order_new(number):
 @bp.route("/meldungen/<number>/auftrag/<order_number>.pdf")
 def work_order_pdf(number, order_number):
     """The order's PDF as it was mailed to the company."""
-    order = or_404(next((o for o in work_orders.orders_of(_ticket(number)) if o.number == order_number and o.pdf_key),
-                        None))
-    return send_bytes(storage.load(order.pdf_key), "application/pdf", f"Auftrag-{order.number}.pdf", inline=True)
+    pdf = or_404(work_orders.order_pdf_of(_ticket(number), order_number, current_user._get_current_object()))
+    return send_bytes(pdf, "application/pdf", f"Auftrag-{order_number}.pdf", inline=True)

@@ -134,6 +134,17 @@ def orders_of(ticket: Ticket) -> list[WorkOrder]:
                 .where(WorkOrder.ticket == ticket).order_by(WorkOrder.created_at, WorkOrder.id))
 
 
+def order_pdf_of(ticket: Ticket, number: str, user: User) -> bytes | None:
+    """The PDF of the ticket's order as it was mailed (None before it was); opening it is audited (it names the
+    tenant)."""
+    order = next((o for o in orders_of(ticket) if o.number == number and o.pdf_key), None)
+    if order is None:
+        return None
+    with db.write_transaction():
+        audit.record(user, "work_order.pdf.view", order, order.number, ticket.cooperative_id)
+    return storage.load(order.pdf_key)
+
+
 def appointments_of(ticket: Ticket) -> list[str]:
     """„Di, 15.12.2026, 8–10 Uhr, Firma X“ for each open appointment of the ticket's orders, in one query (the
     tenant's Meldung)."""
