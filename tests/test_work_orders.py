@@ -329,7 +329,7 @@ def test_a_used_link_changes_nothing_and_the_fresh_one_reports_done(client, auth
     assert appointment(client, number, token).status_code == 303
     before = state(ticket)
     reused = appointment(client, number, token, **{"appointment-until": "12:00"})
-    assert reused.status_code == 404 and "Link ungültig oder abgelaufen" in reused.get_data(as_text=True)
+    assert reused.status_code == 410 and "Link ungültig oder abgelaufen" in reused.get_data(as_text=True)
     assert state(ticket) == before
     _, fresh = link_of(company_mail(order))
     client.get(f"/auftrag/{number}/{fresh}")
@@ -344,7 +344,7 @@ def test_a_used_link_changes_nothing_and_the_fresh_one_reports_done(client, auth
     desk = client.get(f"/intern/meldungen/{ticket.number}").get_data(as_text=True)
     assert "Die Firma meldet" in desk and "Thermostat getauscht." in desk
     assert "Link" not in company_mail(order).body_text.split("Auftrag", 1)[0]
-    assert client.get(f"/auftrag/{number}/{fresh}").status_code == 404
+    assert client.get(f"/auftrag/{number}/{fresh}").status_code == 410
 
 
 @pytest.mark.parametrize("spoil", ["expired", "tampered", "long", "other_order", "foreign_token"])
@@ -367,9 +367,9 @@ def test_a_bad_link_shows_the_neutral_page_and_changes_nothing(client, auth, ord
         number, token = (other.number, token) if spoil == "other_order" else (number, other_token)
     before = state(ticket)
     page = client.get(f"/auftrag/{number}/{token}")
-    assert page.status_code == 404 and "Link ungültig oder abgelaufen" in page.get_data(as_text=True)
-    assert appointment(client, number, token).status_code == 404
-    assert client.post(f"/auftrag/{number}/{token}/erledigt", data={"done-csrf_token": auth.csrf_token()}).status_code == 404
+    assert page.status_code == 410 and "Link ungültig oder abgelaufen" in page.get_data(as_text=True)
+    assert appointment(client, number, token).status_code == 410
+    assert client.post(f"/auftrag/{number}/{token}/erledigt", data={"done-csrf_token": auth.csrf_token()}).status_code == 410
     assert state(ticket) == before
 
 

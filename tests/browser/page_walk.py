@@ -52,6 +52,7 @@ NOT_PAGES = {
     "staff.representation_document",                      # a Vertretung's Vollmacht (PDF)
     "staff.export_archive",                               # an Exportlauf's ZIP
     "staff.figures_csv",                                  # the Auswertung's CSV
+    "staff.work_order_pdf",                               # a Handwerkerauftrag as mailed (PDF)
     "erp_api.latest", "erp_api.archive",                  # the ERP connector's API (bearer token): ZIP
     # half signed-in staff only (between password and code): tests/browser/test_staff_signin.py
     "auth.second_factor", "auth.enrol",
@@ -59,7 +60,8 @@ NOT_PAGES = {
 
 # pages reached through a mailed link with a token: walked with a token that is not valid (the page that says so,
 # with status 410)
-TOKEN_PAGES = {"auth.reset_password", "registration.confirm", "account.confirm_email", "representation.accept"}
+TOKEN_PAGES = {"auth.reset_password", "registration.confirm", "account.confirm_email", "representation.accept",
+               "work_orders.answer"}
 INVALID_TOKEN = "abgelaufen"
 
 # starting points of a user besides their parameterless pages (a search that lists persons to link to)
@@ -176,7 +178,9 @@ def pages(page, who: str, live_server) -> list[tuple[str, str]]:
         if not rule.arguments:
             found[(rule.endpoint, ())] = rule.rule
         elif rule.endpoint in TOKEN_PAGES:
-            found[(rule.endpoint, ())] = rule.build({"token": INVALID_TOKEN}, append_unknown=False)[1]
+            # a Handwerkerauftrag's link names the order beside its token
+            found[(rule.endpoint, ())] = rule.build({"token": INVALID_TOKEN, "number": "LA-2026-0001"},
+                                                    append_unknown=False)[1]
     by_endpoint = {rule.endpoint: rule for rule in rules}
     for path in unlinked:
         endpoint, values = adapter.match(path, method="GET")

@@ -33,7 +33,8 @@ class DoneForm(Form):
 
 
 def _invalid():
-    return render("work_orders/invalid.html", status=404)
+    """The same page for every link that is not open (410 like an Einladung's), whatever the reason."""
+    return render("work_orders/invalid.html", status=410)
 
 
 def _page(order, appointment: AppointmentForm, done: DoneForm, status: int = 200):
