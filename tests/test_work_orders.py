@@ -347,13 +347,15 @@ def test_a_used_link_changes_nothing_and_the_fresh_one_reports_done(client, auth
     assert client.get(f"/auftrag/{number}/{fresh}").status_code == 410
 
 
-@pytest.mark.parametrize("spoil", ["expired", "tampered", "long", "other_order", "foreign_token"])
+@pytest.mark.parametrize("spoil", ["expired", "tampered", "long", "other_order", "foreign_token", "withdrawn"])
 def test_a_bad_link_shows_the_neutral_page_and_changes_nothing(client, auth, order, ticket, spoil):
     number, token = link_of(company_mail(order))
     if spoil == "expired":
         WorkOrder.update(link_expires_at=clock.now() - timedelta(seconds=1)).where(WorkOrder.id == order.id).execute()
     elif spoil == "tampered":
         token = token[:-1] + ("A" if token[-1] != "A" else "B")
+    elif spoil == "withdrawn":
+        Ticket.update(status="withdrawn").where(Ticket.id == ticket.id).execute()
     elif spoil == "long":
         token = "A" * 300
     elif spoil in ("other_order", "foreign_token"):
@@ -367,6 +369,7 @@ def test_a_bad_link_shows_the_neutral_page_and_changes_nothing(client, auth, ord
         number, token = (other.number, token) if spoil == "other_order" else (number, other_token)
     before = state(ticket)
     page = client.get(f"/auftrag/{number}/{token}")
+    assert page.headers["Cache-Control"] == "no-store"
     assert page.status_code == 410 and "Link ungültig oder abgelaufen" in page.get_data(as_text=True)
     assert appointment(client, number, token).status_code == 410
     assert client.post(f"/auftrag/{number}/{token}/erledigt", data={"done-csrf_token": auth.csrf_token()}).status_code == 410

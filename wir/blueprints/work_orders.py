@@ -16,6 +16,13 @@ from wir.services.staff import work_orders
 bp = Blueprint("work_orders", __name__, url_prefix="/auftrag")
 
 
+@bp.after_request
+def _not_kept(response):
+    """The order names the tenant and the address: no cache keeps it, though nobody is signed in."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 class AppointmentForm(Form):
     on = GermanDateField("Tag", validators=[Optional()])  # an empty day: the service says what is missing
     start = StringField("Von (Uhrzeit)", render_kw={"inputmode": "numeric", "autocomplete": "off"})

@@ -273,13 +273,14 @@ def _link(order: WorkOrder, token: str) -> str:
 
 
 def by_link(number: str, token: str) -> WorkOrder | None:
-    """The order the link is for while it is open: the token's digest, the number beside it, not expired."""
+    """The order the link is for while it is open: the token's digest, the number beside it, not expired, and its
+    Meldung still open (a Meldung closed or withdrawn needs no appointment)."""
     if not token or not number or len(token) > TOKEN_MAX or len(number) > NUMBER_MAX:
         return None
     order = (WorkOrder.select(WorkOrder, Contractor, Ticket, Cooperative)
              .join(Contractor).switch(WorkOrder).join(Ticket).switch(WorkOrder).join(Cooperative)
              .where((WorkOrder.number == number) & (WorkOrder.link_hash == _hash(token))
-                    & (WorkOrder.link_expires_at > clock.now()))
+                    & (WorkOrder.link_expires_at > clock.now()) & Ticket.status.in_(Ticket.OPEN_STATUSES))
              .first())
     return order
 
