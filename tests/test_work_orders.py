@@ -15,6 +15,7 @@ from tests.test_tickets import tenant as tenant  # noqa: F401 (the Kontakt tests
 from wir import clock, storage
 from wir.models import (
     AuditLog,
+    Contract,
     Contractor,
     Cooperative,
     OutboxAttachment,
@@ -180,6 +181,8 @@ def test_the_order_page_is_prefilled_from_the_ticket(client, clerk, ticket):
 
 def test_order_with_consent_mails_the_pdf_with_phone_and_photos_once(app, client, auth, clerk, ticket, smtp):
     consent(ticket, phone=True, photos=True)
+    Ticket.update(location="Bad, Heizkörper").where(Ticket.id == ticket.id).execute()
+    unit = Contract.get_by_id(ticket.contract_id).unit
     order = placed(client, auth, ticket, pass_phone="y")
     assert re.fullmatch(r"LA-\d{4}-0001", order.number) and order.mailed_at is not None
     fresh = Ticket.get_by_id(ticket.id)
@@ -196,7 +199,8 @@ def test_order_with_consent_mails_the_pdf_with_phone_and_photos_once(app, client
     files = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
     assert set(files) == {f"Auftrag-{order.number}.pdf", "heizung.jpg"}
     text = pdf_text(files[f"Auftrag-{order.number}.pdf"])
-    for expected in (order.number, "Jürgen Müller", "0341 111222", "Heizung im Bad prüfen.", "Auftragsnummer",
+    for expected in (order.number, ticket.number, "Jürgen Müller", "0341 111222", "Heizung im Bad prüfen.",
+                     "Ort in der Wohnung Bad, Heizkörper", f"{unit.street}, {unit.postcode} {unit.city}",
                      "WG „Lipsia“ eG"):
         assert expected in text, expected
     assert f"http://localhost/auftrag/{order.number}/" in mail_text(message)
