@@ -488,3 +488,16 @@ def test_the_clerk_opens_the_mailed_pdf_audited(client, auth, clerk, ticket):
     assert order.number in pdf_text(response.data)
     assert AuditLog.select().where((AuditLog.action == "work_order.pdf.view") & (AuditLog.user == clerk)).count() == 1
     assert client.get(f"/intern/meldungen/{ticket.number}/auftrag/LA-1999-0001.pdf").status_code == 404
+
+
+def test_a_second_firm_on_a_commissioned_meldung_is_a_message(client, auth, clerk, ticket):
+    first = placed(client, auth, ticket)
+    response = order_form(client, auth, ticket, contractor=str(contractor("lipsia", "Elektro Vogel").id))
+    assert response.status_code == 303
+    second = WorkOrder.select().where(WorkOrder.ticket == ticket).order_by(WorkOrder.id.desc()).first()
+    assert int(second.number.rsplit("-", 1)[1]) == int(first.number.rsplit("-", 1)[1]) + 1
+    assert Ticket.get_by_id(ticket.id).status == "commissioned"
+    assert TicketStatusChange.select().where((TicketStatusChange.ticket == ticket)
+                                             & (TicketStatusChange.new_status == "commissioned")).count() == 1
+    message = TicketMessage.select().where(TicketMessage.ticket == ticket).order_by(TicketMessage.id.desc()).first()
+    assert (message.body, message.from_staff, message.internal) == ("Firma Elektro Vogel beauftragt.", True, False)
