@@ -160,6 +160,31 @@ def test_kontakt_asks_for_consent_unticked_and_stores_it(client, auth, tenant, t
     assert (ticket.phone_for_contractor, ticket.photos_for_contractor) == (bool(ticked), bool(ticked))
 
 
+def test_consent_counts_only_where_the_category_asks_it(client, auth, tenant):
+    from tests.test_tickets import category
+    feedback = category(tenant["person"], "Feedback Serviceportal")
+    response = send(client, auth, tenant, ticket_type=str(feedback.ticket_type_id), category=str(feedback.id),
+                    concern="", phone_for_contractor="y", photos_for_contractor="y")
+    assert response.status_code == 303, response.get_data(as_text=True)
+    ticket = Ticket.get(Ticket.submission_key == "key-1")
+    assert (ticket.phone_for_contractor, ticket.photos_for_contractor) == (False, False)
+
+
+def test_a_clerk_taking_down_a_meldung_records_the_consent(client, auth, clerk):
+    from tests.test_tickets import category, person_of, rental_of
+    person = person_of("juergen.mueller@example.org")
+    heating = category(person, "Heizung/Warmwasser")
+    form = client.get(f"/intern/meldungen/neu?person={person.id}").get_data(as_text=True)
+    assert 'name="phone_for_contractor"' in form
+    key = re.search(r'name="submission_key"[^>]*value="([^"]+)"', form).group(1)
+    response = client.post(f"/intern/meldungen/neu?person={person.id}", data={
+        "csrf_token": auth.csrf_token(), "contract": str(rental_of(person).id), "category": str(heating.id),
+        "subject": "Anruf: Heizung", "message": "Heizung kalt.", "submission_key": key, "phone_for_contractor": "y"})
+    assert response.status_code == 303
+    created = Ticket.get(Ticket.subject == "Anruf: Heizung")
+    assert (created.phone_for_contractor, created.photos_for_contractor) == (True, False)
+
+
 def _heating_ids(tenant):
     from tests.test_tickets import category
     heating = category(tenant["person"], "Heizung/Warmwasser")

@@ -214,7 +214,6 @@ def _file_ticket(form: ContactForm, selection: Selection, phones: list):
         if selection.category.needs_phone:
             phone = contact.chosen_phone(phones, form.phone_choice.data or "", phone)
         files = uploads.check_files(_uploaded_files(form.attachments))
-        asked = contact.asks_contractor_consent(selection.category)
         ticket = tickets.submit_request(
             tickets.NewTicket(
                 person=selection.concern.person,
@@ -227,8 +226,8 @@ def _file_ticket(form: ContactForm, selection: Selection, phones: list):
                 attachments=files,
                 created_by=current_user._get_current_object(),
                 submission_key=form.submission_key.data,
-                phone_for_contractor=asked and form.phone_for_contractor.data,
-                photos_for_contractor=asked and selection.category.allows_attachments and form.photos_for_contractor.data,
+                phone_for_contractor=form.phone_for_contractor.data,
+                photos_for_contractor=form.photos_for_contractor.data,
             )
         )
     except uploads.UploadRejected as rejected:

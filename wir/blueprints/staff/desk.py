@@ -12,7 +12,7 @@ from datetime import datetime
 
 from flask import flash, request, url_for
 from flask_login import current_user
-from wtforms import HiddenField, MultipleFileField, SelectField
+from wtforms import BooleanField, HiddenField, MultipleFileField, SelectField
 
 from wir import uploads
 from wir.blueprints.staff import bp, queue
@@ -251,6 +251,9 @@ class NewTicketForm(Form):
     message = text_field("Anliegen der Mieterin oder des Mieters", tickets.MESSAGE_MAX,
                          "Bitte schreiben Sie das Anliegen auf.", area=True, render_kw={"rows": 6})
     submission_key = HiddenField()
+    # asked on the phone as the Kontakt form asks it (kept only for a category that asks it: tickets._check)
+    phone_for_contractor = BooleanField("Die Telefonnummer darf an die beauftragte Handwerksfirma gehen.")
+    photos_for_contractor = BooleanField("Fotos dürfen an die beauftragte Handwerksfirma gehen.")
 
 
 def _new_ticket_choices(form: NewTicketForm, person):
@@ -293,6 +296,8 @@ def new_ticket():
                 location=form.location.data or "",
                 created_by=current_user._get_current_object(),
                 submission_key=form.submission_key.data,
+                phone_for_contractor=form.phone_for_contractor.data,
+                photos_for_contractor=form.photos_for_contractor.data,
             ))
         except Rejected as rejected:
             reject(form, rejected, {"person": "contract"})

@@ -35,7 +35,7 @@ from wir.services import scope, text
 from wir.services.erp_export import changes as erp_changes
 from wir.services.rejections import Rejected
 from wir.services.representation import representations
-from wir.services.tickets import receipts
+from wir.services.tickets import contact, receipts
 from wir.services.tickets.contact import ADDRESS_CHANGE_KEY
 from wir.uploads import Attachment
 
@@ -93,7 +93,12 @@ def _check(new: NewTicket) -> NewTicket:
     subject = text.check("subject", new.subject, "Bitte geben Sie einen Betreff ein.", SUBJECT_MAX, printable=True)
     message = text.check("message", new.message, "Bitte schreiben Sie uns Ihr Anliegen.", MESSAGE_MAX, printable=True)
     location = text.check("location", new.location, None, SUBJECT_MAX, printable=True)
-    return NewTicket(**{**new.__dict__, "subject": subject, "message": message, "phone": phone, "location": location})
+    # the consent counts only where the form asks it (a category a craftsman may come for; photos where files go)
+    asked = contact.asks_contractor_consent(new.category)
+    consent = {"phone_for_contractor": asked and bool(new.phone_for_contractor),
+               "photos_for_contractor": asked and new.category.allows_attachments and bool(new.photos_for_contractor)}
+    return NewTicket(**{**new.__dict__, "subject": subject, "message": message, "phone": phone, "location": location,
+                        **consent})
 
 
 def _next_number(cooperative: Cooperative, exact: bool = False) -> str:
