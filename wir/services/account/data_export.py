@@ -187,6 +187,9 @@ def _tickets(person_ids: list[int]) -> list[dict]:
             "vertrag": contract_numbers.get(t.contract_id),
             "telefon": t.phone,
             "ort": t.location,
+            # the consent of the Kontakt form: a commissioned firm may have the phone number, the photos
+            "telefon_an_handwerker": t.phone_for_contractor,
+            "fotos_an_handwerker": t.photos_for_contractor,
             "status": Ticket.STATUSES.get(t.status, t.status),
             "nachrichten": [
                 {"am": m.created_at, "von": "Genossenschaft" if m.from_staff else "Sie", "text": m.body}
