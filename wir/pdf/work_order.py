@@ -39,7 +39,7 @@ def build(data: Order, *, creation_date: datetime | None = None) -> bytes:
         ("Anschrift", data.address),
         *([("Objekt", data.unit)] if data.unit else []),
         ("Ort in der Wohnung", data.location),
-        ("Mieterin/Mieter", data.tenant),
+        ("Mieterin oder Mieter", data.tenant),
         ("Telefon", data.phone or "nicht freigegeben: Termine bitte über den Link in unserer E-Mail"),
         *([("Fotos", f"{data.photos} im Anhang der E-Mail")] if data.photos else []),
     ])
