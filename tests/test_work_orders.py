@@ -526,3 +526,17 @@ def test_a_second_firm_on_a_commissioned_meldung_is_a_message(client, auth, cler
                                              & (TicketStatusChange.new_status == "commissioned")).count() == 1
     message = TicketMessage.select().where(TicketMessage.ticket == ticket).order_by(TicketMessage.id.desc()).first()
     assert (message.body, message.from_staff, message.internal) == ("Firma Elektro Vogel beauftragt.", True, False)
+
+
+def test_a_queue_out_of_reach_leaves_the_order_to_the_sweep(app, client, auth, clerk, ticket, monkeypatch):
+    from wir import tasks
+
+    def unreachable(order_id):
+        raise ConnectionError("queue down")
+
+    monkeypatch.setattr(tasks, "mail_work_order", unreachable)
+    order = placed(client, auth, ticket)
+    assert order.mailed_at is None and Ticket.get_by_id(ticket.id).status == "commissioned"
+    with app.app_context():
+        tasks.sweep_work_orders.call_local()
+    assert WorkOrder.get_by_id(order.id).mailed_at is not None and company_mail(order) is not None

@@ -3,7 +3,7 @@
 places the order (services.staff.work_orders.place) and hands its mail to the task queue. One form page; htmx
 swaps the form in place (Einfügen, refusals) and follows the redirect after sending."""
 
-from flask import flash, request, url_for
+from flask import current_app, flash, request, url_for
 from flask_login import current_user
 from wtforms import BooleanField, SelectField
 
@@ -74,7 +74,10 @@ def work_order_new(number):
         except Rejected as rejected:
             reject(form, rejected)
         else:
-            tasks.mail_work_order(order.id)  # after the commit; the sweep mails it should this be lost
+            try:  # after the commit; a queue out of reach leaves it to the sweep (tasks.sweep_work_orders)
+                tasks.mail_work_order(order.id)
+            except Exception:
+                current_app.logger.exception("Auftrag %s nicht zum Versand eingereiht", order.number)
             flash(f"Der Auftrag {order.number} an {order.contractor.name} ist erteilt und geht per E-Mail an die "
                   "Firma. Die Meldung steht auf Beauftragt.", "success")
             return redirect_after_post(url_for("staff.ticket", number=number, liste=queue.opened_from()))
