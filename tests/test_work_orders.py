@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers import at_once, deliver, htmx, mail_text, pdf_text
+from tests.helpers import AuthActions, at_once, deliver, htmx, mail_text, pdf_text
 from tests.test_staff_desk import clerk as clerk  # noqa: F401 (signed in as Sandra Köhler, Lipsia)
 from tests.test_staff_desk import lipsia_ticket
 from tests.test_tickets import jpeg, send
@@ -317,14 +317,13 @@ def order(client, auth, clerk, ticket):
     return placed(client, auth, ticket)
 
 
-def appointment(client, number, token, day=None, **fields):
+def appointment(client, number, token, day=None, headers=None, **fields):
+    """The company sends the appointment form of its page (the page first: the session's CSRF token)."""
     client.get(f"/auftrag/{number}/{token}")
-    from tests.helpers import AuthActions
-    token_csrf = AuthActions(client, {}).csrf_token()
     day = day or (clock.today() + timedelta(days=7))
-    data = {"appointment-csrf_token": token_csrf, "appointment-on": day.strftime("%d.%m.%Y"),
+    data = {"appointment-csrf_token": AuthActions(client, {}).csrf_token(), "appointment-on": day.strftime("%d.%m.%Y"),
             "appointment-start": "8:00", "appointment-until": "10:00", **fields}
-    return client.post(f"/auftrag/{number}/{token}/termin", data=data)
+    return client.post(f"/auftrag/{number}/{token}/termin", data=data, headers=headers or {})
 
 
 def test_the_company_confirms_an_appointment_the_tenant_sees_it(app, client, auth, order, ticket, demo_logins):
@@ -540,3 +539,14 @@ def test_a_queue_out_of_reach_leaves_the_order_to_the_sweep(app, client, auth, c
     with app.app_context():
         tasks.sweep_work_orders.call_local()
     assert WorkOrder.get_by_id(order.id).mailed_at is not None and company_mail(order) is not None
+
+
+def test_the_answer_page_with_htmx_swaps_its_forms_and_follows_to_the_thanks(client, auth, order):
+    number, token = link_of(company_mail(order))
+    headers = {"HX-Request": "true"}
+    refused = appointment(client, number, token, headers=headers, **{"appointment-start": ""})
+    fragment = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and fragment.lstrip().startswith('<div id="order-answer"')
+    assert "data-error-summary" in fragment and "<html" not in fragment
+    sent = appointment(client, number, token, headers=headers)
+    assert sent.status_code == 204 and sent.headers["HX-Location"] == "/auftrag/gesendet"
