@@ -371,7 +371,8 @@ def test_a_used_link_changes_nothing_and_the_fresh_one_reports_done(client, auth
     assert note.internal and "erledigt" in note.body
     desk = client.get(f"/intern/meldungen/{ticket.number}").get_data(as_text=True)
     assert "Die Firma meldet" in desk and "Thermostat getauscht." in desk
-    assert "Link" not in company_mail(order).body_text.split("Auftrag", 1)[0]
+    confirmation = company_mail(order)
+    assert "Erledigt-Meldung erhalten" in confirmation.subject and "/auftrag/" not in confirmation.body_text
     assert client.get(f"/auftrag/{number}/{fresh}").status_code == 410
 
 
