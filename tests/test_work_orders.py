@@ -551,3 +551,15 @@ def test_the_answer_page_with_htmx_swaps_its_forms_and_follows_to_the_thanks(cli
     assert "data-error-summary" in fragment and "<html" not in fragment
     sent = appointment(client, number, token, headers=headers)
     assert sent.status_code == 204 and sent.headers["HX-Location"] == "/auftrag/gesendet"
+
+
+@pytest.mark.parametrize("note, message", [("x" * 2001, "Höchstens 2000 Zeichen."), ("fertig\u202e", "Steuerzeichen")])
+def test_a_bad_done_note_is_refused_and_the_link_stays(client, auth, order, ticket, note, message):
+    number, token = link_of(company_mail(order))
+    client.get(f"/auftrag/{number}/{token}")
+    before = state(ticket)
+    response = client.post(f"/auftrag/{number}/{token}/erledigt", data={"done-csrf_token": auth.csrf_token(),
+                                                                        "done-note": note})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="done-note-error"' in page and message in page
+    assert state(ticket) == before and client.get(f"/auftrag/{number}/{token}").status_code == 200
