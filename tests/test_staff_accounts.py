@@ -320,6 +320,7 @@ def test_a_clerk_needs_a_cooperative_and_htmx_gets_the_form_back(client, auth, a
     assert response.status_code == 422 and page.lstrip().startswith('<form id="role-form"')
     assert staff_accounts.NO_COOPERATIVE in page and "data-error-summary" in page
     assert User.get_by_id(clerk.id).cooperative_id == clerk.cooperative_id
+    assert "<html" in client.get(f"{LIST}/{clerk.id}", headers=htmx(auth)).get_data(as_text=True)  # HX-Location's
 
 
 # --- the last admin ---

@@ -129,7 +129,9 @@ def account(user_id):
                   "dem nächsten Seitenaufruf.", "success")
             own = changed.id == admin.id and changed.role != User.ROLE_ADMIN
             return redirect_after_post(url_for("staff.index") if own else url_for("staff.account", user_id=user_id))
-    return render("staff/account.html", "staff/_account_role.html", status=422 if form.errors or conflict else 200,
+    # the form's own htmx POST gets the form back; HX-Location after a change loads the whole page
+    fragment = "staff/_account_role.html" if request.method == "POST" else None
+    return render("staff/account.html", fragment, status=422 if form.errors or conflict else 200,
                   colleague=colleague, form=form, conflict=conflict, hint=COOPERATIVE_HINT, admin=admin,
                   is_set_up=staff_accounts.is_set_up(colleague))
 
