@@ -72,6 +72,18 @@ def _account(user_id: int) -> User:
     return or_404(staff_accounts.account_of(_admin(), user_id))
 
 
+def _attempt(form, change) -> versions.Conflict | None:
+    """Apply ``change(seen)`` with the version the form was based on; returns the conflict when another admin
+    changed the account meanwhile. A refusal goes next to its field (form.errors)."""
+    try:
+        change(versions.parse(form.version.data))
+    except versions.Conflict as stale:
+        return stale
+    except Rejected as rejected:
+        reject(form, rejected)
+    return None
+
+
 def _name(colleague: User) -> str:
     return colleague.staff_name or colleague.email
 
@@ -115,19 +127,16 @@ def account(user_id):
         form.version.data = str(colleague.version)
     conflict = None
     if form.validate_on_submit():
-        try:
-            changed = staff_accounts.change_role(admin, colleague, form.role.data, form.cooperative.data,
-                                                 versions.parse(form.version.data))
-        except versions.Conflict as stale:
-            conflict, colleague = stale, _account(user_id)
+        conflict = _attempt(form, lambda seen: staff_accounts.change_role(
+            admin, colleague, form.role.data, form.cooperative.data, seen))
+        colleague = _account(user_id)  # as it is now
+        if conflict:
             form.version.data = str(colleague.version)
-        except Rejected as rejected:
-            reject(form, rejected)
-        else:
-            where = f" bei der {changed.cooperative.name}" if changed.cooperative else ""
-            flash(f"{_name(changed)} hat jetzt die Rolle {staff_accounts.role_label(changed)}{where}. Das gilt ab "
-                  "dem nächsten Seitenaufruf.", "success")
-            own = changed.id == admin.id and changed.role != User.ROLE_ADMIN
+        elif not form.errors:
+            where = f" bei der {colleague.cooperative.name}" if colleague.cooperative else ""
+            flash(f"{_name(colleague)} hat jetzt die Rolle {staff_accounts.role_label(colleague)}{where}. Das gilt "
+                  "ab dem nächsten Seitenaufruf.", "success")
+            own = colleague.id == admin.id and colleague.role != User.ROLE_ADMIN
             return redirect_after_post(url_for("staff.index") if own else url_for("staff.account", user_id=user_id))
     # the form's own htmx POST gets the form back; HX-Location after a change loads the whole page
     fragment = "staff/_account_role.html" if request.method == "POST" else None
@@ -150,14 +159,11 @@ def account_activity(user_id, action):
     conflict = None
     if form.validate_on_submit():
         change = staff_accounts.deactivate if deactivating else staff_accounts.reactivate
-        try:
-            change(admin, colleague, versions.parse(form.version.data))
-        except versions.Conflict as stale:
-            conflict, colleague = stale, _account(user_id)
+        conflict = _attempt(form, lambda seen: change(admin, colleague, seen))
+        if conflict:
+            colleague = _account(user_id)  # as it is now
             form.version.data = str(colleague.version)
-        except Rejected as rejected:
-            reject(form, rejected)
-        else:
+        elif not form.errors:
             security_log.event(f"staff_account.{'deactivated' if deactivating else 'reactivated'}", target=user_id)
             if deactivating and colleague.id == admin.id:  # the own session has just ended
                 logout_user()
