@@ -108,7 +108,7 @@ ACTION_LABELS = {
     "account.created_for_representation": "Zugang für eine Vertretung angelegt",
     "second_factor.enrolled": "Zweiter Faktor eingerichtet",
     "second_factor.reset": "Zweiter Faktor zurückgesetzt",
-    "staff_account.created": "Zugang für Mitarbeiter angelegt",
+    "staff_account.created": "Mitarbeiterzugang angelegt",
     "staff_account.setup_link_sent": "Link zum Einrichten eines Mitarbeiterzugangs erneut gesendet",
     "staff_account.set_up": "Mitarbeiterzugang eingerichtet (Passwort festgelegt)",
     "staff_account.changed": "Rolle eines Mitarbeiterzugangs geändert",
