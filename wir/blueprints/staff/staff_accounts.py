@@ -15,7 +15,8 @@ from wir.forms import ChoiceField, EmptyForm, Form, email_field, options, reject
 from wir.models import User
 from wir.rendering import or_404, redirect_after_post, render
 from wir.services import versions
-from wir.services.account import accounts, second_factor
+from wir.services.account import second_factor
+from wir.services.account.accounts import SETUP_VALID
 from wir.services.rejections import Rejected
 from wir.services.staff import staff_accounts
 
@@ -109,7 +110,7 @@ def account_new():
             reject(form, rejected)
         else:
             flash(f"Der Zugang für {colleague.staff_name} ist angelegt. Eine E-Mail mit dem Link zum Einrichten ist an "
-                  f"{colleague.email} unterwegs; er ist {accounts.SETUP_VALID.days} Tage gültig.",
+                  f"{colleague.email} unterwegs; er ist {SETUP_VALID.days} Tage gültig.",
                   "success")
             return redirect_after_post(url_for("staff.account", user_id=colleague.id))
     return render("staff/account_new.html", "staff/_account_form.html", status=422 if form.errors else 200,
