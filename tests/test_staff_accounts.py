@@ -7,12 +7,13 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers import AuthActions, htmx, main_of, totp_code
+from tests.helpers import AuthActions, at_once, htmx, main_of, totp_code
 from tests.test_auth import LOGIN_FAILED, move_clock
 from tests.test_staff_desk import staff_user
 from wir import clock
 from wir.models import AuditLog, Cooperative, EmailConfirmation, OutboxMail, Ticket, User
 from wir.services.account import accounts
+from wir.services.rejections import Rejected
 from wir.services.staff import staff_accounts
 
 LIST, NEW = "/intern/zugaenge", "/intern/zugaenge/neu"
@@ -389,3 +390,37 @@ def test_the_accounts_page_shows_every_account_with_its_state(client, auth, admi
     assert all(login["email"] in page for login in demo_logins["staff"]) and admin.email in page
     assert "deaktiviert" in page and "noch nicht eingerichtet" in page
     assert page.index(NEW_CLERK["email"]) < page.index(clerk.email)  # active ones first
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one(app, data):
+    first = User.get(User.role == "admin")
+    second = User.create(email="leitung@example.org", password_hash="!", role="admin", staff_name="Lea Leitung",
+                         confirmed_at=clock.now())
+    lipsia = str(cooperative("lipsia").id)
+
+    def demote(by: User, whom: User):
+        def act(ready):
+            seen = User.get_by_id(whom.id).version
+            ready()
+            staff_accounts.change_role(by, whom, "staff", lipsia, seen)
+        return act
+
+    outcomes = at_once(app, Rejected, demote(first, second), demote(second, first))
+    assert sorted(outcomes) == ["applied", "refused"]
+    assert User.select().where((User.role == "admin") & User.is_active).count() == 1
+
+
+def test_an_admin_of_one_cooperative_keeps_to_its_clerks(client, auth, data, demo_logins):
+    """Today's admins are of both cooperatives; one of a single cooperative (as wir.services.scope allows) sees and
+    creates only that cooperative's clerks, and no Administration."""
+    admin = admin_user(auth)
+    User.update(cooperative=cooperative("lipsia")).where(User.id == admin.id).execute()
+    auth.login_with_code(auth.logins["admin"])
+    page = main_of(client.get(LIST).get_data(as_text=True))
+    assert demo_logins["staff"][0]["email"] in page and demo_logins["staff"][2]["email"] not in page
+    assert client.get(f"{LIST}/{staff_user(demo_logins, 2).id}").status_code == 404
+    assert "Elsteraue" not in main_of(client.get(NEW).get_data(as_text=True))
+    refused = create(client, auth, role="admin")
+    assert refused.status_code == 422 and staff_accounts.NO_ROLE in refused.get_data(as_text=True)
+    assert create(client, auth, cooperative=str(cooperative("elsteraue").id)).status_code == 422
+    assert create(client, auth).status_code == 303
