@@ -1,6 +1,7 @@
-"""Zugänge in a real browser: the admin creates a clerk (nothing typed first: the error summary, focused), the clerk
-opens the mailed set-up link, sets a password, signs in, enrols the second factor (the code computed with pyotp)
-and sees the Übersicht. With JavaScript at desktop width and without it at 360 px; axe on every page."""
+"""Zugänge in a real browser: the admin creates a clerk (nothing typed first: the error summary, focused) and gives
+the clerk the other cooperative (without one first: refused, focused); the clerk opens the mailed set-up link, sets
+a password, signs in, enrols the second factor (the code computed with pyotp) and sees the Übersicht. With
+JavaScript at desktop width and without it at 360 px; axe on every page."""
 
 import re
 
@@ -54,6 +55,17 @@ def test_an_admin_creates_a_clerk_who_sets_up_the_account(new_page, demo_logins,
     expect(page.locator(".notice--success")).to_contain_text(f"Der Zugang für {name} ist angelegt")
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
     check(page, phone)
+    # Rolle: a clerk without a cooperative is refused next to the field (the summary focused), then saved
+    cooperative = control(page, "Genossenschaft")
+    cooperative.select_option("")
+    page.get_by_role("button", name="Rolle speichern").click()
+    expect(page.locator("[data-error-summary]")).to_be_focused()
+    expect(page.locator("#cooperative-error")).to_contain_text("Bitte wählen Sie die Genossenschaft")
+    check(page, phone)
+    cooperative = control(page, "Genossenschaft")
+    cooperative.select_option(option_value(cooperative, "Elsteraue"))
+    page.get_by_role("button", name="Rolle speichern").click()
+    expect(page.locator(".notice--success")).to_contain_text(f"{name} hat jetzt die Rolle Sachbearbeitung bei der")
 
     link = re.search(re.escape(live_server.url) + r"(/zugang-einrichten/\S+)",
                      mail_text(wait_for_mail(mailbox, email, "Ihr Zugang zum WIR-immerda-Serviceportal"))).group(1)
@@ -78,5 +90,6 @@ def test_an_admin_creates_a_clerk_who_sets_up_the_account(new_page, demo_logins,
     expect(clerk).to_have_url(re.compile(r"/intern/$"))
     expect(clerk.get_by_role("heading", level=1)).to_have_text("Mitarbeiterbereich")
     expect(clerk.locator("main")).to_contain_text(name)
+    expect(clerk.locator("main")).to_contain_text("Elsteraue")
     check(clerk, phone)
     assert not unexpected_errors(page) and not unexpected_errors(clerk)

@@ -109,6 +109,7 @@ def account_new():
         except Rejected as rejected:
             reject(form, rejected)
         else:
+            security_log.event("staff_account.created", target=colleague.id, role=colleague.role)
             flash(f"Der Zugang für {colleague.staff_name} ist angelegt. Eine E-Mail mit dem Link zum Einrichten ist an "
                   f"{colleague.email} unterwegs; er ist {SETUP_VALID.days} Tage gültig.",
                   "success")
@@ -134,6 +135,7 @@ def account(user_id):
         if conflict:
             form.version.data = str(colleague.version)
         elif not form.errors:
+            security_log.event("staff_account.changed", target=user_id, role=colleague.role)
             where = f" bei der {colleague.cooperative.name}" if colleague.cooperative else ""
             flash(f"{_name(colleague)} hat jetzt die Rolle {staff_accounts.role_label(colleague)}{where}. Das gilt "
                   "ab dem nächsten Seitenaufruf.", "success")
