@@ -23,14 +23,6 @@ from wir.services.staff import staff_accounts
 COOPERATIVE_HINT = "Nur für Sachbearbeitung. Die Administration betreut beide Genossenschaften."
 
 
-def _role_field():
-    return ChoiceField("Rolle")
-
-
-def _cooperative_field():
-    return ChoiceField("Genossenschaft")
-
-
 def _offer_roles(form, admin: User) -> None:
     form.role.choices = options(staff_accounts.ROLES.items(), empty="Bitte wählen")
     form.cooperative.choices = options(((c.id, c.name) for c in staff_accounts.cooperative_choices(admin)),
@@ -41,8 +33,8 @@ class AccountForm(Form):
     name = text_field("Name", staff_accounts.NAME_MAX, "Bitte geben Sie den Namen ein.",
                       render_kw={"autocomplete": "off"})
     email = email_field("E-Mail-Adresse", autocomplete="off", required="Bitte geben Sie die E-Mail-Adresse ein.")
-    role = _role_field()
-    cooperative = _cooperative_field()
+    role = ChoiceField("Rolle")
+    cooperative = ChoiceField("Genossenschaft")
 
     def validate_email(self, field):
         valid_email_address(self, field)
@@ -53,8 +45,8 @@ class AccountForm(Form):
 
 
 class RoleForm(Form):
-    role = _role_field()
-    cooperative = _cooperative_field()
+    role = ChoiceField("Rolle")
+    cooperative = ChoiceField("Genossenschaft")
     version = HiddenField()  # of the account being changed
 
 
