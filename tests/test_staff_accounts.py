@@ -217,6 +217,19 @@ def test_the_set_up_link_lasts_seven_days(app, client, auth, admin, monkeypatch)
     assert set_password_refused(client, colleague, link)
 
 
+def test_passwort_vergessen_sets_up_an_account_whose_link_expired(app, client, auth, admin, monkeypatch):
+    create(client, auth)
+    move_clock(monkeypatch, timedelta(days=8))
+    colleague = AuthActions(app.test_client(), auth.logins)
+    colleague.client.post("/passwort-vergessen", data={"csrf_token": colleague.csrf_token(),
+                                                       "email": NEW_CLERK["email"]})
+    mail = OutboxMail.select().where(OutboxMail.recipient == NEW_CLERK["email"]).order_by(OutboxMail.id.desc()).get()
+    link = re.search(r"http://localhost(/passwort-neu/\S+)", mail.body_text).group(1)
+    assert set_password(colleague.client, link).status_code == 303
+    signed_in = colleague.login(NEW_CLERK["email"], PASSWORD)
+    assert signed_in.status_code == 303 and signed_in.headers["Location"].startswith("/zwei-faktor")
+
+
 def test_a_tampered_or_foreign_link_is_no_link(client, auth, admin):
     create(client, auth)
     link = setup_link(NEW_CLERK["email"])

@@ -229,8 +229,9 @@ def reset_link_user(token: str, purpose: str = RESET_PURPOSE) -> User | None:
 def reset_password(token: str, new_password: str, purpose: str = RESET_PURPOSE) -> User:
     """Set the new password, end every session and send a notice. Raises InvalidResetLink or Rejected.
 
-    A staff member's set-up link (SETUP_PURPOSE) sets the first password: it proves the address, and there is no
-    earlier password to give notice of a change.
+    A staff member's set-up link (SETUP_PURPOSE) sets the first password: there is no earlier one to give notice of
+    a change. Either link proves a staff member's address (a colleague whose set-up link expired may use Passwort
+    vergessen instead); tenants confirm theirs at the registration.
     """
     setting_up = purpose == SETUP_PURPOSE
     with db.write_transaction():
@@ -240,7 +241,7 @@ def reset_password(token: str, new_password: str, purpose: str = RESET_PURPOSE) 
         password_rules.check(new_password, password_context_words(user))
         if not confirmations.use(confirmation):
             raise InvalidResetLink
-        if setting_up:
+        if user.confirmed_at is None and user.is_staff:  # a mailed link proves a colleague's address, either one
             user.confirmed_at = clock.now()
         set_password(user, new_password, notice=not setting_up)
         if setting_up:
