@@ -563,3 +563,18 @@ def test_a_bad_done_note_is_refused_and_the_link_stays(client, auth, order, tick
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and 'id="done-note-error"' in page and message in page
     assert state(ticket) == before and client.get(f"/auftrag/{number}/{token}").status_code == 200
+
+
+def test_a_number_drawn_twice_at_once_is_drawn_anew(app, client, auth, clerk, ticket, monkeypatch):
+    """On PostgreSQL two orders can draw the same number at the same moment: the second is drawn anew, and the
+    Meldung is Beauftragt once."""
+    first = placed(client, auth, ticket)
+    draw = work_orders._next_number
+    drawn = iter([first.number])  # the first draw repeats the number another order holds
+    monkeypatch.setattr(work_orders, "_next_number", lambda cooperative: next(drawn, None) or draw(cooperative))
+    response = order_form(client, auth, ticket, contractor=str(contractor("lipsia", "Elektro Vogel").id))
+    assert response.status_code == 303
+    numbers = [o.number for o in WorkOrder.select().where(WorkOrder.ticket == ticket).order_by(WorkOrder.id)]
+    assert numbers == [first.number, f"{first.number[:-4]}{int(first.number[-4:]) + 1:04d}"]
+    assert TicketMessage.select().where((TicketMessage.ticket == ticket)
+                                        & (TicketMessage.body == "Firma Elektro Vogel beauftragt.")).count() == 1

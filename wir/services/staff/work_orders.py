@@ -21,6 +21,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from peewee import IntegrityError
+
 from wir import audit, clock, db, mail, storage
 from wir.mail import MailFile
 from wir.models import (
@@ -110,6 +112,15 @@ def place(ticket: Ticket, seen: tickets.Seen, draft: Draft, clerk: User) -> Work
     if found:
         raise Rejected("text", f"Der Auftrag enthält noch den Platzhalter {found.group(0)}. Bitte ersetzen Sie ihn "
                                "durch den gemeinten Text.")
+    try:
+        return _record(ticket, seen, draft, contractor, body, clerk)
+    except IntegrityError:  # PostgreSQL: another order drew the same number at the same moment; draw anew
+        return _record(ticket, seen, draft, contractor, body, clerk)
+
+
+def _record(ticket: Ticket, seen: tickets.Seen, draft: Draft, contractor: Contractor, body: str,
+            clerk: User) -> WorkOrder:
+    """The order, the ticket Beauftragt (or a message on a second order) and the audit entry in one transaction."""
     with tickets.change(ticket, clerk, "work_order.placed", contractor.name, seen) as edit:
         current = edit.ticket
         if draft.pass_phone and not current.phone_for_contractor:
@@ -120,12 +131,11 @@ def place(ticket: Ticket, seen: tickets.Seen, draft: Draft, clerk: User) -> Work
             edit.message(f"{ordered}.")
         else:
             edit.status(TicketStatus.COMMISSIONED, ordered)
-        order = WorkOrder.create(
+        return WorkOrder.create(
             cooperative=current.cooperative_id, number=_next_number(ticket.cooperative), ticket=current,
             contractor=contractor, text=body, pass_phone=draft.pass_phone, pass_photos=current.photos_for_contractor,
             created_by=clerk, created_at=edit.now,
         )
-    return order
 
 
 def orders_of(ticket: Ticket) -> list[WorkOrder]:
