@@ -4,12 +4,14 @@ tenants: tests/test_access.py). A route with a URL argument this file has no exa
 so a new route cannot go unchecked."""
 
 import itertools
+from datetime import timedelta
 
 import pytest
 from werkzeug.routing import AnyConverter
 
 from wir import clock, db, storage
 from wir.models import (
+    Absence,
     ReplyTemplate,
     BankAccount,
     ConsumptionLetterBatch,
@@ -26,6 +28,7 @@ from wir.models import (
     Representation,
     Ticket,
     TicketAttachment,
+    Unit,
     User,
 )
 from wir.services.contracts import bank_accounts
@@ -160,6 +163,20 @@ def _representation(slug: str) -> Representation:
         source=Representation.SOURCE_DOCUMENT, document_key=storage.store(b"%PDF-1.4 Vollmacht"))
 
 
+def _absence(slug: str) -> Absence:
+    """An absence of the cooperative's first clerk (the one the tests sign in as) since yesterday, with a colleague as
+    deputy: ending it keeps it (yesterday its last day), so it is there for every request of the walk."""
+    clerk = User.select().where(User.cooperative == _cooperative(slug)).order_by(User.id).first()
+    found = Absence.get_or_none(Absence.user == clerk)
+    return found or Absence.create(user=clerk, deputy=_colleague(slug), starts_on=clock.today() - timedelta(days=1),
+                                   ends_on=clock.today() + timedelta(days=3))
+
+
+def _unit(slug: str) -> Unit:
+    """A unit of the cooperative: its house (street and postcode) is the example of Ansprechpartner per house."""
+    return Unit.select().where(Unit.cooperative == _cooperative(slug)).order_by(Unit.id).first()
+
+
 # an example object of a cooperative for each URL argument of an /intern/ route
 ARGUMENTS = {
     "number": lambda slug: _ticket(slug).number,
@@ -180,6 +197,9 @@ ARGUMENTS = {
     "token_id": lambda slug: _export_token(slug).id,
     "contract_id": lambda slug: _rental(slug).id,
     "representation_id": lambda slug: _representation(slug).id,
+    "absence_id": lambda slug: _absence(slug).id,
+    "postcode": lambda slug: _unit(slug).postcode,
+    "street": lambda slug: _unit(slug).street,
 }
 
 

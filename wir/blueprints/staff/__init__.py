@@ -77,6 +77,7 @@ def reset_second_factor(user_id):
 
 
 from wir.blueprints.staff import (
+    absences,  # noqa: E402,F401
     approvals,  # noqa: E402,F401
     audit_log,  # noqa: E402,F401
     consumption,  # noqa: E402,F401
@@ -85,6 +86,7 @@ from wir.blueprints.staff import (
     erp_export,  # noqa: E402,F401
     erp_import,  # noqa: E402,F401
     figures,  # noqa: E402,F401
+    house_contacts,  # noqa: E402,F401
     letters,  # noqa: E402,F401
     news,  # noqa: E402,F401
     persons,  # noqa: E402,F401

@@ -104,24 +104,32 @@ def record(clerk: User, starts_on: date | None, ends_on: date | None, deputy_id:
     return absence
 
 
-def absence_of(clerk: User, absence_id: int, today: date | None = None) -> Absence | None:
-    """One of the clerk's own absences that has not ended (anybody else's: None, the view's 404)."""
-    return next((absence for absence in upcoming(clerk, today) if absence.id == absence_id), None)
+def absence_of(user: User, absence_id: int) -> Absence | None:
+    """An absence of the user's own (an admin: anybody's); else None, the view's 404."""
+    deputy = User.alias()
+    query = (Absence.select(Absence, deputy).join(deputy, on=(Absence.deputy == deputy.id), attr="deputy")
+             .where(Absence.id == absence_id))
+    if user.role != User.ROLE_ADMIN:
+        query = query.where(Absence.user == user.id)
+    return query.first()
 
 
-def end(clerk: User, absence: Absence, today: date | None = None) -> bool:
-    """End the clerk's absence now: a running one's last day becomes yesterday; one not started before today is
-    deleted. Returns whether it was deleted."""
+def end(clerk: User, absence: Absence, today: date | None = None) -> bool | None:
+    """End an absence now (``clerk``: who does it, the absent one or an admin): a running one's last day becomes
+    yesterday; one not started before today is deleted. Returns whether it was deleted; None when it had ended
+    already (a second click): nothing changes."""
     today = today or clock.today()
+    if absence.ends_on < today:
+        return None
     deleted = absence.starts_on >= today
     with db.write_transaction():
         if deleted:
-            audit.record(clerk, "absence.deleted", absence, _detail(absence, absence.deputy), clerk.cooperative_id)
+            audit.record(clerk, "absence.deleted", absence, _detail(absence, absence.deputy), absence.deputy.cooperative_id)
             Absence.delete().where(Absence.id == absence.id).execute()
         else:
             absence.ends_on = today - timedelta(days=1)
             Absence.update(ends_on=absence.ends_on).where(Absence.id == absence.id).execute()
-            audit.record(clerk, "absence.ended", absence, _detail(absence, absence.deputy), clerk.cooperative_id)
+            audit.record(clerk, "absence.ended", absence, _detail(absence, absence.deputy), absence.deputy.cooperative_id)
     return deleted
 
 

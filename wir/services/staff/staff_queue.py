@@ -140,7 +140,7 @@ def answered_query():
     return (Ticket.status == TicketStatus.IN_PROGRESS) & fn.EXISTS(answered_by_tenant) & ~fn.EXISTS(cooperative_wrote_last)
 
 
-def mine(user: User, today: date | None = None):
+def assigned_to_me(user: User, today: date | None = None):
     """„Mir zugewiesen“ as SQL on Ticket: assigned to the staff member, or to a colleague they stand in for today
     (services.staff.absences; the row then says „Vertretung für …“)."""
     return (Ticket.assigned_to == user.id) | Ticket.assigned_to.in_(absences.deputised_for(user.id, today))
@@ -206,7 +206,7 @@ def _conditions(user: User, selection: Selection, today: date | None) -> list:
     if selection.category_id is not None:
         conditions.append(TicketCategory.id == selection.category_id)
     if selection.assigned == ME:
-        conditions.append(mine(user, today))
+        conditions.append(assigned_to_me(user, today))
     elif selection.assigned == NOBODY:
         conditions.append(Ticket.assigned_to.is_null())
     elif selection.assigned:
@@ -320,7 +320,7 @@ def overview(user: User, today: date | None = None) -> Overview:
         pending,
         count_if(is_open & (TicketCategory.key == CERTIFICATE_KEY)),
         count_if(is_open & TicketCategory.key.in_(FORM_KEYS)),
-        count_if(is_open & mine(user, today)),
+        count_if(is_open & assigned_to_me(user, today)),
     ).join(TicketCategory)
     new, overdue, answered, bank_changes, certificates, forms, mine = (
         scope.in_staff_scope(query, user, Ticket.cooperative).tuples().get()
