@@ -85,7 +85,8 @@ def test_htmx_edits_the_house_in_place(client, auth, clerk, house, demo_logins):
     street, postcode, _ = house
     editor = client.get(house_url(street, postcode), headers=htmx(auth))
     fragment = editor.get_data(as_text=True)
-    assert editor.status_code == 200 and fragment.lstrip().startswith('<li class="house card"') and "<html" not in fragment
+    assert editor.status_code == 200 and "<html" not in fragment
+    assert fragment.lstrip().startswith('<li class="house card"')
     assert re.search(r'<select[^>]*autofocus[^>]*name="clerk"|<select[^>]*name="clerk"[^>]*autofocus', fragment)
     assert f'hx-post="{house_url(street, postcode)}"' in fragment
     cancel = client.get(house_url(street, postcode) + "?ansicht=1", headers=htmx(auth)).get_data(as_text=True)
@@ -181,7 +182,7 @@ def test_the_list_runs_the_same_statements_on_larger_data(client, auth, clerk, h
 # --- the ERP import keeps a manual choice unless --full ---
 
 
-def test_a_manual_choice_survives_a_normal_import_and_a_full_one_replaces_it(empty_app, lipsia):
+def test_a_manual_choice_survives_a_normal_import_and_a_full_one_replaces_it(empty_app, lipsia):  # noqa: F811
     run(EXAMPLE, lipsia)
     newcomer = new_clerk()
     by = User.create(email="admin@example.org", password_hash="x", role=User.ROLE_ADMIN, staff_name="Admin")

@@ -12,7 +12,6 @@ from werkzeug.routing import AnyConverter
 from wir import clock, db, storage
 from wir.models import (
     Absence,
-    ReplyTemplate,
     BankAccount,
     ConsumptionLetterBatch,
     Contract,
@@ -25,6 +24,7 @@ from wir.models import (
     JobStatus,
     NewsItem,
     Person,
+    ReplyTemplate,
     Representation,
     Ticket,
     TicketAttachment,

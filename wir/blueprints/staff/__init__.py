@@ -11,6 +11,7 @@ from wir.forms import EmptyForm, options
 from wir.models import Cooperative, User
 from wir.rendering import or_404, redirect_after_post, render
 from wir.security import STAFF_AREA
+from wir.services import scope
 from wir.services.account import second_factor
 from wir.services.rejections import Rejected
 from wir.services.staff import staff_queue
@@ -47,6 +48,12 @@ def chosen_cooperative(form) -> Cooperative:
     if not form.cooperative.data:
         raise Rejected("cooperative", "Bitte wählen Sie die Genossenschaft.")
     return Cooperative.get_by_id(int(form.cooperative.data))
+
+
+def visible_cooperatives() -> list[Cooperative]:
+    """The cooperatives the staff member may look at: their own; an admin's: both (a page's ``?genossenschaft=``
+    choice, erp_export.chosen)."""
+    return list(scope.in_staff_scope(Cooperative.select().order_by(Cooperative.name), current_user, Cooperative.id))
 
 
 def _require_admin() -> None:

@@ -3,17 +3,19 @@
 The list is searched by street and paged (with htmx only the list is swapped). Each house is a component
 (``staff/_house.html``): „Ändern“ opens its form in place with htmx, or the house's own page without JavaScript;
 saving answers the component with a confirmation (htmx) or goes back to the list (303). The rules are
-services.staff.house_contacts'. Admins choose the cooperative whose houses they see.
+services.staff.house_contacts'. Staff see their own cooperative's houses (another's is 404); admins choose one with
+``?genossenschaft=`` like the Auswertung.
 """
 
-from flask import abort, flash, request, url_for
+from flask import flash, request, url_for
 from flask_login import current_user
 
-from wir.blueprints.staff import bp
+from wir.blueprints.staff import bp, visible_cooperatives
+from wir.blueprints.staff.erp_export import CHOOSE, chosen
 from wir.formatting import counted
 from wir.forms import ChoiceField, Form, options, reject
 from wir.models import Cooperative, User
-from wir.rendering import redirect_after_post, render
+from wir.rendering import or_404, redirect_after_post, render
 from wir.services.rejections import Rejected
 from wir.services.staff import house_contacts
 
@@ -24,27 +26,17 @@ class HouseContactForm(Form):
     clerk = ChoiceField("Ansprechpartner")
 
 
-def _cooperative() -> Cooperative:
-    """The staff member's own cooperative; an admin's choice (``genossenschaft``, the first one by name without)."""
-    if current_user.role != User.ROLE_ADMIN:
-        return current_user.cooperative
-    cooperatives = list(Cooperative.select().order_by(Cooperative.name))
-    chosen = request.values.get("genossenschaft")
-    return next((c for c in cooperatives if c.slug == chosen), cooperatives[0])
-
-
 def _admin_choice(cooperative: Cooperative) -> dict:
-    """What the links and forms carry for an admin: the cooperative shown."""
-    return {"genossenschaft": cooperative.slug} if current_user.role == User.ROLE_ADMIN else {}
+    """What the links to the list carry for an admin: the cooperative shown."""
+    return {CHOOSE: cooperative.slug} if current_user.role == User.ROLE_ADMIN else {}
 
 
 @bp.route("/ansprechpartner")
 def house_contacts_list():
-    cooperative = _cooperative()
+    cooperatives = visible_cooperatives()
+    cooperative = chosen(cooperatives)
     search = (request.args.get("suche") or "").strip()[:house_contacts.SEARCH_MAX]
     page = house_contacts.page_of(cooperative.id, search, request.args.get("seite"))
-    cooperatives = (list(Cooperative.select().order_by(Cooperative.name))
-                    if current_user.role == User.ROLE_ADMIN else [])
     fragment = "staff/_house_list.html" if request.headers.get("HX-Target") == LIST_ID else None
     admin_args = _admin_choice(cooperative)
     return render("staff/house_contacts.html", fragment, page=page, search=search, cooperative=cooperative,
@@ -69,12 +61,8 @@ def _house(house, cooperative, status: int = 200, **context):
 def house_contact(cooperative, postcode, street):
     """One house: its Ansprechpartner and the form to choose one (with htmx in place in the list). Another
     cooperative's house, or one without units, is 404."""
-    cooperative = Cooperative.get_or_none(Cooperative.slug == cooperative)
-    if cooperative is None or (current_user.role != User.ROLE_ADMIN and cooperative.id != current_user.cooperative_id):
-        abort(404)
-    house = house_contacts.house_of(cooperative.id, street, postcode)
-    if house is None:
-        abort(404)
+    cooperative = or_404(next((c for c in visible_cooperatives() if c.slug == cooperative), None))
+    house = or_404(house_contacts.house_of(cooperative.id, street, postcode))
     if request.method == "GET" and request.args.get("ansicht"):  # htmx: „Abbrechen“ shows the house again
         return _house(house, cooperative)
     form = _form(cooperative, house)

@@ -408,9 +408,10 @@ class Run:
             return
         forgotten = house_contacts.forget_manual_choices(self.cooperative.id)
         if forgotten:
+            replaced = counted(forgotten, "von Hand gewählter Ansprechpartner eines Hauses ist",
+                               "von Hand gewählte Ansprechpartner von Häusern sind")
             self.report.file("vertraege.csv").notes.append(
-                f"{counted(forgotten, 'von Hand gewählter Ansprechpartner eines Hauses ist', 'von Hand gewählte Ansprechpartner von Häusern sind')} "
-                "durch die Angaben der Datei ersetzt (vollständiger Abgleich).")
+                f"{replaced} durch die Angaben der Datei ersetzt (vollständiger Abgleich).")
 
 
 def _same_bank_account(values: dict) -> tuple:

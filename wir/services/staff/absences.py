@@ -122,14 +122,15 @@ def end(clerk: User, absence: Absence, today: date | None = None) -> bool | None
     if absence.ends_on < today:
         return None
     deleted = absence.starts_on >= today
+    cooperative_id = absence.deputy.cooperative_id
     with db.write_transaction():
         if deleted:
-            audit.record(clerk, "absence.deleted", absence, _detail(absence, absence.deputy), absence.deputy.cooperative_id)
+            audit.record(clerk, "absence.deleted", absence, _detail(absence, absence.deputy), cooperative_id)
             Absence.delete().where(Absence.id == absence.id).execute()
         else:
             absence.ends_on = today - timedelta(days=1)
             Absence.update(ends_on=absence.ends_on).where(Absence.id == absence.id).execute()
-            audit.record(clerk, "absence.ended", absence, _detail(absence, absence.deputy), absence.deputy.cooperative_id)
+            audit.record(clerk, "absence.ended", absence, _detail(absence, absence.deputy), cooperative_id)
     return deleted
 
 
@@ -141,7 +142,8 @@ def deputised_for(deputy_id: int, today: date | None = None):
     return Absence.select(Absence.user).where((Absence.deputy == deputy_id) & _running(today or clock.today()))
 
 
-def responsible(contact_person_id: int | None, cooperative_id: int, today: date | None = None) -> tuple[int | None, str]:
+def responsible(contact_person_id: int | None, cooperative_id: int,
+                today: date | None = None) -> tuple[int | None, str]:
     """Whom a new ticket of a contract with this Ansprechpartner is assigned to, and why (a key of
     TicketAssignment.AUTOMATIC): the Ansprechpartner's user while active staff of the ticket's cooperative, or while
     they are away their active deputy. (None, "") when nobody: no Ansprechpartner, one without a login, or a deputy

@@ -112,7 +112,8 @@ def clerks(cooperative_id: int) -> list[User]:
     """Whom a house may get: the active staff of the cooperative, by name."""
     return list(
         User.select(User.id, User.staff_name, User.email)
-        .where(User.is_active & User.role.in_((User.ROLE_STAFF, User.ROLE_ADMIN)) & (User.cooperative == cooperative_id))
+        .where(User.is_active & User.role.in_((User.ROLE_STAFF, User.ROLE_ADMIN))
+               & (User.cooperative == cooperative_id))
         .order_by(User.staff_name, User.id)
     )
 
