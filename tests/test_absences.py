@@ -200,13 +200,16 @@ def test_htmx_swaps_the_form_with_its_messages_and_reloads_after_saving(client, 
     auth.login_staff(0)
     today = clock.today()
     refused = client.post(PAGE, data=form(auth, today.isoformat(), (today - timedelta(days=1)).isoformat(), deputy.id),
-                          headers=htmx(auth))
+                          headers=htmx(auth, "absence-form"))
     fragment = refused.get_data(as_text=True)
     assert refused.status_code == 422 and fragment.lstrip().startswith('<form id="absence-form"')
     assert "data-error-summary" in fragment and "autofocus" in fragment and "<html" not in fragment
     assert "Der letzte Tag liegt vor dem ersten." in fragment
-    saved = client.post(PAGE, data=form(auth, today.isoformat(), today.isoformat(), deputy.id), headers=htmx(auth))
+    saved = client.post(PAGE, data=form(auth, today.isoformat(), today.isoformat(), deputy.id),
+                        headers=htmx(auth, "absence-form"))
     assert saved.status_code == 204 and saved.headers["HX-Location"] == PAGE
+    reloaded = client.get(PAGE, headers=htmx(auth)).get_data(as_text=True)  # what HX-Location loads: the page
+    assert "<main" in reloaded and "Jetzt abwesend" in reloaded
     assert Absence.select().count() == 1
 
 

@@ -4,7 +4,7 @@ The rules are services.staff.absences'. With htmx the form swaps itself (its mes
 saved absence reloads the page like the plain form's redirect.
 """
 
-from flask import flash, url_for
+from flask import flash, request, url_for
 from flask_login import current_user
 from wtforms.validators import Optional
 
@@ -23,9 +23,14 @@ class AbsenceForm(Form):
     deputy = ChoiceField("Vertretung")
 
 
+FORM_ID = "absence-form"
+
+
 def _page(form, status: int = 200):
+    """The page, or for the form's own htmx request only the form (a saved absence's HX-Location loads the page)."""
     today = clock.today()
-    return render("staff/absences.html", "staff/_absence_form.html", status=status, form=form, today=today,
+    fragment = "staff/_absence_form.html" if request.headers.get("HX-Target") == FORM_ID else None
+    return render("staff/absences.html", fragment, status=status, form=form, today=today,
                   absences=absences.upcoming(current_user, today), end_form=EmptyForm())
 
 
