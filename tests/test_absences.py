@@ -115,6 +115,22 @@ def test_the_tenants_kontakt_files_it_for_the_deputy(app, client, auth, clerk, d
     assert Ticket.get(Ticket.submission_key == "key-1").assigned_to_id == deputy.id
 
 
+def test_a_meldung_staff_take_down_goes_to_the_deputy_as_well(client, auth, clerk, deputy):
+    away(clerk, deputy)
+    auth.login_staff(0)  # Sandra Köhler herself takes the call before she leaves
+    person = person_of("juergen.mueller@example.org")
+    category = (TicketCategory.select().join(TicketType)
+                .where((TicketType.cooperative == person.cooperative_id) & (TicketCategory.name == "Heizung/Warmwasser"))
+                .get())
+    url = f"/intern/meldungen/neu?person={person.id}"
+    key = re.search(r'name="submission_key"[^>]*value="([^"]+)"', client.get(url).get_data(as_text=True)).group(1)
+    response = client.post(url, data={"csrf_token": auth.csrf_token(), "contract": str(rental_of(person).id),
+                                      "category": str(category.id), "subject": "Anruf: Heizung",
+                                      "message": "Herr Müller rief an.", "submission_key": key})
+    assert response.status_code == 303
+    assert Ticket.get(Ticket.subject == "Anruf: Heizung").assigned_to_id == deputy.id
+
+
 # --- the deputy's queue ---
 
 
