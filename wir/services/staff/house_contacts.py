@@ -29,6 +29,7 @@ from wir.services.rejections import Rejected
 
 PAGE_SIZE = 50
 SEARCH_MAX = 100
+ADDRESS_MAX = 255  # a Unit's street or postcode (CharField): anything longer is no house of the portal
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def _rows(cooperative_id: int, houses, number: int) -> list[House]:
 
 def house_of(cooperative_id: int, street: str, postcode: str) -> House | None:
     """One house of the cooperative as the list shows it; None when it has no unit there (another cooperative's)."""
-    street, postcode = (street or "")[:SEARCH_MAX], (postcode or "")[:SEARCH_MAX]
+    street, postcode = (street or "")[:ADDRESS_MAX], (postcode or "")[:ADDRESS_MAX]
     houses = (Unit.select(Unit.street, Unit.postcode)
               .where((Unit.cooperative == cooperative_id) & (Unit.street == street) & (Unit.postcode == postcode))
               .group_by(Unit.street, Unit.postcode))
