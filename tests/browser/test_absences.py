@@ -9,15 +9,14 @@ from datetime import timedelta
 import pytest
 
 from tests.browser.helpers import (
-    after_swap,
     assert_accessible,
     assert_no_horizontal_scroll,
     control,
     expect,
-    option_value,
     unexpected_errors,
     wait_for_htmx,
 )
+from tests.browser.test_tickets import choose as choose_option
 from wir import clock
 
 pytestmark = pytest.mark.browser
@@ -26,14 +25,10 @@ NUMBER = r"[LE]-\d{4}-\d{4}"
 
 
 def choose(page, label: str, text: str, javascript: bool) -> None:
-    select = control(page, label)
-    value = option_value(select, text)
-    if javascript:
-        after_swap(page, lambda: select.select_option(value))
-    else:
-        select.select_option(value)
+    """Kontakt's choice; without JavaScript „Auswahl übernehmen“ shows what follows."""
+    choose_option(page, label, text, javascript)
+    if not javascript:
         page.get_by_role("button", name="Auswahl übernehmen").click()
-    expect(control(page, label)).to_have_value(value)
 
 
 def mark_absent(page, deputy: str, javascript: bool) -> str:
