@@ -97,6 +97,10 @@ def test_htmx_edits_the_house_in_place(client, auth, clerk, house, demo_logins):
     answer = saved.get_data(as_text=True)
     assert saved.status_code == 200 and answer.lstrip().startswith('<li class="house card"')
     assert 'role="status" tabindex="-1" autofocus>Ansprechpartner für' in answer and "manuell am" in answer
+    again = choose(client, auth, street, postcode, clerk.id, headers=htmx(auth))  # chosen anew: the one choice changes
+    assert again.status_code == 200 and "ist jetzt Sandra Köhler" in again.get_data(as_text=True)
+    choice = HouseContact.get()
+    assert HouseContact.select().count() == 1 and choice.contact_person.user_id == clerk.id
 
 
 def test_a_clerk_without_an_ansprechpartner_row_gets_one_and_the_houses_new_tickets(app, client, auth, clerk, house):
