@@ -15,6 +15,7 @@ PUBLIC_ENDPOINTS = {
     "auth.login",
     "auth.forgot_password",
     "auth.reset_password",
+    "auth.set_up",
     "registration.register",
     "registration.check_password",
     "registration.mail_sent",

@@ -1,6 +1,7 @@
 """The internal area's authorization matrix: every /intern/ route and fragment, found by walking app.url_map,
 for staff of the object's cooperative, staff of the other cooperative and the admin (anonymous users and
-tenants: tests/test_access.py). A route with a URL argument this file has no example object for fails here,
+tenants: tests/test_access.py, and here once more with a deactivated clerk's session and an account without a
+second factor). A route with a URL argument this file has no example object for fails here,
 so a new route cannot go unchecked."""
 
 import itertools
@@ -31,12 +32,16 @@ from wir.models import (
     Unit,
     User,
 )
+from wir.security import SESSION_USER_KEY
+from wir.services.account import passwords
 from wir.services.contracts import bank_accounts
 from wir.services.erp_export import changes, kinds, runs, tokens
 from wir.services.registration import registration, registration_letters
+from wir.services.staff import staff_accounts
 
 # routes only an admin reaches; staff of either cooperative get 404
-ADMIN_ONLY = {"staff.accounts", "staff.reset_second_factor", "staff.audit_log", "staff.audit_log_csv", "staff.imports",
+ADMIN_ONLY = {"staff.accounts", "staff.account_new", "staff.account", "staff.account_activity",
+              "staff.account_setup_link", "staff.reset_second_factor", "staff.audit_log", "staff.audit_log_csv", "staff.imports",
               "staff.import_run", "staff.exports", "staff.export_changes", "staff.export_now", "staff.export_archive",
               "staff.acknowledge_export", "staff.create_export_token", "staff.revoke_export_token"}
 
@@ -287,3 +292,46 @@ def test_every_argument_example_is_used(app):
             if not isinstance(rule._converters[name], AnyConverter)}
     assert used == ARGUMENTS.keys()
 
+
+
+# --- the same walk for who must not reach anything: the role and deactivation matrix ---
+
+
+def test_anonymous_users_and_tenants_find_no_internal_route(app, client, auth, data):
+    """The area is hidden (wir.security._hide_staff_area): 404 as for a made-up path, no Anmelden that tells."""
+    rules = internal_rules(app, "lipsia")
+    for rule, method, response in open_all(client, auth, rules):
+        assert response.status_code == 404, ("anonymous", rule, method, response.status_code)
+    auth.login_as()
+    for rule, method, response in open_all(client, auth, rules):
+        assert response.status_code == 404, ("tenant", rule, method, response.status_code)
+
+
+def test_a_deactivated_clerks_open_session_reaches_nothing(app, client, auth, data):
+    rules = internal_rules(app, "lipsia")
+    auth.login_staff(STAFF["lipsia"])
+    clerk = User.get(User.email == auth.logins["staff"][STAFF["lipsia"]]["email"])
+    admin = User.get(User.email == auth.logins["admin"]["email"])
+    staff_accounts.deactivate(admin, clerk, clerk.version)
+    for rule, method, response in open_all(client, auth, rules):
+        assert response.status_code == 404, (rule, method, response.status_code)
+        with client.session_transaction() as session:
+            assert SESSION_USER_KEY not in session  # signed out with the first request
+    assert client.get("/").headers["Location"].startswith("/anmelden")
+
+
+def test_an_account_without_a_second_factor_is_led_to_enrol_from_every_route(app, client, auth, data):
+    """A new colleague signed in with the password only: every internal route leads to the second step, which
+    leads to the enrolment (htmx: HX-Redirect); nothing of the area is answered before."""
+    rules = internal_rules(app, "lipsia")
+    new = User.create(email="neu@lipsia.example.org", password_hash=passwords.hash_password("Lange-Tinte-im-Archiv"),
+                      role=User.ROLE_STAFF, cooperative=_cooperative("lipsia"), staff_name="Nora Neu",
+                      confirmed_at=clock.now())
+    assert auth.login(new.email, "Lange-Tinte-im-Archiv").headers["Location"].startswith("/zwei-faktor")
+    for rule, method, response in open_all(client, auth, rules):
+        if response.status_code == 401:
+            assert response.headers["HX-Redirect"] == "/zwei-faktor", (rule, method)
+        else:
+            assert (response.status_code, response.headers.get("Location")) == (302, "/zwei-faktor"), (rule, method)
+    assert client.get("/zwei-faktor").headers["Location"] == "/zwei-faktor/einrichten"
+    assert User.get_by_id(new.id).totp_confirmed_at is None

@@ -59,7 +59,8 @@ NOT_PAGES = {
 
 # pages reached through a mailed link with a token: walked with a token that is not valid (the page that says so,
 # with status 410)
-TOKEN_PAGES = {"auth.reset_password", "registration.confirm", "account.confirm_email", "representation.accept"}
+TOKEN_PAGES = {"auth.reset_password", "auth.set_up", "registration.confirm", "account.confirm_email",
+               "representation.accept"}
 INVALID_TOKEN = "abgelaufen"
 
 # starting points of a user besides their parameterless pages (a search that lists persons to link to)

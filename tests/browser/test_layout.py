@@ -49,10 +49,10 @@ def main_nav(page):
     return page.get_by_role("navigation", name="Hauptmenü")
 
 
-@pytest.mark.parametrize("viewport", ["desktop", "phone"])
 @pytest.mark.parametrize(("who", "path", "status"), PAGES)
-def test_page_is_accessible(new_page, users, viewport, who, path, status):
-    page = new_page(viewport, user=users[who] if who else None)
+def test_page_is_accessible(new_page, users, who, path, status):
+    """On a phone; at 1280 px the accessibility walk (test_accessibility_walk.py) checks every page."""
+    page = new_page("phone", user=users[who] if who else None)
     response = page.goto(path)
     assert response.status == status, f"{path}: HTTP {response.status}"
     assert path_of(page) == path, f"{path} was redirected to {page.url}"
@@ -64,8 +64,7 @@ def test_page_is_accessible(new_page, users, viewport, who, path, status):
     expected = f"the server responded with a status of {status}" if status >= 400 else None
     errors = [e for e in page.wir_console_errors if not (expected and expected in e)]
     assert not errors, f"{path}: console errors {errors}"
-    if viewport == "phone":
-        assert_no_horizontal_scroll(page, 360)
+    assert_no_horizontal_scroll(page, 360)
 
 
 def test_without_javascript_login_navigation_and_logout(nojs_page, users):

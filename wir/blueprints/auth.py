@@ -250,22 +250,38 @@ class ResetPasswordForm(NewPasswordForm):
 
 @bp.route("/passwort-neu/<token>", methods=["GET", "POST"])
 def reset_password(token):
-    user = accounts.reset_link_user(token)
+    return _new_password(token, accounts.RESET_PURPOSE)
+
+
+@bp.route("/zugang-einrichten/<token>", methods=["GET", "POST"])
+def set_up(token):
+    """Zugang einrichten: a new staff member's first password, from the link the admin's creation mailed
+    (blueprints/staff/staff_accounts.py); the second factor follows at the first sign-in."""
+    return _new_password(token, accounts.SETUP_PURPOSE)
+
+
+def _new_password(token: str, purpose: str):
+    """The password page of a link by mail: Passwort vergessen's or a new staff account's set-up link."""
+    setting_up = purpose == accounts.SETUP_PURPOSE
+    user = accounts.reset_link_user(token, purpose)
     if user is None:
-        return render("auth/reset_invalid.html", status=410)
+        return render("auth/reset_invalid.html", setting_up=setting_up, status=410)
     form = ResetPasswordForm(user)
     if form.validate_on_submit():
         try:
-            accounts.reset_password(token, form.password.data)
+            accounts.reset_password(token, form.password.data, purpose)
         except accounts.InvalidResetLink:
-            return render("auth/reset_invalid.html", status=410)
+            return render("auth/reset_invalid.html", setting_up=setting_up, status=410)
         except Rejected as rejected:
             reject(form, rejected)
         else:
-            security_log.event("password.reset", user=user.id)
-            flash("Ihr Passwort wurde geändert. Bitte melden Sie sich mit dem neuen Passwort an.", "success")
+            security_log.event("staff_account.set_up" if setting_up else "password.reset", user=user.id)
+            flash("Ihr Zugang ist eingerichtet. Bitte melden Sie sich jetzt an; danach richten Sie die "
+                  "Zwei-Faktor-Anmeldung ein." if setting_up else
+                  "Ihr Passwort wurde geändert. Bitte melden Sie sich mit dem neuen Passwort an.", "success")
             return redirect_after_post(url_for("auth.login"))
-    return render("auth/reset_password.html", form=form, status=422 if form.errors else 200)
+    return render("auth/reset_password.html", form=form, setting_up=setting_up, user=user,
+                  status=422 if form.errors else 200)
 
 
 @bp.route("/sitzung", methods=["POST"])

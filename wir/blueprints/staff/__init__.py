@@ -3,13 +3,12 @@
 One blueprint; each part of the desk is a module below that adds its views to ``bp``.
 """
 
-from flask import Blueprint, abort, flash, url_for
+from flask import Blueprint, abort
 from flask_login import current_user
 
-from wir import security_log
-from wir.forms import EmptyForm, options
+from wir.forms import options
 from wir.models import Cooperative, User
-from wir.rendering import or_404, redirect_after_post, render
+from wir.rendering import render
 from wir.security import STAFF_AREA
 from wir.services import scope
 from wir.services.account import second_factor
@@ -61,28 +60,6 @@ def _require_admin() -> None:
         abort(404)
 
 
-@bp.route("/zugaenge")
-def accounts():
-    """Zugänge: the colleagues an admin looks after, with the state of their second factor."""
-    _require_admin()
-    return render("staff/accounts.html", colleagues=second_factor.staff_accounts(current_user))
-
-
-@bp.route("/zugaenge/<int:user_id>/zweiter-faktor", methods=["GET", "POST"])
-def reset_second_factor(user_id):
-    """Zweiten Faktor zurücksetzen (a lost phone): asks once more, then the colleague enrols anew."""
-    _require_admin()
-    colleague = or_404(second_factor.staff_account(current_user, user_id))
-    form = EmptyForm()
-    if form.validate_on_submit():
-        second_factor.reset(colleague, by=current_user)
-        security_log.event("second_factor.reset", target=colleague.id)
-        flash(f"Der zweite Faktor von {colleague.staff_name or colleague.email} ist zurückgesetzt. Bei der "
-              "nächsten Anmeldung richtet er oder sie die Zwei-Faktor-Anmeldung neu ein.", "success")
-        return redirect_after_post(url_for("staff.accounts"))
-    return render("staff/reset_second_factor.html", colleague=colleague, form=form)
-
-
 from wir.blueprints.staff import (
     absences,  # noqa: E402,F401
     approvals,  # noqa: E402,F401
@@ -100,4 +77,5 @@ from wir.blueprints.staff import (
     queue,  # noqa: E402,F401
     reply_templates,  # noqa: E402,F401
     representations,  # noqa: E402,F401
+    staff_accounts,  # noqa: E402,F401
 )

@@ -22,6 +22,9 @@ LOCK_DURATION = timedelta(minutes=15)
 MAX_FAILURES = 100
 RESET_VALID = timedelta(hours=1)
 RESET_PURPOSE = "password_reset"
+# a new staff account's first password (services.staff.staff_accounts): the same links, longer valid
+SETUP_PURPOSE = "staff_setup"
+SETUP_VALID = timedelta(days=7)
 
 
 class LoginRefused(Exception):
@@ -211,33 +214,51 @@ def request_password_reset(email: str) -> User | None:
         return user
 
 
-def reset_link_user(token: str) -> User | None:
-    confirmation = confirmations.find_by_token(token, RESET_PURPOSE)
-    return User.get_by_id(confirmation.user_id) if confirmation else None
+def _open_link(token: str, purpose: str):
+    """The open confirmation of ``purpose`` (RESET_PURPOSE or SETUP_PURPOSE) behind a link and its active user,
+    or (None, None)."""
+    confirmation = confirmations.find_by_token(token, purpose)
+    user = User.get_or_none((User.id == confirmation.user_id) & User.is_active) if confirmation else None
+    return (confirmation, user) if user else (None, None)
 
 
-def reset_password(token: str, new_password: str) -> User:
-    """Set the new password, end every session and send a notice. Raises InvalidResetLink or Rejected."""
+def reset_link_user(token: str, purpose: str = RESET_PURPOSE) -> User | None:
+    return _open_link(token, purpose)[1]
+
+
+def reset_password(token: str, new_password: str, purpose: str = RESET_PURPOSE) -> User:
+    """Set the new password, end every session and send a notice. Raises InvalidResetLink or Rejected.
+
+    A staff member's set-up link (SETUP_PURPOSE) sets the first password: there is no earlier one to give notice of
+    a change. Either link proves a staff member's address (a colleague whose set-up link expired may use Passwort
+    vergessen instead); tenants confirm theirs at the registration.
+    """
+    setting_up = purpose == SETUP_PURPOSE
     with db.write_transaction():
-        confirmation = confirmations.find_by_token(token, RESET_PURPOSE)
-        if confirmation is None:
+        confirmation, user = _open_link(token, purpose)
+        if user is None:
             raise InvalidResetLink
-        user = User.get_by_id(confirmation.user_id)
         password_rules.check(new_password, password_context_words(user))
         if not confirmations.use(confirmation):
             raise InvalidResetLink
-        set_password(user, new_password)
-        audit.record(user, "password.reset")
+        if user.confirmed_at is None and user.is_staff:  # a mailed link proves a colleague's address, either one
+            user.confirmed_at = clock.now()
+        set_password(user, new_password, notice=not setting_up)
+        if setting_up:
+            audit.record(user, "staff_account.set_up", user, cooperative=user.cooperative_id)
+        else:
+            audit.record(user, "password.reset")
         return user
 
 
-def set_password(user: User, new_password: str) -> None:
-    """New hash, every session ended, the address's sign-in lock lifted, notice mail."""
+def set_password(user: User, new_password: str, notice: bool = True) -> None:
+    """New hash, every session ended, the address's sign-in lock lifted, notice mail (unless not ``notice``)."""
     user.password_hash = passwords.hash_password(new_password)
     user.session_version += 1
     user.save()
     LoginThrottle.delete().where(LoginThrottle.address_hash == address_hash(user.email)).execute()
-    mail_to_user(user, "Ihr Passwort wurde geändert", "password_changed")
+    if notice:
+        mail_to_user(user, "Ihr Passwort wurde geändert", "password_changed")
 
 
 THROTTLE_KEPT = timedelta(days=1)  # a round of wrong passwords is forgotten a day after its last one

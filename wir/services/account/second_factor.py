@@ -13,10 +13,9 @@ import secrets
 
 import pyotp
 import segno
-from peewee import JOIN
 
 from wir import audit, clock, db
-from wir.models import Cooperative, RecoveryCode, User
+from wir.models import RecoveryCode, User
 from wir.services.account import accounts
 from wir.services.rejections import Rejected
 
@@ -165,21 +164,3 @@ def _new_recovery_codes(user: User) -> list[str]:
              for _ in range(RECOVERY_CODE_COUNT)]
     RecoveryCode.insert_many([{"user": user.id, "code_hash": _recovery_hash(user, code)} for code in codes]).execute()
     return ["-".join(code[i:i + 4] for i in range(0, RECOVERY_LENGTH, 4)) for code in codes]
-
-
-def staff_accounts(admin: User) -> list[User]:
-    """The staff and admins an admin looks after (of the admin's cooperative, or all), without the admin."""
-    return list(_staff_of(admin).order_by(Cooperative.name, User.staff_name, User.email))
-
-
-def staff_account(admin: User, user_id: int) -> User | None:
-    return _staff_of(admin).where(User.id == user_id).first()
-
-
-def _staff_of(admin: User):
-    query = (User.select(User, Cooperative).join(Cooperative, JOIN.LEFT_OUTER)
-             .where(User.role.in_([User.ROLE_STAFF, User.ROLE_ADMIN]) & (User.id != admin.id)
-                    & (User.is_active == True)))  # noqa: E712
-    if admin.cooperative_id:
-        query = query.where(User.cooperative == admin.cooperative_id)
-    return query
