@@ -15,7 +15,8 @@ The rules, in one place:
   e-mail address with the cooperative's telephone number.
 - A deputy who is no longer active stands in for nobody: the absent clerk's new tickets then stay unassigned (in
   „niemandem zugewiesen“) and tenants see the clerk as before. Standing in goes one step only: a deputy who is away
-  too still gets the tickets (no chains of deputies), and their own deputy sees only their own assigned tickets.
+  too still gets the tickets (no chains of deputies); their own deputy sees the tickets assigned to them, not those
+  of the colleague they stand in for.
 - „Beenden“ of a running absence makes yesterday its last day; an absence that has not started before today is
   deleted instead.
 """
