@@ -5,12 +5,14 @@ second factor). A route with a URL argument this file has no example object for 
 so a new route cannot go unchecked."""
 
 import itertools
+from datetime import timedelta
 
 import pytest
 from werkzeug.routing import AnyConverter
 
 from wir import clock, db, storage
 from wir.models import (
+    Absence,
     BankAccount,
     ConsumptionLetterBatch,
     Contract,
@@ -28,6 +30,7 @@ from wir.models import (
     Representation,
     Ticket,
     TicketAttachment,
+    Unit,
     User,
     WorkOrder,
 )
@@ -179,6 +182,18 @@ def _work_order(slug: str) -> WorkOrder:
         cooperative=ticket.cooperative_id, number=f"{slug[0].upper()}A-2026-0001", ticket=ticket,
         contractor=_contractor(slug), text="Bitte prüfen.", mailed_at=clock.now(),
         pdf_key=storage.store(b"%PDF-1.4 Auftrag"))
+def _absence(slug: str) -> Absence:
+    """An absence of the cooperative's first clerk (the one the tests sign in as) since yesterday, with a colleague as
+    deputy: ending it keeps it (yesterday its last day), so it is there for every request of the walk."""
+    clerk = User.select().where(User.cooperative == _cooperative(slug)).order_by(User.id).first()
+    found = Absence.get_or_none(Absence.user == clerk)
+    return found or Absence.create(user=clerk, deputy=_colleague(slug), starts_on=clock.today() - timedelta(days=1),
+                                   ends_on=clock.today() + timedelta(days=3))
+
+
+def _unit(slug: str) -> Unit:
+    """A unit of the cooperative: its house (street and postcode) is the example of Ansprechpartner per house."""
+    return Unit.select().where(Unit.cooperative == _cooperative(slug)).order_by(Unit.id).first()
 
 
 # an example object of a cooperative for each URL argument of an /intern/ route
@@ -203,6 +218,9 @@ ARGUMENTS = {
     "representation_id": lambda slug: _representation(slug).id,
     "contractor_id": lambda slug: _contractor(slug).id,
     "order_number": lambda slug: _work_order(slug).number,
+    "absence_id": lambda slug: _absence(slug).id,
+    "postcode": lambda slug: _unit(slug).postcode,
+    "street": lambda slug: _unit(slug).street,
 }
 
 

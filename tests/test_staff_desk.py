@@ -37,7 +37,8 @@ def staff_user(logins, index=0):
 
 
 def lipsia_ticket(app, logins, email_start="juergen", status="received"):
-    """A fresh ticket of a Lipsia tenant (first staff member's cooperative)."""
+    """A fresh ticket of a Lipsia tenant (first staff member's cooperative), assigned to nobody: filed as for a
+    contract whose Ansprechpartner has no login (the automatic assignment: tests/test_absences.py)."""
     tenant = next(t for t in logins["tenants"] if t["email"].startswith(email_start))
     person = person_of(tenant["email"])
     category = (TicketCategory.select().join(TicketType)
@@ -47,6 +48,8 @@ def lipsia_ticket(app, logins, email_start="juergen", status="received"):
             person=person, category=category, contract=rental_of(person), subject="Heizung kalt",
             message="Die Heizung bleibt kalt.",
         ))
+    Ticket.update(assigned_to=None).where(Ticket.id == ticket.id).execute()
+    TicketAssignment.delete().where(TicketAssignment.ticket == ticket.id).execute()
     if status != "received":
         Ticket.update(status=status).where(Ticket.id == ticket.id).execute()
     return Ticket.get_by_id(ticket.id)

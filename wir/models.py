@@ -291,6 +291,20 @@ class ContactPerson(BaseModel):
         indexes = ((("cooperative", "erp_key"), True),)
 
 
+class Absence(BaseModel):
+    """Abwesenheit: a staff member away from ``starts_on`` to ``ends_on`` (both days included), with a deputy of the
+    same cooperative who takes their new tickets and Ansprechpartner duties meanwhile (services.staff.absences)."""
+
+    user = ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    deputy = ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    starts_on = DateField()
+    ends_on = DateField()
+    created_at = DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("user", "ends_on"), False), (("deputy", "ends_on"), False))
+
+
 class Unit(BaseModel):
     KINDS = {"flat": "Wohnung", "parking": "Stellplatz", "garage": "Garage"}
 
@@ -311,6 +325,22 @@ class Unit(BaseModel):
     class Meta:
         indexes = ((("cooperative", "number"), True), (("cooperative", "erp_key"), True),
                    (("cooperative", "street", "postcode"), False))  # a house (NewsAudience)
+
+
+class HouseContact(BaseModel):
+    """A house's Ansprechpartner chosen by staff (services.staff.house_contacts): the contracts of its units got
+    ``contact_person``, and the ERP import keeps it unless it runs with ``--full``. A house is the cooperative's units
+    sharing street (with the house number) and postcode, as for NewsAudience."""
+
+    cooperative = ForeignKeyField(Cooperative, backref="+")
+    street = CharField()
+    postcode = CharField()
+    contact_person = ForeignKeyField(ContactPerson, backref="+", on_delete="CASCADE")
+    chosen_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    chosen_at = DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("cooperative", "street", "postcode"), True),)
 
 
 class Contract(BaseModel):
@@ -523,10 +553,14 @@ class TicketStatusChange(BaseModel):
 class TicketAssignment(BaseModel):
     """Who a ticket was assigned to (None: to nobody), by whom, when: in the desk's history, never the tenant's."""
 
+    AUTOMATIC = {"contact": "als Ansprechperson des Vertrags", "deputy": "als Vertretung der Ansprechperson"}
+
     ticket = ForeignKeyField(Ticket, backref="assignments", on_delete="CASCADE")
     assignee = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     assigned_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     assigned_at = DateTimeField(default=clock.now)
+    # "" by a person (assigned_by); a key of AUTOMATIC when a new ticket went to its contract's clerk by itself
+    automatic = CharField(default="")
 
 
 class TicketAttachment(BaseModel):
@@ -988,7 +1022,9 @@ MODELS = [
     RegistrationLetterBatch,
     RegistrationLetter,
     ContactPerson,
+    Absence,
     Unit,
+    HouseContact,
     Contract,
     ContractParty,
     BankAccount,

@@ -15,7 +15,7 @@ from wir.rendering import or_404, redirect_after_post, render, send_stored
 from wir.security import accepts_uploads, require_tenant, session_user
 from wir.services import scope
 from wir.services.rejections import Rejected
-from wir.services.staff import work_orders
+from wir.services.staff import absences, work_orders
 from wir.services.tickets import contact, tickets
 
 bp = Blueprint("tickets", __name__)
@@ -140,10 +140,12 @@ class Selection:
     def cooperative(self) -> Cooperative:
         return self.concern.person.cooperative
 
-    def contact_person(self) -> ContactPerson | None:
+    def contact_person(self) -> tuple[ContactPerson | None, absences.StandIn | None]:
+        """The contract's Ansprechpartner, and who stands in while they are away."""
         if self.concern.contract and self.concern.contract.contact_person_id:
-            return ContactPerson.get_by_id(self.concern.contract.contact_person_id)
-        return None
+            person = ContactPerson.get_by_id(self.concern.contract.contact_person_id)
+            return person, absences.stand_ins([person]).get(person.id)
+        return None, None
 
 
 CHOICES = ("concern", "ticket_type", "category")  # in the form's order; each rebuilds what follows

@@ -56,6 +56,7 @@ from wir.demo.tables import (
 )
 from wir.formatting import number as german_number
 from wir.models import (
+    Absence,
     BankAccount,
     Consumption,
     ContactPerson,
@@ -202,6 +203,7 @@ class Builder:
         self.news()
         self.reply_templates()
         self.contractors()
+        self.absence()
         self.letters()
         self.consumption()
         self.waiting_export_changes()
@@ -449,6 +451,12 @@ class Builder:
                 cooperative=self.cooperatives[coop], title=title, body=body, published_at=self.days_ago(published),
                 expires_at=None if expires is None else self.days_ago(-expires),
             )
+
+    def absence(self):
+        """Thomas Schröder's holiday in two weeks, Sandra Köhler standing in (/intern/abwesenheit)."""
+        Absence.create(user=self.contact_persons["schroeder"].user, deputy=self.contact_persons["koehler"].user,
+                       starts_on=self.today + timedelta(days=14), ends_on=self.today + timedelta(days=25),
+                       created_at=self.days_ago(3))
 
     def reply_templates(self):
         for coop, author, title, body in REPLY_TEMPLATES:

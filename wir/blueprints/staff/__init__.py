@@ -10,6 +10,7 @@ from wir.forms import options
 from wir.models import Cooperative, User
 from wir.rendering import render
 from wir.security import STAFF_AREA
+from wir.services import scope
 from wir.services.account import second_factor
 from wir.services.rejections import Rejected
 from wir.services.staff import staff_queue
@@ -48,12 +49,19 @@ def chosen_cooperative(form) -> Cooperative:
     return Cooperative.get_by_id(int(form.cooperative.data))
 
 
+def visible_cooperatives() -> list[Cooperative]:
+    """The cooperatives the staff member may look at: their own; an admin's: both (a page's ``?genossenschaft=``
+    choice, erp_export.chosen)."""
+    return list(scope.in_staff_scope(Cooperative.select().order_by(Cooperative.name), current_user, Cooperative.id))
+
+
 def _require_admin() -> None:
     if not _is_admin():
         abort(404)
 
 
 from wir.blueprints.staff import (
+    absences,  # noqa: E402,F401
     approvals,  # noqa: E402,F401
     audit_log,  # noqa: E402,F401
     consumption,  # noqa: E402,F401
@@ -63,6 +71,7 @@ from wir.blueprints.staff import (
     erp_export,  # noqa: E402,F401
     erp_import,  # noqa: E402,F401
     figures,  # noqa: E402,F401
+    house_contacts,  # noqa: E402,F401
     letters,  # noqa: E402,F401
     news,  # noqa: E402,F401
     persons,  # noqa: E402,F401

@@ -7,20 +7,12 @@ Staff see their own cooperative (asking for another one is a 404); admins choose
 from decimal import Decimal
 
 from flask import current_app, request
-from flask_login import current_user
 
 from wir import charts, pagination
-from wir.blueprints.staff import bp
+from wir.blueprints.staff import bp, visible_cooperatives
 from wir.blueprints.staff.erp_export import CHOOSE, chosen
-from wir.models import Cooperative
 from wir.rendering import render, send_bytes
-from wir.services import scope
 from wir.services.staff import figures
-
-
-def _cooperatives() -> list[Cooperative]:
-    """The cooperatives the staff member may look at: their own; an admin's: both."""
-    return list(scope.in_staff_scope(Cooperative.select().order_by(Cooperative.name), current_user, Cooperative.id))
 
 
 def _charts(this: figures.Figures) -> dict:
@@ -60,7 +52,7 @@ def _charts(this: figures.Figures) -> dict:
 @bp.route("/auswertung")
 def figures_page():
     """Auswertung of one cooperative: Meldungen, Bearbeitungszeit, offene Meldungen, Registrierung, Dokumente."""
-    cooperatives = _cooperatives()
+    cooperatives = visible_cooperatives()
     cooperative = chosen(cooperatives)
     this = figures.figures(cooperative)
     houses = pagination.paginate(figures.houses(cooperative, this.today), request.args.get("seite"),
@@ -73,7 +65,7 @@ def figures_page():
 @bp.route("/auswertung.csv")
 def figures_csv():
     """The figures of the page (every house) as CSV for German Excel."""
-    cooperative = chosen(_cooperatives())
+    cooperative = chosen(visible_cooperatives())
     this = figures.figures(cooperative)
     text = figures.csv_text(this, figures.house_rows(figures.houses(cooperative, this.today)))
     return send_bytes(text.encode("utf-8"), "text/csv", figures.csv_filename(this))

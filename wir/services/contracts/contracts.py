@@ -16,6 +16,7 @@ from wir.models import (
     Unit,
 )
 from wir.services import scope
+from wir.services.staff import absences
 
 KIND_ORDER = ("rental", "parking", "membership")
 
@@ -27,6 +28,7 @@ class ContractDetails:
     contract: Contract
     parties: list[ContractParty] = field(default_factory=list)
     accounts: list[BankAccount] = field(default_factory=list)
+    stand_in: absences.StandIn | None = None  # the Ansprechpartner is away: who stands in
 
     @property
     def id(self) -> int:
@@ -114,7 +116,8 @@ def _sort_key(details: ContractDetails):
 
 
 def _load(persons, contract_id: int | None = None) -> list[ContractDetails]:
-    """Three queries whatever the number of contracts, parties and accounts."""
+    """Four queries whatever the number of contracts, parties and accounts (three when no Ansprechpartner has a
+    login: then nobody can be away)."""
     query = (
         Contract.select(Contract, Cooperative, Unit, ContactPerson)
         .join(Cooperative)
@@ -144,6 +147,9 @@ def _load(persons, contract_id: int | None = None) -> list[ContractDetails]:
     )
     for account in accounts:
         by_id[account.contract_id].accounts.append(account)
+    stand_ins = absences.stand_ins([details.contract.contact_person for details in by_id.values()])
+    for details in by_id.values():
+        details.stand_in = stand_ins.get(details.contract.contact_person_id)
     return sorted(by_id.values(), key=_sort_key)
 
 

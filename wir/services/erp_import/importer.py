@@ -30,6 +30,7 @@ from wir.services.erp_import.consumption import Writer
 from wir.services.erp_import.kinds import BY_FILE, KEY, KINDS, Kind, RowProblem
 from wir.services.erp_import.reading import BadValue, FileInfo, FileProblem
 from wir.services.erp_import.report import Report
+from wir.services.staff import house_contacts
 
 BATCH = 1000
 SETTLED_NOTE = "Die Genossenschaft hat diese Bankverbindung in ihr System übernommen."
@@ -62,13 +63,15 @@ def _scoped(kind: Kind, query, cooperative: Cooperative):
 
 class Run:
     def __init__(self, cooperative: Cooperative, report: Report, today: date,
-                 progress: Callable[[int], None] | None):
+                 progress: Callable[[int], None] | None, full: bool = False):
         self.cooperative = cooperative
         self.report = report
         self.today = today
         self.progress = progress or (lambda done: None)
+        self.full = full
         self.bytes_done = 0
         self.writers = {}  # kinds without a Schlüssel (verbrauch.csv) write through their own Writer
+        self.kept_choices = 0  # contracts whose house's manual Ansprechpartner was kept over the file's
 
     # --- one file ----------------------------------------------------------------------------------------------
 
@@ -97,6 +100,11 @@ class Run:
             self._batch(kind, columns, batch)
             if kind.file in self.writers:
                 self.writers[kind.file].close()
+            if kind.model is Contract and self.kept_choices:
+                file_report.notes.append(
+                    f"{counted(self.kept_choices, 'Vertrag behält', 'Verträge behalten')} den von Hand gewählten "
+                    "Ansprechpartner ihres Hauses statt des Ansprechpartners der Datei (ein vollständiger Abgleich "
+                    "übernimmt die Angaben der Datei).")
         except FileProblem as problem:
             self.report.error(kind.file, problem.line, "", problem.message)
         except UnicodeDecodeError:
@@ -167,7 +175,18 @@ class Run:
             kind, kind.model.select(kind.model), self.cooperative
         ).where(kind.model.erp_key.in_([values["key"] for _, values in rows]))}
         rows = self._unique_in_database(kind, rows)
+        if kind.model is Contract and not self.full:
+            self._keep_manual_choices(rows)
         self._write(kind, rows, existing)
+
+    def _keep_manual_choices(self, rows) -> None:
+        """A house's Ansprechpartner chosen by hand (services.staff.house_contacts) stays on its contracts."""
+        chosen = house_contacts.manual_choices(self.cooperative.id, {row["unit"] for _, row in rows if row.get("unit")})
+        for _, row in rows:
+            manual = chosen.get(row.get("unit"))
+            if manual is not None and row.get("contact_person") != manual:
+                row["contact_person"] = manual
+                self.kept_choices += 1
 
     def _remember_failed(self, kind: Kind, columns, failed: list[dict]) -> None:
         """The keys of rows with errors: a reference to one of them is no second error (it is not missing)."""
@@ -383,6 +402,17 @@ class Run:
             ).execute()
             self.report.file("sparkonten.csv").ended += closed
 
+    def forget_manual_choices(self, files: set[str]) -> None:
+        """A full import of vertraege.csv delivered every contract's Ansprechpartner: the houses' manual choices end."""
+        if "vertraege.csv" not in files:
+            return
+        forgotten = house_contacts.forget_manual_choices(self.cooperative.id)
+        if forgotten:
+            replaced = counted(forgotten, "von Hand gewählter Ansprechpartner eines Hauses ist",
+                               "von Hand gewählte Ansprechpartner von Häusern sind")
+            self.report.file("vertraege.csv").notes.append(
+                f"{replaced} durch die Angaben der Datei ersetzt (vollständiger Abgleich).")
+
 
 def _same_bank_account(values: dict) -> tuple:
     return values["contract"], values["iban"]
@@ -449,12 +479,13 @@ def run(paths: list[Path], cooperative: Cooperative, *, dry_run: bool, full: boo
     with db.write_transaction() as transaction:
         _Seen.create_table(safe=True, temporary=True)
         _Seen.delete().execute()
-        importer = Run(cooperative, report, today, progress)
+        importer = Run(cooperative, report, today, progress, full)
         for kind in KINDS:
             if kind.file in files:
                 importer.file(kind, *files[kind.file])
         if full and report.ok:
             importer.end_missing(set(files))
+            importer.forget_manual_choices(set(files))
         _Seen.drop_table(safe=True)
         if report.ok and not dry_run:
             totals = report.totals()

@@ -34,6 +34,7 @@ from wir.models import (
 from wir.services import scope
 from wir.services.contracts import bank_accounts
 from wir.services.documents import applications
+from wir.services.staff import absences
 
 PAGE_SIZE = 50
 OVERDUE_WORKING_DAYS = 3  # the Übersicht's "wartet länger als 3 Arbeitstage"
@@ -139,6 +140,12 @@ def answered_query():
     return (Ticket.status == TicketStatus.IN_PROGRESS) & fn.EXISTS(answered_by_tenant) & ~fn.EXISTS(cooperative_wrote_last)
 
 
+def assigned_to_me(user: User, today: date | None = None):
+    """„Mir zugewiesen“ as SQL on Ticket: assigned to the staff member, or to a colleague they stand in for today
+    (services.staff.absences; the row then says „Vertretung für …“)."""
+    return (Ticket.assigned_to == user.id) | Ticket.assigned_to.in_(absences.deputised_for(user.id, today))
+
+
 def _concern(key: str):
     if key == CERTIFICATE:
         return TicketCategory.key == CERTIFICATE_KEY
@@ -199,7 +206,7 @@ def _conditions(user: User, selection: Selection, today: date | None) -> list:
     if selection.category_id is not None:
         conditions.append(TicketCategory.id == selection.category_id)
     if selection.assigned == ME:
-        conditions.append(Ticket.assigned_to == user.id)
+        conditions.append(assigned_to_me(user, today))
     elif selection.assigned == NOBODY:
         conditions.append(Ticket.assigned_to.is_null())
     elif selection.assigned:
@@ -313,7 +320,7 @@ def overview(user: User, today: date | None = None) -> Overview:
         pending,
         count_if(is_open & (TicketCategory.key == CERTIFICATE_KEY)),
         count_if(is_open & TicketCategory.key.in_(FORM_KEYS)),
-        count_if(is_open & (Ticket.assigned_to == user.id)),
+        count_if(is_open & assigned_to_me(user, today)),
     ).join(TicketCategory)
     new, overdue, answered, bank_changes, certificates, forms, mine = (
         scope.in_staff_scope(query, user, Ticket.cooperative).tuples().get()

@@ -35,6 +35,7 @@ from wir.services import scope, text
 from wir.services.erp_export import changes as erp_changes
 from wir.services.rejections import Rejected
 from wir.services.representation import representations
+from wir.services.staff import absences
 from wir.services.tickets import contact, receipts
 from wir.services.tickets.contact import ADDRESS_CHANGE_KEY
 from wir.uploads import Attachment
@@ -161,6 +162,9 @@ def _insert(new: NewTicket, stored, exact_number: bool = False) -> Ticket:
     cooperative = new.person.cooperative
     now = clock.now()
     representation = representations.acting_for(new.created_by, new.person)
+    # the contract's Ansprechpartner takes it (their deputy while they are away): services.staff.absences
+    assignee_id, automatic = absences.responsible(new.contract.contact_person_id if new.contract else None,
+                                                  cooperative.id)
     ticket = Ticket.create(
         cooperative=cooperative,
         number=_next_number(cooperative, exact_number),
@@ -181,7 +185,10 @@ def _insert(new: NewTicket, stored, exact_number: bool = False) -> Ticket:
         representation=representation,
         phone_for_contractor=new.phone_for_contractor,
         photos_for_contractor=new.photos_for_contractor,
+        assigned_to=assignee_id,
     )
+    if assignee_id is not None:  # in the desk's history like a clerk's assignment
+        TicketAssignment.create(ticket=ticket, assignee=assignee_id, assigned_at=now, automatic=automatic)
     message = TicketMessage.create(ticket=ticket, author=new.created_by, body=new.message, created_at=now,
                                    representation=representation)
     if new.category.key == ADDRESS_CHANGE_KEY:  # the ERP keeps the address: it gets what the tenant told us
