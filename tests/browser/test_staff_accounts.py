@@ -30,6 +30,30 @@ def check(page, phone: bool) -> None:
         assert_no_horizontal_scroll(page)
 
 
+def set_up_account(clerk, link: str, email: str, look=lambda page: None) -> None:
+    """The colleague with the mailed set-up link: the password, the first sign-in, the second factor (the code
+    computed with pyotp), the recovery codes, the Übersicht; ``look`` checks pages on the way."""
+    clerk.goto(link)
+    expect(clerk.get_by_role("heading", level=1)).to_have_text("Zugang einrichten")
+    look(clerk)
+    clerk.get_by_label("Passwort", exact=True).fill(PASSWORD)
+    clerk.get_by_label("Passwort wiederholen").fill(PASSWORD)
+    clerk.get_by_role("button", name="Passwort speichern").click()
+    expect(clerk.locator(".notice--success")).to_contain_text("Ihr Zugang ist eingerichtet")
+    clerk.get_by_label("E-Mail-Adresse").fill(email)
+    clerk.get_by_label("Passwort", exact=True).fill(PASSWORD)
+    clerk.get_by_role("button", name="Anmelden", exact=True).click()
+    expect(clerk).to_have_url(re.compile(r"/zwei-faktor/einrichten$"))
+    look(clerk)
+    secret = clerk.locator("#totp-secret").inner_text().replace(" ", "")
+    clerk.get_by_label("Bestätigungscode aus Ihrer Authenticator-App").fill(pyotp.TOTP(secret).now())
+    clerk.get_by_role("button", name="Einrichten").click()
+    expect(clerk.get_by_role("heading", level=1)).to_have_text("Ihre Wiederherstellungscodes")
+    clerk.get_by_role("link", name="Weiter zum Mitarbeiterbereich").click()
+    expect(clerk).to_have_url(re.compile(r"/intern/$"))
+    expect(clerk.get_by_role("heading", level=1)).to_have_text("Mitarbeiterbereich")
+
+
 @pytest.mark.parametrize("viewport, javascript, name, email", [
     ("desktop", True, "Petra Neumann", "p.neumann@lipsia.example.org"),
     ("phone", False, "Karl Kühn", "k.kuehn@lipsia.example.org"),
@@ -70,25 +94,7 @@ def test_an_admin_creates_a_clerk_who_sets_up_the_account(new_page, demo_logins,
     link = re.search(re.escape(live_server.url) + r"(/zugang-einrichten/\S+)",
                      mail_text(wait_for_mail(mailbox, email, "Ihr Zugang zum WIR-immerda-Serviceportal"))).group(1)
     clerk = new_page(viewport, javascript=javascript)
-    clerk.goto(link)
-    expect(clerk.get_by_role("heading", level=1)).to_have_text("Zugang einrichten")
-    check(clerk, phone)
-    clerk.get_by_label("Passwort", exact=True).fill(PASSWORD)
-    clerk.get_by_label("Passwort wiederholen").fill(PASSWORD)
-    clerk.get_by_role("button", name="Passwort speichern").click()
-    expect(clerk.locator(".notice--success")).to_contain_text("Ihr Zugang ist eingerichtet")
-    clerk.get_by_label("E-Mail-Adresse").fill(email)
-    clerk.get_by_label("Passwort", exact=True).fill(PASSWORD)
-    clerk.get_by_role("button", name="Anmelden", exact=True).click()
-    expect(clerk).to_have_url(re.compile(r"/zwei-faktor/einrichten$"))
-    check(clerk, phone)
-    secret = clerk.locator("#totp-secret").inner_text().replace(" ", "")
-    clerk.get_by_label("Bestätigungscode aus Ihrer Authenticator-App").fill(pyotp.TOTP(secret).now())
-    clerk.get_by_role("button", name="Einrichten").click()
-    expect(clerk.get_by_role("heading", level=1)).to_have_text("Ihre Wiederherstellungscodes")
-    clerk.get_by_role("link", name="Weiter zum Mitarbeiterbereich").click()
-    expect(clerk).to_have_url(re.compile(r"/intern/$"))
-    expect(clerk.get_by_role("heading", level=1)).to_have_text("Mitarbeiterbereich")
+    set_up_account(clerk, link, email, lambda step: check(step, phone))
     expect(clerk.locator("main")).to_contain_text(name)
     expect(clerk.locator("main")).to_contain_text("Elsteraue")
     check(clerk, phone)

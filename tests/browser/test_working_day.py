@@ -9,7 +9,6 @@ JavaScript (staff at 1280 px, the tenant and the firm on a 360 px phone), once w
 import re
 from datetime import timedelta
 
-import pyotp
 import pytest
 
 from tests.browser.helpers import (
@@ -22,14 +21,14 @@ from tests.browser.helpers import (
     wait_for_htmx,
     wait_for_mail,
 )
-from tests.browser.test_tickets import choose as choose_option
+from tests.browser.test_absences import choose
+from tests.browser.test_staff_accounts import set_up_account
 from tests.helpers import mail_text, pdf_text
 from wir import clock
 
 pytestmark = pytest.mark.browser
 
 NUMBER = r"L-\d{4}-\d{4}"
-PASSWORD = "Mappe-Stempel-Fenster-Eiche"
 HOUSE = "Stuttgarter Allee 18"  # Jürgen Müller's flat, contract MV-1001-0203
 ANSWER = "Antwort an die Mieterin oder den Mieter"
 
@@ -49,13 +48,6 @@ def check(page) -> None:
         assert_no_horizontal_scroll(page)
 
 
-def choose(page, label: str, text: str, javascript: bool) -> None:
-    """Kontakt's choice; without JavaScript „Auswahl übernehmen“ shows what follows."""
-    choose_option(page, label, text, javascript)
-    if not javascript:
-        page.get_by_role("button", name="Auswahl übernehmen").click()
-
-
 def create_clerk(admin, name: str, email: str) -> None:
     admin.goto("/intern/zugaenge")
     admin.get_by_role("link", name="Zugang anlegen").click()
@@ -67,24 +59,6 @@ def create_clerk(admin, name: str, email: str) -> None:
     admin.get_by_role("button", name="Zugang anlegen").click()
     expect(admin.locator(".notice--success")).to_contain_text(f"Der Zugang für {name} ist angelegt")
     check(admin)
-
-
-def set_up_account(clerk, link: str, email: str) -> None:
-    """The mailed link: the password, the first sign-in, the second factor; the Übersicht."""
-    clerk.goto(link)
-    clerk.get_by_label("Passwort", exact=True).fill(PASSWORD)
-    clerk.get_by_label("Passwort wiederholen").fill(PASSWORD)
-    clerk.get_by_role("button", name="Passwort speichern").click()
-    expect(clerk.locator(".notice--success")).to_contain_text("Ihr Zugang ist eingerichtet")
-    clerk.get_by_label("E-Mail-Adresse").fill(email)
-    clerk.get_by_label("Passwort", exact=True).fill(PASSWORD)
-    clerk.get_by_role("button", name="Anmelden", exact=True).click()
-    expect(clerk).to_have_url(re.compile(r"/zwei-faktor/einrichten$"))
-    secret = clerk.locator("#totp-secret").inner_text().replace(" ", "")
-    clerk.get_by_label("Bestätigungscode aus Ihrer Authenticator-App").fill(pyotp.TOTP(secret).now())
-    clerk.get_by_role("button", name="Einrichten").click()
-    clerk.get_by_role("link", name="Weiter zum Mitarbeiterbereich").click()
-    expect(clerk.get_by_role("heading", level=1)).to_have_text("Mitarbeiterbereich")
 
 
 def take_over_house(clerk, name: str) -> None:
