@@ -46,6 +46,10 @@ ACTION_LABELS = {
     "absence.created": "Abwesenheit eingetragen",
     "absence.deleted": "Abwesenheit gelöscht",
     "absence.ended": "Abwesenheit beendet",
+    "contractor.activated": "Handwerker wieder aktiviert",
+    "contractor.changed": "Handwerker geändert",
+    "contractor.created": "Handwerker angelegt",
+    "contractor.deactivated": "Handwerker deaktiviert",
     "application.approved": "Antrag zugestimmt",
     "application.refused": "Antrag abgelehnt",
     "audit_log.exported": "Protokoll exportiert",
@@ -126,6 +130,11 @@ ACTION_LABELS = {
     "ticket.query": "Rückfrage zu einer Meldung gestellt",
     "ticket.status": "Status einer Meldung geändert",
     "ticket.view": "Meldung angesehen",
+    "work_order.appointment": "Termin der Firma zu einem Auftrag",
+    "work_order.done": "Auftrag von der Firma als erledigt gemeldet",
+    "work_order.mailed": "Auftrag an die Firma verschickt",
+    "work_order.pdf.view": "Auftrag (PDF) angesehen",
+    "work_order.placed": "Auftrag erteilt",
 }
 OBJECT_LABELS = {
     "ReplyTemplate": "Textbaustein",
