@@ -30,6 +30,17 @@ def check(page, phone: bool) -> None:
         assert_no_horizontal_scroll(page)
 
 
+def create_clerk(page, name: str, email: str) -> None:
+    """On „Zugang anlegen“: a clerk of Lipsia, saved."""
+    control(page, "Name").fill(name)
+    control(page, "E-Mail-Adresse").fill(email)
+    control(page, "Rolle").select_option(label="Sachbearbeitung")
+    cooperative = control(page, "Genossenschaft")
+    cooperative.select_option(option_value(cooperative, "Lipsia"))
+    page.get_by_role("button", name="Zugang anlegen").click()
+    expect(page.locator(".notice--success")).to_contain_text(f"Der Zugang für {name} ist angelegt")
+
+
 def set_up_account(clerk, link: str, email: str, look=lambda page: None) -> None:
     """The colleague with the mailed set-up link: the password, the first sign-in, the second factor (the code
     computed with pyotp), the recovery codes, the Übersicht; ``look`` checks pages on the way."""
@@ -70,13 +81,7 @@ def test_an_admin_creates_a_clerk_who_sets_up_the_account(new_page, demo_logins,
     expect(page.locator("[data-error-summary]")).to_be_focused()
     expect(page.locator("#name-error")).to_contain_text("Bitte geben Sie den Namen ein.")
     check(page, phone)
-    control(page, "Name").fill(name)
-    control(page, "E-Mail-Adresse").fill(email)
-    control(page, "Rolle").select_option(label="Sachbearbeitung")
-    cooperative = control(page, "Genossenschaft")
-    cooperative.select_option(option_value(cooperative, "Lipsia"))
-    page.get_by_role("button", name="Zugang anlegen").click()
-    expect(page.locator(".notice--success")).to_contain_text(f"Der Zugang für {name} ist angelegt")
+    create_clerk(page, name, email)
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
     check(page, phone)
     # Rolle: a clerk without a cooperative is refused next to the field (the summary focused), then saved

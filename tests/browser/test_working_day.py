@@ -16,13 +16,12 @@ from tests.browser.helpers import (
     assert_no_horizontal_scroll,
     control,
     expect,
-    option_value,
     unexpected_errors,
     wait_for_htmx,
     wait_for_mail,
 )
 from tests.browser.test_absences import choose
-from tests.browser.test_staff_accounts import set_up_account
+from tests.browser.test_staff_accounts import create_clerk, set_up_account
 from tests.helpers import mail_text, pdf_text
 from wir import clock
 
@@ -46,19 +45,6 @@ def check(page) -> None:
     assert_accessible(page)
     if page.viewport_size["width"] < 1000:
         assert_no_horizontal_scroll(page)
-
-
-def create_clerk(admin, name: str, email: str) -> None:
-    admin.goto("/intern/zugaenge")
-    admin.get_by_role("link", name="Zugang anlegen").click()
-    control(admin, "Name").fill(name)
-    control(admin, "E-Mail-Adresse").fill(email)
-    control(admin, "Rolle").select_option(label="Sachbearbeitung")
-    cooperative = control(admin, "Genossenschaft")
-    cooperative.select_option(option_value(cooperative, "Lipsia"))
-    admin.get_by_role("button", name="Zugang anlegen").click()
-    expect(admin.locator(".notice--success")).to_contain_text(f"Der Zugang für {name} ist angelegt")
-    check(admin)
 
 
 def take_over_house(clerk, name: str) -> None:
@@ -150,7 +136,10 @@ def test_a_new_clerk_answers_orders_a_firm_and_the_tenant_sees_the_appointment(n
                                                                                 mailbox, javascript):
     name, email, staff_viewport, firm, firm_email, subject = VARIANTS[javascript]
     admin = new_page(staff_viewport, javascript=javascript, user=demo_logins["admin"])
+    admin.goto("/intern/zugaenge")
+    admin.get_by_role("link", name="Zugang anlegen").click()
     create_clerk(admin, name, email)
+    check(admin)
     link = re.search(re.escape(live_server.url) + r"(/zugang-einrichten/\S+)",
                      mail_text(wait_for_mail(mailbox, email, "Ihr Zugang zum WIR-immerda-Serviceportal"))).group(1)
     clerk = new_page(staff_viewport, javascript=javascript)
