@@ -96,7 +96,8 @@ def test_kontakt_without_javascript_offers_auswahl_uebernehmen_and_focuses_the_n
     expect(category.locator("option", has_text="Heizung/Warmwasser")).to_have_count(1)  # the choice applied
     expect(category).to_be_focused()  # the first choice still open (autofocus on the new page)
     category.select_option(option_value(category, "Heizung/Warmwasser"))
-    page.get_by_role("button", name="Auswahl übernehmen").click()
+    with page.expect_navigation():  # the new page must have loaded before it is asked for its first field
+        page.get_by_role("button", name="Auswahl übernehmen").click()
     expect(page.locator(f"#{first_field_after_choices(page)}")).to_be_focused()
     assert_accessible(page)
 
