@@ -347,7 +347,9 @@ def test_sign_in_ends_after_8_hours_even_when_active(client, auth, monkeypatch):
     assert client.get("/").status_code == 302
 
 
-def test_session_warning_is_in_the_page_and_keep_alive_works(client, auth):
+def test_session_warning_is_in_the_page_and_keep_alive_works(client, auth, monkeypatch):
+    start = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: start)  # a sign-in slower than a second would leave 1799 s
     auth.login_as()
     page = client.get("/").get_data(as_text=True)
     assert 'data-session-idle-seconds="1800"' in page
