@@ -5,7 +5,9 @@ import os
 from contextlib import contextmanager
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
 from werkzeug.routing import Rule
 
 from tests import databases
@@ -34,6 +36,38 @@ def _reuse_url_builders() -> None:
 
 
 _reuse_url_builders()
+
+
+class _CompiledTemplates(BytecodeCache):
+    """Jinja's compiled templates for every app of the test process. Each test makes its own app, and each app's
+    Jinja environment compiled every template it rendered again (half the time of a test that renders pages).
+    Jinja checks a bucket's source checksum on load, so a changed template is compiled anew."""
+
+    def __init__(self):
+        self._code = {}
+
+    def load_bytecode(self, bucket):
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket):
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+def _share_compiled_templates() -> None:
+    create_environment = Flask.create_jinja_environment
+    compiled = _CompiledTemplates()
+
+    def with_shared_cache(app):
+        environment = create_environment(app)
+        environment.bytecode_cache = compiled
+        return environment
+
+    Flask.create_jinja_environment = with_shared_cache
+
+
+_share_compiled_templates()
 
 
 @pytest.fixture(scope="session")
