@@ -1,15 +1,19 @@
 """Auswertung (services.staff.figures, /intern/auswertung): the figures equal what the test counts by hand from
 tickets, messages and status changes with known times (working days across a weekend, a Saxon holiday and a
-late evening in Leipzig), or from all rows in Python (registrations, documents); a clerk sees only their own
-cooperative; the CSV; as many statements on small as on large data."""
+late evening in Leipzig), or from all rows in Python (registrations, documents); on 1 % of the large data every
+figure equals a count of all rows in Python; a clerk sees only their own cooperative; the CSV; as many statements
+on small as on large data."""
 
 import csv
 import io
+import math
 import re
+import statistics
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -32,12 +36,14 @@ from wir.models import (
     User,
 )
 from wir.services.staff import figures
+from wir.services.staff.staff_queue import is_working_day
 
 PAGE = "/intern/auswertung"
 CSV = "/intern/auswertung.csv"
 STAFF = {"lipsia": 0, "elsteraue": 2}  # index in the demo logins' staff list
 TODAY = date(2026, 12, 9)  # a Wednesday; 18 November 2026 is Buß- und Bettag, a holiday in Saxony
 S = TicketStatus
+LEIPZIG = ZoneInfo("Europe/Berlin")
 
 
 def cooperative(slug: str) -> Cooperative:
@@ -52,6 +58,39 @@ def at(day: date, hour: float) -> datetime:
 def categories(slug: str) -> list[TicketCategory]:
     return list(TicketCategory.select().join(TicketType).where(TicketType.cooperative == cooperative(slug))
                 .order_by(TicketType.position, TicketType.id, TicketCategory.position, TicketCategory.id))
+
+
+def local_day(moment: datetime) -> date:
+    """The day in Leipzig of a stored (UTC) moment: converted from UTC, where figures.py compares with day starts."""
+    return moment.replace(tzinfo=timezone.utc).astimezone(LEIPZIG).date()
+
+
+def members_of_all_rows(coop: Cooperative) -> tuple[int, int]:
+    """The cooperative's persons and those of them with a portal account, from all persons."""
+    persons = [p for p in Person.select() if p.cooperative_id == coop.id]
+    return len(persons), sum(1 for p in persons if p.user_id)
+
+
+def houses_of_all_rows(coop: Cooperative, today: date) -> list[tuple[str, int, int]]:
+    """(street, persons, of them registered) per house of a rental contract running ``today``, from all parties."""
+    expected = defaultdict(set)
+    for party in ContractParty.select(ContractParty, Contract, Unit, Person).join(Contract).join(Unit) \
+            .switch(ContractParty).join(Person):
+        contract = party.contract
+        if (contract.cooperative_id == coop.id and contract.kind == "rental" and contract.start_date <= today
+                and (contract.end_date is None or contract.end_date >= today)):
+            expected[contract.unit.street].add((party.person.id, party.person.user_id is not None))
+    return [(street, len(people), sum(registered for _id, registered in people))
+            for street, people in sorted(expected.items())]
+
+
+def documents_of_all_rows(coop: Cooperative, first: date, until: date) -> tuple[int, int, int]:
+    """The cooperative's documents put in from ``first`` until before ``until`` (days in Leipzig): (all, opened
+    within 14 days of 24 hours, never opened), from all documents."""
+    counted = [d for d in Document.select(Document, Person).join(Person)
+               if d.person.cooperative_id == coop.id and first <= local_day(d.created_at) < until]
+    in_time = [d for d in counted if d.read_at is not None and d.read_at - d.created_at <= timedelta(days=14)]
+    return len(counted), len(in_time), sum(1 for d in counted if d.read_at is None)
 
 
 class Tickets:
@@ -194,21 +233,10 @@ def test_registrations_overall_and_per_house_equal_a_count_of_all_rows(data):
     lipsia = cooperative("lipsia")
     Person.update(user=None).where(Person.id == Person.select(Person.id).where(
         (Person.cooperative == lipsia) & Person.user.is_null(False)).order_by(Person.id).limit(1)).execute()
-    persons = [p for p in Person.select() if p.cooperative_id == lipsia.id]
     this = figures.figures(lipsia, TODAY)
-    assert (this.members, this.registered) == (len(persons), sum(1 for p in persons if p.user_id))
-
-    expected = defaultdict(set)
-    for party in ContractParty.select(ContractParty, Contract, Unit, Person).join(Contract).join(Unit) \
-            .switch(ContractParty).join(Person):
-        contract = party.contract
-        if (contract.cooperative_id == lipsia.id and contract.kind == "rental" and contract.start_date <= TODAY
-                and (contract.end_date is None or contract.end_date >= TODAY)):
-            expected[contract.unit.street].add((party.person.id, party.person.user_id is not None))
+    assert (this.members, this.registered) == members_of_all_rows(lipsia)
     houses = figures.house_rows(figures.houses(lipsia, TODAY))
-    assert [(h.street, h.members, h.registered) for h in houses] == [
-        (street, len(people), sum(registered for _id, registered in people)) for street, people in sorted(
-            expected.items())]
+    assert [(h.street, h.members, h.registered) for h in houses] == houses_of_all_rows(lipsia, TODAY)
     assert any(h.registered < h.members for h in houses) and any(h.registered for h in houses)
 
 
@@ -223,15 +251,11 @@ def test_documents_opened_within_14_days_equal_a_count_of_all_rows(data):
     Document.create(person=person, kind="letter", title="Zu neu", number="D-FIG-new", filename="b.pdf",
                     storage_key="x", created_at=at(date(2026, 11, 25), 10))  # less than 14 days before TODAY
 
-    start, until = at(date(2026, 1, 1), 0), at(date(2026, 11, 25), 0)
-    counted = [d for d in Document.select(Document, Person).join(Person)
-               if d.person.cooperative_id == lipsia.id and start <= d.created_at < until]
-    in_time = [d for d in counted if d.read_at is not None and d.read_at - d.created_at <= timedelta(days=14)]
-    never = [d for d in counted if d.read_at is None]
+    total, in_time, never = documents_of_all_rows(lipsia, date(2026, 1, 1), date(2026, 11, 25))
     documents = figures.figures(lipsia, TODAY).documents
-    assert (documents.total, documents.in_time, documents.never) == (len(counted), len(in_time), len(never))
-    assert documents.later == len(counted) - len(in_time) - len(never) >= 1
-    assert documents.share == (Decimal(100 * len(in_time)) / len(counted)).quantize(Decimal("0.1"))
+    assert (documents.total, documents.in_time, documents.never) == (total, in_time, never)
+    assert documents.later == total - in_time - never >= 1
+    assert documents.share == (Decimal(100 * in_time) / total).quantize(Decimal("0.1"))
 
 
 def test_the_page_shows_charts_with_their_tables(client, auth, known, monkeypatch):
@@ -306,3 +330,88 @@ def test_the_same_statements_on_small_and_large_data(client, auth, data, count_q
     generator.generate(clock.now(), clock.today(), 0.01)
     assert Ticket.select().count() > tickets
     assert count(client, count_queries, url) == small
+
+
+def working_days(first: date, last: date) -> int:
+    """The working days after ``first`` up to and including ``last``, counted day by day (which day is a working
+    day is the project's calendar, staff_queue.is_working_day: figures.py counts with it too)."""
+    return sum(is_working_day(first + timedelta(days=n)) for n in range(1, (last - first).days + 1))
+
+
+def period_indexes(day: date, today: date) -> list[int]:
+    """The indexes of ``day``'s month and ISO week among the figures' periods up to ``today``'s: the months, oldest
+    first, then the weeks."""
+    months = (today.year - day.year) * 12 + today.month - day.month
+    monday = today - timedelta(days=today.weekday())
+    weeks = (monday - (day - timedelta(days=day.weekday()))).days // 7
+    return ([figures.MONTHS - 1 - months] if 0 <= months < figures.MONTHS else []) + (
+        [figures.MONTHS + figures.WEEKS - 1 - weeks] if 0 <= weeks < figures.WEEKS else [])
+
+
+@pytest.mark.parametrize("slug", ["lipsia", "elsteraue"])
+def test_every_figure_equals_a_count_of_all_rows_on_large_data(data, slug):
+    now = clock.now()
+    today = local_day(now)
+    generator.generate(now, today, 0.01)
+    coop = cooperative(slug)
+    this = figures.figures(coop, today)
+    month = today.year * 12 + today.month - figures.MONTHS  # the earliest month, as months since January of year 0
+    first = date(month // 12, month % 12 + 1, 1)
+
+    tickets = {t.id: t for t in Ticket.select() if t.cooperative_id == coop.id}
+    staff = {u.id for u in User.select() if u.role in (User.ROLE_STAFF, User.ROLE_ADMIN)}
+    answers, closes = defaultdict(list), defaultdict(list)  # per ticket: when staff answered, when it was closed
+    for message in TicketMessage.select():
+        if message.ticket_id in tickets and message.from_staff and not message.internal:
+            answers[message.ticket_id].append(message.created_at)
+    for change in TicketStatusChange.select():
+        if change.ticket_id in tickets:
+            if change.old_status is not None and change.changed_by_id in staff:
+                answers[change.ticket_id].append(change.changed_at)
+            if change.new_status in (S.CLOSED, S.REJECTED, S.WITHDRAWN):
+                closes[change.ticket_id].append(change.changed_at)
+
+    # received and closed per category and period, and all categories' totals
+    periods = figures.MONTHS + figures.WEEKS
+    received, closed = defaultdict(lambda: [0] * periods), defaultdict(lambda: [0] * periods)
+    totals = [[0, 0] for _ in range(periods)]
+    for ticket in tickets.values():
+        for index in period_indexes(local_day(ticket.created_at), today):
+            received[ticket.category_id][index] += 1
+            totals[index][0] += 1
+        for moment in closes[ticket.id]:  # every closing, of a ticket taken up again too
+            for index in period_indexes(local_day(moment), today):
+                closed[ticket.category_id][index] += 1
+                totals[index][1] += 1
+    assert [[r, c] for _period, r, c in this.month_totals + this.week_totals] == totals
+    own = [c for c in TicketCategory.select(TicketCategory, TicketType).join(TicketType)
+           if c.ticket_type.cooperative_id == coop.id]
+    assert sorted((c.type_name, c.category_name, c.received, c.closed) for c in this.categories) == sorted(
+        (c.ticket_type.name, c.name, tuple(received[c.id]), tuple(closed[c.id])) for c in own)
+
+    # working days to the first answer and to the close of the tickets received in the months
+    in_months = [t for t in tickets.values() if local_day(t.created_at) >= first]
+    to_answer = [working_days(local_day(t.created_at), local_day(min(answers[t.id]))) for t in in_months
+                 if answers[t.id]]
+    to_close = [working_days(local_day(t.created_at), local_day(max(closes[t.id]))) for t in in_months
+                if t.status in (S.CLOSED, S.REJECTED, S.WITHDRAWN) and closes[t.id]]
+    d = this.durations
+    assert (d.answered, d.unanswered, d.closed) == (len(to_answer), len(in_months) - len(to_answer), len(to_close))
+    for days, median, p90 in ((to_answer, d.answer_median, d.answer_p90), (to_close, d.close_median, d.close_p90)):
+        # "inclusive" quantiles interpolate linearly between the nearest ranks, as numpy's default does
+        assert (float(median), float(p90)) == pytest.approx(
+            (statistics.median(days), statistics.quantiles(days, n=10, method="inclusive")[8]))
+
+    ages = [working_days(local_day(t.created_at), today) for t in tickets.values() if t.status in Ticket.OPEN_STATUSES]
+    bounds = (0, 3, 10, 30, math.inf)
+    assert [count for _label, count in this.backlog] == [
+        sum(low <= age < high for age in ages) for low, high in zip(bounds, bounds[1:])]
+
+    assert (this.members, this.registered) == members_of_all_rows(coop)
+    houses = figures.house_rows(figures.houses(coop, today))
+    assert [(h.street, h.members, h.registered) for h in houses] == houses_of_all_rows(coop, today)
+    documents = this.documents
+    assert (documents.total, documents.in_time, documents.never) == documents_of_all_rows(
+        coop, first, today - timedelta(days=14))
+    # the generated data reaches every figure: none of the above compared empty counts only
+    assert to_close and ages and houses and documents.in_time and documents.never
