@@ -96,6 +96,37 @@ def test_prepared_query_runs_its_text_with_other_values(app, data):
         swapped.rows(5, ids[1])
 
 
+def test_prepared_query_resolves_its_columns_once_and_gives_the_same_rows_every_run(app, data, monkeypatch):
+    """The cursor wrapper's resolution of the columns is kept from the first run with rows: models with their
+    joined model and tuples come out as peewee's own query makes them, run after run, also after a run
+    without rows."""
+    import peewee
+
+    from wir.models import Cooperative, Person
+
+    def persons(*ids):
+        return (Person.select(Person, Cooperative).join(Cooperative).where(Person.id.in_(ids))
+                .order_by(Person.id))
+
+    def names(*ids):
+        return Person.select(Person.id, Person.last_name).where(Person.id.in_(ids)).order_by(Person.id).tuples()
+
+    resolved = []
+    original = peewee._resolve_model_columns
+    monkeypatch.setattr(peewee, "_resolve_model_columns", lambda *args: resolved.append(1) or original(*args))
+    ids = [person.id for person in Person.select(Person.id).order_by(Person.id).limit(2)]
+    with_models, with_tuples = Prepared(persons), Prepared(names)
+    for chosen in ([-1, -2], ids, ids[::-1], [ids[1], -1]):
+        expected, expected_names = list(persons(*chosen)), list(names(*chosen))
+        resolved.clear()
+        got = with_models.rows(*chosen)
+        assert [(p.id, p.last_name, p.cooperative.name) for p in got] == \
+            [(p.id, p.last_name, p.cooperative.name) for p in expected]
+        assert with_tuples.rows(*chosen) == expected_names
+        # only the first run with rows resolves (the empty first run had no columns to resolve)
+        assert len(resolved) == (2 if chosen == ids else 0), chosen
+
+
 def _postgres_or_skip() -> str:
     url = databases.postgres_url() or "postgresql://root@127.0.0.1:5432/test"
     try:

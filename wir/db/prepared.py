@@ -61,9 +61,14 @@ class Prepared:
         self._build = build
         self._number = next(Prepared._numbers)
         self._query = {}  # (type of database, number of values) -> (text, the built query, name on the server)
+        self._columns = {}  # the same key -> what peewee's cursor wrapper worked out from the first row's columns
+
+    @staticmethod
+    def _key(values):
+        return type(db.database.obj), len(values)
 
     def _text(self, values):
-        key = (type(db.database.obj), len(values))
+        key = self._key(values)
         if key not in self._query:
             query = self._build(*values)
             text, params = query.sql()
@@ -79,7 +84,29 @@ class Prepared:
         else:
             cursor = db.database.execute_sql(text, values)
         # the rows as the query itself makes them (models with their joined models, converted values)
-        return query._get_cursor_wrapper(cursor)
+        return self._with_columns(query._get_cursor_wrapper(cursor), self._key(values))
+
+    def _with_columns(self, wrapper, key):
+        """peewee's cursor wrapper resolves the columns to fields, converters and models again on every run (the
+        most time any one function took on the Startseite); the same text has the same columns, so their
+        resolution is kept from the first run with rows and handed to every later wrapper."""
+        resolved = self._columns.get(key)
+        if resolved is not None:
+            vars(wrapper).update(resolved)
+            wrapper.initialized = True
+            return wrapper
+        initialize = wrapper.initialize
+
+        def initialize_and_keep():
+            initialize()
+            resolved = {name: value for name, value in vars(wrapper).items() if name not in before}
+            # a namedtuple wrapper's row constructor is a closure over its own wrapper: not handed on
+            if "constructor" not in resolved:
+                self._columns[key] = resolved
+
+        wrapper.initialize = initialize_and_keep
+        before = set(vars(wrapper))
+        return wrapper
 
     def rows(self, *values) -> list:
         return list(self._run(values))
