@@ -607,11 +607,16 @@ def tenants_of(contract: Contract) -> list[Person]:
 # --- the Startseite ---
 
 
+# what a month's value needs (_value_of), no more: peewee converts every column of every row, and the averages'
+# and the correction's time were half of that
+_HOME_COLUMNS = (Consumption.month, Consumption.amount, Consumption.measure, Consumption.kwh)
+
+
 def _home_rows_query(*values):  # the contract kind, the first month, the meter kinds, then the persons' ids
     contract_kind, since, *rest = values
     kinds, person_ids = rest[:len(HOME_KINDS)], rest[len(HOME_KINDS):]
     return (
-        Consumption.select(*_ROW_COLUMNS, Meter.kind, Meter.id.alias("meter_id"), Contract.id.alias("contract_id"),
+        Consumption.select(*_HOME_COLUMNS, Meter.kind, Meter.id.alias("meter_id"), Contract.id.alias("contract_id"),
                            Contract.number, Contract.start_date, Contract.end_date)
         .join(Meter)
         .join(Contract, on=(Contract.unit == Meter.unit))
@@ -626,8 +631,7 @@ def _home_rows_query(*values):  # the contract kind, the first month, the meter 
 # every Startseite runs it
 _HOME_ROWS = Prepared(_home_rows_query)
 # its rows by name: peewee's namedtuples() makes a new class on every run (a tenth of the line's time)
-_HomeRow = namedtuple("_HomeRow", ["meter", "month", "amount", "measure", "factor", "kwh", "average_kwh",
-                                   "average_kwh_per_m2", "corrected_at", "kind", "meter_id", "contract_id", "number",
+_HomeRow = namedtuple("_HomeRow", ["month", "amount", "measure", "kwh", "kind", "meter_id", "contract_id", "number",
                                    "start_date", "end_date"])
 
 
