@@ -51,20 +51,47 @@ def viewer() -> Viewer | None:
     return g.viewer
 
 
+class _FixedUrls:
+    """The URLs that are the same on every page under one app root, each built once (two dozen url_for were a
+    tenth of the layout's time)."""
+
+    def __init__(self):
+        self._urls = {}
+
+    def __call__(self, endpoint: str, **values) -> str:
+        key = (endpoint, *values.items())
+        url = self._urls.get(key)
+        if url is None:
+            url = self._urls[key] = url_for(endpoint, **values)
+        return url
+
+
 def fixed_url(endpoint: str, **values) -> str:
     """url_for for a URL that is the same on every page, such as the layout's (no values, or always the same ones:
-    a static file): built once per app and app root, not on every page (two dozen url_for were a tenth of the
-    layout's time). The root (SCRIPT_NAME: a proxy that mounts the portal under a prefix) is part of the key; like
-    url_for without _external the URL is a path, so neither host nor scheme (WIR_PROXY_HOPS) matter."""
-    urls = current_app.extensions["wir.fixed_urls"]
-    key = (request.script_root, endpoint, *values.items())
-    url = urls.get(key)
-    if url is None:
-        url = urls[key] = url_for(endpoint, **values)
-    return url
+    a static file), built once per app and app root. The root (SCRIPT_NAME: a proxy that mounts the portal under a
+    prefix) chooses the table; like url_for without _external the URL is a path, so neither host nor scheme
+    (WIR_PROXY_HOPS) matter."""
+    return _fixed_urls()(endpoint, **values)
+
+
+def _fixed_urls() -> _FixedUrls:
+    tables = current_app.extensions["wir.fixed_urls"]
+    root = request.script_root
+    table = tables.get(root)
+    if table is None:
+        table = tables.setdefault(root, _FixedUrls())
+    return table
+
+
+def _layout_context() -> dict:
+    # a template's fixed_url is the request's table itself: the layout's two dozen calls then look up neither the
+    # app nor the request (imported macros, which see no context, use the global fixed_url)
+    if not has_request_context():
+        return {"viewer": None}
+    return {"viewer": viewer(), "fixed_url": _fixed_urls()}
 
 
 def init_app(app):
     app.extensions["wir.fixed_urls"] = {}
-    app.context_processor(lambda: {"viewer": viewer()})
+    app.context_processor(_layout_context)
     app.add_template_global(fixed_url)
