@@ -2,8 +2,9 @@
 the ticket.
 
 A placeholder is a word in braces. The known ones (PLACEHOLDERS) are filled when the template is inserted; any other
-({Termin}) marks what the clerk fills in by hand. An answer is never sent with a placeholder left in it, known or
-not (``refuse_placeholders``). Edits are versioned like a Neuigkeit's (services.versions) and audited.
+({Termin}) marks what the clerk fills in by hand. No clerk's text goes to a tenant or a company with a placeholder
+left in it, known or not (``refuse_placeholders``). Edits are versioned like a Neuigkeit's (services.versions) and
+audited.
 """
 
 import re
@@ -97,12 +98,13 @@ def insert(ticket: Ticket, chosen: str | None, clerk: User, answer: str | None) 
     return template, f"{typed}\n\n{filled}" if typed else filled
 
 
-def refuse_placeholders(field: str, answer: str) -> None:
-    """An answer still holding a placeholder in braces is not sent: Rejected(field) names the first one."""
-    found = PLACEHOLDER.search(answer or "")
+def refuse_placeholders(field: str, body: str, what: str) -> None:
+    """A clerk's text still holding a placeholder in braces is not sent: Rejected(field) names the first one;
+    ``what`` names the text („Die Antwort“, „Der Auftrag“)."""
+    found = PLACEHOLDER.search(body or "")
     if found:
-        raise Rejected(field, f"Die Antwort enthält noch den Platzhalter {found.group(0)}. Bitte ersetzen Sie ihn "
-                              "durch den gemeinten Text, bevor Sie die Antwort senden.")
+        raise Rejected(field, f"{what} enthält noch den Platzhalter {found.group(0)}. Bitte ersetzen Sie ihn durch "
+                              "den gemeinten Text.")
 
 
 # --- writing: one version, one transaction, audited ---
