@@ -3,6 +3,7 @@ like a Neuigkeit), inserted at the desk with their placeholders filled from the 
 without JavaScript „Einfügen“), and no text ever sent to the tenant with a placeholder left in it."""
 
 import re
+from datetime import timedelta
 from html import unescape
 
 import pytest
@@ -11,6 +12,7 @@ from tests.helpers import AuthActions, htmx, main_of
 from tests.test_staff_desk import lipsia_ticket, post, staff_user
 from wir import clock
 from wir.models import (
+    Absence,
     AuditLog,
     ContactPerson,
     Contract,
@@ -21,7 +23,7 @@ from wir.models import (
     Ticket,
     TicketMessage,
 )
-from wir.services.staff import reply_templates
+from wir.services.staff import absences, reply_templates
 
 LIST, NEW = "/intern/textbausteine", "/intern/textbausteine/neu"
 GREETING = "{Anrede},\n\nzu Ihrer Meldung {Meldungsnummer} melden wir uns.\n\nIhr Team, {Ansprechpartner}"
@@ -92,6 +94,26 @@ def test_the_anrede_follows_the_persons_salutation(app, clerk, demo_logins, salu
     values = reply_templates.values(Ticket.get_by_id(ticket.id), clerk)
     assert values["Anrede"] == greeting and values["Name"] == "Gisela Weiß"
     assert values["Ansprechpartner"] == "Sandra Köhler"  # no contract: the clerk answering
+
+
+def test_while_the_ansprechpartner_is_away_the_deputy_is_named(client, auth, clerk, ticket, demo_logins):
+    contact = ContactPerson.get_by_id(Contract.get_by_id(ticket.contract_id).contact_person_id)
+    deputy = staff_user(demo_logins, 1)
+    assert contact.user_id == clerk.id and deputy.staff_name != contact.name
+    template = ReplyTemplate.create(cooperative=ticket.cooperative_id, title="Gruß", body="Ihr { Ansprechpartner }",
+                                    created_at=clock.now(), updated_at=clock.now())
+    today = clock.today()
+    absence = absences.record(clerk, today + timedelta(days=1), today + timedelta(days=3), deputy.id)
+
+    def inserted() -> str:
+        return textarea(insert(client, auth, ticket, template.id).get_data(as_text=True))
+
+    assert inserted() == f"Ihr {contact.name}"  # not yet
+    Absence.update(starts_on=today).where(Absence.id == absence.id).execute()
+    assert inserted() == f"Ihr {deputy.staff_name}"  # as the tenant's pages show (tests/test_absences.py)
+    Absence.update(ends_on=today - timedelta(days=1), starts_on=today - timedelta(days=2)).where(
+        Absence.id == absence.id).execute()
+    assert inserted() == f"Ihr {contact.name}"  # over
 
 
 # --- at the desk ---

@@ -17,6 +17,7 @@ from wir.formatting import greeting
 from wir.models import ContactPerson, Contract, Cooperative, ReplyTemplate, Ticket, User
 from wir.services import scope, text, versions
 from wir.services.rejections import Rejected
+from wir.services.staff import absences
 
 TITLE_MAX = 150
 BODY_MAX = 5_000
@@ -65,18 +66,29 @@ def choices(cooperative_id: int) -> list[tuple[int, str]]:
 # --- filling ---
 
 
-def values(ticket: Ticket, clerk: User) -> dict[str, str]:
-    """The known placeholders for an answer to the ticket: the reporting person's Anrede and name, the number, and
-    the contract's Ansprechpartner (the clerk answering when it has none)."""
+def values(ticket: Ticket, clerk: User, wanted=PLACEHOLDERS) -> dict[str, str]:
+    """The known placeholders (those ``wanted``) for an answer to the ticket: the reporting person's Anrede and
+    name, the number, and the contract's Ansprechpartner as the tenant's pages show them (their deputy while they
+    are away; the clerk answering when the contract has none)."""
     person = ticket.person
-    contact = (ContactPerson.select(ContactPerson.name).join(Contract, on=(Contract.contact_person == ContactPerson.id))
-               .where(Contract.id == ticket.contract_id).first()) if ticket.contract_id else None
-    return {
+    known = {
         "Anrede": greeting(person.salutation, person.last_name, person.full_name),
         "Name": person.full_name,
         "Meldungsnummer": ticket.number,
-        "Ansprechpartner": contact.name if contact else (clerk.staff_name or clerk.email),
     }
+    if "Ansprechpartner" in wanted:  # its queries only for a text that names it
+        known["Ansprechpartner"] = _contact_name(ticket) or clerk.staff_name or clerk.email
+    return known
+
+
+def _contact_name(ticket: Ticket) -> str | None:
+    contact = (ContactPerson.select(ContactPerson.id, ContactPerson.name, ContactPerson.user)
+               .join(Contract, on=(Contract.contact_person == ContactPerson.id))
+               .where(Contract.id == ticket.contract_id).first()) if ticket.contract_id else None
+    if contact is None:
+        return None
+    stand_in = absences.stand_ins([contact]).get(contact.id)
+    return (stand_in.deputy if stand_in else contact).name
 
 
 def fill(body: str, known: dict[str, str]) -> str:
@@ -93,7 +105,8 @@ def insert(ticket: Ticket, chosen: str | None, clerk: User, answer: str | None) 
     ) if chosen.isascii() and chosen.isdigit() and len(chosen) < 10 else None
     if template is None:
         raise Rejected("template", "Bitte wählen Sie einen Textbaustein aus der Liste.")
-    filled = fill(template.body, values(ticket, clerk))
+    named = {found.group(1).strip() for found in PLACEHOLDER.finditer(template.body)}
+    filled = fill(template.body, values(ticket, clerk, named))
     typed = (answer or "").replace("\r\n", "\n").rstrip()
     return template, f"{typed}\n\n{filled}" if typed else filled
 
