@@ -1,8 +1,9 @@
 """Textbausteine (issue 24): reply templates per cooperative, written and kept by its staff (versioned and audited
 like a Neuigkeit), inserted at the desk with their placeholders filled from the ticket (htmx: the choice alone;
-without JavaScript „Einfügen“), and no answer ever sent with a placeholder left in it."""
+without JavaScript „Einfügen“), and no text ever sent to the tenant with a placeholder left in it."""
 
 import re
+from datetime import timedelta
 from html import unescape
 
 import pytest
@@ -11,6 +12,7 @@ from tests.helpers import AuthActions, htmx, main_of
 from tests.test_staff_desk import lipsia_ticket, post, staff_user
 from wir import clock
 from wir.models import (
+    Absence,
     AuditLog,
     ContactPerson,
     Contract,
@@ -21,7 +23,7 @@ from wir.models import (
     Ticket,
     TicketMessage,
 )
-from wir.services.staff import reply_templates
+from wir.services.staff import absences, reply_templates
 
 LIST, NEW = "/intern/textbausteine", "/intern/textbausteine/neu"
 GREETING = "{Anrede},\n\nzu Ihrer Meldung {Meldungsnummer} melden wir uns.\n\nIhr Team, {Ansprechpartner}"
@@ -94,6 +96,26 @@ def test_the_anrede_follows_the_persons_salutation(app, clerk, demo_logins, salu
     assert values["Ansprechpartner"] == "Sandra Köhler"  # no contract: the clerk answering
 
 
+def test_while_the_ansprechpartner_is_away_the_deputy_is_named(client, auth, clerk, ticket, demo_logins):
+    contact = ContactPerson.get_by_id(Contract.get_by_id(ticket.contract_id).contact_person_id)
+    deputy = staff_user(demo_logins, 1)
+    assert contact.user_id == clerk.id and deputy.staff_name != contact.name
+    template = ReplyTemplate.create(cooperative=ticket.cooperative_id, title="Gruß", body="Ihr { Ansprechpartner }",
+                                    created_at=clock.now(), updated_at=clock.now())
+    today = clock.today()
+    absence = absences.record(clerk, today + timedelta(days=1), today + timedelta(days=3), deputy.id)
+
+    def inserted() -> str:
+        return textarea(insert(client, auth, ticket, template.id).get_data(as_text=True))
+
+    assert inserted() == f"Ihr {contact.name}"  # not yet
+    Absence.update(starts_on=today).where(Absence.id == absence.id).execute()
+    assert inserted() == f"Ihr {deputy.staff_name}"  # as the tenant's pages show (tests/test_absences.py)
+    Absence.update(ends_on=today - timedelta(days=1), starts_on=today - timedelta(days=2)).where(
+        Absence.id == absence.id).execute()
+    assert inserted() == f"Ihr {contact.name}"  # over
+
+
 # --- at the desk ---
 
 
@@ -157,22 +179,33 @@ def test_another_cooperatives_or_no_template_inserts_nothing(client, auth, clerk
         assert textarea(page) == "Mein Text"
 
 
-@pytest.mark.parametrize("message, placeholder", [
+# every clerk's text to the tenant at the desk: (action, form prefix, field, other fields, what the refusal calls it)
+TO_TENANT = [
+    ("antwort", "answer", "message", {}, "Die Antwort"),
+    ("rueckfrage", "query", "question", {}, "Die Rückfrage"),
+    ("status", "status", "message", {"status": "closed"}, "Die Nachricht"),  # closing message
+    ("status", "status", "reason", {"status": "rejected"}, "Die Begründung"),  # mailed to the tenant too
+]
+
+
+@pytest.mark.parametrize("action, prefix, field, others, what", TO_TENANT, ids=["answer", "ask", "close", "reject"])
+@pytest.mark.parametrize("text, placeholder", [
     ("Sehr geehrter Herr Müller, der Termin ist am {Termin}.", "{Termin}"),
     ("{Anrede},\n\nalles erledigt.", "{Anrede}"),
     ("Hallo { irgendwas }!", "{ irgendwas }"),
-])
-@pytest.mark.parametrize("headers", [False, True])
-def test_an_answer_with_a_placeholder_left_is_refused_and_nothing_sent(client, auth, clerk, ticket, message,
-                                                                      placeholder, headers):
+], ids=["unknown", "known", "spaced"])
+@pytest.mark.parametrize("headers", [False, True], ids=["plain", "htmx"])
+def test_a_text_to_the_tenant_with_a_placeholder_left_is_refused_and_nothing_sent(
+        client, auth, clerk, ticket, action, prefix, field, others, what, text, placeholder, headers):
     before = TicketMessage.select().count(), OutboxMail.select().count()
-    response = post(client, auth, ticket, "antwort", "answer", message=message,
-                    headers=htmx(auth, "desk") if headers else None)
+    response = post(client, auth, ticket, action, prefix, headers=htmx(auth, "desk") if headers else None,
+                    **others, **{field: text})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    error = re.search(r'id="answer-message-error">(.*?)</p>', page, re.S).group(1)
-    assert f"Die Antwort enthält noch den Platzhalter {placeholder}." in error
-    assert "error-summary" in page and 'href="#answer-message"' in page
+    error = re.search(rf'id="{prefix}-{field}-error">(.*?)</p>', page, re.S).group(1)
+    assert f"{what} enthält noch den Platzhalter {placeholder}." in error
+    assert "error-summary" in page and f'href="#{prefix}-{field}"' in page
+    assert Ticket.get_by_id(ticket.id).status == ticket.status
     assert nothing_sent(ticket, *before)
 
 

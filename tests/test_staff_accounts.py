@@ -9,7 +9,7 @@ import pytest
 
 from tests.helpers import AuthActions, at_once, htmx, main_of, totp_code
 from tests.test_auth import LOGIN_FAILED, move_clock
-from tests.test_staff_desk import staff_user
+from tests.test_staff_desk import lipsia_ticket, post, staff_user
 from wir import clock
 from wir.models import AuditLog, Cooperative, EmailConfirmation, OutboxMail, Ticket, User
 from wir.services.account import accounts
@@ -278,7 +278,7 @@ def test_deactivating_ends_the_session_at_once_and_refuses_sign_in(app, client, 
         assert "_user_id" not in session
     refused = other.login(clerk_login["email"], clerk_login["password"])
     assert refused.status_code == 422 and LOGIN_FAILED in refused.get_data(as_text=True)  # as a wrong password
-    # the history keeps the name: the list, the tickets' assignees, the audit log
+    # the list keeps the name (a ticket's history and the audit log: the next test)
     assert "Status" in client.get(LIST).get_data(as_text=True) and clerk.staff_name in client.get(LIST).get_data(
         as_text=True)
     assert actions(clerk) == [f"staff_account.deactivated by {admin.id}"]
@@ -289,6 +289,27 @@ def test_deactivating_ends_the_session_at_once_and_refuses_sign_in(app, client, 
     other.login_staff(2)
     assert other.client.get("/intern/").status_code == 200
     assert actions(clerk)[-1] == f"staff_account.reactivated by {admin.id}"
+
+
+def test_a_deactivated_clerk_keeps_their_name_in_a_tickets_history_and_the_audit_log(app, client, auth, admin,
+                                                                                     demo_logins):
+    clerk = staff_user(demo_logins, 1)
+    other = signed_in_clerk(app, demo_logins, 1)
+    ticket = lipsia_ticket(app, demo_logins)
+    assert post(other.client, other, ticket, "zuweisen", "assign", assignee=str(clerk.id)).status_code == 303
+    assert post(other.client, other, ticket, "antwort", "answer", message="Der Monteur kommt am Dienstag.") \
+        .status_code == 303
+    assert activity(client, auth, clerk, "deaktivieren").status_code == 303 and not User.get_by_id(clerk.id).is_active
+
+    desk = client.get(f"/intern/meldungen/{ticket.number}").get_data(as_text=True)
+    history = desk.split('id="history-heading"', 1)[1]
+    assert f"Zugewiesen an <strong>{clerk.staff_name}</strong> von {clerk.staff_name}" in history
+    assert f"<strong>Genossenschaft</strong> ({clerk.staff_name}):" in history
+    assert "Der Monteur kommt am Dienstag." in history
+    log = main_of(client.get("/intern/protokoll", query_string={"wer": clerk.email}).get_data(as_text=True))
+    assert '<td data-label="Aktion">Meldung beantwortet</td>' in log
+    assert '<td data-label="Aktion">Meldung zugewiesen</td>' in log
+    assert f'class="breakable">{clerk.staff_name} ({clerk.email})</td>' in log
 
 
 def test_a_stale_page_changes_nothing(client, auth, admin, demo_logins):

@@ -1,6 +1,7 @@
 """Freigaben at the staff desk: the queue of pending bank changes and their decision, Mietschuldenfreiheits-
 bescheinigungen that went to staff, and submitted forms (Untervermietung, Haustierhaltung, Personenzahl, Kündigung)."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -17,6 +18,7 @@ from wir.models import (
     OutboxMail,
     Person,
     Ticket,
+    TicketMessage,
     User,
 )
 from wir.services.contracts import bank_accounts
@@ -409,6 +411,29 @@ def test_application_refused_needs_a_reason(app, client, auth, data, smtp):
     assert "Leider können wir Ihrem Antrag nicht zustimmen." in text
     assert "Begründung: Katzen sind im Haus nicht erlaubt." in text
     assert deliver(app) == 1 and "Katzen sind im Haus nicht erlaubt." in mail_text(smtp.messages[-1])
+
+
+@pytest.mark.parametrize("kind, decision, field, what", [
+    ("certificate", "ablehnen", "reason", "Die Begründung"),
+    ("application", "zustimmen", "text", "Der Text"),
+    ("application", "ablehnen", "text", "Der Text"),
+], ids=["certificate-refused", "application-approved", "application-refused"])
+@pytest.mark.parametrize("headers", [False, True], ids=["plain", "htmx"])
+def test_a_decision_with_a_placeholder_left_is_refused_and_nothing_sent(app, client, auth, data, kind, decision,
+                                                                        field, what, headers):
+    ticket = rent_clearance_ticket(app) if kind == "certificate" else pets_ticket(app)[0]
+    auth.login_staff(0)
+    before = TicketMessage.select().count(), OutboxMail.select().count(), Document.select().count()
+    action = "bescheinigung" if kind == "certificate" else "antrag"
+    response = client.post(f"/intern/meldungen/{ticket.number}/{action}",
+                           data={f"{kind}-csrf_token": auth.csrf_token(), "decision": decision,
+                                 f"{kind}-{field}": "Bitte melden Sie sich bis {Datum}."},
+                           headers=htmx(auth, "decision") if headers else {})
+    assert response.status_code == 422
+    error = re.search(rf'id="{kind}-{field}-error">(.*?)</p>', response.get_data(as_text=True), re.S).group(1)
+    assert f"{what} enthält noch den Platzhalter {{Datum}}." in error
+    assert Ticket.get_by_id(ticket.id).status == "received"
+    assert (TicketMessage.select().count(), OutboxMail.select().count(), Document.select().count()) == before
 
 
 def test_panel_only_for_open_requests_of_those_categories(app, client, auth, data):

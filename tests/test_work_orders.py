@@ -256,7 +256,7 @@ def test_passing_the_phone_without_consent_is_refused(client, auth, clerk, ticke
     ({"contractor": ""}, "Bitte wählen Sie eine Firma aus der Liste."),
     ({"text": ""}, "Bitte beschreiben Sie den Auftrag."),
     ({"text": "x" * 5001}, "Höchstens 5000 Zeichen."),
-    ({"text": "Termin {Termin}"}, "Platzhalter {Termin}"),
+    ({"text": "Termin {Termin}"}, "Der Auftrag enthält noch den Platzhalter {Termin}."),
     ({"text": "Bad\x00"}, "Steuerzeichen"),
 ])
 def test_bad_order_input_is_refused_and_nothing_saved(client, auth, clerk, ticket, fields, message):

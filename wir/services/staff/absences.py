@@ -12,7 +12,7 @@ The rules, in one place:
   tickets go to the clerk again and the deputy's „Mir zugewiesen“ shows only their own.
 - Tenants whose Ansprechpartner is away see „… ist bis … abwesend. Vertretung: …“ with the deputy's contact data
   (``stand_ins``): the deputy's own Ansprechpartner row if they have one in the cooperative, else their name and
-  e-mail address with the cooperative's telephone number.
+  e-mail address with the cooperative's telephone number. A Textbaustein's {Ansprechpartner} names the same deputy.
 - A deputy who is no longer active stands in for nobody: the absent clerk's new tickets then stay unassigned (in
   „niemandem zugewiesen“) and tenants see the clerk as before. Standing in goes one step only: a deputy who is away
   too still gets the tickets (no chains of deputies); their own deputy sees the tickets assigned to them, not those

@@ -21,6 +21,7 @@ from wir.models import (
 )
 from wir.services import text
 from wir.services.documents import applications, certificates, documents
+from wir.services.staff import reply_templates
 from wir.services.tickets import tickets
 
 RENT_CLEARANCE = "rent_clearance"
@@ -64,8 +65,11 @@ def record_document_view(user: User, document: Document) -> None:
         audit.record(user, "document.view", document, document.number, document.person.cooperative_id)
 
 
-def _check_text(field: str, typed: str, required: str | None) -> str:
-    return text.check(field, typed, required, TEXT_MAX, printable=True)  # it is printed in the letter
+def _check_text(field: str, typed: str, required: str | None, what: str) -> str:
+    """A clerk's text to the tenant (printed in the letter, mailed): never with a Textbaustein's placeholder."""
+    checked = text.check(field, typed, required, TEXT_MAX, printable=True)
+    reply_templates.refuse_placeholders(field, checked, what)
+    return checked
 
 
 def _awaiting(edit: tickets.Change, ticket: Ticket, decision: str) -> Ticket:
@@ -107,7 +111,8 @@ def issue_rent_clearance(ticket: Ticket, clerk: User) -> Document:
 def refuse_rent_clearance(ticket: Ticket, clerk: User, reason: str) -> Ticket:
     """Ablehnen: the ticket Abgelehnt with the reason (mailed to the tenant). Raises Rejected('reason'), NotOpen."""
     reason = _check_text("reason", reason,
-                         "Bitte geben Sie einen Grund an; er wird der Mieterin oder dem Mieter mitgeteilt.")
+                         "Bitte geben Sie einen Grund an; er wird der Mieterin oder dem Mieter mitgeteilt.",
+                         "Die Begründung")
     if decision_of(ticket) != "certificate":
         raise NotOpen(ticket.number)
     with tickets.change(ticket, clerk, "rent_clearance.refused") as edit:
@@ -125,7 +130,8 @@ def decide_application(ticket: Ticket, clerk: User, approve: bool, text: str) ->
     )
 
     text = _check_text("text", text, None if approve else
-                       "Bitte geben Sie einen Grund an; er steht im Schreiben an die Mieterin oder den Mieter.")
+                       "Bitte geben Sie einen Grund an; er steht im Schreiben an die Mieterin oder den Mieter.",
+                       "Der Text")
     if decision_of(ticket) != "application":
         raise NotOpen(ticket.number)
     person, contract = _parts(ticket)

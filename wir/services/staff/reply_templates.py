@@ -2,8 +2,9 @@
 the ticket.
 
 A placeholder is a word in braces. The known ones (PLACEHOLDERS) are filled when the template is inserted; any other
-({Termin}) marks what the clerk fills in by hand. An answer is never sent with a placeholder left in it, known or
-not (``refuse_placeholders``). Edits are versioned like a Neuigkeit's (services.versions) and audited.
+({Termin}) marks what the clerk fills in by hand. No clerk's text goes to a tenant or a company with a placeholder
+left in it, known or not (``refuse_placeholders``). Edits are versioned like a Neuigkeit's (services.versions) and
+audited.
 """
 
 import re
@@ -16,6 +17,7 @@ from wir.formatting import greeting
 from wir.models import ContactPerson, Contract, Cooperative, ReplyTemplate, Ticket, User
 from wir.services import scope, text, versions
 from wir.services.rejections import Rejected
+from wir.services.staff import absences
 
 TITLE_MAX = 150
 BODY_MAX = 5_000
@@ -64,18 +66,29 @@ def choices(cooperative_id: int) -> list[tuple[int, str]]:
 # --- filling ---
 
 
-def values(ticket: Ticket, clerk: User) -> dict[str, str]:
-    """The known placeholders for an answer to the ticket: the reporting person's Anrede and name, the number, and
-    the contract's Ansprechpartner (the clerk answering when it has none)."""
+def values(ticket: Ticket, clerk: User, wanted=PLACEHOLDERS) -> dict[str, str]:
+    """The known placeholders (those ``wanted``) for an answer to the ticket: the reporting person's Anrede and
+    name, the number, and the contract's Ansprechpartner as the tenant's pages show them (their deputy while they
+    are away; the clerk answering when the contract has none)."""
     person = ticket.person
-    contact = (ContactPerson.select(ContactPerson.name).join(Contract, on=(Contract.contact_person == ContactPerson.id))
-               .where(Contract.id == ticket.contract_id).first()) if ticket.contract_id else None
-    return {
+    known = {
         "Anrede": greeting(person.salutation, person.last_name, person.full_name),
         "Name": person.full_name,
         "Meldungsnummer": ticket.number,
-        "Ansprechpartner": contact.name if contact else (clerk.staff_name or clerk.email),
     }
+    if "Ansprechpartner" in wanted:  # its queries only for a text that names it
+        known["Ansprechpartner"] = _contact_name(ticket) or clerk.staff_name or clerk.email
+    return known
+
+
+def _contact_name(ticket: Ticket) -> str | None:
+    contact = (ContactPerson.select(ContactPerson.id, ContactPerson.name, ContactPerson.user)
+               .join(Contract, on=(Contract.contact_person == ContactPerson.id))
+               .where(Contract.id == ticket.contract_id).first()) if ticket.contract_id else None
+    if contact is None:
+        return None
+    stand_in = absences.stand_ins([contact]).get(contact.id)
+    return (stand_in.deputy if stand_in else contact).name
 
 
 def fill(body: str, known: dict[str, str]) -> str:
@@ -92,17 +105,19 @@ def insert(ticket: Ticket, chosen: str | None, clerk: User, answer: str | None) 
     ) if chosen.isascii() and chosen.isdigit() and len(chosen) < 10 else None
     if template is None:
         raise Rejected("template", "Bitte wählen Sie einen Textbaustein aus der Liste.")
-    filled = fill(template.body, values(ticket, clerk))
+    named = {found.group(1).strip() for found in PLACEHOLDER.finditer(template.body)}
+    filled = fill(template.body, values(ticket, clerk, named))
     typed = (answer or "").replace("\r\n", "\n").rstrip()
     return template, f"{typed}\n\n{filled}" if typed else filled
 
 
-def refuse_placeholders(field: str, answer: str) -> None:
-    """An answer still holding a placeholder in braces is not sent: Rejected(field) names the first one."""
-    found = PLACEHOLDER.search(answer or "")
+def refuse_placeholders(field: str, body: str, what: str) -> None:
+    """A clerk's text still holding a placeholder in braces is not sent: Rejected(field) names the first one;
+    ``what`` names the text („Die Antwort“, „Der Auftrag“)."""
+    found = PLACEHOLDER.search(body or "")
     if found:
-        raise Rejected(field, f"Die Antwort enthält noch den Platzhalter {found.group(0)}. Bitte ersetzen Sie ihn "
-                              "durch den gemeinten Text, bevor Sie die Antwort senden.")
+        raise Rejected(field, f"{what} enthält noch den Platzhalter {found.group(0)}. Bitte ersetzen Sie ihn durch "
+                              "den gemeinten Text.")
 
 
 # --- writing: one version, one transaction, audited ---

@@ -116,14 +116,19 @@ def assign(ticket: Ticket, seen: Seen, assignee_id: int | None, user: User) -> T
 
 def change_status(ticket: Ticket, seen: Seen, status: str, user: User, reason: str = "", message: str = "") -> Ticket:
     """Set a status: Abgelehnt needs a reason; Abgeschlossen may carry a closing message to the tenant.
-    Mailed to the tenant either way."""
+    Mailed to the tenant either way, the reason and the message never with a placeholder left in them."""
     if status not in STATUS_CHOICES:
         raise Rejected("status", "Bitte wählen Sie einen Status aus der Liste.")
     if status == TicketStatus.REJECTED:
         reason = tickets.check_text("reason", reason, "Bitte geben Sie einen Grund für die Ablehnung an.", REASON_MAX)
+        reply_templates.refuse_placeholders("reason", reason, "Die Begründung")
     else:
         reason = ""
-    message = tickets.check_text("message", message, None) if status == TicketStatus.CLOSED else ""
+    if status == TicketStatus.CLOSED:
+        message = tickets.check_text("message", message, None)
+        reply_templates.refuse_placeholders("message", message, "Die Nachricht")
+    else:
+        message = ""
     with tickets.change(ticket, user, "ticket.status", Ticket.STATUSES[status], seen) as edit:
         if message:
             edit.message(message)
@@ -135,7 +140,7 @@ def answer(ticket: Ticket, seen: Seen, body: str, user: User, attachments=()) ->
     """An answer to the tenant, with files (checked by wir.uploads as the tenant's); mailed with a link. Never with
     a placeholder of a Textbaustein left in it."""
     body = tickets.check_text("message", body, "Bitte schreiben Sie eine Nachricht.")
-    reply_templates.refuse_placeholders("message", body)
+    reply_templates.refuse_placeholders("message", body, "Die Antwort")
     stored = tickets.store_files(attachments)
     with tickets.change(ticket, user, "ticket.answer", seen=seen) as edit:
         edit.message(body, stored=stored)
@@ -144,8 +149,9 @@ def answer(ticket: Ticket, seen: Seen, body: str, user: User, attachments=()) ->
 
 def ask(ticket: Ticket, seen: Seen, question: str, user: User) -> Ticket:
     """Rückfrage: the question goes to the tenant, the status to Rückfrage until the tenant answers (a further
-    question while it waits keeps the status)."""
+    question while it waits keeps the status). Never with a placeholder left in it."""
     question = tickets.check_text("question", question, "Bitte schreiben Sie Ihre Frage.")
+    reply_templates.refuse_placeholders("question", question, "Die Rückfrage")
     with tickets.change(ticket, user, "ticket.query", seen=seen) as edit:
         asking_anew = edit.ticket.status != TicketStatus.QUERY
         edit.message(question)

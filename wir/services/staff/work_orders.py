@@ -40,7 +40,7 @@ from wir.models import (
 )
 from wir.services import scope, text
 from wir.services.rejections import Rejected
-from wir.services.staff.reply_templates import PLACEHOLDER
+from wir.services.staff import reply_templates
 from wir.services.tickets import tickets
 
 LINK_VALID = timedelta(days=60)
@@ -108,10 +108,7 @@ def place(ticket: Ticket, seen: tickets.Seen, draft: Draft, clerk: User) -> Work
     Beauftragt), tickets.Conflict for a stale form. The mail follows through the task queue (mail_order)."""
     contractor = _contractor(ticket, draft.contractor)
     body = text.check("text", draft.text, "Bitte beschreiben Sie den Auftrag.", TEXT_MAX, printable=True)
-    found = PLACEHOLDER.search(body)
-    if found:
-        raise Rejected("text", f"Der Auftrag enthält noch den Platzhalter {found.group(0)}. Bitte ersetzen Sie ihn "
-                               "durch den gemeinten Text.")
+    reply_templates.refuse_placeholders("text", body, "Der Auftrag")
     try:
         return _record(ticket, seen, draft, contractor, body, clerk)
     except IntegrityError:  # PostgreSQL: another order drew the same number at the same moment; draw anew
