@@ -210,6 +210,22 @@ def test_the_previous_tenants_months_are_not_shown(flat):
     assert this.earlier_month is None and this.later_month == date(2023, 2, 1)
 
 
+def test_the_startseite_line_shows_only_the_tenancys_months(flat, monkeypatch):
+    """The months before the move-in and after the move-out are another tenant's: neither the line's month nor
+    its trend comes from them."""
+    monkeypatch.setattr(clock, "now", lambda: datetime(2026, 12, 10, 9, 0))
+    _values(_meter(flat, "H1"), {"2026-08": 500, "2026-09": 200, "2026-10": 240, "2026-11": 999})
+    person_id = flat.parties.first().person_id
+
+    def line():
+        return next(line for line in info.home_lines([person_id]) if line.contract_id == flat.id)
+
+    Contract.update(start_date=date(2026, 9, 20), end_date=date(2026, 10, 31)).where(Contract.id == flat.id).execute()
+    assert (line().month, line().amount, line().trend) == (date(2026, 10, 1), "240 kWh", "20\u00a0% mehr als im September")
+    Contract.update(start_date=date(2026, 10, 1)).where(Contract.id == flat.id).execute()
+    assert (line().month, line().amount, line().trend) == (date(2026, 10, 1), "240 kWh", "")
+
+
 def test_no_meters_or_no_values(flat):
     nothing = info.for_contract(_reload(flat))
     assert (nothing.month, nothing.kinds, nothing.has_values, nothing.months) == (None, (), False, ())

@@ -608,8 +608,9 @@ def tenants_of(contract: Contract) -> list[Person]:
 
 
 # what a month's value needs (_value_of), no more: peewee converts every column of every row, and the averages'
-# and the correction's time were half of that
-_HOME_COLUMNS = (Consumption.month, Consumption.amount, Consumption.measure, Consumption.kwh)
+# and the correction's time were half of that. The dates come as the database gives them (text on SQLite) and go
+# through _as_date: peewee's parsing of three dates a row cost more than the rest of the row
+_HOME_COLUMNS = (Consumption.month.coerce(False), Consumption.amount, Consumption.measure, Consumption.kwh)
 
 
 def _home_rows_query(*values):  # the contract kind, the first month, the meter kinds, then the persons' ids
@@ -617,7 +618,7 @@ def _home_rows_query(*values):  # the contract kind, the first month, the meter 
     kinds, person_ids = rest[:len(HOME_KINDS)], rest[len(HOME_KINDS):]
     return (
         Consumption.select(*_HOME_COLUMNS, Meter.kind, Meter.id.alias("meter_id"), Contract.id.alias("contract_id"),
-                           Contract.number, Contract.start_date, Contract.end_date)
+                           Contract.number, Contract.start_date.coerce(False), Contract.end_date.coerce(False))
         .join(Meter)
         .join(Contract, on=(Contract.unit == Meter.unit))
         .join(ContractParty, on=(ContractParty.contract == Contract.id))
@@ -644,13 +645,14 @@ def home_lines(person_ids) -> list[HomeLine]:
     since = clock.add_months(clock.month_start(clock.today()), -SERIES_MONTHS)
     rows = _HOME_ROWS.rows("rental", since, *HOME_KINDS, *person_ids)
     contracts, by_contract = {}, defaultdict(lambda: defaultdict(dict))
+    tenancies = {}
     for row in map(_HomeRow._make, rows):
-        contract = contracts.get(row.contract_id)
-        if contract is None:
+        if row.contract_id not in contracts:
             contract = contracts[row.contract_id] = Contract(
                 id=row.contract_id, number=row.number, start_date=_as_date(row.start_date),
                 end_date=_as_date(row.end_date))
-        start, end = tenancy(contract)
+            tenancies[row.contract_id] = tenancy(contract)
+        start, end = tenancies[row.contract_id]
         month = _as_date(row.month)
         if start <= month and (end is None or month <= end):
             by_contract[row.contract_id][row.kind, row.meter_id][month] = row
